@@ -1,0 +1,156 @@
+//! Batch stage: gathers the encoded rows of one destination until a batch is full (rows or
+//! bytes) or old enough, then hands it to the sink as one multijson payload.
+//!
+//! A message's rows never straddle two batches, so a batch always covers whole events; a
+//! message whose rows alone exceed `max_bytes` travels in a batch of its own.
+
+use std::time::{Duration, Instant};
+
+/// When a batch is closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchLimits {
+    /// Close when this many rows are in the batch.
+    pub max_rows: usize,
+    /// Close before the uncompressed payload would exceed this many bytes.
+    pub max_bytes: usize,
+    /// Close when the oldest row has waited this long.
+    pub max_age: Duration,
+}
+
+/// A closed batch: the multijson payload for one destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    /// Index of the destination in the configuration.
+    pub destination: usize,
+    /// One JSON object per line, in column order (uncompressed).
+    pub payload: Vec<u8>,
+    /// Number of rows in the payload.
+    pub rows: usize,
+    /// Number of events that contributed rows.
+    pub events: usize,
+}
+
+/// Accumulates rows for one destination.
+#[derive(Debug)]
+pub struct Batcher {
+    destination: usize,
+    limits: BatchLimits,
+    payload: Vec<u8>,
+    rows: usize,
+    events: usize,
+    opened: Option<Instant>,
+}
+
+impl Batcher {
+    /// An empty batcher for destination `destination`.
+    pub fn new(destination: usize, limits: BatchLimits) -> Self {
+        Batcher { destination, limits, payload: Vec::new(), rows: 0, events: 0, opened: None }
+    }
+
+    /// Adds the rows one event produced (`rows` lines of multijson in `payload`).
+    ///
+    /// Returns the batch that had to be closed to make room, if any, and closes the current
+    /// one too when it is now full; callers send every returned batch, in order.
+    pub fn push(&mut self, payload: &[u8], rows: usize, now: Instant) -> Vec<Batch> {
+        let mut closed = Vec::new();
+        if rows == 0 {
+            return closed;
+        }
+        let would_overflow = self.rows > 0
+            && (self.payload.len() + payload.len() > self.limits.max_bytes || self.rows + rows > self.limits.max_rows);
+        if would_overflow {
+            closed.extend(self.take());
+        }
+        if self.opened.is_none() {
+            self.opened = Some(now);
+        }
+        self.payload.extend_from_slice(payload);
+        self.rows += rows;
+        self.events += 1;
+        if self.rows >= self.limits.max_rows || self.payload.len() >= self.limits.max_bytes {
+            closed.extend(self.take());
+        }
+        closed
+    }
+
+    /// When the current batch must be closed by age, if it holds anything.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.opened.map(|t| t + self.limits.max_age)
+    }
+
+    /// Closes the batch if it is due at `now`.
+    pub fn take_due(&mut self, now: Instant) -> Option<Batch> {
+        match self.deadline() {
+            Some(deadline) if deadline <= now => self.take(),
+            _ => None,
+        }
+    }
+
+    /// Closes the current batch, if it holds any rows.
+    pub fn take(&mut self) -> Option<Batch> {
+        if self.rows == 0 {
+            return None;
+        }
+        self.opened = None;
+        let capacity = self.payload.len();
+        let batch = Batch {
+            destination: self.destination,
+            payload: std::mem::replace(&mut self.payload, Vec::with_capacity(capacity)),
+            rows: std::mem::take(&mut self.rows),
+            events: std::mem::take(&mut self.events),
+        };
+        Some(batch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> BatchLimits {
+        BatchLimits { max_rows: 3, max_bytes: 20, max_age: Duration::from_millis(100) }
+    }
+
+    #[test]
+    fn closes_on_rows() {
+        let mut b = Batcher::new(0, limits());
+        let t = Instant::now();
+        assert!(b.push(b"{}\n", 1, t).is_empty());
+        assert!(b.push(b"{}\n", 1, t).is_empty());
+        let out = b.push(b"{}\n", 1, t);
+        assert_eq!(out.len(), 1);
+        assert_eq!((out[0].rows, out[0].events, out[0].payload.len()), (3, 3, 9));
+        assert!(b.take().is_none());
+    }
+
+    #[test]
+    fn an_event_never_straddles_batches() {
+        let mut b = Batcher::new(0, limits());
+        let t = Instant::now();
+        b.push(b"{}\n", 1, t);
+        let out = b.push(b"{}\n{}\n{}\n", 3, t);
+        // The first batch closes to make room; the second is full at once.
+        assert_eq!(out.iter().map(|b| b.rows).collect::<Vec<_>>(), vec![1, 3]);
+    }
+
+    #[test]
+    fn oversize_event_gets_its_own_batch() {
+        let mut b = Batcher::new(0, limits());
+        let out = b.push(&[b'x'; 50], 1, Instant::now());
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].payload.len(), 50);
+    }
+
+    #[test]
+    fn closes_on_age() {
+        let mut b = Batcher::new(2, limits());
+        let t = Instant::now();
+        assert!(b.deadline().is_none());
+        b.push(b"{}\n", 1, t);
+        assert_eq!(b.deadline(), Some(t + Duration::from_millis(100)));
+        assert!(b.take_due(t + Duration::from_millis(50)).is_none());
+        let batch = b.take_due(t + Duration::from_millis(100)).unwrap();
+        assert_eq!(batch.destination, 2);
+        assert!(b.deadline().is_none());
+    }
+}

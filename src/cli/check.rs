@@ -1,0 +1,45 @@
+//! `iotc-adx check`: validates the configuration and every transform, then prints the plan
+//! the service would run, so a person can confirm it before starting.
+
+use iotc_adx::config::{self, FileInput, SinkSettings, SourceSettings};
+use iotc_adx::source::file::FileSource;
+use std::path::Path;
+use std::process::ExitCode;
+
+pub fn check(config_path: &Path) -> anyhow::Result<ExitCode> {
+    let settings = config::load(config_path)?;
+    println!("configuration {} is valid\n", config_path.display());
+    let SourceSettings::File { input } = &settings.source;
+    match input {
+        FileInput::Stdin => println!("source        file: standard input (JSON Lines)"),
+        FileInput::Path(path) => {
+            let files: Vec<String> = FileSource::open(input)?.files().map(|f| f.display().to_string()).collect();
+            println!("source        file: {} ({} file{})", path.display(), files.len(), if files.len() == 1 { "" } else { "s" });
+            for f in files {
+                println!("                {f}");
+            }
+        }
+    }
+    let SinkSettings::File { dir, gzip } = &settings.sink;
+    println!("sink          file: {} (one directory per destination{})", dir.display(), if *gzip { ", gzipped" } else { "" });
+    println!(
+        "dead letters  directory: {} (new file past {} bytes)",
+        settings.dead_letter.dir.display(),
+        settings.dead_letter.max_file_bytes
+    );
+    println!("metrics       {}", settings.metrics.listen);
+    println!("log           {} ({:?})", settings.log.filter, settings.log.format);
+    for d in &settings.destinations {
+        println!("\ndestination {:?} -> {}.{} ({} ingestion)", d.name, d.database, d.table, d.ingestion);
+        println!("  filter      {}", d.filter.describe());
+        println!("  transform   {}", d.transform.path().display());
+        println!("  columns     {}", d.schema.to_csl());
+        println!(
+            "  batches     close at {} rows, {} bytes or {} ms",
+            d.batch.max_rows,
+            d.batch.max_bytes,
+            d.batch.max_age.as_millis()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

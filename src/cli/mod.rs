@@ -1,0 +1,69 @@
+//! The command line: `run`, `check` and `transform`. This is the binary's edge, where errors
+//! become messages for people and exit codes.
+
+mod check;
+mod preview;
+mod run;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Moves Azure IoT Central exports into Azure Data Explorer.
+#[derive(Debug, Parser)]
+#[command(name = "iotc-adx", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the pipeline until the source is exhausted or a shutdown signal arrives.
+    Run {
+        /// The configuration file.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Validate the configuration and every transform, and print the resolved plan.
+    Check {
+        /// The configuration file.
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Preview the rows a destination makes from sample messages, with errors explained.
+    Transform {
+        /// The configuration file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The destination's name.
+        #[arg(long, short)]
+        destination: String,
+        /// A file with one JSON message, or JSON Lines; standard input when absent.
+        #[arg(long, short)]
+        input: Option<PathBuf>,
+    },
+}
+
+/// Exit code for a configuration that does not validate.
+const EXIT_CONFIG: u8 = 2;
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run { config } => run::run(&config),
+        Command::Check { config } => check::check(&config),
+        Command::Transform { config, destination, input } => preview::preview(&config, &destination, input.as_deref()),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if let Some(config_error) = e.downcast_ref::<iotc_adx::config::ConfigError>() {
+                eprintln!("error: {config_error}");
+                return ExitCode::from(EXIT_CONFIG);
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! `iotc-adx run`: loads the configuration, runs the pipeline to the end of the source (or a
+//! shutdown signal) and prints the summary.
+
+use anyhow::Context;
+use iotc_adx::config::{self, SinkSettings, SourceSettings};
+use iotc_adx::deadletter::LocalDirStore;
+use iotc_adx::pipeline::Pipeline;
+use iotc_adx::sink::file::FileSink;
+use iotc_adx::source::file::FileSource;
+use std::path::Path;
+use std::process::ExitCode;
+
+pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
+    let settings = config::load(config_path)?;
+    iotc_adx::telemetry::log::init(&settings.log);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    let summary = runtime.block_on(async {
+        let SourceSettings::File { input } = &settings.source;
+        let source = FileSource::open(input)?;
+        let SinkSettings::File { dir, gzip } = &settings.sink;
+        let names: Vec<String> = settings.destinations.iter().map(|d| d.name.clone()).collect();
+        let sink = FileSink::new(dir, &names, *gzip);
+        let dead_letters = Box::new(LocalDirStore::new(&settings.dead_letter.dir, settings.dead_letter.max_file_bytes));
+        tracing::info!(config = %config_path.display(), destinations = names.len(), "pipeline starting");
+        let pipeline = Pipeline::new(settings.destinations.clone(), sink, dead_letters);
+        anyhow::Ok(pipeline.run(source, shutdown_signal()).await?)
+    })?;
+    println!("{summary}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Completes on SIGTERM (Kubernetes) or SIGINT (Ctrl-C).
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+    tracing::info!("shutdown signal received: stopping the source, flushing batches");
+}

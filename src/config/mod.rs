@@ -1,0 +1,219 @@
+//! Configuration: one TOML file, with environment overrides, validated once at start-up into
+//! typed [`Settings`].
+//!
+//! Loading happens in two phases. [`raw`] holds plain serde types that mirror the file and
+//! refuse unknown keys; [`validate`] checks values, compiles transforms, predicates and
+//! patterns, and resolves relative paths against the configuration file's directory. Every
+//! problem is reported at once, each with the key path it concerns.
+//!
+//! Environment variables `IOTC_ADX__<SECTION>__<KEY>` override keys of the table sections
+//! (`[source]`, `[sink]`, `[dead_letter]`, `[metrics]`, `[log]`), for secrets and per-host
+//! settings: `IOTC_ADX__LOG__LEVEL=debug`.
+
+pub mod raw;
+mod validate;
+
+pub use raw::LogFormat;
+pub use validate::default_batch_limits;
+
+use crate::batch::BatchLimits;
+use crate::route::Filter;
+use crate::schema::TableSchema;
+use crate::sink::IngestionMode;
+use crate::transform::Transform;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Prefix of environment overrides.
+pub const ENV_PREFIX: &str = "IOTC_ADX";
+
+/// The validated configuration the service runs with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where events come from.
+    pub source: SourceSettings,
+    /// Where batches go.
+    pub sink: SinkSettings,
+    /// The destinations, in configuration order.
+    pub destinations: Vec<DestinationSettings>,
+    /// Where failed messages go.
+    pub dead_letter: DeadLetterSettings,
+    /// The metrics endpoint.
+    pub metrics: MetricsSettings,
+    /// Logging.
+    pub log: LogSettings,
+}
+
+/// Validated `[source]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceSettings {
+    /// JSON Lines files of exported messages.
+    File {
+        /// What to read.
+        input: FileInput,
+    },
+}
+
+/// What the file source reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileInput {
+    /// Standard input.
+    Stdin,
+    /// A file, or every `.jsonl`/`.ndjson`/`.json` file of a directory, in name order.
+    Path(PathBuf),
+}
+
+/// Validated `[sink]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SinkSettings {
+    /// Multijson payload files.
+    File {
+        /// Output directory.
+        dir: PathBuf,
+        /// Gzip each payload.
+        gzip: bool,
+    },
+}
+
+/// One validated destination, with its transform and filter compiled.
+#[derive(Debug, Clone)]
+pub struct DestinationSettings {
+    /// Unique name.
+    pub name: String,
+    /// Data Explorer database.
+    pub database: String,
+    /// Data Explorer table.
+    pub table: String,
+    /// The table's columns.
+    pub schema: TableSchema,
+    /// Which messages feed it.
+    pub filter: Filter,
+    /// How messages become rows.
+    pub transform: Transform,
+    /// How batches are ingested.
+    pub ingestion: IngestionMode,
+    /// When batches close.
+    pub batch: BatchLimits,
+}
+
+/// Validated `[dead_letter]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetterSettings {
+    /// Directory of the JSONL files.
+    pub dir: PathBuf,
+    /// A new file starts past this size.
+    pub max_file_bytes: u64,
+}
+
+/// Validated `[metrics]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsSettings {
+    /// Listen address of the Prometheus endpoint.
+    pub listen: SocketAddr,
+}
+
+/// Validated `[log]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogSettings {
+    /// A `tracing` filter directive (`info`, `info,iotc_adx=debug`, ...).
+    pub filter: String,
+    /// Output format.
+    pub format: LogFormat,
+}
+
+/// One thing wrong with the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Key path, such as `destination[1].batch.max_rows`.
+    pub key: String,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+/// Everything wrong with a configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The file (or description of the text) that was loaded.
+    pub origin: String,
+    /// Every problem found.
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        write!(f, "configuration {} has {n} problem{}:", self.origin, if n == 1 { "" } else { "s" })?;
+        for p in &self.problems {
+            // Multi-line messages (a transform's caret snippet) stay indented under their key.
+            write!(f, "\n  - {}: {}", p.key, p.message.replace('\n', "\n    "))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl ConfigError {
+    fn single(origin: &str, key: &str, message: String) -> Self {
+        ConfigError { origin: origin.to_string(), problems: vec![Problem { key: key.to_string(), message }] }
+    }
+}
+
+/// Loads a configuration file with overrides from the process environment.
+pub fn load(path: &Path) -> Result<Settings, ConfigError> {
+    load_with_env(path, std::env::vars())
+}
+
+/// Loads a configuration file with overrides from the given environment (for tests).
+pub fn load_with_env(path: &Path, env: impl IntoIterator<Item = (String, String)>) -> Result<Settings, ConfigError> {
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::single(&origin, "(file)", format!("cannot read {origin}: {e}")))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    load_text(&text, base, &origin, env)
+}
+
+/// Loads configuration text; relative paths resolve against `base_dir`.
+pub fn load_str(text: &str, base_dir: &Path) -> Result<Settings, ConfigError> {
+    load_text(text, base_dir, "(text)", std::iter::empty())
+}
+
+fn load_text(
+    text: &str,
+    base_dir: &Path,
+    origin: &str,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Settings, ConfigError> {
+    let prefix = format!("{ENV_PREFIX}__");
+    let overrides: config::Map<String, String> =
+        env.into_iter().filter(|(k, _)| k.starts_with(&prefix)).collect();
+    let merged = config::Config::builder()
+        .add_source(config::File::from_str(text, config::FileFormat::Toml))
+        .add_source(
+            config::Environment::with_prefix(ENV_PREFIX)
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true)
+                .source(Some(overrides)),
+        )
+        .build()
+        .map_err(|e| ConfigError::single(origin, "(syntax)", e.to_string()))?;
+    let tree: serde_json::Value = merged
+        .try_deserialize()
+        .map_err(|e| ConfigError::single(origin, "(syntax)", e.to_string()))?;
+    validate::validate(tree, base_dir).map_err(|problems| ConfigError { origin: origin.to_string(), problems })
+}
+
+/// Resolves a configured path: absolute stays, relative is taken from `base_dir`.
+pub fn resolve(base_dir: &Path, path: &str) -> PathBuf {
+    let p = Path::new(path);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base_dir.join(p)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,156 @@
+//! Configuration tests: good files load, and every bad one is explained by key path.
+
+use super::*;
+use std::io::Write;
+
+/// A directory holding a transform file, to point configurations at.
+fn fixture() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.jmespath"), "# one row\n{Device: deviceId}\n").unwrap();
+    std::fs::write(dir.path().join("in.jsonl"), "{}\n").unwrap();
+    dir
+}
+
+const GOOD: &str = r#"
+[source]
+type = "file"
+path = "in.jsonl"
+
+[sink]
+type = "file"
+path = "out"
+
+[[destination]]
+name = "devices"
+transform = "t.jmespath"
+database = "iot"
+table = "Devices"
+columns = "Device:string"
+ingestion = "queued"
+[destination.filter]
+message_sources = ["telemetry", "properties"]
+message_types = ["connected"]
+device_ids = ["vitals-*"]
+predicate = "telemetry.HeartRate > `100`"
+[destination.batch]
+max_rows = 10
+
+[log]
+level = "debug"
+format = "json"
+"#;
+
+fn problems(text: &str) -> Vec<Problem> {
+    let dir = fixture();
+    load_str(text, dir.path()).unwrap_err().problems
+}
+
+fn keys(text: &str) -> Vec<String> {
+    problems(text).into_iter().map(|p| p.key).collect()
+}
+
+#[test]
+fn a_good_file_loads_with_resolved_paths_and_defaults() {
+    let dir = fixture();
+    let s = load_str(GOOD, dir.path()).unwrap();
+    assert_eq!(s.source, SourceSettings::File { input: FileInput::Path(dir.path().join("in.jsonl")) });
+    assert_eq!(s.sink, SinkSettings::File { dir: dir.path().join("out"), gzip: false });
+    let d = &s.destinations[0];
+    assert_eq!((d.name.as_str(), d.table.as_str(), d.ingestion), ("devices", "Devices", IngestionMode::Queued));
+    assert_eq!(d.batch.max_rows, 10);
+    assert_eq!(d.batch.max_age, default_batch_limits(IngestionMode::Queued).max_age);
+    assert_eq!(d.transform.path(), dir.path().join("t.jmespath"));
+    assert_eq!(s.dead_letter.dir, dir.path().join("dead-letter"));
+    assert_eq!(s.metrics.listen.to_string(), "0.0.0.0:9464");
+    assert_eq!(s.log, LogSettings { filter: "debug".into(), format: LogFormat::Json });
+}
+
+#[test]
+fn environment_overrides_table_keys() {
+    let dir = fixture();
+    let path = dir.path().join("c.toml");
+    std::fs::File::create(&path).unwrap().write_all(GOOD.as_bytes()).unwrap();
+    let env = [
+        ("IOTC_ADX__LOG__LEVEL".to_string(), "warn".to_string()),
+        ("IOTC_ADX__METRICS__LISTEN".to_string(), "127.0.0.1:9999".to_string()),
+        ("IOTC_ADX__SINK__GZIP".to_string(), "true".to_string()),
+        ("UNRELATED".to_string(), "x".to_string()),
+    ];
+    let s = load_with_env(&path, env).unwrap();
+    assert_eq!(s.log.filter, "warn");
+    assert_eq!(s.metrics.listen.to_string(), "127.0.0.1:9999");
+    assert_eq!(s.sink, SinkSettings::File { dir: dir.path().join("out"), gzip: true });
+}
+
+#[test]
+fn every_problem_is_reported_at_once_with_its_key() {
+    let text = GOOD
+        .replace("level = \"debug\"", "level = \"loud\"")
+        .replace("max_rows = 10", "max_rows = 0\nmax_age = 5")
+        .replace("\"properties\"]", "\"telemetery\"]")
+        .replace("path = \"out\"", "path = \"out\"\ncompress = true");
+    let keys = keys(&format!("{text}\n[metric]\nlisten = 1\n"));
+    assert!(keys.contains(&"metric".to_string()), "{keys:?}");
+    assert!(keys.contains(&"sink".to_string()), "{keys:?}");
+    assert!(keys.contains(&"destination[0].batch".to_string()), "{keys:?}");
+    assert!(keys.contains(&"destination[0].filter.message_sources[1]".to_string()), "{keys:?}");
+    assert!(keys.contains(&"log.level".to_string()), "{keys:?}");
+}
+
+#[test]
+fn unknown_keys_name_the_expected_ones() {
+    let p = problems(&GOOD.replace("table = \"Devices\"", "table = \"Devices\"\ntabel = \"x\""));
+    assert_eq!(p[0].key, "destination[0]");
+    assert!(p[0].message.contains("unknown field `tabel`, expected one of"), "{}", p[0].message);
+}
+
+#[test]
+fn wrong_types_name_the_key_and_the_expectation() {
+    let p = problems(&GOOD.replace("max_rows = 10", "max_rows = \"ten\""));
+    assert_eq!(p[0].key, "destination[0].batch.max_rows");
+    assert!(p[0].message.contains("invalid type"), "{}", p[0].message);
+    let p = problems(&GOOD.replace("type = \"file\"\npath = \"in.jsonl\"", "type = \"eventhub\""));
+    assert_eq!(p[0].key, "source");
+    assert!(p[0].message.contains("unknown variant `eventhub`, expected `file`"), "{}", p[0].message);
+}
+
+#[test]
+fn missing_transform_files_and_bad_jmespath_name_the_file() {
+    let p = problems(&GOOD.replace("t.jmespath", "missing.jmespath"));
+    assert_eq!(p[0].key, "destination[0].transform");
+    assert!(p[0].message.contains("missing.jmespath"), "{}", p[0].message);
+
+    let dir = fixture();
+    std::fs::write(dir.path().join("t.jmespath"), "# header\n{Device: deviceId,,}\n").unwrap();
+    let e = load_str(GOOD, dir.path()).unwrap_err();
+    assert_eq!(e.problems[0].key, "destination[0].transform");
+    assert!(e.problems[0].message.contains("t.jmespath:2:"), "{}", e.problems[0].message);
+    assert!(e.to_string().contains("has 1 problem:"), "{e}");
+}
+
+#[test]
+fn bad_predicates_globs_and_columns_are_explained() {
+    let text = GOOD
+        .replace("telemetry.HeartRate > `100`", "telemetry.[")
+        .replace("\"vitals-*\"", "\"vitals-[\"")
+        .replace("Device:string", "Device:text");
+    let p = problems(&text);
+    let find = |k: &str| p.iter().find(|p| p.key == k).unwrap_or_else(|| panic!("{k} in {p:?}")).message.clone();
+    assert!(find("destination[0].filter.predicate").contains("not a valid JMESPath"));
+    assert!(find("destination[0].filter.device_ids[0]").contains("not a valid glob"));
+    assert!(find("destination[0].columns").contains("unknown type 'text'"));
+}
+
+#[test]
+fn structure_problems() {
+    let no_dest = GOOD.split("[[destination]]").next().unwrap().to_string();
+    assert_eq!(keys(&no_dest), vec!["destination".to_string()]);
+    let keys = keys("[log]\nlevel = \"info\"\n");
+    assert!(keys.contains(&"source".to_string()) && keys.contains(&"sink".to_string()), "{keys:?}");
+    let twice = format!("{GOOD}\n[[destination]]\nname = \"devices\"\ntransform = \"t.jmespath\"\ndatabase = \"d\"\ntable = \"t\"\ncolumns = \"A:int\"\n");
+    let p = problems(&twice);
+    assert_eq!(p[0].key, "destination[1].name");
+    let e = load_str("[source\n", Path::new(".")).unwrap_err();
+    assert_eq!(e.problems[0].key, "(syntax)");
+    assert!(e.problems[0].message.contains("line 1"), "{}", e.problems[0].message);
+}

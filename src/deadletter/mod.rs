@@ -1,0 +1,116 @@
+//! Dead letters: every message that cannot be decoded, routed, transformed or coerced is
+//! kept here with its reason, its stage, the destination concerned and its event metadata,
+//! and its original bytes exactly (as text when they are UTF-8, else base64). Nothing is
+//! silently dropped: the pipeline goes on, and a person can read, fix and replay the message.
+//!
+//! The store sits behind [`DeadLetterStore`] so that a blob store can follow the local one.
+
+mod local;
+
+pub use local::LocalDirStore;
+
+use crate::event::{EventMeta, SourceEvent};
+use base64::Engine;
+use chrono::{SecondsFormat, Utc};
+use serde::Serialize;
+use std::fmt;
+
+/// The pipeline stage at which a message failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// The body is not a usable IoT Central message.
+    Decode,
+    /// A destination's filter predicate failed to evaluate.
+    Route,
+    /// A destination's transform failed to evaluate.
+    Transform,
+    /// The transform's output does not fit the table's columns.
+    Coerce,
+    /// Data Explorer refused the data permanently.
+    Ingest,
+}
+
+impl Stage {
+    /// Every stage, in pipeline order.
+    pub const ALL: [Stage; 5] = [Stage::Decode, Stage::Route, Stage::Transform, Stage::Coerce, Stage::Ingest];
+
+    /// The stage's name as written in dead letters and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Decode => "decode",
+            Stage::Route => "route",
+            Stage::Transform => "transform",
+            Stage::Coerce => "coerce",
+            Stage::Ingest => "ingest",
+        }
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One dead letter, as written to the store (one JSON object per line).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeadLetter {
+    /// When it was dead-lettered (UTC, RFC 3339).
+    pub time: String,
+    /// Where it failed.
+    pub stage: Stage,
+    /// Why, in words.
+    pub reason: String,
+    /// The destination concerned, for failures after decoding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination: Option<String>,
+    /// The event's metadata.
+    pub event: EventMeta,
+    /// The body as text, when it is UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// The body in base64, when it is not UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_base64: Option<String>,
+}
+
+impl DeadLetter {
+    /// Builds a dead letter for `event`, keeping its body byte for byte.
+    pub fn new(event: &SourceEvent, stage: Stage, reason: String, destination: Option<String>) -> Self {
+        let (body, body_base64) = match std::str::from_utf8(&event.body) {
+            Ok(text) => (Some(text.to_string()), None),
+            Err(_) => (None, Some(base64::engine::general_purpose::STANDARD.encode(&event.body))),
+        };
+        DeadLetter {
+            time: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+            stage,
+            reason,
+            destination,
+            event: event.meta.clone(),
+            body,
+            body_base64,
+        }
+    }
+}
+
+/// A dead letter could not be stored. The pipeline must stop: going on would lose it.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write dead letter to {location}: {source}")]
+pub struct DeadLetterError {
+    /// Where the store tried to write.
+    pub location: String,
+    /// Why it failed.
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// Where dead letters are kept.
+pub trait DeadLetterStore: Send {
+    /// Stores one dead letter (it may be buffered until [`DeadLetterStore::flush`]).
+    fn put(&mut self, letter: &DeadLetter) -> Result<(), DeadLetterError>;
+    /// Makes everything stored so far durable.
+    fn flush(&mut self) -> Result<(), DeadLetterError>;
+    /// Where the letters are, for people (a directory, a container URL).
+    fn location(&self) -> String;
+}

@@ -1,0 +1,22 @@
+//! iotc-adx moves Azure IoT Central's exported messages into Azure Data Explorer.
+//!
+//! Data flows one way, one module per stage:
+//! [`source`] → [`decode`] → [`route`] → [`transform`] → [`batch`] → [`sink`], with failures
+//! going to [`deadletter`]. [`pipeline`] wires the stages together; [`config`] turns the TOML
+//! file into typed settings; [`schema`] describes destination tables; [`event`] holds what
+//! travels between stages.
+
+#![warn(missing_docs)]
+
+pub mod batch;
+pub mod config;
+pub mod deadletter;
+pub mod decode;
+pub mod event;
+pub mod pipeline;
+pub mod route;
+pub mod schema;
+pub mod sink;
+pub mod source;
+pub mod telemetry;
+pub mod transform;

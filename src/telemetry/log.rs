@@ -1,0 +1,20 @@
+//! Structured logging with `tracing`: human lines or JSON objects on standard error, level
+//! from `[log] level`, overridden by `RUST_LOG` when set.
+
+use crate::config::{LogFormat, LogSettings};
+use tracing_subscriber::EnvFilter;
+
+/// Installs the global subscriber. Calling it twice is harmless (the second call is ignored),
+/// which keeps tests and embedded uses simple.
+pub fn init(settings: &LogSettings) {
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|v| EnvFilter::try_new(v).ok())
+        .or_else(|| EnvFilter::try_new(&settings.filter).ok())
+        .unwrap_or_else(|| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match settings.format {
+        LogFormat::Human => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}

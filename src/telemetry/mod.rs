@@ -1,0 +1,3 @@
+//! Telemetry: logs now; metrics and health endpoints build on this module.
+
+pub mod log;

@@ -1,0 +1,463 @@
+//! Coercion of transform output to a table's columns, written straight into the multijson
+//! payload Data Explorer ingests.
+//!
+//! Each value is checked against its column's Kusto type and written in the wire form the
+//! service expects (ISO 8601 with 7 fractional digits for datetime, `d.hh:mm:ss.fffffff` for
+//! timespan, decimal as a string, ...). A value that cannot be converted is an error naming the
+//! row, the column and the value: never a silent null.
+
+use crate::decode::{json_type, with_article};
+use crate::schema::{Column, KustoType, TableSchema};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
+use serde_json::{Map, Number, Value};
+use std::borrow::Cow;
+
+/// Why transform output does not fit the table.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RowError {
+    /// The transform returned something that is neither an object, an array nor null.
+    #[error("the transform returned {}: expected an object (one row), an array of objects (one row each) or null (no row)", with_article(.found))]
+    NotRows {
+        /// The JSON type returned.
+        found: &'static str,
+    },
+    /// An array element is not an object.
+    #[error("row {row} is {}, not an object", with_article(.found))]
+    RowNotObject {
+        /// 1-based row number.
+        row: usize,
+        /// The JSON type of the element.
+        found: &'static str,
+    },
+    /// A row has a field that is not a column.
+    #[error("row {row} has the field `{field}`, which is not a column of the table (columns: {columns})")]
+    UnknownColumn {
+        /// 1-based row number.
+        row: usize,
+        /// The field.
+        field: String,
+        /// The table's column names, comma-separated.
+        columns: String,
+    },
+    /// A value cannot be converted to its column's type.
+    #[error("row {row}, column `{column}` ({kind}): {problem}")]
+    BadValue {
+        /// 1-based row number.
+        row: usize,
+        /// The column.
+        column: String,
+        /// The column's type.
+        kind: KustoType,
+        /// What is wrong with the value.
+        problem: String,
+    },
+}
+
+/// Encodes the transform's result as multijson rows (one JSON object per line, keys in
+/// column order) appended to `out`, returning how many rows were written.
+///
+/// On error nothing is appended: `out` is restored to its length on entry, so a message
+/// either contributes all of its rows or none.
+pub fn encode_rows(result: &Value, schema: &TableSchema, out: &mut Vec<u8>) -> Result<usize, RowError> {
+    let start = out.len();
+    let outcome = match result {
+        Value::Null => Ok(0),
+        Value::Object(row) => encode_row(row, 1, schema, out).map(|()| 1),
+        Value::Array(rows) => encode_array(rows, schema, out),
+        other => Err(RowError::NotRows { found: json_type(other) }),
+    };
+    if outcome.is_err() {
+        out.truncate(start);
+    }
+    outcome
+}
+
+fn encode_array(rows: &[Value], schema: &TableSchema, out: &mut Vec<u8>) -> Result<usize, RowError> {
+    let mut written = 0;
+    for (i, row) in rows.iter().enumerate() {
+        match row {
+            Value::Object(map) => {
+                encode_row(map, i + 1, schema, out)?;
+                written += 1;
+            }
+            // A projection never yields null elements, but a literal array could: no row.
+            Value::Null => {}
+            other => return Err(RowError::RowNotObject { row: i + 1, found: json_type(other) }),
+        }
+    }
+    Ok(written)
+}
+
+fn encode_row(row: &Map<String, Value>, number: usize, schema: &TableSchema, out: &mut Vec<u8>) -> Result<(), RowError> {
+    if let Some(field) = row.keys().find(|k| schema.index_of(k).is_none()) {
+        return Err(RowError::UnknownColumn {
+            row: number,
+            field: field.clone(),
+            columns: schema.columns().iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", "),
+        });
+    }
+    out.push(b'{');
+    for (i, column) in schema.columns().iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_json(out, &column.name);
+        out.push(b':');
+        let value = row.get(&column.name).unwrap_or(&Value::Null);
+        let cell = coerce(value, column.kind).map_err(|problem| bad_value(number, column, problem))?;
+        write_json(out, &cell);
+    }
+    out.extend_from_slice(b"}\n");
+    Ok(())
+}
+
+fn bad_value(row: usize, column: &Column, problem: String) -> RowError {
+    RowError::BadValue { row, column: column.name.clone(), kind: column.kind, problem }
+}
+
+fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    // Writing JSON into a Vec cannot fail: there is no I/O, and our values have string keys.
+    let _ = serde_json::to_writer(&mut *out, value);
+}
+
+/// Converts one value to the wire form of `kind`, or explains why it cannot.
+///
+/// Null is valid for every type (Kusto columns are nullable).
+pub fn coerce(value: &Value, kind: KustoType) -> Result<Cow<'_, Value>, String> {
+    if value.is_null() {
+        return Ok(Cow::Borrowed(value));
+    }
+    let owned = match kind {
+        KustoType::Dynamic => return Ok(Cow::Borrowed(value)),
+        KustoType::Bool => to_bool(value)?,
+        KustoType::Int => to_integer(value, i32::MIN.into(), i32::MAX.into(), "int")?,
+        KustoType::Long => to_integer(value, i64::MIN, i64::MAX, "long")?,
+        KustoType::Real => to_real(value)?,
+        KustoType::Decimal => to_decimal(value)?,
+        KustoType::String => match value {
+            Value::String(_) => return Ok(Cow::Borrowed(value)),
+            Value::Number(n) => Value::String(n.to_string()),
+            Value::Bool(b) => Value::String(b.to_string()),
+            // As Data Explorer does when a JSON object lands in a string column: its JSON text.
+            other => Value::String(other.to_string()),
+        },
+        KustoType::DateTime => Value::String(to_datetime(value)?),
+        KustoType::TimeSpan => Value::String(to_timespan(value)?),
+        KustoType::Guid => Value::String(to_guid(value)?),
+    };
+    Ok(Cow::Owned(owned))
+}
+
+/// A short quotation of a value for error messages.
+fn quote(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 60 {
+        let cut: String = text.chars().take(57).collect();
+        format!("{cut}...")
+    } else {
+        text
+    }
+}
+
+fn wrong(value: &Value, expected: &str) -> String {
+    format!("{} is {}, expected {expected}", quote(value), with_article(json_type(value)))
+}
+
+fn to_bool(value: &Value) -> Result<Value, String> {
+    match value {
+        Value::Bool(_) => Ok(value.clone()),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(Value::Bool(true)),
+        Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(Value::Bool(false)),
+        Value::Number(n) if n.as_i64() == Some(1) => Ok(Value::Bool(true)),
+        Value::Number(n) if n.as_i64() == Some(0) => Ok(Value::Bool(false)),
+        _ => Err(format!("{} is not a boolean: expected true, false, \"true\", \"false\", 1 or 0", quote(value))),
+    }
+}
+
+fn to_integer(value: &Value, min: i64, max: i64, name: &str) -> Result<Value, String> {
+    let n: i128 = match value {
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i.into()
+            } else if let Some(u) = n.as_u64() {
+                u.into()
+            } else {
+                let f = n.as_f64().unwrap_or(f64::NAN);
+                if f.fract() != 0.0 {
+                    return Err(format!("{} has a fractional part, so it is not an {name}", quote(value)));
+                }
+                if f.abs() > 9.3e18 {
+                    return Err(format!("{} is out of range for {name} ({min} to {max})", quote(value)));
+                }
+                f as i128
+            }
+        }
+        Value::String(s) => s
+            .trim()
+            .parse::<i128>()
+            .map_err(|_| format!("{} is not an integer", quote(value)))?,
+        _ => return Err(wrong(value, &format!("an integer ({name})"))),
+    };
+    if n < i128::from(min) || n > i128::from(max) {
+        return Err(format!("{} is out of range for {name} ({min} to {max})", quote(value)));
+    }
+    Ok(Value::Number(Number::from(n as i64)))
+}
+
+fn to_real(value: &Value) -> Result<Value, String> {
+    match value {
+        Value::Number(_) => Ok(value.clone()),
+        Value::String(s) => {
+            let t = s.trim();
+            match t {
+                "NaN" | "nan" => return Ok(Value::String("NaN".into())),
+                "Infinity" | "+Infinity" | "inf" => return Ok(Value::String("Infinity".into())),
+                "-Infinity" | "-inf" => return Ok(Value::String("-Infinity".into())),
+                _ => {}
+            }
+            let f: f64 = t.parse().map_err(|_| format!("{} is not a number", quote(value)))?;
+            Number::from_f64(f)
+                .map(Value::Number)
+                .ok_or_else(|| format!("{} is not a finite number", quote(value)))
+        }
+        _ => Err(wrong(value, "a number")),
+    }
+}
+
+fn to_decimal(value: &Value) -> Result<Value, String> {
+    let text = match value {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.trim().to_string(),
+        _ => return Err(wrong(value, "a decimal number or a numeric string")),
+    };
+    if is_decimal_text(&text) {
+        Ok(Value::String(text))
+    } else {
+        Err(format!("{} is not a decimal number", quote(value)))
+    }
+}
+
+/// `[+-]digits[.digits][(e|E)[+-]digits]`, with at least one digit before or after the point.
+fn is_decimal_text(s: &str) -> bool {
+    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = digits(int) && digits(frac) && !(int.is_empty() && frac.is_empty());
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !e.is_empty() && digits(e)
+    });
+    mantissa_ok && exponent_ok
+}
+
+/// Parses the date-time forms Data Explorer accepts in JSON and writes the canonical form.
+fn to_datetime(value: &Value) -> Result<String, String> {
+    let Value::String(s) = value else {
+        return Err(match value {
+            Value::Number(_) => format!(
+                "{} is a number; datetime needs an ISO 8601 string (for Unix times, convert in the transform or use a long column)",
+                quote(value)
+            ),
+            _ => wrong(value, "an ISO 8601 date-time string"),
+        });
+    };
+    parse_datetime(s.trim())
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Nanos, true))
+        .map(|t| seven_digits(&t))
+        .ok_or_else(|| format!("{} is not an ISO 8601 date-time (such as 2026-01-31T12:00:00Z)", quote(value)))
+}
+
+fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.to_utc());
+    }
+    // Kusto treats date-times without an offset as UTC, with a 'T' or a space.
+    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, format) {
+            return Some(t.and_utc());
+        }
+    }
+    if let Ok(t) = DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%:z") {
+        return Some(t.to_utc());
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc())
+}
+
+/// `...:55.455000000Z` → `...:55.4550000Z`: Kusto's datetime has 100 ns ticks.
+fn seven_digits(nanos: &str) -> String {
+    match nanos.rfind('.') {
+        Some(dot) if nanos.len() >= dot + 10 => format!("{}Z", &nanos[..dot + 8]),
+        _ => nanos.to_string(),
+    }
+}
+
+/// Parses `[-][d.]hh:mm:ss[.fffffff]` and writes it back normalised.
+fn to_timespan(value: &Value) -> Result<String, String> {
+    let Value::String(s) = value else {
+        return Err(wrong(value, "a timespan string such as \"1.02:03:04.5\""));
+    };
+    parse_timespan(s.trim())
+        .ok_or_else(|| format!("{} is not a timespan: expected [-][d.]hh:mm:ss[.fffffff]", quote(value)))
+}
+
+fn parse_timespan(s: &str) -> Option<String> {
+    let (negative, rest) = match s.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, s),
+    };
+    let (clock, fraction) = match rest.rsplit_once('.') {
+        // A '.' after the seconds is a fraction; one before the hours separates days.
+        Some((head, tail)) if head.matches(':').count() == 2 => (head, Some(tail)),
+        _ => (rest, None),
+    };
+    let (days, clock) = match clock.split_once('.') {
+        Some((d, c)) => (Some(d), c),
+        None => (None, clock),
+    };
+    let parts: Vec<&str> = clock.split(':').collect();
+    let [h, m, sec] = parts.as_slice() else { return None };
+    let number = |t: &str, max: u64| -> Option<u64> {
+        if t.is_empty() || t.len() > 2 || !t.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        t.parse().ok().filter(|v| *v <= max)
+    };
+    let (h, m, sec) = (number(h, 23)?, number(m, 59)?, number(sec, 59)?);
+    let days = match days {
+        Some(d) if !d.is_empty() && d.len() <= 8 && d.bytes().all(|b| b.is_ascii_digit()) => d.parse::<u64>().ok()?,
+        Some(_) => return None,
+        None => 0,
+    };
+    let ticks_fraction = match fraction {
+        Some(f) if !f.is_empty() && f.len() <= 7 && f.bytes().all(|b| b.is_ascii_digit()) => format!("{f:0<7}"),
+        Some(_) => return None,
+        None => String::new(),
+    };
+    let mut out = String::new();
+    if negative {
+        out.push('-');
+    }
+    if days > 0 {
+        out.push_str(&format!("{days}."));
+    }
+    out.push_str(&format!("{h:02}:{m:02}:{sec:02}"));
+    if !ticks_fraction.is_empty() && ticks_fraction != "0000000" {
+        out.push('.');
+        out.push_str(&ticks_fraction);
+    }
+    Some(out)
+}
+
+fn to_guid(value: &Value) -> Result<String, String> {
+    let Value::String(s) = value else {
+        return Err(wrong(value, "a GUID string"));
+    };
+    uuid::Uuid::parse_str(s.trim())
+        .map(|u| u.hyphenated().to_string())
+        .map_err(|_| format!("{} is not a GUID (such as 1dffa667-9bee-4f16-b243-25ad4151475e)", quote(value)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn c(v: Value, k: KustoType) -> Result<Value, String> {
+        coerce(&v, k).map(Cow::into_owned)
+    }
+
+    #[test]
+    fn every_type_accepts_its_good_values() {
+        use KustoType::*;
+        assert_eq!(c(json!("TRUE"), Bool), Ok(json!(true)));
+        assert_eq!(c(json!(0), Bool), Ok(json!(false)));
+        assert_eq!(c(json!(7.0), Int), Ok(json!(7)));
+        assert_eq!(c(json!(" -12 "), Int), Ok(json!(-12)));
+        assert_eq!(c(json!(9007199254740993_i64), Long), Ok(json!(9007199254740993_i64)));
+        assert_eq!(c(json!("1.5e3"), Real), Ok(json!(1500.0)));
+        assert_eq!(c(json!("NaN"), Real), Ok(json!("NaN")));
+        assert_eq!(c(json!(88), Real), Ok(json!(88)));
+        assert_eq!(c(json!(1.25), Decimal), Ok(json!("1.25")));
+        assert_eq!(c(json!("-0.000000000000000000001"), Decimal), Ok(json!("-0.000000000000000000001")));
+        assert_eq!(c(json!(12), String), Ok(json!("12")));
+        assert_eq!(c(json!({"a":1}), String), Ok(json!("{\"a\":1}")));
+        assert_eq!(c(json!("2020-08-05T22:26:55.455Z"), DateTime), Ok(json!("2020-08-05T22:26:55.4550000Z")));
+        assert_eq!(c(json!("2020-08-05T23:26:55+01:00"), DateTime), Ok(json!("2020-08-05T22:26:55.0000000Z")));
+        assert_eq!(c(json!("2020-08-05 22:26:55.1234567891"), DateTime), Ok(json!("2020-08-05T22:26:55.1234567Z")));
+        assert_eq!(c(json!("2020-08-05"), DateTime), Ok(json!("2020-08-05T00:00:00.0000000Z")));
+        assert_eq!(c(json!("1.02:03:04.5"), TimeSpan), Ok(json!("1.02:03:04.5000000")));
+        assert_eq!(c(json!("-00:00:01"), TimeSpan), Ok(json!("-00:00:01")));
+        assert_eq!(c(json!("{1DFFA667-9BEE-4F16-B243-25AD4151475E}"), Guid), Ok(json!("1dffa667-9bee-4f16-b243-25ad4151475e")));
+        assert_eq!(c(json!([1, {"b": null}]), Dynamic), Ok(json!([1, {"b": null}])));
+        for k in KustoType::ALL {
+            assert_eq!(c(Value::Null, k), Ok(Value::Null), "{k}");
+        }
+    }
+
+    #[test]
+    fn every_type_rejects_a_wrong_value() {
+        use KustoType::*;
+        let cases = [
+            (json!("yes"), Bool, "not a boolean"),
+            (json!(3.5), Int, "fractional part"),
+            (json!(3_000_000_000_i64), Int, "out of range for int"),
+            (json!(18446744073709551615_u64), Long, "out of range for long"),
+            (json!("12a"), Long, "not an integer"),
+            (json!({"a": 1}), Real, "is an object"),
+            (json!("1.2.3"), Decimal, "not a decimal"),
+            (json!(true), Decimal, "is a boolean"),
+            (json!("yesterday"), DateTime, "not an ISO 8601 date-time"),
+            (json!(1596666415), DateTime, "is a number; datetime needs"),
+            (json!("25:00:00"), TimeSpan, "not a timespan"),
+            (json!("1:2"), TimeSpan, "not a timespan"),
+            (json!(5), TimeSpan, "is a number"),
+            (json!("not-a-guid"), Guid, "not a GUID"),
+        ];
+        for (v, k, needle) in cases {
+            let e = c(v.clone(), k).unwrap_err();
+            assert!(e.contains(needle), "{v} as {k}: {e}");
+        }
+    }
+
+    fn schema() -> TableSchema {
+        TableSchema::parse("T:datetime, Device:string, Value:dynamic").unwrap()
+    }
+
+    #[test]
+    fn rows_are_written_in_column_order_with_nulls() {
+        let mut out = b"previous\n".to_vec();
+        let n = encode_rows(&json!([{"Value": 1, "T": "2020-01-01"}, null, {"Device": "d"}]), &schema(), &mut out).unwrap();
+        assert_eq!(n, 2);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "previous\n{\"T\":\"2020-01-01T00:00:00.0000000Z\",\"Device\":null,\"Value\":1}\n{\"T\":null,\"Device\":\"d\",\"Value\":null}\n"
+        );
+        assert_eq!(encode_rows(&Value::Null, &schema(), &mut Vec::new()), Ok(0));
+    }
+
+    #[test]
+    fn a_bad_row_leaves_the_buffer_untouched() {
+        let mut out = b"keep\n".to_vec();
+        let e = encode_rows(&json!([{"T": "2020-01-01"}, {"T": "soon"}]), &schema(), &mut out).unwrap_err();
+        assert_eq!(out, b"keep\n");
+        assert!(e.to_string().starts_with("row 2, column `T` (datetime): \"soon\" is not"), "{e}");
+        let e = encode_rows(&json!({"Devise": "x"}), &schema(), &mut out).unwrap_err();
+        assert_eq!(e.to_string(), "row 1 has the field `Devise`, which is not a column of the table (columns: T, Device, Value)");
+        assert_eq!(encode_rows(&json!("x"), &schema(), &mut out), Err(RowError::NotRows { found: "string" }));
+        assert_eq!(encode_rows(&json!([1]), &schema(), &mut out), Err(RowError::RowNotObject { row: 1, found: "number" }));
+    }
+
+    #[test]
+    fn decimal_syntax() {
+        for ok in ["1", "-1.5", ".5", "5.", "1e10", "+2E-3"] {
+            assert!(is_decimal_text(ok), "{ok}");
+        }
+        for bad in ["", ".", "e5", "1e", "1..2", "0x10", "1,5"] {
+            assert!(!is_decimal_text(bad), "{bad}");
+        }
+    }
+}
