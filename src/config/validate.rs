@@ -143,6 +143,14 @@ fn metrics_settings(c: &mut Checker, m: MetricsConfig) -> Option<MetricsSettings
 
 fn log_settings(c: &mut Checker, l: LogConfig) -> Option<LogSettings> {
     let filter = l.level.unwrap_or_else(|| "info".to_string());
+    // A bare word is a target name to `tracing`, so "loud" would silently log nothing:
+    // accept bare words only when they are levels.
+    const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+    let bare = !filter.contains(['=', ',']);
+    if bare && !LEVELS.contains(&filter.to_ascii_lowercase().as_str()) {
+        c.problem("log.level", format!("{filter:?} is not a level: expected one of {} or a filter such as \"info,iotc_adx=debug\"", LEVELS.join(", ")));
+        return None;
+    }
     if let Err(e) = tracing_subscriber::EnvFilter::try_new(&filter) {
         c.problem("log.level", format!("{filter:?} is not a log level or filter: {e} (try \"info\" or \"info,iotc_adx=debug\")"));
         return None;

@@ -167,7 +167,7 @@ mod tests {
         assert_eq!(bodies, vec![&b"{\"n\":1}"[..], b"\xff\xfe", b"{\"n\":2}", b"{\"n\":3}"]);
         assert_eq!(events.iter().map(|e| e.meta.sequence_number).collect::<Vec<_>>(), vec![0, 1, 2, 3]);
         assert!(events[1].meta.origin.as_deref().unwrap().ends_with("a.jsonl:4"));
-        assert_eq!(events[1].meta.offset, "13");
+        assert_eq!(events[1].meta.offset, "12");
         assert!(events[3].meta.origin.as_deref().unwrap().ends_with("b.jsonl:1"));
     }
 

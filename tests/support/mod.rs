@@ -1,0 +1,41 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use iotc_adx::event::{EventMeta, SourceEvent};
+use serde_json::Map;
+use std::path::{Path, PathBuf};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// An event with file-source-like metadata.
+pub fn event(body: &[u8], origin: &str, sequence: i64) -> SourceEvent {
+    SourceEvent {
+        body: body.to_vec(),
+        meta: EventMeta {
+            partition: "file".into(),
+            sequence_number: sequence,
+            offset: "0".into(),
+            enqueued_time: chrono::Utc::now(),
+            partition_key: None,
+            properties: Map::new(),
+            system_properties: Map::new(),
+            origin: Some(origin.to_string()),
+        },
+    }
+}
+
+/// The non-empty lines of a file, as bytes.
+pub fn lines(path: &Path) -> Vec<Vec<u8>> {
+    std::fs::read(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect()
+}
+
+/// A minimal configuration head (source and sink) to put before `[[destination]]` blocks.
+pub const CONFIG_HEAD: &str = "[source]\ntype = \"file\"\npath = \"-\"\n\n[sink]\ntype = \"file\"\npath = \"out\"\n\n";
