@@ -29,10 +29,10 @@ fn check(folder: &str) {
         std::fs::write(&expected_path, &produced).unwrap();
     }
     let expected = std::fs::read(&expected_path).unwrap_or_default();
-    assert_eq!(
-        String::from_utf8_lossy(&produced),
-        String::from_utf8_lossy(&expected),
-        "rows of transforms/{folder} differ from expected.jsonl"
+    support::assert_same_lines(
+        &String::from_utf8_lossy(&produced),
+        &String::from_utf8_lossy(&expected),
+        &format!("rows of transforms/{folder} against expected.jsonl"),
     );
 }
 

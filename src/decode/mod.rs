@@ -151,6 +151,9 @@ pub fn with_article(type_name: &str) -> String {
 /// serde_json appends " at line L column C" to its messages; we report those separately.
 fn describe_json_error(e: &serde_json::Error) -> String {
     let text = e.to_string();
+    if text.starts_with("recursion limit exceeded") {
+        return "it nests more than 128 arrays or objects deep (recursion limit exceeded)".to_string();
+    }
     match text.rfind(" at line ") {
         Some(i) => text[..i].to_string(),
         None => text,
@@ -203,6 +206,6 @@ mod tests {
     fn deep_nesting_is_an_error_not_a_crash() {
         let deep = format!("{{\"messageSource\":\"telemetry\",\"telemetry\":{}{}}}", "[".repeat(10_000), "]".repeat(10_000));
         let e = decode(deep.as_bytes()).unwrap_err();
-        assert!(e.to_string().contains("recursion limit"), "{e}");
+        assert!(e.to_string().contains("nests more than 128 arrays or objects deep"), "{e}");
     }
 }

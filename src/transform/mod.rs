@@ -110,14 +110,17 @@ impl Transform {
     }
 }
 
-/// Compiles JMESPath text that may hold full-line `#` comments. `Err(None)` means there was
-/// nothing but comments.
+/// The variables every transform and predicate may use besides its own `let` bindings.
+pub const GLOBALS: [&str; 1] = ["meta"];
+
+/// Compiles JMESPath text that may hold full-line `#` comments, refusing variables other
+/// than [`GLOBALS`] and `let` bindings. `Err(None)` means there was nothing but comments.
 pub fn compile_commented(text: &str) -> Result<Expression, Option<CompileError>> {
     let blanked = blank_comments(text);
     if blanked.trim().is_empty() {
         return Err(None);
     }
-    Expression::compile(&blanked).map_err(Some)
+    Expression::compile_with_globals(&blanked, &GLOBALS).map_err(Some)
 }
 
 /// Replaces each full-line `#` comment with spaces, keeping every other byte in place.
@@ -181,6 +184,12 @@ mod tests {
         assert!(text.starts_with("transforms/y.jmespath:2:"), "{text}");
         let e = Transform::from_file(Path::new("/nonexistent/z.jmespath")).unwrap_err();
         assert!(e.to_string().contains("cannot read transform file /nonexistent/z.jmespath"), "{e}");
+    }
+
+    #[test]
+    fn unknown_variables_fail_at_compile_time() {
+        let e = Transform::compile(Path::new("t"), "{a: $metadata.partition}").unwrap_err();
+        assert!(e.to_string().contains("$metadata"), "{e}");
     }
 
     #[test]

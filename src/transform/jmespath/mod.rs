@@ -1,54 +1,125 @@
-//! TEMPORARY shim over `jmespath_community` with the engine's API, replaced by our own engine.
-use serde_json::Value;
+//! A self-contained JMESPath engine (JMESPath specification plus the JMESPath
+//! Community additions: `let` scoping, the `$` root reference, arithmetic and
+//! the extra object/string functions).
+//!
+//! Expressions are compiled once with [`Expression::compile`] and evaluated many
+//! times with [`Expression::search`] / [`Expression::search_with`]. Evaluation
+//! borrows from the input document and only copies what ends up in the result.
+//!
+//! Numbers keep their kind: an integer in the input stays an integer in the
+//! output, exact integer arithmetic stays integral (overflow falls back to a
+//! float), `/` always yields a float and `//` is floor division.
+//!
+//! ```
+//! use iotc_adx::transform::jmespath::Expression;
+//! let expr = Expression::compile("items(@)[*].{k: [0], v: [1]}").unwrap();
+//! let out = expr.search(&serde_json::json!({"a": 1})).unwrap();
+//! assert_eq!(out, serde_json::json!([{"k": "a", "v": 1}]));
+//! ```
+
+mod ast;
+mod error;
+mod eval;
+mod functions;
+mod lexer;
+mod parser;
+mod value;
+
+#[cfg(test)]
+mod tests;
+
 use std::sync::Arc;
 
-/// A compiled expression.
-#[derive(Clone, Debug)]
-pub struct Expression { text: Arc<str> }
+use serde_json::Value;
 
-/// Compile error.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("line {line}, column {column}: {message}")]
-pub struct CompileError { pub message: String, pub offset: usize, pub line: usize, pub column: usize }
+pub use error::{CompileError, EvalError};
 
-/// Evaluation error.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{message}")]
-pub struct EvalError { pub message: String }
+/// A compiled JMESPath expression.
+///
+/// Compile once at start-up, evaluate per message. Cheap to clone (the syntax
+/// tree is shared) and safe to share between threads.
+#[derive(Clone)]
+pub struct Expression {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    text: String,
+    ast: ast::Node,
+    globals: Vec<String>,
+}
+
+impl std::fmt::Debug for Expression {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Expression").field(&self.inner.text).finish()
+    }
+}
+
+impl std::fmt::Display for Expression {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.inner.text)
+    }
+}
 
 impl Expression {
-    /// Compile.
+    /// Compiles `text`. Syntax errors, unknown functions, wrong argument
+    /// counts and misplaced `&expr` arguments are reported here.
     pub fn compile(text: &str) -> Result<Expression, CompileError> {
-        jmespath_community::parse(text).map_err(|e| CompileError { message: e.to_string(), offset: 0, line: 1, column: 1 })?;
-        Ok(Expression { text: text.into() })
+        let (ast, globals) = parser::parse(text)?;
+        Ok(Expression {
+            inner: Arc::new(Inner {
+                text: text.to_owned(),
+                ast,
+                globals,
+            }),
+        })
     }
-    /// Search.
-    pub fn search(&self, root: &Value) -> Result<Value, EvalError> { self.search_with(root, &[]) }
-    /// Search with variables.
+
+    /// Like [`Expression::compile`], but also rejects references to variables
+    /// that are neither bound by an enclosing `let` nor listed in `globals`
+    /// (names without the `$`). Use this when the set of variables passed to
+    /// [`Expression::search_with`] is known at start-up.
+    pub fn compile_with_globals(text: &str, globals: &[&str]) -> Result<Expression, CompileError> {
+        parser::parse_strict(text, globals)?;
+        Expression::compile(text)
+    }
+
+    /// Evaluates the expression against `root` (also what `$` refers to).
+    pub fn search(&self, root: &Value) -> Result<Value, EvalError> {
+        self.search_with(root, &[])
+    }
+
+    /// Evaluates the expression with variables pre-bound in the outermost
+    /// scope: `[("meta", &meta)]` makes `$meta` available everywhere. Names are
+    /// given without the `$`; a `let` binding of the same name shadows them.
     pub fn search_with(&self, root: &Value, vars: &[(&str, &Value)]) -> Result<Value, EvalError> {
-        let mut text = String::new();
-        for (n, v) in vars { text.push_str(&format!("let ${n} = `{}` in ", serde_json::to_string(v).unwrap_or_default().replace('`', "\\`"))); }
-        text.push('('); text.push_str(&self.text); text.push(')');
-        let err = |e: jmespath_community::errors::Error| EvalError { message: e.to_string() };
-        let ast = jmespath_community::parse(&text).map_err(err)?;
-        let data = jmespath_community::Value::from_json(&root.to_string()).map_err(|e| EvalError { message: e.to_string() })?;
-        let r = ast.search(&data).map_err(err)?;
-        let mut v: Value = serde_json::from_str(&r.to_string()).map_err(|e| EvalError { message: e.to_string() })?;
-        fix_ints(&mut v);
-        Ok(v)
+        let mut ctx = eval::Ctx::new(root, vars);
+        let out = ctx.eval(&self.inner.ast, &value::Val::Ref(root))?;
+        Ok(out.into_value())
     }
-    /// Source text.
-    pub fn as_str(&self) -> &str { &self.text }
-}
-fn fix_ints(v: &mut Value) {
-    match v {
-        Value::Number(n) => if let Some(f) = n.as_f64() { if f.fract() == 0.0 && f.abs() < 9e15 && !n.is_i64() { *v = Value::from(f as i64); } },
-        Value::Array(a) => a.iter_mut().for_each(fix_ints),
-        Value::Object(o) => o.values_mut().for_each(fix_ints),
-        _ => {}
+
+    /// The source text this expression was compiled from.
+    pub fn as_str(&self) -> &str {
+        &self.inner.text
+    }
+
+    /// Names (without `$`) of the variables this expression uses that no
+    /// enclosing `let` binds; they must be supplied to
+    /// [`Expression::search_with`] when evaluation reaches them.
+    pub fn free_variables(&self) -> &[String] {
+        &self.inner.globals
     }
 }
-/// Truthiness.
+
+/// JMESPath truthiness: `false`, `null`, `""`, `[]` and `{}` are false,
+/// everything else (including `0`) is true.
 pub fn is_truthy(v: &Value) -> bool {
-    match v { Value::Null => false, Value::Bool(b) => *b, Value::String(s) => !s.is_empty(), Value::Array(a) => !a.is_empty(), Value::Object(o) => !o.is_empty(), Value::Number(_) => true }
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(_) => true,
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
 }
