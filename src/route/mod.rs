@@ -139,6 +139,11 @@ impl Filter {
         Ok(Ok(()))
     }
 
+    /// Whether the predicate reads `$meta`.
+    pub fn uses_meta(&self) -> bool {
+        self.predicate.as_ref().is_some_and(crate::transform::uses_meta)
+    }
+
     /// A one-line description of the filter, for `iotc-adx check`.
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();

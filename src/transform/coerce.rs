@@ -104,8 +104,7 @@ fn encode_row(row: &Map<String, Value>, number: usize, schema: &TableSchema, out
         write_json(out, &column.name);
         out.push(b':');
         let value = row.get(&column.name).unwrap_or(&Value::Null);
-        let cell = coerce(value, column.kind).map_err(|problem| bad_value(number, column, problem))?;
-        write_json(out, &cell);
+        write_cell(out, value, column.kind).map_err(|problem| bad_value(number, column, problem))?;
     }
     out.extend_from_slice(b"}\n");
     Ok(())
@@ -118,6 +117,57 @@ fn bad_value(row: usize, column: &Column, problem: String) -> RowError {
 fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
     // Writing JSON into a Vec cannot fail: there is no I/O, and our values have string keys.
     let _ = serde_json::to_writer(&mut *out, value);
+}
+
+/// Writes one cell. The common cases (a value already in wire form) are written straight
+/// into the payload; the rest go through [`coerce`].
+fn write_cell(out: &mut Vec<u8>, value: &Value, kind: KustoType) -> Result<(), String> {
+    match (kind, value) {
+        (KustoType::Dynamic, _) | (KustoType::String, Value::String(_)) => write_json(out, value),
+        (KustoType::DateTime, Value::String(s)) if write_utc_datetime(out, s) => {}
+        _ => write_json(out, &coerce(value, kind)?),
+    }
+    Ok(())
+}
+
+/// Fast path for `YYYY-MM-DDTHH:MM:SS[.f…]Z`, IoT Central's own form: validated and written
+/// quoted with exactly 7 fractional digits, without parsing into a date type. Returns false
+/// (writing nothing) for any other form, which then takes the general path.
+fn write_utc_datetime(out: &mut Vec<u8>, s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[b.len() - 1] != b'Z' {
+        return false;
+    }
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        b[range].iter().try_fold(0u32, |n, c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+    };
+    let separators = b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[13] == b':' && b[16] == b':';
+    let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) =
+        (digits(0..4), digits(5..7), digits(8..10), digits(11..13), digits(14..16), digits(17..19))
+    else {
+        return false;
+    };
+    let fraction = &b[19..b.len() - 1];
+    let fraction_ok = fraction.is_empty()
+        || (fraction.len() >= 2 && fraction.len() <= 10 && fraction[0] == b'.' && fraction[1..].iter().all(u8::is_ascii_digit));
+    let valid = separators
+        && fraction_ok
+        && hour < 24
+        && minute < 60
+        && second < 60
+        && NaiveDate::from_ymd_opt(year as i32, month, day).is_some();
+    if !valid {
+        return false;
+    }
+    out.push(b'"');
+    out.extend_from_slice(&b[..19]);
+    out.push(b'.');
+    let given = fraction.get(1..).unwrap_or(&[]);
+    let kept = given.len().min(7);
+    out.extend_from_slice(&given[..kept]);
+    out.extend(std::iter::repeat_n(b'0', 7 - kept));
+    out.extend_from_slice(b"Z\"");
+    true
 }
 
 /// Converts one value to the wire form of `kind`, or explains why it cannot.
@@ -449,6 +499,35 @@ mod tests {
         assert_eq!(e.to_string(), "row 1 has the field `Devise`, which is not a column of the table (columns: T, Device, Value)");
         assert_eq!(encode_rows(&json!("x"), &schema(), &mut out), Err(RowError::NotRows { found: "string" }));
         assert_eq!(encode_rows(&json!([1]), &schema(), &mut out), Err(RowError::RowNotObject { row: 1, found: "number" }));
+    }
+
+    #[test]
+    fn datetime_fast_path_agrees_with_the_general_path() {
+        let cases = [
+            "2020-08-05T22:26:55.455Z",
+            "2020-08-05T22:26:55Z",
+            "2020-08-05T22:26:55.1234567891Z",
+            "2024-02-29T00:00:00.1Z",
+            "2023-02-29T00:00:00Z",
+            "2020-13-05T22:26:55Z",
+            "2020-08-05T24:00:00Z",
+            "2020-08-05T22:26:55.Z",
+            "2020-08-05 22:26:55Z",
+            "2020-08-05T22:26:55+00:00",
+        ];
+        for s in cases {
+            let mut fast = Vec::new();
+            let general = coerce(&json!(s), KustoType::DateTime).map(|v| v.to_string());
+            if write_utc_datetime(&mut fast, s) {
+                assert_eq!(Ok(String::from_utf8(fast).unwrap()), general, "{s}");
+            } else {
+                assert!(fast.is_empty(), "{s}");
+            }
+        }
+        let mut out = Vec::new();
+        assert!(!write_utc_datetime(&mut out, "2023-02-29T00:00:00Z"), "not a leap year");
+        assert!(write_utc_datetime(&mut out, "2020-08-05T22:26:55.455Z"));
+        assert_eq!(out, b"\"2020-08-05T22:26:55.4550000Z\"");
     }
 
     #[test]

@@ -102,6 +102,11 @@ impl Transform {
         self.expression.as_str()
     }
 
+    /// Whether the expression reads `$meta` (when none does, the pipeline skips building it).
+    pub fn uses_meta(&self) -> bool {
+        uses_meta(&self.expression)
+    }
+
     /// Runs the transform on a message body with its metadata bound to `$meta`.
     pub fn apply(&self, message: &Value, meta: &Value) -> Result<Value, TransformError> {
         self.expression
@@ -121,6 +126,11 @@ pub fn compile_commented(text: &str) -> Result<Expression, Option<CompileError>>
         return Err(None);
     }
     Expression::compile_with_globals(&blanked, &GLOBALS).map_err(Some)
+}
+
+/// Whether an expression reads the `$meta` variable.
+pub fn uses_meta(expression: &Expression) -> bool {
+    expression.free_variables().iter().any(|v| v == "meta")
 }
 
 /// Replaces each full-line `#` comment with spaces, keeping every other byte in place.
@@ -170,6 +180,8 @@ mod tests {
     #[test]
     fn meta_is_a_variable() {
         let t = Transform::compile(Path::new("t"), "{p: $meta.partition, d: deviceId}").unwrap();
+        assert!(t.uses_meta());
+        assert!(!Transform::compile(Path::new("t"), "let $meta = @ in $meta.a").unwrap().uses_meta());
         let out = t.apply(&json!({"deviceId": "x"}), &json!({"partition": "3"})).unwrap();
         assert_eq!(out, json!({"p": "3", "d": "x"}));
     }
