@@ -146,3 +146,18 @@ fn a_bad_configuration_names_every_problem_and_exits_2() {
     assert!(stderr.contains("destination[0].transform: cannot read transform file"), "{stderr}");
     assert!(stderr.contains("log.level: \"chatty\" is not a level"), "{stderr}");
 }
+
+#[test]
+fn every_example_configuration_is_valid() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(support::repo().join("examples")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let relative = path.strip_prefix(support::repo()).unwrap().to_str().unwrap().to_string();
+            let out = iotc_adx(&["check", "--config", &relative], &[]);
+            assert!(out.status.success(), "{relative}: {}", text(&out.stderr));
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3);
+}

@@ -80,3 +80,41 @@ fn every_folder_has_a_test() {
         }
     }
 }
+
+/// The recipes in transforms/README.md do what the README says.
+#[test]
+fn readme_recipes_work() {
+    use iotc_adx::transform::Expression;
+    use serde_json::{json, Value};
+    let message = json!({"messageSource": "telemetry", "deviceId": "v1", "enqueuedTime": "2026-01-01T00:00:00Z",
+        "component": "DeviceComponent",
+        "telemetry": {"HeartRate": 88, "BodyTemperature": 98.6, "BloodPressure": {"Systolic": 120, "Diastolic": 80}, "Activity": "walking", "BatteryLevel": 50}});
+    let meta = json!({"partition": "3", "sequenceNumber": 42});
+    let run = |text: &str, message: &Value| {
+        Expression::compile(text).unwrap_or_else(|e| panic!("{text}: {e}")).search_with(message, &[("meta", &meta)]).unwrap()
+    };
+    let readme = std::fs::read_to_string(support::repo().join("transforms/README.md")).unwrap();
+    let recipes: Vec<String> = readme
+        .split("## Recipes")
+        .nth(1)
+        .unwrap()
+        .split("```text\n")
+        .skip(1)
+        .map(|block| block.split("```").next().unwrap().to_string())
+        .collect();
+    assert_eq!(recipes.len(), 4, "the README has four recipes");
+    assert_eq!(
+        run(&recipes[0], &message),
+        json!({"EnqueuedTime": "2026-01-01T00:00:00Z", "Device": "v1", "HeartRate": 88, "Temp": 98.6})
+    );
+    assert_eq!(run(&recipes[1], &message), json!({"Device": "v1", "Battery": 50}));
+    let mut other = message.clone();
+    other["component"] = json!("Other");
+    assert_eq!(run(&recipes[1], &other), Value::Null);
+    assert_eq!(run(&recipes[2], &message), json!({"Device": "v1", "Systolic": 120, "Diastolic": 80}));
+    let rows = run(&recipes[3], &message);
+    let capabilities: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r["Capability"].as_str().unwrap()).collect();
+    assert_eq!(capabilities, vec!["HeartRate", "BodyTemperature", "BatteryLevel"]);
+    assert_eq!(rows[0]["Partition"], "3");
+    assert_eq!(rows[0]["Sequence"], 42);
+}

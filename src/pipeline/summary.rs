@@ -56,10 +56,12 @@ impl Summary {
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let secs = self.elapsed.as_secs_f64().max(1e-9);
+        let w = self.destinations.iter().map(|d| d.name.len()).max().unwrap_or(0).max(15);
         writeln!(f, "iotc-adx run {}", if self.interrupted { "interrupted (shutdown signal)" } else { "complete" })?;
         writeln!(
             f,
-            "  messages read   {} ({:.1} KiB) in {:.3} s: {:.0} messages/s, {:.2} MB/s",
+            "  {:<w$} {} ({:.1} KiB) in {:.3} s: {:.0} messages/s, {:.2} MB/s",
+            "messages read",
             self.messages,
             self.bytes as f64 / 1024.0,
             secs,
@@ -69,16 +71,16 @@ impl fmt::Display for Summary {
         for d in &self.destinations {
             writeln!(
                 f,
-                "  {:<15} {} rows -> {} ({} messages matched, {} batches, {} bytes written)",
+                "  {:<w$} {} rows -> {} ({} messages matched, {} batches, {} bytes written)",
                 d.name, d.rows, d.table, d.matched, d.batches, d.bytes
             )?;
             if let Some(target) = &d.last_target {
-                writeln!(f, "  {:<15} last output: {target}", "")?;
+                writeln!(f, "  {:<w$} last output: {target}", "")?;
             }
         }
-        writeln!(f, "  unrouted        {} (decoded, but no destination's filter took them)", self.unrouted)?;
+        writeln!(f, "  {:<w$} {} (decoded, but no destination's filter took them)", "unrouted", self.unrouted)?;
         let by_stage: Vec<String> = self.dead_letters.iter().map(|(s, n)| format!("{s} {n}")).collect();
-        write!(f, "  dead-lettered   {}", self.dead_lettered())?;
+        write!(f, "  {:<w$} {}", "dead-lettered", self.dead_lettered())?;
         if !by_stage.is_empty() {
             write!(f, " ({}) in {}", by_stage.join(", "), self.dead_letter_location)?;
         }
