@@ -163,3 +163,45 @@ fn every_example_configuration_is_valid() {
     }
     assert!(checked >= 3);
 }
+
+/// SIGTERM while reading a stream that never ends: stop reading, deliver the open batch,
+/// flush dead letters, print the summary and exit 0.
+#[cfg(unix)]
+#[test]
+fn sigterm_flushes_open_batches_and_exits_cleanly() {
+    use std::io::Write;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let out = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iotc-adx"))
+        .args(["run", "--config", "examples/stdin.toml"])
+        .current_dir(support::repo())
+        .env("IOTC_ADX__SINK__PATH", out.path())
+        .env("IOTC_ADX__DEAD_LETTER__PATH", out.path().join("dead-letter"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let telemetry = std::fs::read(support::repo().join("transforms/smartvitalspatch/sample.jsonl")).unwrap();
+    stdin.write_all(&telemetry).unwrap();
+    stdin.write_all(b"not json\n").unwrap();
+    stdin.flush().unwrap();
+    // Let the pipeline read the lines (the batch stays open: its age limit is 1 s).
+    std::thread::sleep(Duration::from_millis(300));
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let started = Instant::now();
+    let output = child.wait_with_output().unwrap();
+    drop(stdin);
+    assert!(started.elapsed() < Duration::from_secs(5), "shutdown took {:?}", started.elapsed());
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
+    assert!(stdout.contains("interrupted (shutdown signal)"), "{stdout}");
+    let squeezed = stdout.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ");
+    assert!(squeezed.contains("telemetry 9 rows"), "{stdout}");
+    assert!(squeezed.contains("dead-lettered 1 (decode 1)"), "{stdout}");
+    let files: Vec<_> = std::fs::read_dir(out.path().join("telemetry")).unwrap().collect();
+    assert_eq!(files.len(), 1, "the open batch was delivered on shutdown");
+}

@@ -24,7 +24,11 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         tracing::info!(config = %config_path.display(), destinations = names.len(), "pipeline starting");
         let pipeline = Pipeline::new(settings.destinations.clone(), sink, dead_letters);
         anyhow::Ok(pipeline.run(source, shutdown_signal()).await?)
-    })?;
+    });
+    // A source may still sit in a blocking read (standard input that never closes); the run
+    // is over, so do not wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    let summary = summary?;
     println!("{summary}");
     Ok(ExitCode::SUCCESS)
 }

@@ -12,7 +12,7 @@ use crate::event::{EventMeta, SourceEvent};
 use serde_json::Map;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 
 /// Reads JSON Lines inputs one after another.
 pub struct FileSource {
@@ -24,7 +24,7 @@ pub struct FileSource {
 
 struct Reader {
     name: String,
-    lines: Box<dyn AsyncBufRead + Unpin + Send>,
+    lines: BufReader<Box<dyn AsyncRead + Unpin + Send>>,
     line: u64,
     offset: u64,
 }
@@ -53,7 +53,7 @@ impl FileSource {
             self.stdin = false;
             self.current = Some(Reader {
                 name: "stdin".into(),
-                lines: Box::new(BufReader::new(tokio::io::stdin())),
+                lines: BufReader::new(Box::new(tokio::io::stdin())),
                 line: 0,
                 offset: 0,
             });
@@ -63,7 +63,7 @@ impl FileSource {
         let file = tokio::fs::File::open(&path).await.map_err(|source| io(&path, source))?;
         self.current = Some(Reader {
             name: path.display().to_string(),
-            lines: Box::new(BufReader::with_capacity(256 * 1024, file)),
+            lines: BufReader::with_capacity(256 * 1024, Box::new(file)),
             line: 0,
             offset: 0,
         });
@@ -137,6 +137,11 @@ impl Source for FileSource {
                 },
             });
             self.sequence += 1;
+            // Hand over what we have rather than wait on a slow stream (standard input, a
+            // pipe) for the batch to fill up.
+            if reader.lines.buffer().is_empty() {
+                break;
+            }
         }
         Ok((!events.is_empty()).then_some(events))
     }
