@@ -3,13 +3,17 @@
 //!
 //! It gives each line the metadata an Event Hub would: partition `file`, a sequence number
 //! counting lines across all inputs, the line's byte offset in its file as offset, the read
-//! time as enqueued time, and an origin (`path:line`) for error messages. Lines are kept as
-//! raw bytes, so a line that is not UTF-8 still reaches the dead-letter store intact.
+//! time as enqueued time, an origin (`path:line`) for error messages, and the `iotcentral-*`
+//! application properties IoT Central sets on every event, taken from the line's own header
+//! fields. Lines are kept as raw bytes, so a line that is not UTF-8 still reaches the
+//! dead-letter store intact.
 
 use super::{Source, SourceError};
 use crate::config::FileInput;
 use crate::event::{EventMeta, SourceEvent};
-use serde_json::Map;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
@@ -96,6 +100,39 @@ fn list_inputs(path: &Path) -> Result<VecDeque<PathBuf>, SourceError> {
     Ok(files.into())
 }
 
+/// The header fields IoT Central copies into each event's application properties.
+#[derive(Deserialize)]
+struct Header<'a> {
+    #[serde(rename = "applicationId", borrow)]
+    application_id: Option<Cow<'a, str>>,
+    #[serde(rename = "deviceId", borrow)]
+    device_id: Option<Cow<'a, str>>,
+    #[serde(rename = "messageSource", borrow)]
+    message_source: Option<Cow<'a, str>>,
+    #[serde(rename = "messageType", borrow)]
+    message_type: Option<Cow<'a, str>>,
+}
+
+/// The `iotcentral-*` properties IoT Central would have set on this event, as far as the body
+/// tells; none when the body is not a JSON object with string header fields (decoding will
+/// dead-letter it with the reason).
+fn iot_central_properties(body: &[u8]) -> Map<String, Value> {
+    let mut properties = Map::new();
+    let Ok(header) = serde_json::from_slice::<Header<'_>>(body) else { return properties };
+    let fields = [
+        ("iotcentral-application-id", header.application_id),
+        ("iotcentral-device-id", header.device_id),
+        ("iotcentral-message-source", header.message_source),
+        ("iotcentral-message-type", header.message_type),
+    ];
+    for (name, value) in fields {
+        if let Some(v) = value {
+            properties.insert(name.to_string(), Value::String(v.into_owned()));
+        }
+    }
+    properties
+}
+
 impl Source for FileSource {
     async fn next_batch(&mut self, max: usize) -> Result<Option<Vec<SourceEvent>>, SourceError> {
         let mut events = Vec::new();
@@ -123,6 +160,7 @@ impl Source for FileSource {
             if buf.iter().all(u8::is_ascii_whitespace) {
                 continue; // blank lines separate nothing and carry nothing
             }
+            let properties = iot_central_properties(&buf);
             events.push(SourceEvent {
                 body: buf,
                 meta: EventMeta {
@@ -131,7 +169,7 @@ impl Source for FileSource {
                     offset: offset.to_string(),
                     enqueued_time: chrono::Utc::now(),
                     partition_key: None,
-                    properties: Map::new(),
+                    properties,
                     system_properties: Map::new(),
                     origin: Some(format!("{}:{}", reader.name, reader.line)),
                 },
@@ -174,6 +212,18 @@ mod tests {
         assert!(events[1].meta.origin.as_deref().unwrap().ends_with("a.jsonl:4"));
         assert_eq!(events[1].meta.offset, "12");
         assert!(events[3].meta.origin.as_deref().unwrap().ends_with("b.jsonl:1"));
+    }
+
+    #[test]
+    fn synthesises_the_iot_central_properties() {
+        let p = iot_central_properties(br#"{"applicationId":"a","messageSource":"deviceConnectivity","messageType":"connected","deviceId":"d\u00e9","x":[1]}"#);
+        assert_eq!(p["iotcentral-application-id"], "a");
+        assert_eq!(p["iotcentral-device-id"], "d\u{e9}");
+        assert_eq!(p["iotcentral-message-source"], "deviceConnectivity");
+        assert_eq!(p["iotcentral-message-type"], "connected");
+        assert!(iot_central_properties(br#"{"messageSource":"telemetry"}"#).get("iotcentral-device-id").is_none());
+        assert!(iot_central_properties(b"[1]").is_empty());
+        assert!(iot_central_properties(br#"{"deviceId": 7}"#).is_empty());
     }
 
     #[test]
