@@ -1,0 +1,1 @@
+//! Event Hubs emulator over AMQP 1.0 (being built).

@@ -1,0 +1,1 @@
+//! Data Explorer emulator over its REST API (being built).
