@@ -74,6 +74,19 @@ fn is_ident_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 
+/// Appends identifier characters from `chars` to `name`, moving `end` past them.
+fn take_ident(mut name: String, chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>, end: &mut usize) -> String {
+    while let Some(&(i, ch)) = chars.peek() {
+        if !is_ident_char(ch) {
+            break;
+        }
+        name.push(ch);
+        *end = i + ch.len_utf8();
+        chars.next();
+    }
+    name
+}
+
 /// Splits `text` into tokens; the last token is always [`Tok::Eof`].
 pub(super) fn tokenize(text: &str) -> Result<Vec<Token>, CompileError> {
     let mut out = Vec::new();
@@ -141,32 +154,10 @@ pub(super) fn tokenize(text: &str) -> Result<Vec<Token>, CompileError> {
                 }
             }
             '$' => match next {
-                Some(n) if is_ident_start(n) => {
-                    let mut name = String::new();
-                    while let Some(&(i, ch)) = chars.peek() {
-                        if !is_ident_char(ch) {
-                            break;
-                        }
-                        name.push(ch);
-                        end = i + 1;
-                        chars.next();
-                    }
-                    Tok::Var(name)
-                }
+                Some(n) if is_ident_start(n) => Tok::Var(take_ident(String::new(), &mut chars, &mut end)),
                 _ => Tok::Root,
             },
-            c if is_ident_start(c) => {
-                let mut name = String::from(c);
-                while let Some(&(i, ch)) = chars.peek() {
-                    if !is_ident_char(ch) {
-                        break;
-                    }
-                    name.push(ch);
-                    end = i + 1;
-                    chars.next();
-                }
-                Tok::Ident(name)
-            }
+            c if is_ident_start(c) => Tok::Ident(take_ident(String::from(c), &mut chars, &mut end)),
             c if c.is_ascii_digit() => {
                 let mut digits = String::from(c);
                 while let Some(&(i, ch)) = chars.peek() {
