@@ -127,6 +127,20 @@ fn stages(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
+    // What the pipeline runs: transform and encode fused, the result read through a view.
+    group.bench_function("transform-encode", |b| {
+        b.iter_batched_ref(
+            || Vec::with_capacity(1 << 20),
+            |out| {
+                decoded
+                    .iter()
+                    .zip(&metas)
+                    .map(|(m, meta)| d.transform.apply_encoded(m.value(), meta, &d.schema, out).unwrap_or(0))
+                    .sum::<usize>()
+            },
+            BatchSize::LargeInput,
+        )
+    });
     group.bench_function("gzip", |b| b.iter(|| gzip(&payload).unwrap().len()));
     group.finish();
 }

@@ -103,6 +103,9 @@ pub struct Column {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableSchema {
     columns: Vec<Column>,
+    /// Each column's name as a JSON object key, `"Name":`, derived from `columns` once so
+    /// the row encoder does not escape names again for every row.
+    json_keys: Vec<Box<[u8]>>,
 }
 
 /// Why a cslschema text could not be parsed; `position` is a 1-based character index.
@@ -118,7 +121,8 @@ pub struct SchemaError {
 impl TableSchema {
     /// Builds a schema from columns; names must be unique (checked by [`TableSchema::parse`]).
     pub fn new(columns: Vec<Column>) -> Self {
-        TableSchema { columns }
+        let json_keys = columns.iter().map(|c| json_key(&c.name)).collect();
+        TableSchema { columns, json_keys }
     }
 
     /// Parses `Name:type, Other:type` (the cslschema form). Names may be bracket-quoted,
@@ -164,12 +168,18 @@ impl TableSchema {
                 break; // a trailing comma is harmless
             }
         }
-        Ok(TableSchema { columns })
+        Ok(TableSchema::new(columns))
     }
 
     /// The columns in table order.
     pub fn columns(&self) -> &[Column] {
         &self.columns
+    }
+
+    /// Each column's name encoded as a JSON object key followed by its colon (`"Name":`), in
+    /// column order: what every multijson row repeats, computed once per schema.
+    pub fn json_keys(&self) -> &[Box<[u8]>] {
+        &self.json_keys
     }
 
     /// The index of a column by exact name.
@@ -185,6 +195,15 @@ impl TableSchema {
             .collect::<Vec<_>>()
             .join(", ")
     }
+}
+
+/// `name` as a JSON string followed by `:`.
+fn json_key(name: &str) -> Box<[u8]> {
+    let mut key = Vec::with_capacity(name.len() + 3);
+    // Writing a string into a Vec cannot fail: there is no I/O.
+    let _ = serde_json::to_writer(&mut key, name);
+    key.push(b':');
+    key.into_boxed_slice()
 }
 
 /// Quotes a column or table name for KQL when it is not a plain identifier.
@@ -310,6 +329,14 @@ mod tests {
         assert_eq!(s.columns()[1].name, "x'y");
         assert_eq!(s.to_csl(), "['my col']:string, ['x\\'y']:int");
         assert_eq!(TableSchema::parse(&s.to_csl()).unwrap(), s);
+    }
+
+    #[test]
+    fn json_keys_are_escaped_once() {
+        let s = TableSchema::parse("A:string, ['say \"hi\"']:int").unwrap();
+        let keys: Vec<&[u8]> = s.json_keys().iter().map(|k| &k[..]).collect();
+        assert_eq!(keys, [&b"\"A\":"[..], &b"\"say \\\"hi\\\"\":"[..]]);
+        assert_eq!(TableSchema::new(s.columns().to_vec()), s);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::config::DestinationSettings;
 use crate::deadletter::Stage;
 use crate::decode::decode;
 use crate::event::SourceEvent;
-use crate::transform::coerce::encode_rows;
+use crate::transform::ApplyError;
 
 /// A failure of one event, at one stage, for one destination or for all.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,16 +109,12 @@ impl Processor {
                 }
             }
             out.accepted[i] = true;
-            let result = match d.transform.apply(message.value(), &meta) {
-                Ok(v) => v,
-                Err(e) => {
-                    out.failures.push(Failure { stage: Stage::Transform, destination: Some(i), reason: e.to_string() });
-                    continue;
-                }
-            };
-            match encode_rows(&result, &d.schema, &mut out.payloads[i]) {
+            match d.transform.apply_encoded(message.value(), &meta, &d.schema, &mut out.payloads[i]) {
                 Ok(n) => out.rows[i] = n,
-                Err(e) => {
+                Err(ApplyError::Transform(e)) => {
+                    out.failures.push(Failure { stage: Stage::Transform, destination: Some(i), reason: e.to_string() });
+                }
+                Err(ApplyError::Rows(e)) => {
                     let reason = format!("table {}: {e}", d.table);
                     out.failures.push(Failure { stage: Stage::Coerce, destination: Some(i), reason });
                 }

@@ -8,8 +8,9 @@
 
 use crate::decode::{json_type, with_article};
 use crate::schema::{Column, KustoType, TableSchema};
+use crate::transform::jmespath::{Elements, Entries, JsonType, View};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
-use serde_json::{Map, Number, Value};
+use serde_json::{Number, Value};
 use std::borrow::Cow;
 
 /// Why transform output does not fit the table.
@@ -57,57 +58,188 @@ pub enum RowError {
 /// column order) appended to `out`, returning how many rows were written.
 ///
 /// On error nothing is appended: `out` is restored to its length on entry, so a message
-/// either contributes all of its rows or none.
+/// either contributes all of its rows or none. A thin wrapper over [`encode_view`] for
+/// callers holding a `serde_json::Value` (the preview command, tests).
 pub fn encode_rows(result: &Value, schema: &TableSchema, out: &mut Vec<u8>) -> Result<usize, RowError> {
+    encode_view(View::json(result), schema, out)
+}
+
+/// Like [`encode_rows`], but reads the result through a [`View`] straight from the
+/// transform's evaluation ([`crate::transform::Transform::apply_encoded`]), so the result is
+/// never copied into a `serde_json::Value`: cells that point into the message are written
+/// from it, and built strings, numbers and booleans are written directly where the column
+/// type allows. Output and errors are the same as [`encode_rows`] on the copied result.
+pub fn encode_view(result: View<'_>, schema: &TableSchema, out: &mut Vec<u8>) -> Result<usize, RowError> {
     let start = out.len();
-    let outcome = match result {
-        Value::Null => Ok(0),
-        Value::Object(row) => encode_row(row, 1, schema, out).map(|()| 1),
-        Value::Array(rows) => encode_array(rows, schema, out),
-        other => Err(RowError::NotRows { found: json_type(other) }),
-    };
+    let outcome = encode_result(result, schema, out);
     if outcome.is_err() {
         out.truncate(start);
     }
     outcome
 }
 
-fn encode_array(rows: &[Value], schema: &TableSchema, out: &mut Vec<u8>) -> Result<usize, RowError> {
+/// Most tables have fewer columns than this; their row slots live on the stack.
+const STACK_COLUMNS: usize = 32;
+
+/// Dispatches on the result's shape: null (no row), an object (one row) or an array of them.
+fn encode_result(result: View<'_>, schema: &TableSchema, out: &mut Vec<u8>) -> Result<usize, RowError> {
+    let columns = schema.columns().len();
+    let mut stack = [None; STACK_COLUMNS];
+    let mut heap = Vec::new();
+    let slots: &mut [Option<View<'_>>] = if columns <= STACK_COLUMNS {
+        &mut stack[..columns]
+    } else {
+        heap.resize(columns, None);
+        &mut heap
+    };
+    if let Some(entries) = result.entries() {
+        return encode_row(entries, 1, schema, slots, out).map(|()| 1);
+    }
+    if let Some(rows) = result.elements() {
+        return encode_array(rows, schema, slots, out);
+    }
+    match result.json_type() {
+        JsonType::Null => Ok(0),
+        other => Err(RowError::NotRows { found: other.name() }),
+    }
+}
+
+fn encode_array<'v>(
+    rows: Elements<'v>,
+    schema: &TableSchema,
+    slots: &mut [Option<View<'v>>],
+    out: &mut Vec<u8>,
+) -> Result<usize, RowError> {
     let mut written = 0;
-    for (i, row) in rows.iter().enumerate() {
-        match row {
-            Value::Object(map) => {
-                encode_row(map, i + 1, schema, out)?;
-                written += 1;
-            }
+    for (i, row) in rows.enumerate() {
+        if let Some(entries) = row.entries() {
+            encode_row(entries, i + 1, schema, slots, out)?;
+            written += 1;
+            continue;
+        }
+        match row.json_type() {
             // A projection never yields null elements, but a literal array could: no row.
-            Value::Null => {}
-            other => return Err(RowError::RowNotObject { row: i + 1, found: json_type(other) }),
+            JsonType::Null => {}
+            other => return Err(RowError::RowNotObject { row: i + 1, found: other.name() }),
         }
     }
     Ok(written)
 }
 
-fn encode_row(row: &Map<String, Value>, number: usize, schema: &TableSchema, out: &mut Vec<u8>) -> Result<(), RowError> {
-    if let Some(field) = row.keys().find(|k| schema.index_of(k).is_none()) {
-        return Err(RowError::UnknownColumn {
-            row: number,
-            field: field.clone(),
-            columns: schema.columns().iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", "),
-        });
-    }
+/// Writes one row: its fields are first matched to column slots (so an unknown field is
+/// reported before any bad value, as before), then the cells are written in column order.
+fn encode_row<'v>(
+    row: Entries<'v>,
+    number: usize,
+    schema: &TableSchema,
+    slots: &mut [Option<View<'v>>],
+    out: &mut Vec<u8>,
+) -> Result<(), RowError> {
+    assign_slots(row, number, schema, slots)?;
     out.push(b'{');
-    for (i, column) in schema.columns().iter().enumerate() {
+    let cells = schema.columns().iter().zip(schema.json_keys()).zip(slots.iter());
+    for (i, ((column, key), slot)) in cells.enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write_json(out, &column.name);
-        out.push(b':');
-        let value = row.get(&column.name).unwrap_or(&Value::Null);
-        write_cell(out, value, column.kind).map_err(|problem| bad_value(number, column, problem))?;
+        out.extend_from_slice(key);
+        match slot {
+            None => out.extend_from_slice(b"null"),
+            Some(value) => write_view_cell(out, *value, column.kind).map_err(|problem| bad_value(number, column, problem))?,
+        }
     }
     out.extend_from_slice(b"}\n");
     Ok(())
+}
+
+/// Puts each field of `row` into the slot of its column; an unknown field is an error.
+fn assign_slots<'v>(row: Entries<'v>, number: usize, schema: &TableSchema, slots: &mut [Option<View<'v>>]) -> Result<(), RowError> {
+    slots.fill(None);
+    let columns = schema.columns();
+    // Fields usually come in column order, so the search starts after the last match.
+    let mut next = 0;
+    for (field, value) in row {
+        let Some(i) = find_column(columns, field, next) else {
+            return Err(RowError::UnknownColumn {
+                row: number,
+                field: field.to_string(),
+                columns: columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", "),
+            });
+        };
+        if let Some(slot) = slots.get_mut(i) {
+            *slot = Some(value);
+        }
+        next = i + 1;
+    }
+    Ok(())
+}
+
+/// The index of the column named `name`, searching from `from` and wrapping around.
+#[inline]
+fn find_column(columns: &[Column], name: &str, from: usize) -> Option<usize> {
+    let from = from.min(columns.len());
+    let (head, tail) = columns.split_at(from);
+    tail.iter()
+        .position(|c| c.name == name)
+        .map(|i| from + i)
+        .or_else(|| head.iter().position(|c| c.name == name))
+}
+
+/// Writes one cell from a view. A value borrowed from the message goes through
+/// [`write_cell`]; built strings, numbers and booleans take the fast paths of
+/// [`write_built_cell`]; anything else is copied out and coerced like any other value.
+fn write_view_cell(out: &mut Vec<u8>, value: View<'_>, kind: KustoType) -> Result<(), String> {
+    if let Some(json) = value.as_json() {
+        return write_cell(out, json, kind);
+    }
+    if write_built_cell(out, value, kind) {
+        return Ok(());
+    }
+    write_cell(out, &value.to_value(), kind)
+}
+
+/// Fast paths for a built scalar whose wire form needs no conversion (or only an
+/// infallible one): writes it and returns true, or writes nothing and returns false.
+fn write_built_cell(out: &mut Vec<u8>, value: View<'_>, kind: KustoType) -> bool {
+    match value.json_type() {
+        JsonType::Null => out.extend_from_slice(b"null"),
+        JsonType::String => {
+            let Some(s) = value.as_str() else { return false };
+            match kind {
+                KustoType::String | KustoType::Dynamic => write_json(out, s),
+                KustoType::DateTime => return write_utc_datetime(out, s),
+                _ => return false,
+            }
+        }
+        JsonType::Number => match (value.as_i64(), value.as_f64()) {
+            (Some(i), _) => return write_integer(out, i, kind),
+            (None, Some(f)) if matches!(kind, KustoType::Real | KustoType::Dynamic) => write_json(out, &f),
+            _ => return false,
+        },
+        JsonType::Bool => match (value.as_bool(), kind) {
+            (Some(b), KustoType::Bool | KustoType::Dynamic) => write_json(out, &b),
+            (Some(b), KustoType::String) => out.extend_from_slice(if b { b"\"true\"" } else { b"\"false\"" }),
+            _ => return false,
+        },
+        JsonType::Array | JsonType::Object => return false,
+    }
+    true
+}
+
+/// Writes an integer for the column types that take it as is (or as its decimal text);
+/// returns false, writing nothing, for the others and for an `int` out of range.
+fn write_integer(out: &mut Vec<u8>, i: i64, kind: KustoType) -> bool {
+    match kind {
+        KustoType::Long | KustoType::Real | KustoType::Dynamic => write_json(out, &i),
+        KustoType::Int if i32::try_from(i).is_ok() => write_json(out, &i),
+        KustoType::String | KustoType::Decimal => {
+            out.push(b'"');
+            write_json(out, &i);
+            out.push(b'"');
+        }
+        _ => return false,
+    }
+    true
 }
 
 fn bad_value(row: usize, column: &Column, problem: String) -> RowError {
@@ -528,6 +660,117 @@ mod tests {
         assert!(!write_utc_datetime(&mut out, "2023-02-29T00:00:00Z"), "not a leap year");
         assert!(write_utc_datetime(&mut out, "2020-08-05T22:26:55.455Z"));
         assert_eq!(out, b"\"2020-08-05T22:26:55.4550000Z\"");
+    }
+
+    /// Evaluates `expr` and passes `f` a view of the result (built values need an evaluation).
+    fn with_view<R>(expr: &str, f: impl FnOnce(View<'_>) -> R) -> R {
+        let e = crate::transform::Expression::compile(expr).unwrap();
+        e.search_view(&json!({"n": 5, "s": "x"}), &[], f).unwrap()
+    }
+
+    /// Writes a view cell and the copied value through the old path; both must agree.
+    fn view_cell(expr: &str, kind: KustoType) -> (bool, Result<String, String>) {
+        with_view(expr, |v| {
+            let mut fast = Vec::new();
+            let took_fast_path = v.as_json().is_none() && write_built_cell(&mut fast, v, kind);
+            let mut viewed = Vec::new();
+            let via_view = write_view_cell(&mut viewed, v, kind).map(|()| String::from_utf8_lossy(&viewed).into_owned());
+            let mut copied = Vec::new();
+            let via_copy = write_cell(&mut copied, &v.to_value(), kind).map(|()| String::from_utf8_lossy(&copied).into_owned());
+            assert_eq!(via_view, via_copy, "{expr} as {kind}");
+            if took_fast_path {
+                assert_eq!(Ok(String::from_utf8_lossy(&fast).into_owned()), via_copy, "{expr} as {kind}");
+            }
+            (took_fast_path, via_view)
+        })
+    }
+
+    #[test]
+    fn built_scalars_take_the_fast_paths_where_the_type_allows() {
+        use KustoType::*;
+        let fast = [
+            ("join('', [s])", String, "\"x\""),
+            ("join('', [s])", Dynamic, "\"x\""),
+            ("join('', ['2020-08-05T22:26:55.455Z'])", DateTime, "\"2020-08-05T22:26:55.4550000Z\""),
+            ("n + `1`", Long, "6"),
+            ("n + `1`", Int, "6"),
+            ("n + `1`", Real, "6"),
+            ("n + `1`", Dynamic, "6"),
+            ("n - `7`", String, "\"-2\""),
+            ("n - `7`", Decimal, "\"-2\""),
+            ("n / `2`", Real, "2.5"),
+            ("n / `2`", Dynamic, "2.5"),
+            ("!s", Bool, "false"),
+            ("!s", Dynamic, "false"),
+            ("!!s", String, "\"true\""),
+            ("not_null(missing)", Guid, "null"),
+        ];
+        for (expr, kind, written) in fast {
+            assert_eq!(view_cell(expr, kind), (true, Ok(written.to_string())), "{expr} as {kind}");
+        }
+        let fallback = [
+            ("join('', ['2020-08-05 22:26:55'])", DateTime, Ok("\"2020-08-05T22:26:55.0000000Z\"")),
+            ("join('', [' 7 '])", Int, Ok("7")),
+            ("join('', ['true'])", Bool, Ok("true")),
+            ("join('', ['00:01'])", TimeSpan, Err("\"00:01\" is not a timespan: expected [-][d.]hh:mm:ss[.fffffff]")),
+            ("n * `1000000000`", Int, Err("5000000000 is out of range for int (-2147483648 to 2147483647)")),
+            ("n + `1`", Bool, Err("6 is not a boolean: expected true, false, \"true\", \"false\", 1 or 0")),
+            ("n + `1`", DateTime, Err("6 is a number; datetime needs an ISO 8601 string (for Unix times, convert in the transform or use a long column)")),
+            ("n / `2`", String, Ok("\"2.5\"")),
+            ("n / `2`", Long, Err("2.5 has a fractional part, so it is not an long")),
+            ("!s", Long, Err("false is a boolean, expected an integer (long)")),
+            ("{a: s}", Dynamic, Ok("{\"a\":\"x\"}")),
+            ("[s, n]", String, Ok("\"[\\\"x\\\",5]\"")),
+        ];
+        for (expr, kind, result) in fallback {
+            assert_eq!(view_cell(expr, kind), (false, result.map(str::to_string).map_err(str::to_string)), "{expr} as {kind}");
+        }
+    }
+
+    #[test]
+    fn borrowed_cells_take_the_general_path() {
+        for kind in KustoType::ALL {
+            for expr in ["n", "s", "@"] {
+                assert!(!view_cell(expr, kind).0, "{expr} as {kind} is borrowed");
+            }
+            assert_eq!(view_cell("missing", kind), (true, Ok("null".to_string())), "a built null, as {kind}");
+        }
+        assert!(with_view("n", |v| v.as_json().is_some()));
+    }
+
+    #[test]
+    fn rows_from_views() {
+        let schema = schema();
+        let mut out = Vec::new();
+        let n = with_view("[{Value: n, T: join('', ['2020-01-01'])}, `null`, not_null(missing), {Device: s}]", |v| {
+            encode_view(v, &schema, &mut out)
+        });
+        assert_eq!(n, Ok(2));
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\"T\":\"2020-01-01T00:00:00.0000000Z\",\"Device\":null,\"Value\":5}\n{\"T\":null,\"Device\":\"x\",\"Value\":null}\n"
+        );
+        let mut out = b"keep\n".to_vec();
+        let e = with_view("[{Device: s}, {Device: s, Devise: n}]", |v| encode_view(v, &schema, &mut out)).unwrap_err();
+        assert_eq!(e.to_string(), "row 2 has the field `Devise`, which is not a column of the table (columns: T, Device, Value)");
+        assert_eq!(out, b"keep\n");
+        let e = with_view("{T: join('', ['soon']), Devise: n}", |v| encode_view(v, &schema, &mut out)).unwrap_err();
+        assert!(matches!(e, RowError::UnknownColumn { row: 1, .. }), "an unknown field is reported before a bad value: {e}");
+        assert_eq!(with_view("n / `2`", |v| encode_view(v, &schema, &mut out)), Err(RowError::NotRows { found: "number" }));
+        assert_eq!(with_view("[[s]]", |v| encode_view(v, &schema, &mut out)), Err(RowError::RowNotObject { row: 1, found: "array" }));
+        assert_eq!(with_view("not_null(missing)", |v| encode_view(v, &schema, &mut out)), Ok(0));
+        assert_eq!(out, b"keep\n");
+    }
+
+    #[test]
+    fn wide_tables_and_fields_out_of_column_order() {
+        let columns: Vec<std::string::String> = (0..40).map(|i| format!("C{i}:long")).collect();
+        let schema = TableSchema::parse(&columns.join(", ")).unwrap();
+        let fields: Vec<std::string::String> = (0..40).rev().map(|i| format!("C{i}: n + `{i}`")).collect();
+        let mut out = Vec::new();
+        assert_eq!(with_view(&format!("{{{}}}", fields.join(", ")), |v| encode_view(v, &schema, &mut out)), Ok(1));
+        let expected: Vec<std::string::String> = (0..40).map(|i| format!("\"C{i}\":{}", 5 + i)).collect();
+        assert_eq!(String::from_utf8(out).unwrap(), format!("{{{}}}\n", expected.join(",")));
     }
 
     #[test]

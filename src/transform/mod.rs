@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::schema::TableSchema;
+use self::coerce::{encode_view, RowError};
 pub use self::jmespath::{is_truthy, CompileError, EvalError, Expression};
 
 /// A compiled transform, tied to the file it came from.
@@ -72,6 +74,18 @@ pub struct TransformError {
     pub error: EvalError,
 }
 
+/// Why [`Transform::apply_encoded`] produced no rows: the two stages it fuses fail
+/// separately, and the pipeline reports them under different stage names.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApplyError {
+    /// Evaluating the expression failed (the "transform" stage).
+    #[error(transparent)]
+    Transform(#[from] TransformError),
+    /// The result does not fit the table (the "coerce" stage).
+    #[error(transparent)]
+    Rows(#[from] RowError),
+}
+
 impl Transform {
     /// Reads and compiles a transform file.
     pub fn from_file(path: &Path) -> Result<Transform, LoadError> {
@@ -112,6 +126,24 @@ impl Transform {
         self.expression
             .search_with(message, &[("meta", meta)])
             .map_err(|error| TransformError { path: self.path.clone(), error })
+    }
+
+    /// Runs the transform and encodes its rows for `schema` into `out` in one go, returning
+    /// how many rows were written. Same result as [`Transform::apply`] followed by
+    /// [`coerce::encode_rows`], without copying the result into a `serde_json::Value` first
+    /// (that copy used to cost more than the evaluation). On error `out` is left as it was.
+    pub fn apply_encoded(
+        &self,
+        message: &Value,
+        meta: &Value,
+        schema: &TableSchema,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, ApplyError> {
+        let rows = self
+            .expression
+            .search_view(message, &[("meta", meta)], |result| encode_view(result, schema, out))
+            .map_err(|error| TransformError { path: self.path.clone(), error })?;
+        Ok(rows?)
     }
 }
 
@@ -202,6 +234,113 @@ mod tests {
     fn unknown_variables_fail_at_compile_time() {
         let e = Transform::compile(Path::new("t"), "{a: $metadata.partition}").unwrap_err();
         assert!(e.to_string().contains("$metadata"), "{e}");
+    }
+
+    /// A message with one value of every JSON type and some strings in wire form.
+    fn message() -> Value {
+        json!({
+            "s": "text \"q\" é", "n": 12, "neg": -5, "f": 2.5, "b": true, "o": {"k": 1}, "a": [1, "x"],
+            "dt": "2020-08-05T22:26:55.455Z", "big": 18446744073709551615_u64, "z": null,
+        })
+    }
+
+    /// Cells covering borrowed values, every kind of built value and the general paths.
+    const CELLS: [&str; 31] = [
+        "s", "n", "neg", "f", "b", "o", "a", "dt", "big", "z", "missing",
+        "n + `0`", "neg * `1`", "`3000000000` + `0`", "`1` / `4`", "`1.0` * `3`", "f * `2`",
+        "big + `0`", "!`false`", "!b", "to_string(n)", "to_string(f)", "join('', ['2020-08-05T22:26:55.455', 'Z'])",
+        "join('', ['2020-08-05 22:26:55'])", "join('', ['TRUE'])", "join('', [' 42 '])",
+        "join('', ['{1DFFA667-9BEE-4F16-B243-25AD4151475E}'])", "join('', ['1.02:03:04.5'])", "items(o)", "{k: s, v: [n]}",
+        "sum(`[1e308, 1e308]`)",
+    ];
+
+    /// What the pipeline did before `apply_encoded`: copy the result, then encode it.
+    fn encoded_after_copy(t: &Transform, message: &Value, schema: &TableSchema) -> Result<String, String> {
+        let mut out = b"keep\n".to_vec();
+        let result = t.apply(message, &Value::Null).map_err(|e| format!("transform: {e}"))?;
+        coerce::encode_rows(&result, schema, &mut out).map_err(|e| format!("rows: {e}"))?;
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    fn encoded_from_view(t: &Transform, message: &Value, schema: &TableSchema) -> Result<String, String> {
+        let mut out = b"keep\n".to_vec();
+        let outcome = t.apply_encoded(message, &Value::Null, schema, &mut out);
+        assert!(outcome.is_ok() || out == b"keep\n", "a failure leaves the buffer as it was");
+        match outcome {
+            Ok(_) => Ok(String::from_utf8_lossy(&out).into_owned()),
+            Err(ApplyError::Transform(e)) => Err(format!("transform: {e}")),
+            Err(ApplyError::Rows(e)) => Err(format!("rows: {e}")),
+        }
+    }
+
+    fn same_both_ways(expression: &str, columns: &str) {
+        let t = Transform::compile(Path::new("t.jmespath"), expression).unwrap();
+        let schema = TableSchema::parse(columns).unwrap();
+        let message = message();
+        assert_eq!(
+            encoded_from_view(&t, &message, &schema),
+            encoded_after_copy(&t, &message, &schema),
+            "{expression} into {columns}"
+        );
+    }
+
+    #[test]
+    fn every_type_and_cell_encodes_as_before() {
+        for kind in crate::schema::KustoType::ALL {
+            for cell in CELLS {
+                same_both_ways(&format!("{{C: {cell}}}"), &format!("C:{kind}"));
+                same_both_ways(&format!("[{{D: n, C: {cell}}}, `null`, {{C: {cell}}}]"), &format!("C:{kind}, D:long"));
+            }
+        }
+    }
+
+    #[test]
+    fn row_shapes_encode_as_before() {
+        let all = "s:string, n:int, neg:long, f:real, b:bool, o:dynamic, a:dynamic, dt:datetime, big:decimal, z:guid";
+        for (expression, columns) in [
+            ("@", all),
+            ("[@, `null`, @]", all),
+            ("`[null]`", "C:string"),
+            ("`null`", "C:string"),
+            ("missing", "C:string"),
+            ("[`1`]", "C:string"),
+            ("[n]", "C:string"),
+            ("s", "C:string"),
+            ("`{\"C\": 1}`", "C:string"),
+            ("{C: s, Nope: n}", "C:string"),
+            ("{C: s, D: n}", "D:string, C:string"),
+            ("{C: o, Nope: n}", "C:int"),
+            ("items(@)[*].{K: [0], V: [1]}", "K:string, V:dynamic"),
+            ("items(@)[*].{K: [0], V: [1]}", "K:string, V:string"),
+            ("items(@)[*].{K: [0], V: [1]}", "K:string, V:long"),
+            ("n / `0`", "C:string"),
+        ] {
+            same_both_ways(expression, columns);
+        }
+    }
+
+    #[test]
+    fn apply_encoded_tells_the_stages_apart() {
+        let schema = TableSchema::parse("C:int").unwrap();
+        let t = Transform::compile(Path::new("t.jmespath"), "{C: n / `0`}").unwrap();
+        let e = t.apply_encoded(&message(), &Value::Null, &schema, &mut Vec::new()).unwrap_err();
+        assert!(matches!(e, ApplyError::Transform(_)), "{e}");
+        assert_eq!(e.to_string(), t.apply(&message(), &Value::Null).unwrap_err().to_string());
+        let t = Transform::compile(Path::new("t.jmespath"), "{C: s, X: n}").unwrap();
+        let e = t.apply_encoded(&message(), &Value::Null, &schema, &mut Vec::new()).unwrap_err();
+        assert!(matches!(&e, ApplyError::Rows(coerce::RowError::UnknownColumn { field, .. }) if field == "X"), "{e}");
+        let t = Transform::compile(Path::new("t.jmespath"), "{C: s}").unwrap();
+        let e = t.apply_encoded(&message(), &Value::Null, &schema, &mut Vec::new()).unwrap_err();
+        assert!(matches!(e, ApplyError::Rows(coerce::RowError::BadValue { .. })), "{e}");
+    }
+
+    #[test]
+    fn apply_encoded_binds_meta() {
+        let schema = TableSchema::parse("P:string, D:string").unwrap();
+        let t = Transform::compile(Path::new("t"), "{P: $meta.partition, D: deviceId}").unwrap();
+        let mut out = Vec::new();
+        let rows = t.apply_encoded(&json!({"deviceId": "x"}), &json!({"partition": "3"}), &schema, &mut out).unwrap();
+        assert_eq!((rows, out.as_slice()), (1, &b"{\"P\":\"3\",\"D\":\"x\"}\n"[..]));
     }
 
     #[test]

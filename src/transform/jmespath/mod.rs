@@ -4,7 +4,9 @@
 //!
 //! Expressions are compiled once with [`Expression::compile`] and evaluated many
 //! times with [`Expression::search`] / [`Expression::search_with`]. Evaluation
-//! borrows from the input document and only copies what ends up in the result.
+//! borrows from the input document and only copies what ends up in the result;
+//! [`Expression::search_view`] skips even that copy, handing the result to a
+//! closure as a borrowed [`View`].
 //!
 //! Numbers keep their kind: an integer in the input stays an integer in the
 //! output, exact integer arithmetic stays integral (overflow falls back to a
@@ -24,6 +26,7 @@ mod functions;
 mod lexer;
 mod parser;
 mod value;
+mod view;
 
 #[cfg(test)]
 mod tests;
@@ -33,6 +36,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 pub use error::{CompileError, EvalError};
+pub use view::{Elements, Entries, JsonType, View};
 
 /// A compiled JMESPath expression.
 ///
@@ -93,9 +97,35 @@ impl Expression {
     /// scope: `[("meta", &meta)]` makes `$meta` available everywhere. Names are
     /// given without the `$`; a `let` binding of the same name shadows them.
     pub fn search_with(&self, root: &Value, vars: &[(&str, &Value)]) -> Result<Value, EvalError> {
+        self.evaluate(root, vars, |out| out.into_value())
+    }
+
+    /// Like [`Expression::search_with`], but instead of copying the result
+    /// into a `serde_json::Value` it passes `f` a [`View`] of it, which
+    /// borrows from `root`, `vars` and values built during evaluation, and
+    /// returns what `f` returns. This exists for callers that read the result
+    /// once and throw it away (the row encoder): copying every key and every
+    /// referenced part of the input costs more than evaluating the expression.
+    /// `f` is not called when evaluation fails.
+    pub fn search_view<R>(
+        &self,
+        root: &Value,
+        vars: &[(&str, &Value)],
+        f: impl FnOnce(View<'_>) -> R,
+    ) -> Result<R, EvalError> {
+        self.evaluate(root, vars, |out| f(View::of(&out)))
+    }
+
+    /// Evaluates the expression and hands the internal result to `finish`.
+    fn evaluate<R>(
+        &self,
+        root: &Value,
+        vars: &[(&str, &Value)],
+        finish: impl FnOnce(value::Val<'_>) -> R,
+    ) -> Result<R, EvalError> {
         let mut ctx = eval::Ctx::new(root, vars);
         let out = ctx.eval(&self.inner.ast, &value::Val::Ref(root))?;
-        Ok(out.into_value())
+        Ok(finish(out))
     }
 
     /// The source text this expression was compiled from.
