@@ -15,6 +15,9 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     iotc_adx::telemetry::log::init(&settings.log);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     let summary = runtime.block_on(async {
+        // Catch SIGTERM and SIGINT from here on: a signal during start-up must not kill the
+        // process with batches half written.
+        let shutdown = ShutdownSignal::install()?;
         let SourceSettings::File { input } = &settings.source;
         let source = FileSource::open(input)?;
         let SinkSettings::File { dir, gzip } = &settings.sink;
@@ -23,7 +26,7 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         let dead_letters = Box::new(LocalDirStore::new(&settings.dead_letter.dir, settings.dead_letter.max_file_bytes));
         tracing::info!(config = %config_path.display(), destinations = names.len(), "pipeline starting");
         let pipeline = Pipeline::new(settings.destinations.clone(), sink, dead_letters);
-        anyhow::Ok(pipeline.run(source, shutdown_signal()).await?)
+        anyhow::Ok(pipeline.run(source, shutdown.wait()).await?)
     });
     // A source may still sit in a blocking read (standard input that never closes); the run
     // is over, so do not wait for it.
@@ -33,27 +36,37 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Completes on SIGTERM (Kubernetes) or SIGINT (Ctrl-C).
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
+/// SIGTERM (Kubernetes) and SIGINT (Ctrl-C), registered when installed.
+struct ShutdownSignal {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = interrupt => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = interrupt.await;
-            }
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignal {
+    fn install() -> anyhow::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(ShutdownSignal {
+                terminate: signal(SignalKind::terminate()).context("cannot catch SIGTERM")?,
+                interrupt: signal(SignalKind::interrupt()).context("cannot catch SIGINT")?,
+            })
         }
+        #[cfg(not(unix))]
+        Ok(ShutdownSignal {})
     }
-    #[cfg(not(unix))]
-    {
-        let _ = interrupt.await;
+
+    /// Completes when either signal arrives.
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.terminate.recv() => {}
+            _ = self.interrupt.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutdown signal received: stopping the source, flushing batches");
     }
-    tracing::info!("shutdown signal received: stopping the source, flushing batches");
 }
