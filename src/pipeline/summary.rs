@@ -53,6 +53,15 @@ impl Summary {
     }
 }
 
+/// "1 row", "2 rows", "1 batch", "2 batches".
+fn plural(n: u64, noun: &str) -> String {
+    match (n, noun.ends_with('h')) {
+        (1, _) => format!("1 {noun}"),
+        (_, true) => format!("{n} {noun}es"),
+        _ => format!("{n} {noun}s"),
+    }
+}
+
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let secs = self.elapsed.as_secs_f64().max(1e-9);
@@ -71,8 +80,13 @@ impl fmt::Display for Summary {
         for d in &self.destinations {
             writeln!(
                 f,
-                "  {:<w$} {} rows -> {} ({} messages matched, {} batches, {} bytes written)",
-                d.name, d.rows, d.table, d.matched, d.batches, d.bytes
+                "  {:<w$} {} -> {} ({} matched, {}, {} written)",
+                d.name,
+                plural(d.rows, "row"),
+                d.table,
+                plural(d.matched, "message"),
+                plural(d.batches, "batch"),
+                plural(d.bytes, "byte"),
             )?;
             if let Some(target) = &d.last_target {
                 writeln!(f, "  {:<w$} last output: {target}", "")?;
