@@ -6,6 +6,7 @@
 //! - [`eventhubs`]: an Event Hubs namespace over AMQP 1.0;
 //! - [`kusto`]: a Data Explorer cluster over its REST API, with queued ingestion through Azurite;
 //! - [`azurite`]: installs and starts Azurite (the Azure Storage emulator) for blobs and queues;
+//! - [`replay`]: sends IoT Central sample traffic into an Event Hub at a chosen rate;
 //! - [`python`]: a virtual environment with the official Python SDKs, for proofs that an
 //!   independent client accepts the stand-ins.
 //!
@@ -19,3 +20,4 @@ pub mod eventhubs;
 pub mod identity;
 pub mod kusto;
 pub mod python;
+pub mod replay;
