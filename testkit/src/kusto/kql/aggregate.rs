@@ -1,0 +1,405 @@
+//! Aggregation functions of `summarize`: typing, default column names and accumulation.
+
+use super::ast::{Expr, ExprKind};
+use super::compile::{derive_name, Ctx, TExpr};
+use super::eval::{eval, order};
+use super::value::{Type, Value};
+use super::KqlError;
+use std::collections::HashSet;
+
+/// Which aggregation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggFn {
+    Count,
+    CountIf,
+    Sum,
+    Avg,
+    Min,
+    Max,
+    DCount,
+    ArgMax,
+    ArgMin,
+}
+
+/// A compiled aggregation: function, argument, result type and output column name.
+#[derive(Debug, Clone)]
+pub struct Agg {
+    pub func: AggFn,
+    pub arg: Option<TExpr>,
+    pub ty: Type,
+    pub name: String,
+    pub pos: usize,
+    /// arg_max/arg_min: the extra columns returned from the chosen row (name, expression).
+    pub returns: Vec<(String, TExpr)>,
+}
+
+fn err(msg: impl Into<String>, pos: usize) -> KqlError {
+    KqlError::new(msg, pos)
+}
+
+/// Compiles `arg_max(x, *)` / `arg_min(x, c1, c2)`; `by_columns` are input columns used
+/// directly as group keys (left out of the `*` expansion, as Kusto does).
+fn compile_arg(
+    ctx: &Ctx,
+    func: AggFn,
+    fname: &str,
+    args: &[Expr],
+    by_columns: &[String],
+    pos: usize,
+) -> Result<Agg, KqlError> {
+    if args.len() < 2 {
+        return Err(err(
+            format!("Aggregation '{fname}' expects an expression and the columns to return"),
+            pos,
+        ));
+    }
+    let key = ctx.compile(&args[0])?;
+    if !matches!(
+        key.ty,
+        Type::Int | Type::Long | Type::Real | Type::DateTime | Type::TimeSpan
+    ) {
+        return Err(err(
+            format!(
+                "Aggregation '{fname}' does not accept an argument of type '{}'",
+                key.ty.name()
+            ),
+            args[0].pos,
+        ));
+    }
+    let name = derive_name(&args[0]).ok_or_else(|| {
+        err(format!("The first argument of '{fname}' must be a column (or a property of a dynamic column)"), args[0].pos)
+    })?;
+    let mut returns = Vec::new();
+    for a in &args[1..] {
+        if a.kind == ExprKind::Star {
+            for (i, (col, ty)) in ctx.schema.iter().enumerate() {
+                if *col != name
+                    && !by_columns.contains(col)
+                    && !returns.iter().any(|(n, _): &(String, TExpr)| n == col)
+                {
+                    returns.push((
+                        col.clone(),
+                        TExpr {
+                            kind: super::compile::TKind::Col(i),
+                            ty: *ty,
+                            pos: a.pos,
+                        },
+                    ));
+                }
+            }
+        } else {
+            let n = derive_name(a).ok_or_else(|| {
+                err(
+                    format!("The columns returned by '{fname}' must be columns or '*'"),
+                    a.pos,
+                )
+            })?;
+            returns.push((n, ctx.compile(a)?));
+        }
+    }
+    Ok(Agg {
+        func,
+        ty: key.ty,
+        arg: Some(key),
+        name,
+        pos,
+        returns,
+    })
+}
+
+/// Compiles `[name =] agg(arg)` against the input schema.
+pub fn compile_agg(
+    ctx: &Ctx,
+    name: Option<&str>,
+    e: &Expr,
+    by_columns: &[String],
+) -> Result<Agg, KqlError> {
+    let ExprKind::Call(fname, args) = &e.kind else {
+        return Err(err(
+            "Each summarize aggregation must be a single call to count, countif, sum, avg, min, max or dcount",
+            e.pos,
+        ));
+    };
+    let func = match fname.as_str() {
+        "count" => AggFn::Count,
+        "countif" => AggFn::CountIf,
+        "sum" => AggFn::Sum,
+        "avg" => AggFn::Avg,
+        "min" => AggFn::Min,
+        "max" => AggFn::Max,
+        "dcount" => AggFn::DCount,
+        "arg_max" | "arg_min" => {
+            if name.is_some() {
+                return Err(err(
+                    format!("Naming the result of '{fname}' is not supported by the emulator"),
+                    e.pos,
+                ));
+            }
+            let func = if fname == "arg_max" {
+                AggFn::ArgMax
+            } else {
+                AggFn::ArgMin
+            };
+            return compile_arg(ctx, func, fname, args, by_columns, e.pos);
+        }
+        other if ctx_is_scalar(other) => {
+            return Err(err(
+                format!(
+                "Function '{other}' is not an aggregation; summarize needs aggregation functions"
+            ),
+                e.pos,
+            ))
+        }
+        other => {
+            return Err(err(
+                format!("Unknown aggregation function: '{other}'."),
+                e.pos,
+            ))
+        }
+    };
+    let want = if func == AggFn::Count {
+        args.len().min(1)
+    } else {
+        1
+    };
+    if args.len() != want {
+        return Err(err(
+            format!(
+                "Aggregation '{fname}' expects {want} argument(s), got {}",
+                args.len()
+            ),
+            e.pos,
+        ));
+    }
+    let arg = match args.first() {
+        Some(a) => Some(ctx.compile(a)?),
+        None => None,
+    };
+    let at = arg.as_ref().map(|a| a.ty);
+    let bad = |t: Type| {
+        err(
+            format!(
+                "Aggregation '{fname}' does not accept an argument of type '{}'",
+                t.name()
+            ),
+            e.pos,
+        )
+    };
+    let ty = match (func, at) {
+        // count(x) counts rows, nulls included (as documented for Kusto).
+        (AggFn::Count, _) => Type::Long,
+        (AggFn::CountIf, Some(Type::Bool)) => Type::Long,
+        (AggFn::Sum, Some(Type::Long)) => Type::Long,
+        (AggFn::Sum, Some(Type::Real)) => Type::Real,
+        (AggFn::Avg, Some(Type::Long | Type::Int | Type::Real)) => Type::Real,
+        (
+            AggFn::Min | AggFn::Max,
+            Some(t @ (Type::Int | Type::Long | Type::Real | Type::DateTime | Type::TimeSpan)),
+        ) => t,
+        (AggFn::DCount, Some(t)) if !matches!(t, Type::Dynamic | Type::Decimal) => Type::Long,
+        (AggFn::ArgMax | AggFn::ArgMin, _) => return Err(bad(Type::Dynamic)),
+        (_, Some(t)) => return Err(bad(t)),
+        (_, None) => return Err(bad(Type::Dynamic)),
+    };
+    let name = match name {
+        Some(n) => n.to_string(),
+        None => match func {
+            AggFn::Count if args.is_empty() => "count_".to_string(),
+            AggFn::CountIf => "countif_".to_string(),
+            _ => {
+                let base = args.first().and_then(derive_name).ok_or_else(|| {
+                    err(format!("Name the aggregation explicitly (Name = {fname}(...)): the emulator derives default names only for column arguments"), e.pos)
+                })?;
+                format!("{fname}_{base}")
+            }
+        },
+    };
+    Ok(Agg {
+        func,
+        arg,
+        ty,
+        name,
+        pos: e.pos,
+        returns: Vec::new(),
+    })
+}
+
+fn ctx_is_scalar(name: &str) -> bool {
+    matches!(
+        name,
+        "tostring"
+            | "toint"
+            | "tolong"
+            | "todouble"
+            | "toreal"
+            | "bin"
+            | "floor"
+            | "iff"
+            | "iif"
+            | "coalesce"
+            | "strlen"
+            | "tolower"
+            | "toupper"
+    )
+}
+
+/// Running state of one aggregation for one group.
+#[derive(Debug, Clone)]
+pub enum State {
+    Count(i64),
+    SumLong(i64, usize),
+    SumReal(f64, usize),
+    Avg(f64, usize),
+    Extreme(Option<Value>),
+    Distinct(HashSet<String>),
+    /// arg_max/arg_min: best key so far and the returned values of its row.
+    Arg(Value, Option<Vec<Value>>),
+}
+
+/// Canonical text of a value for grouping and distinct counting.
+pub fn key_of(v: &Value) -> String {
+    match v {
+        Value::Real(f) if f.is_nan() => "Real(NaN)".into(),
+        Value::Real(f) if *f == 0.0 => "Real(0)".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+impl Agg {
+    /// Fresh state.
+    pub fn start(&self) -> State {
+        match (self.func, self.ty) {
+            (AggFn::Count | AggFn::CountIf, _) => State::Count(0),
+            (AggFn::Sum, Type::Long) => State::SumLong(0, 0),
+            (AggFn::Sum, _) => State::SumReal(0.0, 0),
+            (AggFn::Avg, _) => State::Avg(0.0, 0),
+            (AggFn::Min | AggFn::Max, _) => State::Extreme(None),
+            (AggFn::DCount, _) => State::Distinct(HashSet::new()),
+            (AggFn::ArgMax | AggFn::ArgMin, _) => State::Arg(Value::Null, None),
+        }
+    }
+
+    /// Folds one input row into `st`.
+    pub fn add(&self, st: &mut State, row: &[Value]) -> Result<(), KqlError> {
+        let v = match &self.arg {
+            Some(a) => eval(a, row)?,
+            None => Value::Null,
+        };
+        match st {
+            State::Count(n) => {
+                if self.func == AggFn::Count || v == Value::Bool(true) {
+                    *n += 1;
+                }
+            }
+            State::SumLong(s, n) => {
+                if let Value::Long(i) = v {
+                    *s = s
+                        .checked_add(i)
+                        .ok_or_else(|| err("Arithmetic overflow in sum()", self.pos))?;
+                    *n += 1;
+                }
+            }
+            State::SumReal(s, n) | State::Avg(s, n) => {
+                let f = match v {
+                    Value::Long(i) => Some(i as f64),
+                    Value::Real(f) => Some(f),
+                    _ => None,
+                };
+                if let Some(f) = f {
+                    *s += f;
+                    *n += 1;
+                }
+            }
+            State::Extreme(cur) => {
+                if v.is_null() {
+                    return Ok(());
+                }
+                if matches!(v, Value::Real(f) if f.is_nan()) {
+                    return Err(err(
+                        "min()/max() over NaN values is not supported by the emulator",
+                        self.pos,
+                    ));
+                }
+                let replace = match cur {
+                    None => true,
+                    Some(c) => {
+                        let o = order(&v, c)
+                            .ok_or_else(|| err("values cannot be ordered", self.pos))?;
+                        (self.func == AggFn::Min && o.is_lt())
+                            || (self.func == AggFn::Max && o.is_gt())
+                    }
+                };
+                if replace {
+                    *cur = Some(v);
+                }
+            }
+            State::Distinct(set) => {
+                if !v.is_null() {
+                    set.insert(key_of(&v));
+                }
+            }
+            State::Arg(best, vals) => {
+                if matches!(v, Value::Real(f) if f.is_nan()) {
+                    return Err(err(
+                        "arg_max()/arg_min() over NaN values is not supported by the emulator",
+                        self.pos,
+                    ));
+                }
+                // The first row stands in until a row with a non-null key is seen; ties keep
+                // the earliest row (Kusto returns any one of them).
+                let better = match (&v, &*best) {
+                    (Value::Null, _) => false,
+                    (_, Value::Null) => true,
+                    (x, b) => {
+                        let o =
+                            order(x, b).ok_or_else(|| err("values cannot be ordered", self.pos))?;
+                        (self.func == AggFn::ArgMax && o.is_gt())
+                            || (self.func == AggFn::ArgMin && o.is_lt())
+                    }
+                };
+                if better || vals.is_none() {
+                    *vals = Some(
+                        self.returns
+                            .iter()
+                            .map(|(_, e)| eval(e, row))
+                            .collect::<Result<_, _>>()?,
+                    );
+                    *best = v;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The aggregated value; `group_rows` is how many rows the group had (0 only without `by`).
+    /// Output columns: the aggregate itself, then arg_max/arg_min's returned columns.
+    pub fn columns(&self) -> Vec<(String, Type)> {
+        let mut cols = vec![(self.name.clone(), self.ty)];
+        cols.extend(self.returns.iter().map(|(n, e)| (n.clone(), e.ty)));
+        cols
+    }
+
+    /// The output values for one group (one per entry of [`Agg::columns`]).
+    pub fn finish(&self, st: State) -> Result<Vec<Value>, KqlError> {
+        if let State::Arg(best, vals) = st {
+            let mut out = vec![best];
+            out.extend(vals.unwrap_or_else(|| vec![Value::Null; self.returns.len()]));
+            return Ok(out);
+        }
+        Ok(vec![self.finish_single(st)])
+    }
+
+    fn finish_single(&self, st: State) -> Value {
+        // Nulls are ignored; sum over nothing is 0 and avg over nothing is NaN (0/0), as
+        // Kusto documents for empty input.
+        match st {
+            State::Count(n) => Value::Long(n),
+            State::SumLong(s, _) => Value::Long(s),
+            State::SumReal(s, _) => Value::Real(s),
+            State::Avg(s, n) => Value::Real(s / n as f64),
+            State::Extreme(v) => v.unwrap_or(Value::Null),
+            State::Distinct(set) => Value::Long(set.len() as i64),
+            State::Arg(best, _) => best,
+        }
+    }
+}

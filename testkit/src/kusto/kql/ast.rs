@@ -1,0 +1,129 @@
+//! Syntax tree of a parsed query, before name resolution and typing.
+
+/// A literal value written in the query.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lit {
+    Long(i64),
+    Real(f64),
+    Str(String),
+    Bool(bool),
+    /// A datetime in ticks, or a typed null.
+    DateTime(Option<i64>),
+    TimeSpan(Option<i64>),
+    Guid(Option<String>),
+    /// `int(5)` / `int(null)`.
+    Int(Option<i64>),
+    /// `long(null)`.
+    NullLong,
+    /// `real(null)` / `double(null)`.
+    NullReal,
+    /// `bool(null)`.
+    NullBool,
+}
+
+/// A binary operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    EqTilde,
+    NeTilde,
+    And,
+    Or,
+}
+
+/// A scalar expression with the position of its first character.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub pos: usize,
+}
+
+/// The shapes a scalar expression can take.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprKind {
+    Lit(Lit),
+    /// A column (or, when followed by `(`, a function name; see `Call`).
+    Name(String),
+    Neg(Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// A string operator such as `contains`, `!has`, `startswith_cs`.
+    StrOp(String, Box<Expr>, Box<Expr>),
+    /// `x in (a, b)`, `!in`, `in~`, `!in~`: (operator word, left, list).
+    In(String, Box<Expr>, Vec<Expr>),
+    /// `x between (lo .. hi)` or `!between` (negated = true).
+    Between(bool, Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `f(args)`.
+    Call(String, Vec<Expr>),
+    /// `x.name` or `x['name']`.
+    Member(Box<Expr>, String),
+    /// `x[0]`.
+    Index(Box<Expr>, i64),
+    /// `*` as an argument (only meaningful in `arg_max(x, *)` / `arg_min(x, *)`).
+    Star,
+}
+
+/// `[name =] expr` in project/extend/summarize.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedExpr {
+    pub name: Option<(String, usize)>,
+    pub expr: Expr,
+}
+
+/// One `order by` key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortKey {
+    pub expr: Expr,
+    pub descending: bool,
+    /// Explicit `nulls first` (Some(true)) / `nulls last` (Some(false)).
+    pub nulls_first: Option<bool>,
+}
+
+/// A tabular operator after a `|`, with its position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operator {
+    pub kind: OpKind,
+    pub pos: usize,
+}
+
+/// The supported tabular operators.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OpKind {
+    Where(Expr),
+    Project(Vec<NamedExpr>),
+    /// Names or `prefix*` patterns, with positions.
+    ProjectAway(Vec<(String, usize)>),
+    /// (new name, old name, position of old name).
+    ProjectRename(Vec<(String, String, usize)>),
+    Extend(Vec<NamedExpr>),
+    Summarize {
+        aggs: Vec<NamedExpr>,
+        by: Vec<NamedExpr>,
+    },
+    Sort(Vec<SortKey>),
+    Take(Expr),
+    Top(Expr, SortKey),
+    Count,
+    /// None for `distinct *`.
+    Distinct(Option<Vec<(String, usize)>>),
+}
+
+/// A whole query: source (table, or `print` expressions) and operators.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    /// Table name; empty for `print`.
+    pub table: String,
+    pub table_pos: usize,
+    /// `print a, b = expr`: a one-row source instead of a table.
+    pub print: Option<Vec<NamedExpr>>,
+    pub ops: Vec<Operator>,
+}

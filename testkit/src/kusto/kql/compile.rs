@@ -1,0 +1,626 @@
+//! Name resolution and type checking: turns an [`Expr`] into a typed [`TExpr`] against a schema.
+//!
+//! Every construct the emulator cannot answer exactly is refused here with a Kusto-like error.
+
+use super::ast::{BinOp, Expr, ExprKind, Lit};
+use super::value::{Type, Value};
+use super::KqlError;
+
+/// Column names and types of a table flowing between operators.
+pub type Schema = Vec<(String, Type)>;
+
+/// Scalar functions the evaluator implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Func {
+    Bin,
+    ToString,
+    ToInt,
+    ToLong,
+    ToReal,
+    ToDateTime,
+    StrLen,
+    ToLower,
+    ToUpper,
+    Iff,
+    Coalesce,
+    IsNull,
+    IsNotNull,
+    IsEmpty,
+    IsNotEmpty,
+    Not,
+}
+
+/// A typed expression ready for evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TExpr {
+    pub kind: TKind,
+    pub ty: Type,
+    pub pos: usize,
+}
+
+/// The shapes of a typed expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TKind {
+    Col(usize),
+    Lit(Value),
+    Neg(Box<TExpr>),
+    Arith(BinOp, Box<TExpr>, Box<TExpr>),
+    Cmp(BinOp, Box<TExpr>, Box<TExpr>),
+    And(Box<TExpr>, Box<TExpr>),
+    Or(Box<TExpr>, Box<TExpr>),
+    /// (base operator without `!` and `_cs`, negated, case-sensitive, left, right).
+    StrOp(String, bool, bool, Box<TExpr>, Box<TExpr>),
+    /// (negated, case-insensitive, left, list).
+    In(bool, bool, Box<TExpr>, Vec<TExpr>),
+    /// (negated, value, low, high).
+    Between(bool, Box<TExpr>, Box<TExpr>, Box<TExpr>),
+    Member(Box<TExpr>, String),
+    Index(Box<TExpr>, i64),
+    Func(Func, Vec<TExpr>),
+}
+
+/// Aggregation function names (only valid directly inside summarize).
+pub const AGGREGATES: &[&str] = &[
+    "count", "countif", "sum", "avg", "min", "max", "dcount", "arg_max", "arg_min",
+];
+
+/// Known KQL functions outside the subset: refused as unsupported rather than unknown.
+const UNSUPPORTED_KNOWN: &[&str] = &[
+    "strcat",
+    "substring",
+    "split",
+    "extract",
+    "replace",
+    "replace_string",
+    "parse_json",
+    "todynamic",
+    "round",
+    "ceiling",
+    "abs",
+    "sqrt",
+    "log",
+    "pow",
+    "exp",
+    "case",
+    "format_datetime",
+    "startofday",
+    "startofweek",
+    "startofmonth",
+    "endofday",
+    "datetime_diff",
+    "datetime_add",
+    "dayofweek",
+    "bin_at",
+    "array_length",
+    "bag_keys",
+    "tobool",
+    "toguid",
+    "totimespan",
+    "todecimal",
+    "trim",
+    "strrep",
+    "percentile",
+    "percentiles",
+    "stdev",
+    "variance",
+    "make_list",
+    "make_set",
+    "any",
+    "take_any",
+    "sumif",
+    "avgif",
+    "dcountif",
+    "hash",
+    "gettype",
+    "unixtime_seconds_todatetime",
+];
+
+/// Compilation context: the input schema and the query's fixed `now()`.
+pub struct Ctx<'a> {
+    pub schema: &'a [(String, Type)],
+    pub now: i64,
+}
+
+fn err(msg: impl Into<String>, pos: usize) -> KqlError {
+    KqlError::new(msg, pos)
+}
+
+fn op_text(op: BinOp) -> &'static str {
+    match op {
+        BinOp::Add => "+",
+        BinOp::Sub => "-",
+        BinOp::Mul => "*",
+        BinOp::Div => "/",
+        BinOp::Mod => "%",
+        BinOp::Eq => "==",
+        BinOp::Ne => "!=",
+        BinOp::Lt => "<",
+        BinOp::Le => "<=",
+        BinOp::Gt => ">",
+        BinOp::Ge => ">=",
+        BinOp::EqTilde => "=~",
+        BinOp::NeTilde => "!~",
+        BinOp::And => "and",
+        BinOp::Or => "or",
+    }
+}
+
+/// The column name Kusto derives for an unnamed expression: `Col`, `Value.x` -> `Value_x`,
+/// `Value[0]` -> `Value_0`; None when the emulator would have to guess.
+pub fn derive_name(e: &Expr) -> Option<String> {
+    match &e.kind {
+        ExprKind::Name(n) => Some(n.clone()),
+        ExprKind::Member(b, k) => Some(format!("{}_{}", derive_name(b)?, k)),
+        ExprKind::Index(b, i) if *i >= 0 => Some(format!("{}_{}", derive_name(b)?, i)),
+        _ => None,
+    }
+}
+
+/// Common type of two branches (iff/coalesce): identical, or widened numerics.
+fn unify(a: Type, b: Type) -> Option<Type> {
+    if a == b {
+        return Some(a);
+    }
+    match (a, b) {
+        (Type::Int, Type::Long) | (Type::Long, Type::Int) => Some(Type::Long),
+        (x, y) if x.is_numeric() && y.is_numeric() => Some(Type::Real),
+        _ => None,
+    }
+}
+
+impl<'a> Ctx<'a> {
+    /// Resolves and type-checks `e`.
+    pub fn compile(&self, e: &Expr) -> Result<TExpr, KqlError> {
+        let pos = e.pos;
+        let t = |kind: TKind, ty: Type| Ok(TExpr { kind, ty, pos });
+        match &e.kind {
+            ExprKind::Lit(l) => {
+                let (v, ty) = match l {
+                    Lit::Long(v) => (Value::Long(*v), Type::Long),
+                    Lit::Real(v) => (Value::Real(*v), Type::Real),
+                    Lit::Str(s) => (Value::Str(s.clone()), Type::String),
+                    Lit::Bool(b) => (Value::Bool(*b), Type::Bool),
+                    Lit::DateTime(v) => (v.map_or(Value::Null, Value::DateTime), Type::DateTime),
+                    Lit::TimeSpan(v) => (v.map_or(Value::Null, Value::TimeSpan), Type::TimeSpan),
+                    Lit::Guid(v) => (v.clone().map_or(Value::Null, Value::Guid), Type::Guid),
+                    Lit::Int(v) => (v.map_or(Value::Null, Value::Long), Type::Int),
+                    Lit::NullLong => (Value::Null, Type::Long),
+                    Lit::NullReal => (Value::Null, Type::Real),
+                    Lit::NullBool => (Value::Null, Type::Bool),
+                };
+                t(TKind::Lit(v), ty)
+            }
+            ExprKind::Name(n) => match self.schema.iter().position(|(c, _)| c == n) {
+                Some(i) => t(TKind::Col(i), self.schema[i].1),
+                None => Err(err(
+                    format!("Failed to resolve scalar expression named '{n}'"),
+                    pos,
+                )),
+            },
+            ExprKind::Neg(x) => {
+                let x = self.compile(x)?;
+                match x.ty {
+                    Type::Long | Type::Real | Type::TimeSpan => {
+                        let ty = x.ty;
+                        t(TKind::Neg(Box::new(x)), ty)
+                    }
+                    other => Err(err(
+                        format!(
+                            "The unary operator '-' cannot be applied to a value of type '{}'",
+                            other.name()
+                        ),
+                        pos,
+                    )),
+                }
+            }
+            ExprKind::Binary(op, l, r) => self.binary(*op, l, r, pos),
+            ExprKind::StrOp(word, l, r) => {
+                let lt = self.compile(l)?;
+                let rt = self.compile(r)?;
+                if lt.ty != Type::String || rt.ty != Type::String {
+                    return Err(err(
+                        format!("The operator '{word}' requires string operands, got '{}' and '{}' (convert with tostring())", lt.ty.name(), rt.ty.name()),
+                        pos,
+                    ));
+                }
+                let negated = word.starts_with('!');
+                let base = word.trim_start_matches('!');
+                let cs = base.ends_with("_cs");
+                let base = base.trim_end_matches("_cs").to_string();
+                t(
+                    TKind::StrOp(base, negated, cs, Box::new(lt), Box::new(rt)),
+                    Type::Bool,
+                )
+            }
+            ExprKind::In(word, l, list) => {
+                let lt = self.compile(l)?;
+                let negated = word.starts_with('!');
+                let ci = word.ends_with('~');
+                let mut items = Vec::new();
+                for item in list {
+                    let it = self.compile(item)?;
+                    let ok = if ci {
+                        lt.ty == Type::String && it.ty == Type::String
+                    } else {
+                        comparable_eq(lt.ty, it.ty)
+                            && lt.ty != Type::Dynamic
+                            && it.ty != Type::Dynamic
+                    };
+                    if !ok {
+                        return Err(err(
+                            format!("The operator '{word}' cannot compare a value of type '{}' with a list element of type '{}'", lt.ty.name(), it.ty.name()),
+                            item.pos,
+                        ));
+                    }
+                    items.push(it);
+                }
+                t(TKind::In(negated, ci, Box::new(lt), items), Type::Bool)
+            }
+            ExprKind::Between(neg, x, lo, hi) => {
+                let xt = self.compile(x)?;
+                let lot = self.compile(lo)?;
+                let hit = self.compile(hi)?;
+                let ok = match xt.ty {
+                    ty if ty.is_numeric() => lot.ty.is_numeric() && hit.ty.is_numeric(),
+                    Type::DateTime => {
+                        lot.ty == Type::DateTime
+                            && matches!(hit.ty, Type::DateTime | Type::TimeSpan)
+                    }
+                    Type::TimeSpan => lot.ty == Type::TimeSpan && hit.ty == Type::TimeSpan,
+                    _ => false,
+                };
+                if !ok {
+                    return Err(err(
+                        format!(
+                            "The operator 'between' cannot be applied to types '{}', '{}' and '{}'",
+                            xt.ty.name(),
+                            lot.ty.name(),
+                            hit.ty.name()
+                        ),
+                        pos,
+                    ));
+                }
+                t(
+                    TKind::Between(*neg, Box::new(xt), Box::new(lot), Box::new(hit)),
+                    Type::Bool,
+                )
+            }
+            ExprKind::Member(b, k) => {
+                let bt = self.compile(b)?;
+                if bt.ty != Type::Dynamic {
+                    return Err(err(format!("Property access requires a dynamic value, but the expression is of type '{}'", bt.ty.name()), pos));
+                }
+                t(TKind::Member(Box::new(bt), k.clone()), Type::Dynamic)
+            }
+            ExprKind::Index(b, i) => {
+                let bt = self.compile(b)?;
+                if bt.ty != Type::Dynamic {
+                    return Err(err(
+                        format!(
+                            "Indexing requires a dynamic value, but the expression is of type '{}'",
+                            bt.ty.name()
+                        ),
+                        pos,
+                    ));
+                }
+                if *i < 0 {
+                    return Err(err("Negative array indexes are not supported", pos));
+                }
+                t(TKind::Index(Box::new(bt), *i), Type::Dynamic)
+            }
+            ExprKind::Call(name, args) => self.call(name, args, pos),
+            ExprKind::Star => Err(err(
+                "Syntax error: '*' is only allowed as an argument of arg_max() or arg_min()",
+                pos,
+            )),
+        }
+    }
+
+    fn binary(&self, op: BinOp, l: &Expr, r: &Expr, pos: usize) -> Result<TExpr, KqlError> {
+        let lt = self.compile(l)?;
+        let rt = self.compile(r)?;
+        let (a, b) = (lt.ty, rt.ty);
+        let mk = |kind: fn(Box<TExpr>, Box<TExpr>) -> TKind, ty| {
+            Ok(TExpr {
+                kind: kind(Box::new(lt.clone()), Box::new(rt.clone())),
+                ty,
+                pos,
+            })
+        };
+        match op {
+            BinOp::And | BinOp::Or => {
+                if a != Type::Bool || b != Type::Bool {
+                    return Err(err(
+                        format!(
+                            "The operator '{}' requires bool operands, got '{}' and '{}'",
+                            op_text(op),
+                            a.name(),
+                            b.name()
+                        ),
+                        pos,
+                    ));
+                }
+                if op == BinOp::And {
+                    mk(TKind::And, Type::Bool)
+                } else {
+                    mk(TKind::Or, Type::Bool)
+                }
+            }
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod => {
+                use Type::*;
+                if a == Int || b == Int {
+                    return Err(err(format!("Arithmetic on int values is not supported by the emulator (operator '{}'); convert with tolong()", op_text(op)), pos));
+                }
+                let ty = match (op, a, b) {
+                    (_, Long, Long) => Some(Long),
+                    (BinOp::Mod, _, _) => None,
+                    (_, Long | Real, Long | Real) => Some(Real),
+                    (BinOp::Add | BinOp::Sub, DateTime, TimeSpan) => Some(DateTime),
+                    (BinOp::Add, TimeSpan, DateTime) => Some(DateTime),
+                    (BinOp::Sub, DateTime, DateTime) => Some(TimeSpan),
+                    (BinOp::Add | BinOp::Sub, TimeSpan, TimeSpan) => Some(TimeSpan),
+                    (BinOp::Div, TimeSpan, TimeSpan) => Some(Real),
+                    (BinOp::Mul, TimeSpan, Long) | (BinOp::Mul, Long, TimeSpan) => Some(TimeSpan),
+                    _ => None,
+                };
+                match ty {
+                    Some(ty) => Ok(TExpr { kind: TKind::Arith(op, Box::new(lt), Box::new(rt)), ty, pos }),
+                    None => Err(err(
+                        format!("The operator '{}' cannot be applied to operands of types '{}' and '{}'", op_text(op), a.name(), b.name()),
+                        pos,
+                    )),
+                }
+            }
+            _ => {
+                let ordering = matches!(op, BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge);
+                let tilde = matches!(op, BinOp::EqTilde | BinOp::NeTilde);
+                let ok = if tilde {
+                    matches!(
+                        (a, b),
+                        (Type::String, Type::String)
+                            | (Type::Dynamic, Type::String)
+                            | (Type::String, Type::Dynamic)
+                    )
+                } else if ordering {
+                    let orderable =
+                        |t: Type| t.is_numeric() || matches!(t, Type::DateTime | Type::TimeSpan);
+                    (orderable(a) && comparable_eq(a, b))
+                        || (a == Type::Dynamic && b.is_numeric())
+                        || (b == Type::Dynamic && a.is_numeric())
+                } else {
+                    comparable_eq(a, b)
+                };
+                if !ok {
+                    return Err(err(
+                        format!(
+                            "Cannot compare values of types {} and {}. Try adding explicit casts",
+                            a.name(),
+                            b.name()
+                        ),
+                        pos,
+                    ));
+                }
+                Ok(TExpr {
+                    kind: TKind::Cmp(op, Box::new(lt), Box::new(rt)),
+                    ty: Type::Bool,
+                    pos,
+                })
+            }
+        }
+    }
+
+    fn call(&self, name: &str, args: &[Expr], pos: usize) -> Result<TExpr, KqlError> {
+        if AGGREGATES.contains(&name) {
+            return Err(err(format!("Function '{name}' cannot be invoked in current context (aggregations are only allowed directly in summarize)"), pos));
+        }
+        let arity = |n: usize| -> Result<(), KqlError> {
+            if args.len() != n {
+                Err(err(
+                    format!(
+                        "Function '{name}' expects {n} argument(s), got {}",
+                        args.len()
+                    ),
+                    pos,
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        let bad_arg = |t: Type| {
+            err(
+                format!(
+                    "Function '{name}' does not accept an argument of type '{}'",
+                    t.name()
+                ),
+                pos,
+            )
+        };
+        match name {
+            "now" => {
+                arity(0)?;
+                Ok(TExpr {
+                    kind: TKind::Lit(Value::DateTime(self.now)),
+                    ty: Type::DateTime,
+                    pos,
+                })
+            }
+            "ago" => {
+                arity(1)?;
+                let a = self.compile(&args[0])?;
+                if a.ty != Type::TimeSpan {
+                    return Err(bad_arg(a.ty));
+                }
+                let now = TExpr {
+                    kind: TKind::Lit(Value::DateTime(self.now)),
+                    ty: Type::DateTime,
+                    pos,
+                };
+                Ok(TExpr {
+                    kind: TKind::Arith(BinOp::Sub, Box::new(now), Box::new(a)),
+                    ty: Type::DateTime,
+                    pos,
+                })
+            }
+            "bin" | "floor" => {
+                arity(2)?;
+                let x = self.compile(&args[0])?;
+                let s = self.compile(&args[1])?;
+                let ty = match (x.ty, s.ty) {
+                    (Type::Long, Type::Long) => Type::Long,
+                    (Type::Long | Type::Real, Type::Long | Type::Real) => Type::Real,
+                    (Type::DateTime, Type::TimeSpan) => Type::DateTime,
+                    (Type::TimeSpan, Type::TimeSpan) => Type::TimeSpan,
+                    _ => {
+                        return Err(err(
+                            format!("Function '{name}' cannot be applied to arguments of types '{}' and '{}'", x.ty.name(), s.ty.name()),
+                            pos,
+                        ))
+                    }
+                };
+                Ok(TExpr {
+                    kind: TKind::Func(Func::Bin, vec![x, s]),
+                    ty,
+                    pos,
+                })
+            }
+            "tostring" | "toint" | "tolong" | "todouble" | "toreal" | "todatetime" | "strlen"
+            | "tolower" | "toupper" | "isnull" | "isnotnull" | "isempty" | "isnotempty" | "not" => {
+                arity(1)?;
+                let a = self.compile(&args[0])?;
+                let (f, ty, ok) = match name {
+                    "tostring" => (Func::ToString, Type::String, a.ty != Type::Decimal),
+                    "toint" => (
+                        Func::ToInt,
+                        Type::Int,
+                        matches!(
+                            a.ty,
+                            Type::Int
+                                | Type::Long
+                                | Type::Real
+                                | Type::String
+                                | Type::Bool
+                                | Type::Dynamic
+                        ),
+                    ),
+                    "tolong" => (
+                        Func::ToLong,
+                        Type::Long,
+                        matches!(
+                            a.ty,
+                            Type::Int
+                                | Type::Long
+                                | Type::Real
+                                | Type::String
+                                | Type::Bool
+                                | Type::Dynamic
+                        ),
+                    ),
+                    "todouble" | "toreal" => (
+                        Func::ToReal,
+                        Type::Real,
+                        matches!(
+                            a.ty,
+                            Type::Int
+                                | Type::Long
+                                | Type::Real
+                                | Type::String
+                                | Type::Bool
+                                | Type::Dynamic
+                        ),
+                    ),
+                    "todatetime" => (
+                        Func::ToDateTime,
+                        Type::DateTime,
+                        matches!(a.ty, Type::DateTime | Type::String | Type::Dynamic),
+                    ),
+                    "strlen" => (Func::StrLen, Type::Long, a.ty == Type::String),
+                    "tolower" => (Func::ToLower, Type::String, a.ty == Type::String),
+                    "toupper" => (Func::ToUpper, Type::String, a.ty == Type::String),
+                    "isnull" => (Func::IsNull, Type::Bool, true),
+                    "isnotnull" => (Func::IsNotNull, Type::Bool, true),
+                    "isempty" => (Func::IsEmpty, Type::Bool, a.ty != Type::Decimal),
+                    "isnotempty" => (Func::IsNotEmpty, Type::Bool, a.ty != Type::Decimal),
+                    _ => (Func::Not, Type::Bool, a.ty == Type::Bool),
+                };
+                if !ok {
+                    return Err(bad_arg(a.ty));
+                }
+                Ok(TExpr {
+                    kind: TKind::Func(f, vec![a]),
+                    ty,
+                    pos,
+                })
+            }
+            "iff" | "iif" => {
+                arity(3)?;
+                let c = self.compile(&args[0])?;
+                if c.ty != Type::Bool {
+                    return Err(err(
+                        format!(
+                            "The first argument of '{name}' must be of type bool, not '{}'",
+                            c.ty.name()
+                        ),
+                        args[0].pos,
+                    ));
+                }
+                let a = self.compile(&args[1])?;
+                let b = self.compile(&args[2])?;
+                let ty = unify(a.ty, b.ty).ok_or_else(|| {
+                    err(
+                        format!(
+                            "The branches of '{name}' must have the same type, got '{}' and '{}'",
+                            a.ty.name(),
+                            b.ty.name()
+                        ),
+                        pos,
+                    )
+                })?;
+                Ok(TExpr {
+                    kind: TKind::Func(Func::Iff, vec![c, a, b]),
+                    ty,
+                    pos,
+                })
+            }
+            "coalesce" => {
+                if args.len() < 2 {
+                    return Err(err("Function 'coalesce' expects at least 2 arguments", pos));
+                }
+                let mut out = Vec::new();
+                let mut ty: Option<Type> = None;
+                for a in args {
+                    let c = self.compile(a)?;
+                    ty = Some(match ty {
+                        None => c.ty,
+                        Some(t) => unify(t, c.ty).ok_or_else(|| {
+                            err(format!("The arguments of 'coalesce' must have the same type, got '{}' and '{}'", t.name(), c.ty.name()), a.pos)
+                        })?,
+                    });
+                    out.push(c);
+                }
+                let ty = ty.unwrap_or(Type::Dynamic);
+                Ok(TExpr {
+                    kind: TKind::Func(Func::Coalesce, out),
+                    ty,
+                    pos,
+                })
+            }
+            _ if UNSUPPORTED_KNOWN.contains(&name) => Err(err(
+                format!("Function '{name}' is not supported by the emulator"),
+                pos,
+            )),
+            _ => Err(err(format!("Unknown function: '{name}'."), pos)),
+        }
+    }
+}
+
+/// Whether values of the two types may be compared for equality.
+fn comparable_eq(a: Type, b: Type) -> bool {
+    use Type::*;
+    match (a, b) {
+        (x, y) if x.is_numeric() && y.is_numeric() => true,
+        (Dynamic, Dynamic) => false,
+        (Dynamic, x) | (x, Dynamic) => x.is_numeric() || matches!(x, String | Bool),
+        (Decimal, _) | (_, Decimal) => false,
+        (x, y) => x == y,
+    }
+}

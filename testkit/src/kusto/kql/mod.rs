@@ -1,0 +1,122 @@
+//! A small, strict interpreter for a subset of the Kusto Query Language (KQL).
+//!
+//! The Data Explorer emulator stores tables as rows of wire-form JSON values and calls
+//! [`execute`] to answer queries. Anything outside the supported subset is refused with a
+//! [`KqlError`] (message in the spirit of Kusto's, 0-based character position), never
+//! answered wrongly. The module depends only on serde_json, thiserror and chrono.
+//!
+//! Supported: a table name (or `['quoted name']`) or `print`, then `where`/`filter`, `project`,
+//! `project-away` (names, `prefix*`), `project-rename`, `extend`, `summarize` (count, countif,
+//! sum, avg, min, max, dcount, arg_max, arg_min; `by` columns/expressions), `order by`/`sort by`
+//! (asc/desc, nulls first/last), `take`/`limit`, `top`, `count`, `distinct`. Scalars: literals
+//! (long, real, string, bool, `datetime(..)`, `time(..)`/`timespan(..)`, `1d 2h 30m 10s 100ms`,
+//! `guid(..)`, `int(..)`, `long(null)`...), arithmetic with Kusto typing, comparisons, string
+//! operators (`contains`, `has`, `startswith`, `endswith`, `_cs` and `!` forms, `in`, `in~`,
+//! `between`), `and`/`or`/`not()`, dynamic access (`.x`, `['x']`, `[0]`), and the functions
+//! now, ago, bin, floor, tostring, toint, tolong, todouble/toreal, todatetime, strlen, tolower,
+//! toupper, iff/iif, coalesce, isnull, isnotnull, isempty, isnotempty.
+//!
+//! Parsing and evaluation run on a dedicated thread with a large stack, and expression nesting
+//! is bounded, so hostile queries get an error rather than overflowing the caller's stack.
+
+mod aggregate;
+mod ast;
+mod compile;
+mod eval;
+mod lexer;
+mod operators;
+mod parser;
+mod timefmt;
+mod value;
+
+#[cfg(test)]
+mod tests;
+
+/// A table's data as the emulator stores it, values in Data Explorer's JSON wire forms
+/// (datetime "2020-08-05T22:26:55.4550000Z", timespan "1.02:03:04.5000000", numbers,
+/// "NaN"/"Infinity"/"-Infinity" for reals, strings for guid and decimal, any JSON for dynamic).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataTable {
+    /// Table name ("PrimaryResult" for query results).
+    pub name: String,
+    /// Column names and Kusto types, in order.
+    pub columns: Vec<Column>,
+    /// Rows, each with one wire-form value per column.
+    pub rows: Vec<Vec<serde_json::Value>>,
+}
+
+/// One column of a [`DataTable`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    /// Column name.
+    pub name: String,
+    /// Kusto type name: bool, int, long, real, decimal, string, datetime, timespan, guid, dynamic.
+    pub kind: String,
+}
+
+/// Where [`execute`] looks up the tables a query names.
+pub trait Catalog {
+    /// The table called `name` (exact, case-sensitive), if it exists.
+    fn table(&self, name: &str) -> Option<&DataTable>;
+}
+
+/// Why a query was refused: a Kusto-like message and the 0-based character offset of the culprit.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct KqlError {
+    /// Human-readable reason, e.g. "Failed to resolve scalar expression named 'x'".
+    pub message: String,
+    /// 0-based character (not byte) offset in the query text.
+    pub position: usize,
+}
+
+impl KqlError {
+    /// Builds an error at `position`.
+    pub fn new(message: impl Into<String>, position: usize) -> Self {
+        KqlError {
+            message: message.into(),
+            position,
+        }
+    }
+}
+
+/// Runs a query over the catalog; anything outside the supported subset is an error, never a
+/// wrong answer. The result table is named "PrimaryResult".
+pub fn execute(query: &str, catalog: &dyn Catalog) -> Result<DataTable, KqlError> {
+    execute_at(query, catalog, chrono::Utc::now())
+}
+
+/// Like [`execute`], with `now()` fixed to `now` (for deterministic tests and replays).
+pub fn execute_at(
+    query: &str,
+    catalog: &dyn Catalog,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<DataTable, KqlError> {
+    let ast = on_query_stack(|| {
+        let tokens = lexer::lex(query)?;
+        parser::parse(&tokens)
+    })?;
+    let rows = operators::source(&ast, catalog)?;
+    let now = timefmt::ticks_of(now);
+    on_query_stack(move || operators::run(&ast, rows, now))
+}
+
+/// Stack size of the thread that parses and evaluates a query: parsing and evaluation recurse
+/// once per nesting level (bounded by the parser), and unoptimised builds use large frames.
+const QUERY_STACK_BYTES: usize = 16 << 20;
+
+/// Runs `f` on a scoped thread with a known, generous stack, so that deep (but accepted)
+/// queries never overflow a small caller stack such as a tokio worker's; a panic inside
+/// becomes an error instead of unwinding into the caller.
+fn on_query_stack<T: Send>(f: impl FnOnce() -> Result<T, KqlError> + Send) -> Result<T, KqlError> {
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("kql-query".into())
+            .stack_size(QUERY_STACK_BYTES)
+            .spawn_scoped(scope, f)
+            .map_err(|e| KqlError::new(format!("Could not start the query thread: {e}"), 0))?;
+        handle
+            .join()
+            .unwrap_or_else(|_| Err(KqlError::new("Internal error while running the query", 0)))
+    })
+}
