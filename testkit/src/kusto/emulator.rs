@@ -1,0 +1,302 @@
+//! The emulator's handle and options: starting the HTTP server (and, with storage, the queued
+//! ingestion worker), the URL, state access for assertions, fault injection and the request
+//! log. Everything stops when the handle drops.
+
+use super::faults::{Fault, Faults};
+use super::log::{LoggedRequest, RequestLog};
+use super::state::{ClusterState, Database, Table};
+use super::storage::Storage;
+use super::{Azurite, TokenAuthority};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// How requests are authenticated.
+#[derive(Debug, Clone, Default)]
+pub enum AuthMode {
+    /// No authentication (the Python SDK's "no authentication" mode): any request is served.
+    #[default]
+    None,
+    /// `Authorization: Bearer <jwt>` required, issued by `authority` for one of `audiences`
+    /// (empty: the emulator's own URL).
+    Tokens {
+        /// Who signs the tokens.
+        authority: TokenAuthority,
+        /// Accepted audiences (empty: the emulator's own URL only).
+        audiences: Vec<String>,
+    },
+}
+
+/// Where queued ingestion's blobs and queues live.
+#[derive(Debug, Clone, Default)]
+pub enum StorageMode {
+    /// No queued ingestion: `.get ingestion resources` fails.
+    #[default]
+    None,
+    /// Start an Azurite of the emulator's own.
+    Own,
+    /// Use this Azurite (its container and queue names get a per-emulator suffix, so several
+    /// emulators can share one).
+    Shared(Arc<Azurite>),
+}
+
+/// The answer to streaming ingestion into a table whose streaming policy is off. The exact
+/// error the service returns is not documented; clients look for
+/// `StreamingIngestionPolicyNotEnabled` in the code, so it is configurable.
+#[derive(Debug, Clone)]
+pub struct StreamingOffError {
+    /// HTTP status.
+    pub status: u16,
+    /// OneApiError `code`.
+    pub code: String,
+    /// OneApiError `@type`.
+    pub type_name: String,
+    /// `@permanent` (false lets managed-streaming clients fall back to queued ingestion).
+    pub permanent: bool,
+}
+
+impl Default for StreamingOffError {
+    fn default() -> Self {
+        StreamingOffError {
+            status: 400,
+            code: "StreamingIngestionPolicyNotEnabled".into(),
+            type_name: "Kusto.DataNode.Exceptions.StreamingIngestionPolicyNotEnabledException"
+                .into(),
+            permanent: false,
+        }
+    }
+}
+
+/// How to start the emulator.
+#[derive(Debug, Clone)]
+pub struct KustoOptions {
+    /// Authentication.
+    pub auth: AuthMode,
+    /// Databases that exist from the start.
+    pub databases: Vec<String>,
+    /// Storage for queued ingestion.
+    pub storage: StorageMode,
+    /// The error for streaming into a table whose policy is off.
+    pub streaming_off_error: StreamingOffError,
+    /// Largest streaming request body accepted (as sent, before decompression).
+    pub max_streaming_request_bytes: usize,
+    /// Largest decompressed body accepted (a guard against gzip bombs).
+    pub max_decompressed_bytes: usize,
+    /// Time queued data waits before it is committed; `None` uses the batching policy.
+    pub queued_batching_time: Option<Duration>,
+    /// How often the worker polls the ingestion queue.
+    pub queue_poll_interval: Duration,
+    /// Lifetime of the SAS tokens `.get ingestion resources` hands out.
+    pub sas_lifetime: Duration,
+    /// Served at `GET /v1/rest/auth/metadata`; `None` answers 404 so clients fall back.
+    pub auth_metadata: Option<serde_json::Value>,
+}
+
+impl Default for KustoOptions {
+    fn default() -> Self {
+        KustoOptions {
+            auth: AuthMode::None,
+            databases: vec!["db1".into()],
+            storage: StorageMode::None,
+            streaming_off_error: StreamingOffError::default(),
+            max_streaming_request_bytes: 4 * 1024 * 1024,
+            max_decompressed_bytes: 64 * 1024 * 1024,
+            queued_batching_time: Some(Duration::from_millis(500)),
+            queue_poll_interval: Duration::from_millis(200),
+            sas_lifetime: Duration::from_secs(6 * 3600),
+            auth_metadata: None,
+        }
+    }
+}
+
+/// Why the emulator did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Binding or serving failed.
+    #[error("cannot start the Data Explorer emulator: {0}")]
+    Io(#[from] std::io::Error),
+    /// Azurite could not be started or prepared.
+    #[error("cannot prepare storage for queued ingestion: {0}")]
+    Storage(String),
+}
+
+/// What the handlers share.
+#[derive(Debug)]
+pub(super) struct Shared {
+    pub state: Mutex<ClusterState>,
+    pub options: KustoOptions,
+    pub url: String,
+    pub faults: Faults,
+    pub log: RequestLog,
+    pub storage: Option<Storage>,
+    pub identity_token: String,
+}
+
+impl Shared {
+    /// The state, even if a panicking thread poisoned the lock.
+    pub fn state(&self) -> MutexGuard<'_, ClusterState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A running emulator; stops when dropped.
+#[derive(Debug)]
+pub struct KustoEmulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl KustoEmulator {
+    /// Binds 127.0.0.1 on a free port and serves.
+    pub async fn start(options: KustoOptions) -> Result<KustoEmulator, StartError> {
+        let azurite = match &options.storage {
+            StorageMode::None => None,
+            StorageMode::Shared(a) => Some(a.clone()),
+            StorageMode::Own => Some(Arc::new(
+                tokio::task::spawn_blocking(Azurite::start)
+                    .await
+                    .map_err(|e| StartError::Storage(e.to_string()))?
+                    .map_err(|e| StartError::Storage(e.to_string()))?,
+            )),
+        };
+        // A shared Azurite gets per-emulator queue and container names.
+        let suffix = match &options.storage {
+            StorageMode::Shared(_) => {
+                format!("-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
+            }
+            _ => String::new(),
+        };
+        let storage = match azurite {
+            Some(a) => Some(
+                Storage::prepare(a, &suffix)
+                    .await
+                    .map_err(|e| StartError::Storage(e.to_string()))?,
+            ),
+            None => None,
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let url = format!("http://{addr}");
+        let mut state = ClusterState::default();
+        for db in &options.databases {
+            state.databases.insert(db.clone(), Database::default());
+        }
+        let shared = Arc::new(Shared {
+            state: Mutex::new(state),
+            options,
+            url,
+            faults: Faults::default(),
+            log: RequestLog::default(),
+            storage,
+            identity_token: format!("emulator-identity-{}", uuid::Uuid::new_v4()),
+        });
+        let (stop, stopped) = watch::channel(false);
+        let mut tasks = vec![tokio::spawn(super::server::serve(
+            listener,
+            shared.clone(),
+            stopped.clone(),
+        ))];
+        if shared.storage.is_some() {
+            tasks.push(tokio::spawn(super::queued::run(shared.clone(), stopped)));
+        }
+        tracing::info!(%addr, "Data Explorer emulator listening");
+        Ok(KustoEmulator {
+            shared,
+            addr,
+            stop,
+            tasks,
+        })
+    }
+
+    /// `http://127.0.0.1:<port>`: the engine and ingestion endpoint.
+    pub fn url(&self) -> &str {
+        &self.shared.url
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The Azurite behind queued ingestion, if any.
+    pub fn azurite(&self) -> Option<&Azurite> {
+        self.shared.storage.as_ref().map(|s| s.azurite.as_ref())
+    }
+
+    /// The cluster state, locked (do not hold it across an await).
+    pub fn state(&self) -> MutexGuard<'_, ClusterState> {
+        self.shared.state()
+    }
+
+    /// The rows of `db.table` (empty when missing).
+    pub fn rows(&self, db: &str, table: &str) -> Vec<Vec<serde_json::Value>> {
+        self.state().rows(db, table)
+    }
+
+    /// Creates a database (no-op when it exists).
+    pub fn create_database(&self, name: &str) {
+        self.state().databases.entry(name.into()).or_default();
+    }
+
+    /// Creates (or replaces) a table with (name, kind) columns.
+    pub fn create_table(&self, db: &str, table: &str, columns: &[(&str, &str)]) {
+        let columns: Vec<(String, String)> = columns
+            .iter()
+            .map(|(n, k)| ((*n).into(), (*k).into()))
+            .collect();
+        self.state()
+            .databases
+            .entry(db.into())
+            .or_default()
+            .tables
+            .insert(table.into(), Table::new(table, &columns));
+    }
+
+    /// Sets a table's streaming policy (a fault: turn it off under a running client).
+    pub fn set_table_streaming(&self, db: &str, table: &str, enabled: bool) {
+        if let Some(t) = self.state().table_mut(db, table) {
+            t.streaming = Some(enabled);
+        }
+    }
+
+    /// Arms a fault.
+    pub fn inject(&self, fault: Fault) {
+        self.shared.faults.arm(fault);
+    }
+
+    /// Disarms all faults.
+    pub fn clear_faults(&self) {
+        self.shared.faults.clear();
+    }
+
+    /// Makes `.get ingestion resources` hand out SAS valid only for `lifetime` (`None`: the
+    /// configured lifetime again).
+    pub fn set_sas_lifetime(&self, lifetime: Option<Duration>) {
+        self.shared.faults.set_sas_lifetime(lifetime);
+    }
+
+    /// Every request served so far.
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.shared.log.snapshot()
+    }
+
+    /// Stops serving and waits for the server to finish.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks.drain(..) {
+            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        }
+    }
+}
+
+impl Drop for KustoEmulator {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! `POST /v1/rest/mgmt`: parses the control command ([`parse`]) and runs it against the
+//! cluster state ([`commands`]), answering one v1 table or a OneApiError.
+
+mod commands;
+mod parse;
+
+use super::emulator::Shared;
+use super::errors::ApiError;
+use super::frames;
+use super::query::parse_request;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
+/// Handles one management request.
+pub(super) async fn handle(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let request = match parse_request(&body) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let command = match parse::parse(request.csl.trim()) {
+        Ok(c) => c,
+        Err(message) => {
+            return ApiError::bad_command(format!(
+                "Syntax error: {message} in command '{}'",
+                request.csl.trim()
+            ))
+            .into_response();
+        }
+    };
+    tracing::debug!(?command, db = %request.db, "management command");
+    match commands::execute(&shared, &request.db, command) {
+        Ok(table) => axum::Json(frames::v1(&table)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}

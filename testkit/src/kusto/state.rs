@@ -1,0 +1,167 @@
+//! The cluster's contents: databases, tables (ordered typed columns and rows), ingestion
+//! mappings, streaming and batching policies, ingested tags and recorded ingestion failures.
+//! Shared behind a mutex that is never held across an await.
+
+use super::kql::{Catalog, Column, DataTable};
+use super::mapping::MappingColumn;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+/// The `ingestionbatching` policy (only the time matters to the emulator).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchingPolicy {
+    /// How long queued data waits before it is committed.
+    pub maximum_batching_time_span: Duration,
+    /// Items per batch (recorded, not enforced).
+    pub maximum_number_of_items: u64,
+    /// Raw megabytes per batch (recorded, not enforced).
+    pub maximum_raw_data_size_mb: u64,
+}
+
+impl Default for BatchingPolicy {
+    fn default() -> Self {
+        BatchingPolicy {
+            maximum_batching_time_span: Duration::from_secs(300),
+            maximum_number_of_items: 500,
+            maximum_raw_data_size_mb: 1024,
+        }
+    }
+}
+
+/// A table with its policies and mappings.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// Schema and rows.
+    pub data: DataTable,
+    /// JSON ingestion mappings by name.
+    pub json_mappings: BTreeMap<String, Vec<MappingColumn>>,
+    /// The table's streaming ingestion policy (`None`: inherit the database's).
+    pub streaming: Option<bool>,
+    /// The table's batching policy (`None`: the database's or the default).
+    pub batching: Option<BatchingPolicy>,
+    /// Tags of committed ingestions (`ingest-by:` values), for `ingestIfNotExists`.
+    pub ingested_tags: BTreeSet<String>,
+}
+
+impl Table {
+    /// An empty table with the given (name, kind) columns.
+    pub fn new(name: &str, columns: &[(String, String)]) -> Table {
+        Table {
+            data: DataTable {
+                name: name.into(),
+                columns: columns
+                    .iter()
+                    .map(|(n, k)| Column {
+                        name: n.clone(),
+                        kind: k.clone(),
+                    })
+                    .collect(),
+                rows: Vec::new(),
+            },
+            json_mappings: BTreeMap::new(),
+            streaming: None,
+            batching: None,
+            ingested_tags: BTreeSet::new(),
+        }
+    }
+
+    /// `a:string,ts:datetime`, as `.show table T cslschema` prints it.
+    pub fn csl_schema(&self) -> String {
+        self.data
+            .columns
+            .iter()
+            .map(|c| format!("{}:{}", c.name, c.kind))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// A database.
+#[derive(Debug, Clone, Default)]
+pub struct Database {
+    /// Tables by name.
+    pub tables: BTreeMap<String, Table>,
+    /// The database's streaming ingestion policy.
+    pub streaming: Option<bool>,
+    /// The database's batching policy.
+    pub batching: Option<BatchingPolicy>,
+}
+
+impl Database {
+    /// Whether streaming ingestion into `table` is enabled (table policy, else database's).
+    pub fn streaming_enabled(&self, table: &str) -> bool {
+        self.tables
+            .get(table)
+            .and_then(|t| t.streaming)
+            .or(self.streaming)
+            .unwrap_or(false)
+    }
+
+    /// The batching policy in force for `table`.
+    pub fn batching(&self, table: &str) -> BatchingPolicy {
+        self.tables
+            .get(table)
+            .and_then(|t| t.batching.clone())
+            .or_else(|| self.batching.clone())
+            .unwrap_or_default()
+    }
+}
+
+impl Catalog for Database {
+    fn table(&self, name: &str) -> Option<&DataTable> {
+        self.tables.get(name).map(|t| &t.data)
+    }
+}
+
+/// A failed (or skipped) ingestion, as `.show ingestion failures` lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IngestionFailure {
+    /// Operation id.
+    pub operation_id: String,
+    /// Database.
+    pub database: String,
+    /// Table.
+    pub table: String,
+    /// When it failed.
+    pub failed_on: chrono::DateTime<chrono::Utc>,
+    /// The source (blob path or `stream`).
+    pub ingestion_source_path: String,
+    /// The source id from the queue message.
+    pub ingestion_source_id: String,
+    /// What went wrong.
+    pub details: String,
+    /// Kusto error code (e.g. `BadRequest_InvalidBlob`).
+    pub error_code: String,
+    /// `Permanent` or `Transient`.
+    pub failure_kind: String,
+}
+
+/// Everything the cluster holds.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterState {
+    /// Databases by name.
+    pub databases: BTreeMap<String, Database>,
+    /// Recorded ingestion failures, oldest first.
+    pub failures: Vec<IngestionFailure>,
+}
+
+impl ClusterState {
+    /// The rows of `db.table` (empty when either is missing), for assertions.
+    pub fn rows(&self, db: &str, table: &str) -> Vec<Vec<serde_json::Value>> {
+        self.databases
+            .get(db)
+            .and_then(|d| d.tables.get(table))
+            .map(|t| t.data.rows.clone())
+            .unwrap_or_default()
+    }
+
+    /// The table `db.table`.
+    pub fn table(&self, db: &str, table: &str) -> Option<&Table> {
+        self.databases.get(db)?.tables.get(table)
+    }
+
+    /// The table `db.table`, mutable.
+    pub fn table_mut(&mut self, db: &str, table: &str) -> Option<&mut Table> {
+        self.databases.get_mut(db)?.tables.get_mut(table)
+    }
+}
