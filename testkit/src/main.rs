@@ -3,9 +3,13 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use azure_messaging_eventhubs::ProducerClient;
 use iotc_adx_testkit::azurite::Azurite;
+use iotc_adx_testkit::eventhubs::{EmulatorOptions, EventHubOptions, EventHubsEmulator};
 use iotc_adx_testkit::identity::{AppRegistration, IdentityOptions, IdentityServer, ManagedIdentity, TokenAuthority};
 use iotc_adx_testkit::kusto::{AuthMode, KustoEmulator, KustoOptions, StorageMode};
+use iotc_adx_testkit::replay::{load_messages, replay, ReplayOptions};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,25 +25,59 @@ struct Cli {
 enum Command {
     /// Start every stand-in and print how to reach them; Ctrl-C stops them.
     Up {
-        /// Lifetime of issued access tokens, in seconds.
-        #[arg(long, default_value_t = 3599)]
-        token_lifetime_secs: u64,
-        /// Serve Data Explorer without checking tokens.
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Start every stand-in and replay IoT Central sample traffic into the event hub.
+    Demo {
+        #[command(flatten)]
+        common: Common,
+        /// JSON Lines of exported messages: a file, or a directory of .jsonl files.
+        #[arg(long, default_value = "examples/data")]
+        data: PathBuf,
+        /// Messages per second.
+        #[arg(long, default_value_t = 50.0)]
+        rate: f64,
+        /// Times to go through the data (forever when absent); the stand-ins stay up after.
         #[arg(long)]
-        no_auth: bool,
+        loops: Option<u64>,
+        /// Keep the messages' own enqueuedTime instead of the send time.
+        #[arg(long)]
+        original_times: bool,
     },
 }
+
+/// Options of both commands.
+#[derive(Debug, clap::Args)]
+struct Common {
+    /// Lifetime of issued access tokens, in seconds.
+    #[arg(long, default_value_t = 3599)]
+    token_lifetime_secs: u64,
+    /// Serve Data Explorer without checking tokens.
+    #[arg(long)]
+    no_auth: bool,
+    /// Partitions of the event hub.
+    #[arg(long, default_value_t = 4)]
+    partitions: u32,
+}
+
+/// The event hub IoT Central exports to, and the consumer group iotc-adx reads with.
+const HUB: &str = "iotc-export";
+const CONSUMER_GROUP: &str = "iotc-adx";
+const SAS_KEY_NAME: &str = "RootManageSharedAccessKey";
 
 /// The stand-ins of one `up`.
 struct StandIns {
     identity: IdentityServer,
     kusto: KustoEmulator,
+    eventhubs: EventHubsEmulator,
     azurite: Arc<Azurite>,
     client_secret: String,
     ca_file: tempfile::NamedTempFile,
 }
 
-async fn start(token_lifetime: Duration, no_auth: bool) -> anyhow::Result<StandIns> {
+async fn start(common: &Common) -> anyhow::Result<StandIns> {
+    let token_lifetime = Duration::from_secs(common.token_lifetime_secs.max(1));
     let authority = TokenAuthority::default();
     let client_secret = uuid::Uuid::new_v4().to_string();
     let identity = IdentityServer::start(
@@ -65,7 +103,16 @@ async fn start(token_lifetime: Duration, no_auth: bool) -> anyhow::Result<StandI
     let ca_file = tempfile::Builder::new().prefix("iotc-adx-testkit-ca-").suffix(".pem").tempfile()?;
     std::fs::write(ca_file.path(), identity.ca_certificate_pem())?;
     let azurite = Arc::new(tokio::task::spawn_blocking(Azurite::start).await??);
-    let auth = if no_auth { AuthMode::None } else { AuthMode::Tokens { authority, audiences: Vec::new() } };
+    let sas_key = base64_key();
+    let eventhubs = EventHubsEmulator::start(
+        EmulatorOptions::new("iotc-adx-demo.servicebus.windows.net")
+            .with_event_hub(EventHubOptions::new(HUB, common.partitions).with_consumer_group(CONSUMER_GROUP))
+            .with_sas_key(SAS_KEY_NAME, &sas_key)
+            .with_token_authority(authority.clone()),
+    )
+    .await
+    .context("cannot start the Event Hubs emulator")?;
+    let auth = if common.no_auth { AuthMode::None } else { AuthMode::Tokens { authority, audiences: Vec::new() } };
     let kusto = KustoEmulator::start(KustoOptions {
         auth,
         databases: vec!["iot".into()],
@@ -74,7 +121,14 @@ async fn start(token_lifetime: Duration, no_auth: bool) -> anyhow::Result<StandI
     })
     .await
     .context("cannot start the Data Explorer emulator")?;
-    Ok(StandIns { identity, kusto, azurite, client_secret, ca_file })
+    Ok(StandIns { identity, kusto, eventhubs, azurite, client_secret, ca_file })
+}
+
+/// A random shared access key, base64 like the ones Azure generates.
+fn base64_key() -> String {
+    use base64::Engine;
+    let bytes: Vec<u8> = (0..2).flat_map(|_| uuid::Uuid::new_v4().into_bytes()).collect();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 fn print_settings(s: &StandIns) {
@@ -94,6 +148,17 @@ fn print_settings(s: &StandIns) {
     println!("Data Explorer");
     println!("  cluster URL      {} (engine and ingestion; database iot)", s.kusto.url());
     println!("  token scope      {}/.default", s.kusto.url());
+    println!("Event Hubs");
+    println!("  namespace        {}", s.eventhubs.namespace());
+    println!("  custom endpoint  {} (plain AMQP)", s.eventhubs.endpoint());
+    println!("  event hub        {HUB} (consumer groups $Default, {CONSUMER_GROUP})");
+    if let Ok(cs) = s.eventhubs.connection_string(SAS_KEY_NAME, HUB) {
+        println!("  connection string (with the custom endpoint)\n    {cs}");
+    }
+    if let Ok(cs) = s.eventhubs.emulator_connection_string(SAS_KEY_NAME, HUB) {
+        println!("  connection string (Python azure-eventhub)\n    {cs}");
+    }
+    println!("  token audience   https://eventhubs.azure.net (Entra ID tokens from above work too)");
     println!("Azure Storage (Azurite)");
     println!("  blob             {}", s.azurite.blob_endpoint());
     println!("  queue            {}", s.azurite.queue_endpoint());
@@ -116,13 +181,45 @@ async fn stop_signal() -> anyhow::Result<()> {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         match cli.command {
-            Command::Up { token_lifetime_secs, no_auth } => {
-                let stand_ins = start(Duration::from_secs(token_lifetime_secs.max(1)), no_auth).await?;
+            Command::Up { common } => {
+                let stand_ins = start(&common).await?;
                 print_settings(&stand_ins);
                 stop_signal().await?;
+                println!("stopping");
+                Ok(())
+            }
+            Command::Demo { common, data, rate, loops, original_times } => {
+                let messages = load_messages(&data)?;
+                let stand_ins = start(&common).await?;
+                print_settings(&stand_ins);
+                let cs = stand_ins.eventhubs.connection_string(SAS_KEY_NAME, HUB)?;
+                let producer = ProducerClient::builder()
+                    .with_custom_endpoint(stand_ins.eventhubs.endpoint())
+                    .open_with_connection_string(&cs, None)
+                    .await
+                    .context("cannot connect the replay producer")?;
+                let options = ReplayOptions { rate_per_sec: rate, loops, live_times: !original_times };
+                println!(
+                    "\nreplaying {} messages from {} at {rate} messages/s into {HUB}{}",
+                    messages.len(),
+                    data.display(),
+                    loops.map_or(" until Ctrl-C".to_string(), |n| format!(", {n} time(s)"))
+                );
+                tokio::select! {
+                    result = replay(&producer, &messages, &options) => {
+                        let stats = result?;
+                        println!("replay done: {} events, {} bytes; the stand-ins stay up until Ctrl-C", stats.events, stats.bytes);
+                        stop_signal().await?;
+                    }
+                    stop = stop_signal() => stop?,
+                }
                 println!("stopping");
                 Ok(())
             }

@@ -100,6 +100,10 @@ pub fn to_event(body: &[u8], live_times: bool) -> EventData {
 }
 
 /// Sends `messages` through `producer` at `options.rate_per_sec`, in batches every 100 ms.
+///
+/// A batch that fails is built and sent again after a short backoff (the SDK reconnects on
+/// the next call), up to four attempts, so a replay rides out a dropped connection; like any
+/// at-least-once producer it may then send some events twice.
 pub async fn replay(producer: &ProducerClient, messages: &[Vec<u8>], options: &ReplayOptions) -> Result<ReplayStats, ReplayError> {
     let mut stats = ReplayStats::default();
     if messages.is_empty() {
@@ -113,36 +117,63 @@ pub async fn replay(producer: &ProducerClient, messages: &[Vec<u8>], options: &R
     let mut loops_done = 0u64;
     loop {
         owed += per_tick;
-        let batch = producer.create_batch(None).await.map_err(|e| ReplayError::Send(e.to_string()))?;
-        let mut in_batch = 0u64;
-        while owed >= 1.0 {
-            let body = &messages[next];
-            let added = batch.try_add_event_data(to_event(body, options.live_times), None).map_err(|e| ReplayError::Send(e.to_string()))?;
-            if !added {
-                break; // the batch is full: the rest goes next tick
-            }
+        let mut due: Vec<&[u8]> = Vec::new();
+        while owed >= 1.0 && options.loops.is_none_or(|l| loops_done < l) {
+            due.push(&messages[next]);
             owed -= 1.0;
-            in_batch += 1;
-            stats.events += 1;
-            stats.bytes += body.len() as u64;
             next += 1;
             if next == messages.len() {
                 next = 0;
                 loops_done += 1;
-                if options.loops.is_some_and(|l| loops_done >= l) {
-                    break;
-                }
             }
         }
-        if in_batch > 0 {
-            producer.send_batch(batch, None).await.map_err(|e| ReplayError::Send(e.to_string()))?;
-        }
+        send_with_retries(producer, &due, options.live_times).await?;
+        stats.events += due.len() as u64;
+        stats.bytes += due.iter().map(|b| b.len() as u64).sum::<u64>();
         if options.loops.is_some_and(|l| loops_done >= l) {
             return Ok(stats);
         }
-        let due = started + tick * (stats.events as f64 / per_tick).ceil() as u32;
-        tokio::time::sleep_until(due.max(Instant::now()).into()).await;
+        let due_at = started + tick * (stats.events as f64 / per_tick).ceil() as u32;
+        tokio::time::sleep_until(due_at.max(Instant::now()).into()).await;
     }
+}
+
+/// Sends bodies as events, in as many batches as they need, retrying the lot on failure.
+async fn send_with_retries(producer: &ProducerClient, bodies: &[&[u8]], live_times: bool) -> Result<(), ReplayError> {
+    const ATTEMPTS: u32 = 4;
+    let mut attempt = 1;
+    loop {
+        match send_all(producer, bodies, live_times).await {
+            Ok(()) => return Ok(()),
+            Err(e) if attempt < ATTEMPTS => {
+                tracing::warn!(attempt, error = %e, "sending to the event hub failed; retrying");
+                tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+                attempt += 1;
+            }
+            Err(e) => return Err(ReplayError::Send(e.to_string())),
+        }
+    }
+}
+
+async fn send_all(producer: &ProducerClient, bodies: &[&[u8]], live_times: bool) -> Result<(), String> {
+    let mut rest = bodies;
+    while !rest.is_empty() {
+        let batch = producer.create_batch(None).await.map_err(|e| e.to_string())?;
+        let mut taken = 0;
+        for body in rest {
+            if !batch.try_add_event_data(to_event(body, live_times), None).map_err(|e| e.to_string())? {
+                break;
+            }
+            taken += 1;
+        }
+        if taken == 0 {
+            // A single event larger than a batch can hold: Event Hubs refuses it, so does this.
+            return Err("an event is larger than the largest batch".into());
+        }
+        producer.send_batch(batch, None).await.map_err(|e| e.to_string())?;
+        rest = &rest[taken..];
+    }
+    Ok(())
 }
 
 #[cfg(test)]
