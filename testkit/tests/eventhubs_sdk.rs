@@ -243,3 +243,39 @@ async fn higher_epoch_steals_the_partition() {
     };
     assert!(refused);
 }
+
+/// Regression: right after each put-token the SDK drops its `$cbs` session together with its
+/// links (detach, detach, end back to back). The emulator used to answer both detaches before
+/// its end; the SDK's fe2o3 0.16 session treated each answer to a dropped link as an error,
+/// stopped before our end arrived, and its connection then closed itself with "Session is not
+/// found" — the next send failed with "Connection dropped". Every fresh producer authorises
+/// the hub and each partition it sends to, so 20 producers give 60 such `$cbs` sessions.
+///
+/// Ignored for now: multi-threaded (the race needs client and emulator tasks running in
+/// parallel; single-threaded it passes even without the fix), it also hits a separate,
+/// pre-existing hang — a send whose event the emulator stored and accepted never completes in
+/// the SDK (seen with and without the fix). Run it with `--ignored` when working on that.
+/// The detach filter itself is covered deterministically by the unit tests in `frames.rs`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "also hits a separate pre-existing hang of the SDK send; see the doc comment"]
+async fn dropped_cbs_sessions_do_not_drop_the_connection() {
+    let e = emulator(None).await;
+    for round in 0..20 {
+        let p = producer(&e).await;
+        for target in [None, Some("0"), Some("1")] {
+            for i in 0..2 {
+                let ev = EventData::builder().with_body(format!("r{round}-{i}").into_bytes()).build();
+                let options = target.map(|id| SendEventOptions { partition_id: Some(id.to_string()) });
+                let sent = tokio::time::timeout(Duration::from_secs(20), p.send_event(ev, options)).await;
+                match sent {
+                    Ok(Ok(())) => {}
+                    Ok(Err(err)) => panic!("round {round}, target {target:?}, send {i}: {err}"),
+                    Err(_) => panic!("round {round}, target {target:?}, send {i}: timed out"),
+                }
+            }
+        }
+        p.close().await.expect("producer closes");
+    }
+    let total: usize = ["0", "1"].iter().map(|p| e.events("hub", p).unwrap().len()).sum();
+    assert_eq!(total, 20 * 3 * 2);
+}

@@ -171,9 +171,198 @@ impl FrameRewriter {
     }
 }
 
+/// Filters the bytes a client sends, so that the detaches of links it dropped together with
+/// their session do not get answered.
+///
+/// When the Rust SDK (fe2o3-amqp 0.16 on the client side) drops a session with its links (it
+/// does so with its `$cbs` session right after each put-token), it sends detach, detach, end
+/// back to back, without waiting for replies. fe2o3's acceptor answers each detach at once; but
+/// the client has already dropped those links, so every reply is an error to its session
+/// ("unattached handle"), and a second such error while it waits for our end makes it stop the
+/// session early. Our end then reaches a channel the client no longer serves, and it closes the
+/// whole connection with `amqp:not-found` "Session is not found". (Against the real service
+/// the replies come a round trip later, after the client has settled into ending.)
+///
+/// So a run of detaches that ends what the client has sent so far is held back briefly
+/// ([`IncomingFilter::push`] says so; the transport releases them after a short timeout); if an
+/// end on the same channel follows, the detaches are dropped, and the session end alone — which
+/// detaches every link of the session — is answered, with our end only.
+#[derive(Debug, Default)]
+pub(crate) struct IncomingFilter {
+    /// Received bytes not yet passed on: held complete units, then an incomplete tail.
+    input: Vec<u8>,
+    /// Set once the stream stops looking like AMQP frames; everything then passes unchanged.
+    passthrough: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Unit {
+    Detach(u16),
+    End(u16),
+    Other,
+}
+
+/// Classifies one complete frame.
+fn classify(frame: &[u8]) -> Unit {
+    let (Some(&doff), Some(&kind), Some(ch)) = (frame.get(4), frame.get(5), frame.get(6..8)) else {
+        return Unit::Other;
+    };
+    let channel = u16::from_be_bytes([ch[0], ch[1]]);
+    let doff = usize::from(doff) * 4;
+    if kind != 0 || doff < 8 || doff >= frame.len() || frame[doff] != 0x00 {
+        return Unit::Other;
+    }
+    match descriptor_code(&frame[doff + 1..]) {
+        Some((0x16, _)) => Unit::Detach(channel),
+        Some((0x17, _)) => Unit::End(channel),
+        _ => Unit::Other,
+    }
+}
+
+impl IncomingFilter {
+    /// Splits the buffered input into complete units: (start, end, kind). Sets `passthrough`
+    /// on bytes that are not frames.
+    fn units(&mut self) -> Vec<(usize, usize, Unit)> {
+        let mut units = Vec::new();
+        let mut start = 0;
+        while !self.passthrough {
+            let rest = &self.input[start..];
+            if rest.len() >= 4 && &rest[..4] == b"AMQP" {
+                if rest.len() < 8 {
+                    break;
+                }
+                units.push((start, start + 8, Unit::Other));
+                start += 8;
+                continue;
+            }
+            if rest.len() < 8 {
+                break;
+            }
+            let size = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+            if size < 8 {
+                self.passthrough = true;
+                break;
+            }
+            if rest.len() < size {
+                break;
+            }
+            units.push((start, start + size, classify(&rest[..size])));
+            start += size;
+        }
+        units
+    }
+
+    /// Passes on the units before `keep` (skipping `dropped` ones), or all of the input in
+    /// passthrough; keeps the rest.
+    fn emit(&mut self, units: &[(usize, usize, Unit)], dropped: &[bool], keep: usize, out: &mut Vec<u8>) {
+        if self.passthrough {
+            out.append(&mut self.input);
+            return;
+        }
+        let mut consumed = 0;
+        for (i, &(start, end, _)) in units.iter().enumerate().take(keep) {
+            if !dropped[i] {
+                out.extend_from_slice(&self.input[start..end]);
+            }
+            consumed = end;
+        }
+        self.input.drain(..consumed);
+    }
+
+    /// Takes received bytes; appends to `out` what may go to the engine now. Returns whether
+    /// detaches are being held back (the caller then calls [`Self::release`] after a while).
+    pub fn push(&mut self, data: &[u8], out: &mut Vec<u8>) -> bool {
+        self.input.extend_from_slice(data);
+        let units = self.units();
+        let mut dropped = vec![false; units.len()];
+        for (i, &(_, _, unit)) in units.iter().enumerate() {
+            if let Unit::End(channel) = unit {
+                for j in 0..i {
+                    if units[j].2 == Unit::Detach(channel) {
+                        if !dropped[j] {
+                            tracing::debug!(channel, "dropping a client detach that its session end supersedes");
+                        }
+                        dropped[j] = true;
+                    }
+                }
+            }
+        }
+        let mut keep = units.len();
+        while keep > 0 && matches!(units[keep - 1].2, Unit::Detach(_)) {
+            keep -= 1;
+        }
+        self.emit(&units, &dropped, keep, out);
+        !self.passthrough && keep < units.len()
+    }
+
+    /// Passes on the held detaches (no end followed them in time).
+    pub fn release(&mut self, out: &mut Vec<u8>) {
+        let units = self.units();
+        let dropped = vec![false; units.len()];
+        self.emit(&units, &dropped, units.len(), out);
+    }
+
+    /// At the end of the stream: passes on everything left, complete or not.
+    pub fn finish(&mut self, out: &mut Vec<u8>) {
+        self.release(out);
+        out.append(&mut self.input);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+
+    fn frame(channel: u16, body: &[u8]) -> Vec<u8> {
+        let mut f = ((8 + body.len()) as u32).to_be_bytes().to_vec();
+        f.extend_from_slice(&[2, 0]);
+        f.extend_from_slice(&channel.to_be_bytes());
+        f.extend_from_slice(body);
+        f
+    }
+
+    const DETACH: &[u8] = &[0x00, 0x53, 0x16, 0xc0, 0x04, 0x02, 0x52, 0x01, 0x41];
+    const END: &[u8] = &[0x00, 0x53, 0x17, 0x45];
+    const FLOW: &[u8] = &[0x00, 0x53, 0x13, 0x45];
+
+    #[test]
+    fn detaches_followed_by_their_session_end_are_dropped() {
+        let mut f = IncomingFilter::default();
+        let mut out = Vec::new();
+        let header = b"AMQP\x00\x01\x00\x00".to_vec();
+        let flow = frame(0, FLOW);
+        let mut input = header.clone();
+        input.extend_from_slice(&flow);
+        input.extend_from_slice(&frame(1, DETACH));
+        input.extend_from_slice(&frame(1, DETACH));
+        // Header and flow pass; the trailing detaches are held.
+        assert!(f.push(&input, &mut out));
+        assert_eq!(out, [header.clone(), flow.clone()].concat());
+        // A detach on another channel, then the end of channel 1 (in two pieces).
+        let other = frame(2, DETACH);
+        let end = frame(1, END);
+        let mut more = other.clone();
+        more.extend_from_slice(&end[..3]);
+        assert!(f.push(&more, &mut out));
+        assert!(!f.push(&end[3..], &mut out));
+        assert_eq!(out, [header, flow, other, end].concat());
+    }
+
+    #[test]
+    fn held_detaches_are_released() {
+        let mut f = IncomingFilter::default();
+        let mut out = Vec::new();
+        let d = frame(0, DETACH);
+        assert!(f.push(&d, &mut out));
+        assert!(out.is_empty());
+        f.release(&mut out);
+        assert_eq!(out, d);
+        // An end on the channel after the release no longer drops anything.
+        let e = frame(0, END);
+        assert!(!f.push(&e, &mut out));
+        assert_eq!(out, [d, e].concat());
+    }
 
     #[test]
     fn shortened_detach_is_padded_and_headers_pass() {

@@ -1,8 +1,10 @@
 //! The transport under each AMQP connection: a TCP stream that a fault (or shutdown) can cut
 //! at once, so that clients see a dropped connection rather than a polite close, and whose
-//! outgoing frames pass through the [`FrameRewriter`] (full-length performatives for pyamqp).
+//! outgoing frames pass through the [`FrameRewriter`] (full-length performatives for pyamqp),
+//! and whose incoming frames pass through the [`IncomingFilter`] (a client's detaches that its
+//! session end makes moot are dropped, see `frames.rs`).
 
-use super::frames::FrameRewriter;
+use super::frames::{FrameRewriter, IncomingFilter};
 
 use std::io;
 use std::pin::Pin;
@@ -19,7 +21,21 @@ pub(crate) struct CuttableStream {
     rewriter: FrameRewriter,
     /// Rewritten bytes not yet written to the socket.
     out: Vec<u8>,
+    /// Incoming bytes, filtered, on their way to the AMQP engine.
+    filter: IncomingFilter,
+    /// Bytes read and passed by the filter, not yet handed to the engine.
+    ready: Vec<u8>,
+    /// When held-back detaches are released even if no end follows them.
+    hold: Option<Pin<Box<tokio::time::Sleep>>>,
+    eof: bool,
 }
+
+/// How long a client's trailing detaches are held back, waiting for the session end that a
+/// dropped (rather than closed) client session sends right after them. The SDK's first detach
+/// goes out alone and the rest (second detach, end) only once that is acknowledged — with no
+/// reply to carry the ACK, ~40 ms later (Nagle on the client, delayed ACK here). A normal link
+/// close waits up to this much longer for its reply.
+const DETACH_HOLD: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Above this many unwritten bytes, writes wait for the socket.
 const OUT_HIGH_WATER: usize = 256 * 1024;
@@ -38,6 +54,10 @@ impl CuttableStream {
             token,
             rewriter: FrameRewriter::default(),
             out: Vec::new(),
+            filter: IncomingFilter::default(),
+            ready: Vec::new(),
+            hold: None,
+            eof: false,
         }
     }
 
@@ -72,7 +92,42 @@ impl AsyncRead for CuttableStream {
         if let Err(e) = this.check_cut(cx) {
             return Poll::Ready(Err(e));
         }
-        Pin::new(&mut this.inner).poll_read(cx, buf)
+        let mut chunk = [0u8; 16 * 1024];
+        while this.ready.is_empty() && !this.eof {
+            let mut rb = ReadBuf::new(&mut chunk);
+            match Pin::new(&mut this.inner).poll_read(cx, &mut rb) {
+                Poll::Ready(Ok(())) if rb.filled().is_empty() => {
+                    this.eof = true;
+                    this.filter.finish(&mut this.ready);
+                    this.hold = None;
+                }
+                Poll::Ready(Ok(())) => {
+                    let holding = this.filter.push(rb.filled(), &mut this.ready);
+                    if !holding {
+                        this.hold = None;
+                    } else if this.hold.is_none() {
+                        this.hold = Some(Box::pin(tokio::time::sleep(DETACH_HOLD)));
+                    }
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => {
+                    let expired = match this.hold.as_mut() {
+                        Some(h) => h.as_mut().poll(cx).is_ready(),
+                        None => false,
+                    };
+                    if expired {
+                        this.hold = None;
+                        this.filter.release(&mut this.ready);
+                        continue;
+                    }
+                    return Poll::Pending;
+                }
+            }
+        }
+        let n = this.ready.len().min(buf.remaining());
+        buf.put_slice(&this.ready[..n]);
+        this.ready.drain(..n);
+        Poll::Ready(Ok(()))
     }
 }
 
