@@ -1,7 +1,6 @@
 //! Each fault the emulator handle injects, observed by the official Rust SDK: dropped
 //! connections, a forced detach, delayed deliveries, refused connections and refused links.
 
-// In the testkit this line reads `use iotc_adx_testkit::eventhubs as eh;`.
 use iotc_adx_testkit::eventhubs as eh;
 
 use azure_messaging_eventhubs::models::EventData;

@@ -1,7 +1,6 @@
 //! The SDK's `EventProcessor` (in-memory checkpoint store) against the emulator: one processor
 //! takes every partition; two processors share them, and when one stops the other takes over.
 
-// In the testkit this line reads `use iotc_adx_testkit::eventhubs as eh;`.
 use iotc_adx_testkit::eventhubs as eh;
 
 use azure_messaging_eventhubs::models::StartPositions;

@@ -1,7 +1,6 @@
 //! The official Python client (azure-eventhub 5.15.1, pyamqp) against the emulator: it sends
 //! an event, and receives it together with what the Rust SDK's producer sent.
 
-// In the testkit this line reads `use iotc_adx_testkit::eventhubs as eh;`.
 use iotc_adx_testkit::eventhubs as eh;
 
 use std::process::Command;

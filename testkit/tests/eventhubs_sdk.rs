@@ -2,7 +2,6 @@
 //! single events and batches, consuming them with properties and sequence numbers, hub and
 //! partition properties, connection-string and JWT auth, a bad key refused, epoch stealing.
 
-// In the testkit this line reads `use iotc_adx_testkit::eventhubs as eh;`.
 use iotc_adx_testkit::eventhubs as eh;
 
 use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};

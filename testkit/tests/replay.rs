@@ -20,7 +20,12 @@ async fn replays_the_quick_start_samples_into_the_hub() {
     let messages = load_messages(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/data")).unwrap();
     let options = ReplayOptions { rate_per_sec: 500.0, loops: Some(1), live_times: false };
     let started = std::time::Instant::now();
-    let stats = replay(&producer, &messages, &options).await.unwrap();
+    // Bounded: a hang of the SDK's send (seen rarely under load, not yet explained) must fail
+    // this test, not stall the suite.
+    let stats = tokio::time::timeout(std::time::Duration::from_secs(60), replay(&producer, &messages, &options))
+        .await
+        .expect("the replay finishes within 60 s")
+        .unwrap();
     assert_eq!(stats.events, 56);
     assert!(started.elapsed() >= std::time::Duration::from_millis(50), "paced, not sent at once");
 
