@@ -113,6 +113,18 @@ impl Storage {
         format!("{}/{queue}/messages{tail}", self.azurite.queue_endpoint())
     }
 
+    /// Sends a storage request with the service version header, and turns a transport error
+    /// or a non-success status into a [`StorageError`] naming `what`.
+    async fn send(&self, what: &str, request: reqwest::RequestBuilder) -> Result<reqwest::Response, StorageError> {
+        let response = request.header("x-ms-version", VERSION).send().await.map_err(|e| err(what, e))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let body = response.text().await.unwrap_or_default();
+        Err(err(what, format!("{status}: {body}")))
+    }
+
     /// Takes up to `max` messages, hiding them for `visibility`.
     pub async fn get_messages(
         &self,
@@ -128,18 +140,8 @@ impl Storage {
                 Self::sas(Duration::from_secs(3600))
             ),
         );
-        let response = self
-            .client
-            .get(url)
-            .header("x-ms-version", VERSION)
-            .send()
-            .await
-            .map_err(|e| err("get messages", e))?;
-        let status = response.status();
+        let response = self.send("get messages", self.client.get(url)).await?;
         let body = response.text().await.map_err(|e| err("get messages", e))?;
-        if !status.is_success() {
-            return Err(err("get messages", format!("{status}: {body}")));
-        }
         Ok(parse_messages(&body))
     }
 
@@ -158,16 +160,7 @@ impl Storage {
                 Self::sas(Duration::from_secs(3600))
             ),
         );
-        let response = self
-            .client
-            .delete(url)
-            .header("x-ms-version", VERSION)
-            .send()
-            .await
-            .map_err(|e| err("delete message", e))?;
-        if !response.status().is_success() {
-            return Err(err("delete message", response.status()));
-        }
+        self.send("delete message", self.client.delete(url)).await?;
         Ok(())
     }
 
@@ -178,41 +171,15 @@ impl Storage {
             "<QueueMessage><MessageText>{}</MessageText></QueueMessage>",
             xml_escape(text)
         );
-        let response = self
-            .client
-            .post(url)
-            .header("x-ms-version", VERSION)
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| err("put message", e))?;
-        if !response.status().is_success() {
-            return Err(err("put message", response.status()));
-        }
+        self.send("put message", self.client.post(url).body(body)).await?;
         Ok(())
     }
 
-    /// Downloads a blob by its URL (which carries its own SAS).
+    /// Downloads a blob by its URL (which carries its own SAS, kept out of error messages).
     pub async fn get_blob(&self, url: &str) -> Result<Vec<u8>, StorageError> {
-        let response = self
-            .client
-            .get(url)
-            .header("x-ms-version", VERSION)
-            .send()
-            .await
-            .map_err(|e| err("get blob", e))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(err(
-                "get blob",
-                format!("{status} for {}", url.split('?').next().unwrap_or(url)),
-            ));
-        }
-        Ok(response
-            .bytes()
-            .await
-            .map_err(|e| err("get blob", e))?
-            .to_vec())
+        let what = format!("get blob {}", url.split('?').next().unwrap_or(url));
+        let response = self.send(&what, self.client.get(url)).await?;
+        Ok(response.bytes().await.map_err(|e| err(&what, e))?.to_vec())
     }
 }
 
