@@ -4,6 +4,9 @@
 //! IMDS (system- and user-assigned); plus cache refresh and retry behaviour. No environment
 //! variables are involved here (see `azure_identity_app_service.rs` for those).
 
+mod identity_fixture;
+
+use identity_fixture::*;
 mod identity_support;
 
 use azure_core::credentials::{Secret, TokenCredential};
@@ -15,7 +18,7 @@ use azure_identity::{
 };
 use base64::Engine;
 use iotc_adx_testkit::identity::{
-    AppRegistration, Endpoint, FederatedCredential, IdentityOptions, IdentityServer, ManagedIdentity, TokenAuthority,
+    Endpoint, IdentityOptions, IdentityServer, ManagedIdentity, TokenAuthority,
     TokenError,
 };
 use identity_support::{entra_client_options, RedirectTransport};
@@ -23,25 +26,14 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 
-const APP: &str = "11111111-1111-1111-1111-111111111111";
-const SECRET: &str = "s3cret~value";
-const CERT_APP: &str = "22222222-2222-2222-2222-222222222222";
-const FED_APP: &str = "33333333-3333-3333-3333-333333333333";
-const ISSUER: &str = "https://oidc.testkit.local/cluster";
-const SUBJECT: &str = "system:serviceaccount:default:workload";
 const EH_SCOPE: &str = "https://eventhubs.azure.net/.default";
-const EH: &str = "https://eventhubs.azure.net";
 const KUSTO_SCOPE: &str = "https://help.kusto.windows.net/.default";
 
 async fn start(lifetime: Duration) -> (IdentityServer, ManagedIdentity, ManagedIdentity) {
     let user = ManagedIdentity::user_assigned("uami");
     let system = ManagedIdentity::system_assigned();
     let options = IdentityOptions {
-        applications: vec![
-            AppRegistration::with_secret(APP, SECRET),
-            AppRegistration::with_certificate_assertions(CERT_APP),
-            AppRegistration::with_federated_credential(FED_APP, FederatedCredential::new(ISSUER, SUBJECT)),
-        ],
+        applications: identity_fixture::applications(),
         system_assigned: Some(system.clone()),
         user_assigned: vec![user.clone()],
         token_lifetime: lifetime,

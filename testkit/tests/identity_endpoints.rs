@@ -1,22 +1,18 @@
 //! The identity server's endpoints answered with plain HTTP requests: every success shape and
 //! every error path, fault injection, the request log and the run-time lifetime switch.
 
+mod identity_fixture;
+
+use identity_fixture::*;
 use base64::Engine;
 use iotc_adx_testkit::identity::{
-    AppRegistration, Endpoint, FederatedCredential, IdentityOptions, IdentityServer, ManagedIdentity, TokenAuthority,
+    Endpoint, IdentityOptions, IdentityServer, ManagedIdentity, TokenAuthority,
     TokenError, JWT_BEARER,
 };
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-const APP: &str = "11111111-1111-1111-1111-111111111111";
-const SECRET: &str = "s3cret~value";
-const CERT_APP: &str = "22222222-2222-2222-2222-222222222222";
-const FED_APP: &str = "33333333-3333-3333-3333-333333333333";
-const ISSUER: &str = "https://oidc.testkit.local/cluster";
-const SUBJECT: &str = "system:serviceaccount:default:workload";
-const EH: &str = "https://eventhubs.azure.net";
 
 struct Fixture {
     server: IdentityServer,
@@ -29,11 +25,7 @@ async fn start() -> Fixture {
     let user = ManagedIdentity::user_assigned("uami-one");
     let system = ManagedIdentity::system_assigned();
     let options = IdentityOptions {
-        applications: vec![
-            AppRegistration::with_secret(APP, SECRET),
-            AppRegistration::with_certificate_assertions(CERT_APP),
-            AppRegistration::with_federated_credential(FED_APP, FederatedCredential::new(ISSUER, SUBJECT)),
-        ],
+        applications: identity_fixture::applications(),
         system_assigned: Some(system.clone()),
         user_assigned: vec![user.clone()],
         ..Default::default()
