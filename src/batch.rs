@@ -4,6 +4,7 @@
 //! A message's rows never straddle two batches, so a batch always covers whole events; a
 //! message whose rows alone exceed `max_bytes` travels in a batch of its own.
 
+use crate::ack::{Span, Ticket};
 use std::time::{Duration, Instant};
 
 /// When a batch is closed.
@@ -26,8 +27,18 @@ pub struct Batch {
     pub payload: Vec<u8>,
     /// Number of rows in the payload.
     pub rows: usize,
+    /// The events that contributed rows, in the order they were read.
+    pub tickets: Vec<Ticket>,
+    /// The partitions and sequence ranges those events cover; filled in by the pipeline as
+    /// it sends the batch (the sink derives dedupe tags from it).
+    pub origin: Vec<Span>,
+}
+
+impl Batch {
     /// Number of events that contributed rows.
-    pub events: usize,
+    pub fn events(&self) -> usize {
+        self.tickets.len()
+    }
 }
 
 /// Accumulates rows for one destination.
@@ -37,21 +48,21 @@ pub struct Batcher {
     limits: BatchLimits,
     payload: Vec<u8>,
     rows: usize,
-    events: usize,
+    tickets: Vec<Ticket>,
     opened: Option<Instant>,
 }
 
 impl Batcher {
     /// An empty batcher for destination `destination`.
     pub fn new(destination: usize, limits: BatchLimits) -> Self {
-        Batcher { destination, limits, payload: Vec::new(), rows: 0, events: 0, opened: None }
+        Batcher { destination, limits, payload: Vec::new(), rows: 0, tickets: Vec::new(), opened: None }
     }
 
-    /// Adds the rows one event produced (`rows` lines of multijson in `payload`).
+    /// Adds the rows one event (`ticket`) produced (`rows` lines of multijson in `payload`).
     ///
     /// Returns the batch that had to be closed to make room, if any, and closes the current
     /// one too when it is now full; callers send every returned batch, in order.
-    pub fn push(&mut self, payload: &[u8], rows: usize, now: Instant) -> Vec<Batch> {
+    pub fn push(&mut self, payload: &[u8], rows: usize, ticket: Ticket, now: Instant) -> Vec<Batch> {
         let mut closed = Vec::new();
         if rows == 0 {
             return closed;
@@ -66,7 +77,7 @@ impl Batcher {
         }
         self.payload.extend_from_slice(payload);
         self.rows += rows;
-        self.events += 1;
+        self.tickets.push(ticket);
         if self.rows >= self.limits.max_rows || self.payload.len() >= self.limits.max_bytes {
             closed.extend(self.take());
         }
@@ -97,7 +108,8 @@ impl Batcher {
             destination: self.destination,
             payload: std::mem::replace(&mut self.payload, Vec::with_capacity(capacity)),
             rows: std::mem::take(&mut self.rows),
-            events: std::mem::take(&mut self.events),
+            tickets: std::mem::take(&mut self.tickets),
+            origin: Vec::new(),
         };
         Some(batch)
     }
@@ -107,6 +119,8 @@ impl Batcher {
 mod tests {
     use super::*;
 
+    const T: Ticket = Ticket { partition: 0, slot: 0, sequence_number: 0 };
+
     fn limits() -> BatchLimits {
         BatchLimits { max_rows: 3, max_bytes: 20, max_age: Duration::from_millis(100) }
     }
@@ -115,11 +129,11 @@ mod tests {
     fn closes_on_rows() {
         let mut b = Batcher::new(0, limits());
         let t = Instant::now();
-        assert!(b.push(b"{}\n", 1, t).is_empty());
-        assert!(b.push(b"{}\n", 1, t).is_empty());
-        let out = b.push(b"{}\n", 1, t);
+        assert!(b.push(b"{}\n", 1, T, t).is_empty());
+        assert!(b.push(b"{}\n", 1, T, t).is_empty());
+        let out = b.push(b"{}\n", 1, T, t);
         assert_eq!(out.len(), 1);
-        assert_eq!((out[0].rows, out[0].events, out[0].payload.len()), (3, 3, 9));
+        assert_eq!((out[0].rows, out[0].events(), out[0].payload.len()), (3, 3, 9));
         assert!(b.take().is_none());
     }
 
@@ -127,8 +141,8 @@ mod tests {
     fn an_event_never_straddles_batches() {
         let mut b = Batcher::new(0, limits());
         let t = Instant::now();
-        b.push(b"{}\n", 1, t);
-        let out = b.push(b"{}\n{}\n{}\n", 3, t);
+        b.push(b"{}\n", 1, T, t);
+        let out = b.push(b"{}\n{}\n{}\n", 3, T, t);
         // The first batch closes to make room; the second is full at once.
         assert_eq!(out.iter().map(|b| b.rows).collect::<Vec<_>>(), vec![1, 3]);
     }
@@ -136,7 +150,7 @@ mod tests {
     #[test]
     fn oversize_event_gets_its_own_batch() {
         let mut b = Batcher::new(0, limits());
-        let out = b.push(&[b'x'; 50], 1, Instant::now());
+        let out = b.push(&[b'x'; 50], 1, T, Instant::now());
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].payload.len(), 50);
     }
@@ -146,7 +160,7 @@ mod tests {
         let mut b = Batcher::new(2, limits());
         let t = Instant::now();
         assert!(b.deadline().is_none());
-        b.push(b"{}\n", 1, t);
+        b.push(b"{}\n", 1, T, t);
         assert_eq!(b.deadline(), Some(t + Duration::from_millis(100)));
         assert!(b.take_due(t + Duration::from_millis(50)).is_none());
         let batch = b.take_due(t + Duration::from_millis(100)).unwrap();

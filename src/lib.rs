@@ -8,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+pub mod ack;
 pub mod batch;
 pub mod config;
 pub mod deadletter;

@@ -14,12 +14,14 @@ pub struct LocalDirStore {
     max_file_bytes: u64,
     current: Option<(PathBuf, BufWriter<File>, u64)>,
     files_opened: u32,
+    /// Letters were written since the last flush.
+    dirty: bool,
 }
 
 impl LocalDirStore {
     /// A store writing into `dir` (created when needed).
     pub fn new(dir: &Path, max_file_bytes: u64) -> Self {
-        LocalDirStore { dir: dir.to_path_buf(), max_file_bytes, current: None, files_opened: 0 }
+        LocalDirStore { dir: dir.to_path_buf(), max_file_bytes, current: None, files_opened: 0, dirty: false }
     }
 
     fn error(&self, path: &Path, source: std::io::Error) -> DeadLetterError {
@@ -60,11 +62,15 @@ impl DeadLetterStore for LocalDirStore {
                 return Err(self.error(&path, e));
             }
             *written += line.len() as u64;
+            self.dirty = true;
         }
         Ok(())
     }
 
     fn flush(&mut self) -> Result<(), DeadLetterError> {
+        if !std::mem::take(&mut self.dirty) {
+            return Ok(());
+        }
         if let Some((path, writer, _)) = self.current.as_mut() {
             let result = writer.flush().and_then(|()| writer.get_ref().sync_data());
             if let Err(e) = result {

@@ -9,6 +9,7 @@ mod local;
 
 pub use local::LocalDirStore;
 
+use crate::ack::Span;
 use crate::event::{EventMeta, SourceEvent};
 use base64::Engine;
 use chrono::{SecondsFormat, Utc};
@@ -65,8 +66,15 @@ pub struct DeadLetter {
     /// The destination concerned, for failures after decoding.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub destination: Option<String>,
-    /// The event's metadata.
-    pub event: EventMeta,
+    /// The event's metadata (for a message's failure).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<EventMeta>,
+    /// The events whose rows were refused (for an ingestion failure).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<Span>,
+    /// The refused rows as multijson text (for an ingestion failure).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<String>,
     /// The body as text, when it is UTF-8.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
@@ -87,9 +95,27 @@ impl DeadLetter {
             stage,
             reason,
             destination,
-            event: event.meta.clone(),
+            event: Some(event.meta.clone()),
+            events: Vec::new(),
+            rows: None,
             body,
             body_base64,
+        }
+    }
+
+    /// Builds a dead letter for rows Data Explorer refused, with the events they came from.
+    /// The rows are ready to ingest again once the cause is fixed.
+    pub fn for_rows(reason: String, destination: String, events: Vec<Span>, payload: &[u8]) -> Self {
+        DeadLetter {
+            time: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+            stage: Stage::Ingest,
+            reason,
+            destination: Some(destination),
+            event: None,
+            events,
+            rows: Some(String::from_utf8_lossy(payload).into_owned()),
+            body: None,
+            body_base64: None,
         }
     }
 }

@@ -1,11 +1,16 @@
-//! The pipeline: source → decode → route → transform → batch → sink, with failures going to
-//! the dead-letter store.
+//! The pipeline: source → decode → route → transform → batch → sink → checkpoint, with
+//! failures going to the dead-letter store.
 //!
-//! The source runs in a task of its own and hands events over a bounded channel, so a slow
-//! sink slows reading instead of filling memory. The rest runs in one loop: each event is
-//! processed synchronously ([`Processor`]), its rows go to the destination's batcher, and full
-//! or old batches go to the sink. On shutdown the source stops, every open batch is delivered
-//! and the dead-letter store is flushed before the summary is returned.
+//! The source runs in a task of its own and hands events over a bounded channel. The rest runs
+//! in one loop: each event is processed synchronously ([`Processor`]), its rows go to the
+//! destination's batcher, and full or old batches are sent to the sink, several at once per
+//! destination up to the sink's limit, each in a task of its own. While a destination has no
+//! free slot, the loop stops taking events from the channel, so a slow or throttled sink slows
+//! reading instead of filling memory. As deliveries complete, the [`AckTracker`] works out how
+//! far each partition is done and the source's checkpointer is told.
+//!
+//! On shutdown the source stops, every open batch is sent, deliveries are awaited (for at most
+//! [`DRAIN_GRACE`] after a signal) and the dead-letter store is flushed.
 
 mod processor;
 mod summary;
@@ -13,20 +18,27 @@ mod summary;
 pub use processor::{Failure, Output, Processor};
 pub use summary::{DestinationSummary, Summary};
 
+use crate::ack::{AckTracker, Ticket};
 use crate::batch::{Batch, Batcher};
 use crate::config::DestinationSettings;
-use crate::deadletter::{DeadLetter, DeadLetterError, DeadLetterStore};
+use crate::deadletter::{DeadLetter, DeadLetterError, DeadLetterStore, Stage};
 use crate::event::SourceEvent;
-use crate::sink::{Sink, SinkError};
-use crate::source::{Source, SourceError};
+use crate::sink::{Outcome, Sink, SinkError};
+use crate::source::{Checkpointer, Source, SourceError};
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
+use tokio::task::{Id, JoinError, JoinSet};
 
 /// Events read from the source per hand-over.
 const READ_BATCH: usize = 1024;
 /// Hand-overs that may wait in the channel: bounds memory to about 4 × 1024 events.
 const CHANNEL_DEPTH: usize = 4;
+/// After a shutdown signal, how long deliveries in flight may take to finish. Kubernetes
+/// allows 30 s by default between SIGTERM and SIGKILL; what is not confirmed by then is read
+/// again from the last checkpoint.
+pub const DRAIN_GRACE: Duration = Duration::from_secs(25);
 
 /// A run stopped on an error that would otherwise lose data.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +54,13 @@ pub enum PipelineError {
     DeadLetter(#[from] DeadLetterError),
 }
 
+/// A batch being delivered.
+struct InFlight {
+    destination: usize,
+    rows: u64,
+    tickets: Vec<Ticket>,
+}
+
 /// Everything a run needs.
 pub struct Pipeline<K: Sink> {
     processor: Processor,
@@ -49,6 +68,13 @@ pub struct Pipeline<K: Sink> {
     sink: K,
     dead_letters: Box<dyn DeadLetterStore>,
     summary: Summary,
+    acks: AckTracker,
+    /// Closed batches waiting for a free slot, in closing order.
+    waiting: VecDeque<Batch>,
+    tasks: JoinSet<Result<Outcome, SinkError>>,
+    in_flight: HashMap<Id, InFlight>,
+    /// Deliveries in flight per destination.
+    busy: Vec<usize>,
 }
 
 impl<K: Sink> Pipeline<K> {
@@ -67,36 +93,54 @@ impl<K: Sink> Pipeline<K> {
             dead_letter_location: dead_letters.location(),
             ..Summary::default()
         };
-        Pipeline { processor: Processor::new(destinations), batchers, sink, dead_letters, summary }
+        let busy = vec![0; destinations.len()];
+        Pipeline {
+            processor: Processor::new(destinations),
+            batchers,
+            sink,
+            dead_letters,
+            summary,
+            acks: AckTracker::new(),
+            waiting: VecDeque::new(),
+            tasks: JoinSet::new(),
+            in_flight: HashMap::new(),
+            busy,
+        }
     }
 
     /// Runs until the source is exhausted or `shutdown` completes, then drains and returns
     /// the summary.
-    pub async fn run<S: Source>(mut self, source: S, shutdown: impl Future<Output = ()>) -> Result<Summary, PipelineError> {
+    pub async fn run<S: Source>(mut self, mut source: S, shutdown: impl Future<Output = ()>) -> Result<Summary, PipelineError> {
         let started = Instant::now();
+        let mut checkpointer = source.checkpointer();
         let (tx, mut rx) = mpsc::channel::<Result<Vec<SourceEvent>, SourceError>>(CHANNEL_DEPTH);
         let reader = tokio::spawn(read_source(source, tx));
         tokio::pin!(shutdown);
         let mut output = Output::new(self.batchers.len());
         loop {
             let deadline = self.batchers.iter().filter_map(Batcher::deadline).min();
+            // Full destinations hold reading back: this is the backpressure.
+            let can_read = self.waiting.is_empty();
             tokio::select! {
                 biased;
                 () = &mut shutdown => {
                     self.summary.interrupted = true;
                     break;
                 }
-                () = sleep_until(deadline) => self.deliver_due().await?,
-                received = rx.recv() => match received {
+                Some(done) = self.tasks.join_next_with_id(), if !self.tasks.is_empty() => self.complete(done)?,
+                () = sleep_until(deadline) => self.close_due(),
+                received = rx.recv(), if can_read => match received {
                     Some(Ok(events)) => {
                         for event in &events {
-                            self.handle(event, &mut output).await?;
+                            self.handle(event, &mut output)?;
                         }
                     }
                     Some(Err(e)) => return Err(e.into()),
                     None => break,
                 },
             }
+            self.launch_waiting();
+            self.checkpoint(&mut checkpointer).await?;
         }
         // Stop reading; events still in the channel were never processed and are not lost:
         // with a replayable source they are read again next time.
@@ -104,17 +148,43 @@ impl<K: Sink> Pipeline<K> {
         reader.abort();
         for i in 0..self.batchers.len() {
             if let Some(batch) = self.batchers[i].take() {
-                self.deliver(batch).await?;
+                self.waiting.push_back(batch);
             }
         }
+        self.launch_waiting();
+        let grace = self.summary.interrupted.then(|| tokio::time::Instant::now() + DRAIN_GRACE);
+        while !self.tasks.is_empty() {
+            let next = match grace {
+                Some(until) => match tokio::time::timeout_at(until, self.tasks.join_next_with_id()).await {
+                    Ok(next) => next,
+                    Err(_) => break,
+                },
+                None => self.tasks.join_next_with_id().await,
+            };
+            let Some(done) = next else { break };
+            self.complete(done)?;
+            self.launch_waiting();
+            self.checkpoint(&mut checkpointer).await?;
+        }
+        let abandoned = self.tasks.len() + self.waiting.len();
+        if abandoned > 0 {
+            tracing::warn!(
+                batches = abandoned,
+                events = self.acks.in_flight(),
+                "stopping with deliveries unconfirmed: their events are read again from the last checkpoint"
+            );
+            self.tasks.abort_all();
+        }
         self.dead_letters.flush()?;
+        self.summary.acknowledged = self.acks.done();
         self.summary.elapsed = started.elapsed();
         Ok(self.summary)
     }
 
-    async fn handle(&mut self, event: &SourceEvent, output: &mut Output) -> Result<(), PipelineError> {
+    fn handle(&mut self, event: &SourceEvent, output: &mut Output) -> Result<(), PipelineError> {
         self.summary.messages += 1;
         self.summary.bytes += event.body.len() as u64;
+        let ticket = self.acks.open(&event.meta.partition, event.meta.sequence_number, &event.meta.offset);
         self.processor.process(event, output);
         for failure in &output.failures {
             let destination = failure.destination.map(|i| self.processor.destinations()[i].name.clone());
@@ -132,32 +202,90 @@ impl<K: Sink> Pipeline<K> {
                 self.summary.destinations[i].matched += 1;
             }
             let (rows, count) = output.rows(i);
-            for batch in self.batchers[i].push(rows, count, now) {
-                self.deliver(batch).await?;
+            if count > 0 {
+                self.acks.add_batch_ref(ticket);
             }
+            self.waiting.extend(self.batchers[i].push(rows, count, ticket, now));
         }
+        // Dead letters are written before the event can count as done.
+        self.acks.release(ticket);
         Ok(())
     }
 
-    async fn deliver_due(&mut self) -> Result<(), PipelineError> {
+    fn close_due(&mut self) {
         let now = Instant::now();
         for i in 0..self.batchers.len() {
             if let Some(batch) = self.batchers[i].take_due(now) {
-                self.deliver(batch).await?;
+                self.waiting.push_back(batch);
             }
+        }
+    }
+
+    /// Sends waiting batches whose destination has a free slot, keeping each destination's
+    /// batches in order.
+    fn launch_waiting(&mut self) {
+        let limit = self.sink.max_in_flight().max(1);
+        let mut blocked = vec![false; self.busy.len()];
+        let mut kept = VecDeque::new();
+        while let Some(mut batch) = self.waiting.pop_front() {
+            let d = batch.destination;
+            if blocked[d] || self.busy[d] >= limit {
+                blocked[d] = true;
+                kept.push_back(batch);
+                continue;
+            }
+            batch.origin = self.acks.spans(&batch.tickets);
+            let flight = InFlight { destination: d, rows: batch.rows as u64, tickets: std::mem::take(&mut batch.tickets) };
+            let handle = self.tasks.spawn(self.sink.deliver(batch));
+            self.in_flight.insert(handle.id(), flight);
+            self.busy[d] += 1;
+        }
+        self.waiting = kept;
+    }
+
+    fn complete(&mut self, done: Result<(Id, Result<Outcome, SinkError>), JoinError>) -> Result<(), PipelineError> {
+        let (id, result) = match done {
+            Ok((id, result)) => (id, result),
+            Err(e) => {
+                let destination = self.in_flight.get(&e.id()).map_or(usize::MAX, |f| f.destination);
+                return Err(SinkError::Aborted { destination, reason: e.to_string() }.into());
+            }
+        };
+        let Some(flight) = self.in_flight.remove(&id) else { return Ok(()) };
+        self.busy[flight.destination] -= 1;
+        let d = flight.destination;
+        match result? {
+            Outcome::Accepted(delivery) => {
+                let summary = &mut self.summary.destinations[d];
+                summary.rows += flight.rows;
+                summary.batches += 1;
+                summary.bytes += delivery.bytes;
+                summary.last_target = Some(delivery.target);
+            }
+            Outcome::Rejected { reason, payload } => {
+                let name = self.processor.destinations()[d].name.clone();
+                let spans = self.acks.spans(&flight.tickets);
+                tracing::warn!(destination = %name, rows = flight.rows, %reason, "Data Explorer refused a batch: its rows are dead-lettered");
+                self.dead_letters.put(&DeadLetter::for_rows(reason, name, spans, &payload))?;
+                // The letter must be durable before its events may be checkpointed.
+                self.dead_letters.flush()?;
+                *self.summary.dead_letters.entry(Stage::Ingest).or_default() += flight.tickets.len() as u64;
+            }
+        }
+        for ticket in flight.tickets {
+            self.acks.release(ticket);
         }
         Ok(())
     }
 
-    async fn deliver(&mut self, batch: Batch) -> Result<(), PipelineError> {
-        let index = batch.destination;
-        let rows = batch.rows as u64;
-        let delivery = self.sink.deliver(batch).await?;
-        let d = &mut self.summary.destinations[index];
-        d.rows += rows;
-        d.batches += 1;
-        d.bytes += delivery.bytes;
-        d.last_target = Some(delivery.target);
+    async fn checkpoint<C: Checkpointer>(&mut self, checkpointer: &mut C) -> Result<(), PipelineError> {
+        let progress = self.acks.take_progress();
+        if progress.is_empty() {
+            return Ok(());
+        }
+        // Dead letters of the events being checkpointed must be durable first.
+        self.dead_letters.flush()?;
+        checkpointer.commit(progress).await?;
         Ok(())
     }
 }
@@ -183,3 +311,6 @@ async fn read_source<S: Source>(mut source: S, tx: mpsc::Sender<Result<Vec<Sourc
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -44,6 +44,8 @@ pub struct Summary {
     pub elapsed: Duration,
     /// Whether the run stopped early on a shutdown signal.
     pub interrupted: bool,
+    /// Events fully handled (delivered, dead-lettered or unrouted) and so safe to checkpoint.
+    pub acknowledged: u64,
 }
 
 impl Summary {

@@ -2,11 +2,12 @@
 //! would carry, one file per batch under `<dir>/<destination>/`, optionally gzipped. It lets
 //! a user see exactly what would reach Data Explorer without an Azure account.
 
-use super::{Delivery, Sink, SinkError};
+use super::{Delivery, DeliveryFuture, Outcome, Sink, SinkError};
 use crate::batch::Batch;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::path::{Path, PathBuf};
 
 /// Writes batches to files.
@@ -15,7 +16,7 @@ pub struct FileSink {
     dirs: Vec<PathBuf>,
     gzip: bool,
     run: String,
-    written: u64,
+    written: AtomicU64,
 }
 
 impl FileSink {
@@ -26,7 +27,7 @@ impl FileSink {
             dirs: destinations.iter().map(|d| dir.join(d)).collect(),
             gzip,
             run: chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string(),
-            written: 0,
+            written: AtomicU64::new(0),
         }
     }
 }
@@ -39,24 +40,29 @@ pub fn gzip(payload: &[u8]) -> std::io::Result<Vec<u8>> {
 }
 
 impl Sink for FileSink {
-    async fn deliver(&mut self, batch: Batch) -> Result<Delivery, SinkError> {
-        let Some(dir) = self.dirs.get(batch.destination) else {
-            return Err(SinkError::Io {
-                path: format!("destination #{}", batch.destination),
-                source: std::io::Error::other("batch for an unknown destination"),
-            });
-        };
-        let io = |path: &Path| {
-            let path = path.display().to_string();
-            move |source| SinkError::Io { path, source }
-        };
-        tokio::fs::create_dir_all(dir).await.map_err(io(dir))?;
-        self.written += 1;
+    fn deliver(&self, batch: Batch) -> DeliveryFuture {
+        let dir = self.dirs.get(batch.destination).cloned();
+        let number = self.written.fetch_add(1, Ordering::Relaxed) + 1;
         let extension = if self.gzip { "multijson.gz" } else { "multijson" };
-        let path = dir.join(format!("{}-{:06}.{extension}", self.run, self.written));
-        let body = if self.gzip { gzip(&batch.payload).map_err(io(&path))? } else { batch.payload };
-        tokio::fs::write(&path, &body).await.map_err(io(&path))?;
-        Ok(Delivery { target: path.display().to_string(), bytes: body.len() as u64 })
+        let name = format!("{}-{:06}.{extension}", self.run, number);
+        let gz = self.gzip;
+        Box::pin(async move {
+            let Some(dir) = dir else {
+                return Err(SinkError::Io {
+                    path: format!("destination #{}", batch.destination),
+                    source: std::io::Error::other("batch for an unknown destination"),
+                });
+            };
+            let io = |path: &Path| {
+                let path = path.display().to_string();
+                move |source| SinkError::Io { path, source }
+            };
+            tokio::fs::create_dir_all(&dir).await.map_err(io(&dir))?;
+            let path = dir.join(name);
+            let body = if gz { gzip(&batch.payload).map_err(io(&path))? } else { batch.payload };
+            tokio::fs::write(&path, &body).await.map_err(io(&path))?;
+            Ok(Outcome::Accepted(Delivery { target: path.display().to_string(), bytes: body.len() as u64 }))
+        })
     }
 }
 
@@ -70,9 +76,9 @@ mod tests {
     async fn writes_plain_and_gzipped_payloads() {
         let dir = tempfile::tempdir().unwrap();
         for gz in [false, true] {
-            let mut sink = FileSink::new(dir.path(), &["a".into(), "b".into()], gz);
-            let batch = Batch { destination: 1, payload: b"{\"x\":1}\n".to_vec(), rows: 1, events: 1 };
-            let d = sink.deliver(batch).await.unwrap();
+            let sink = FileSink::new(dir.path(), &["a".into(), "b".into()], gz);
+            let batch = Batch { destination: 1, payload: b"{\"x\":1}\n".to_vec(), rows: 1, tickets: Vec::new(), origin: Vec::new() };
+            let Outcome::Accepted(d) = sink.deliver(batch).await.unwrap() else { panic!("rejected") };
             let bytes = std::fs::read(&d.target).unwrap();
             let text = if gz {
                 assert!(d.target.ends_with(".multijson.gz"));

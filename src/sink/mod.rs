@@ -30,7 +30,7 @@ impl fmt::Display for IngestionMode {
     }
 }
 
-/// A batch could not be delivered.
+/// The sink cannot go on: the pipeline stops, and nothing after the last checkpoint is lost.
 #[derive(Debug, thiserror::Error)]
 pub enum SinkError {
     /// Writing to the local file system failed.
@@ -41,6 +41,24 @@ pub enum SinkError {
         /// The I/O error.
         #[source]
         source: std::io::Error,
+    },
+    /// The service refused the credentials or reported another problem that retrying cannot
+    /// fix and that concerns every batch, not this one.
+    #[error("cannot deliver to {target}: {source}")]
+    Service {
+        /// What was being written to (`database.table`).
+        target: String,
+        /// What the service said.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A delivery task ended without an outcome (it panicked or was cancelled).
+    #[error("a delivery to destination #{destination} ended abnormally: {reason}")]
+    Aborted {
+        /// Index of the destination.
+        destination: usize,
+        /// What the runtime reported.
+        reason: String,
     },
 }
 
@@ -53,8 +71,34 @@ pub struct Delivery {
     pub bytes: u64,
 }
 
-/// A batch consumer. Implementations deliver batches in the order given.
-pub trait Sink: Send {
-    /// Delivers one batch; returns only once it is durably accepted.
-    fn deliver(&mut self, batch: Batch) -> impl std::future::Future<Output = Result<Delivery, SinkError>> + Send;
+/// What became of one batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Durably accepted.
+    Accepted(Delivery),
+    /// Refused for good (bad data, schema mismatch): the rows go to the dead-letter store
+    /// with the service's reason, and the pipeline goes on.
+    Rejected {
+        /// The service's error, in words.
+        reason: String,
+        /// The rows that were refused (uncompressed multijson).
+        payload: Vec<u8>,
+    },
+}
+
+/// The future a delivery runs as; it owns everything it needs, so the pipeline can run several
+/// at once on the runtime's threads.
+pub type DeliveryFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Outcome, SinkError>> + Send>>;
+
+/// A batch consumer.
+pub trait Sink: Send + Sync + 'static {
+    /// Starts delivering one batch; the future completes once the batch is durably accepted
+    /// or rejected for good. Transient failures are retried inside (with backoff), so a slow
+    /// or throttled service holds the future, and with it the pipeline, back.
+    fn deliver(&self, batch: Batch) -> DeliveryFuture;
+
+    /// How many batches of one destination may be in flight at once.
+    fn max_in_flight(&self) -> usize {
+        1
+    }
 }

@@ -8,7 +8,7 @@
 //! fields. Lines are kept as raw bytes, so a line that is not UTF-8 still reaches the
 //! dead-letter store intact.
 
-use super::{Source, SourceError};
+use super::{NoCheckpoints, Source, SourceError};
 use crate::config::FileInput;
 use crate::event::{EventMeta, SourceEvent};
 use serde::Deserialize;
@@ -134,6 +134,12 @@ fn iot_central_properties(body: &[u8]) -> Map<String, Value> {
 }
 
 impl Source for FileSource {
+    type Checkpointer = NoCheckpoints;
+
+    fn checkpointer(&mut self) -> NoCheckpoints {
+        NoCheckpoints
+    }
+
     async fn next_batch(&mut self, max: usize) -> Result<Option<Vec<SourceEvent>>, SourceError> {
         let mut events = Vec::new();
         while events.len() < max.max(1) {

@@ -3,11 +3,21 @@
 
 pub mod file;
 
+use crate::ack::Progress;
 use crate::event::SourceEvent;
+use std::future::Future;
 
 /// A source could not read.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
+    /// Recording a checkpoint failed.
+    #[error("cannot checkpoint partition {partition}: {reason}")]
+    Checkpoint {
+        /// The partition.
+        partition: String,
+        /// Why, in words.
+        reason: String,
+    },
     /// Reading a local file or standard input failed.
     #[error("cannot read {path}: {source}")]
     Io {
@@ -22,9 +32,33 @@ pub enum SourceError {
 /// A stream of events. Sources run in a task of their own, feeding the pipeline through a
 /// bounded channel, so their futures must be `Send`.
 pub trait Source: Send + 'static {
+    /// How this source records progress.
+    type Checkpointer: Checkpointer;
+
     /// The next events, at most `max`; `None` once the source is exhausted.
-    fn next_batch(
-        &mut self,
-        max: usize,
-    ) -> impl std::future::Future<Output = Result<Option<Vec<SourceEvent>>, SourceError>> + Send;
+    fn next_batch(&mut self, max: usize) -> impl Future<Output = Result<Option<Vec<SourceEvent>>, SourceError>> + Send;
+
+    /// The handle the pipeline reports progress to; taken once, before reading starts.
+    fn checkpointer(&mut self) -> Self::Checkpointer;
+}
+
+/// Records how far each partition has been handled, so a restart resumes after it. The
+/// pipeline calls it only with progress the sink has confirmed (see [`crate::ack`]).
+pub trait Checkpointer: Send + 'static {
+    /// Records that every event up to each given position is done.
+    fn commit(&mut self, progress: Vec<Progress>) -> impl Future<Output = Result<(), SourceError>> + Send;
+}
+
+/// For sources that always start from the beginning (files, standard input): progress is
+/// only logged.
+#[derive(Debug, Default)]
+pub struct NoCheckpoints;
+
+impl Checkpointer for NoCheckpoints {
+    async fn commit(&mut self, progress: Vec<Progress>) -> Result<(), SourceError> {
+        for p in progress {
+            tracing::trace!(partition = %p.partition, sequence_number = p.sequence_number, "handled up to");
+        }
+        Ok(())
+    }
 }

@@ -1,0 +1,166 @@
+//! Pipeline tests with a scripted sink: deliveries completing out of order, refused batches,
+//! backpressure, and checkpoints that never pass an unconfirmed event.
+
+use super::*;
+use crate::ack::Progress;
+use crate::config::{load_str, Settings};
+use crate::deadletter::LocalDirStore;
+use crate::event::EventMeta;
+use crate::sink::{Delivery, DeliveryFuture};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+fn settings(dir: &std::path::Path, max_rows: usize) -> Settings {
+    std::fs::write(dir.join("t.jmespath"), "{Device: deviceId}\n").unwrap();
+    std::fs::write(dir.join("in.jsonl"), "").unwrap();
+    let text = format!(
+        r#"
+[source]
+type = "file"
+path = "in.jsonl"
+[sink]
+type = "file"
+path = "out"
+[[destination]]
+name = "devices"
+transform = "t.jmespath"
+database = "iot"
+table = "Devices"
+columns = "Device:string"
+[destination.batch]
+max_rows = {max_rows}
+max_age_ms = 3600000
+"#
+    );
+    load_str(&text, dir).unwrap()
+}
+
+fn event(partition: &str, sequence_number: i64, device: &str) -> SourceEvent {
+    let body = format!(r#"{{"messageSource":"telemetry","deviceId":"{device}","enqueuedTime":"2026-01-01T00:00:00Z","telemetry":{{}}}}"#);
+    SourceEvent {
+        body: body.into_bytes(),
+        meta: EventMeta {
+            partition: partition.into(),
+            sequence_number,
+            offset: sequence_number.to_string(),
+            enqueued_time: chrono::Utc::now(),
+            partition_key: None,
+            properties: Default::default(),
+            system_properties: Default::default(),
+            origin: None,
+        },
+    }
+}
+
+/// Hands out fixed events, then ends; records checkpoints.
+struct VecSource {
+    events: Option<Vec<SourceEvent>>,
+    progress: Arc<Mutex<Vec<Progress>>>,
+}
+
+struct Recorder(Arc<Mutex<Vec<Progress>>>);
+
+impl Checkpointer for Recorder {
+    async fn commit(&mut self, progress: Vec<Progress>) -> Result<(), SourceError> {
+        self.0.lock().unwrap().extend(progress);
+        Ok(())
+    }
+}
+
+impl Source for VecSource {
+    type Checkpointer = Recorder;
+    fn checkpointer(&mut self) -> Recorder {
+        Recorder(self.progress.clone())
+    }
+    async fn next_batch(&mut self, _max: usize) -> Result<Option<Vec<SourceEvent>>, SourceError> {
+        Ok(self.events.take())
+    }
+}
+
+/// Completes batch N after a delay that shrinks with N (so later batches finish first),
+/// refuses batches holding device "bad", and records the highest concurrency it saw.
+#[derive(Clone, Default)]
+struct ScriptedSink {
+    calls: Arc<AtomicUsize>,
+    running: Arc<AtomicUsize>,
+    peak: Arc<AtomicUsize>,
+}
+
+impl Sink for ScriptedSink {
+    fn deliver(&self, batch: Batch) -> DeliveryFuture {
+        let n = self.calls.fetch_add(1, Ordering::SeqCst);
+        let (running, peak) = (self.running.clone(), self.peak.clone());
+        Box::pin(async move {
+            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+            peak.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(60u64.saturating_sub(n as u64 * 20))).await;
+            running.fetch_sub(1, Ordering::SeqCst);
+            if String::from_utf8_lossy(&batch.payload).contains("bad") {
+                return Ok(Outcome::Rejected { reason: "column Device: bad value".into(), payload: batch.payload });
+            }
+            Ok(Outcome::Accepted(Delivery { target: "test".into(), bytes: batch.payload.len() as u64 }))
+        })
+    }
+    fn max_in_flight(&self) -> usize {
+        2
+    }
+}
+
+#[tokio::test]
+async fn checkpoints_follow_confirmed_deliveries_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = settings(dir.path(), 2);
+    let events = vec![event("0", 1, "a"), event("0", 2, "b"), event("0", 3, "bad"), event("0", 4, "c"), event("0", 5, "d"), event("1", 9, "e")];
+    let progress = Arc::new(Mutex::new(Vec::new()));
+    let sink = ScriptedSink::default();
+    let dead = Box::new(LocalDirStore::new(&dir.path().join("dl"), 1 << 20));
+    let pipeline = Pipeline::new(s.destinations, sink.clone(), dead);
+    let source = VecSource { events: Some(events), progress: progress.clone() };
+    let summary = pipeline.run(source, std::future::pending()).await.unwrap();
+
+    assert_eq!(summary.acknowledged, 6);
+    assert_eq!(summary.destinations[0].rows, 4);
+    assert_eq!(summary.dead_letters.get(&Stage::Ingest), Some(&2), "the refused batch held two events");
+    assert!(sink.peak.load(Ordering::SeqCst) <= 2, "never more than max_in_flight at once");
+    // Partition 0 advances monotonically and ends at 5, partition 1 at 9.
+    let progress = progress.lock().unwrap();
+    let p0: Vec<i64> = progress.iter().filter(|p| p.partition == "0").map(|p| p.sequence_number).collect();
+    assert!(p0.windows(2).all(|w| w[0] < w[1]), "{p0:?}");
+    assert_eq!(p0.last(), Some(&5));
+    assert_eq!(progress.iter().filter(|p| p.partition == "1").map(|p| p.sequence_number).last(), Some(9));
+
+    let letters: Vec<serde_json::Value> = std::fs::read_dir(dir.path().join("dl"))
+        .unwrap()
+        .flat_map(|f| std::fs::read_to_string(f.unwrap().path()).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect::<Vec<_>>())
+        .collect();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0]["stage"], "ingest");
+    assert_eq!(letters[0]["reason"], "column Device: bad value");
+    assert_eq!(letters[0]["events"][0]["first"], 3);
+    assert_eq!(letters[0]["events"][0]["last"], 4);
+    assert!(letters[0]["rows"].as_str().unwrap().contains("\"bad\""));
+}
+
+/// A sink that never completes: the run must still stop after a signal, and the events it
+/// holds must not be checkpointed.
+struct StuckSink;
+
+impl Sink for StuckSink {
+    fn deliver(&self, _batch: Batch) -> DeliveryFuture {
+        Box::pin(std::future::pending())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stuck_sink_holds_checkpoints_back_and_shutdown_still_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = settings(dir.path(), 1);
+    let progress = Arc::new(Mutex::new(Vec::new()));
+    let dead = Box::new(LocalDirStore::new(&dir.path().join("dl"), 1 << 20));
+    let pipeline = Pipeline::new(s.destinations, StuckSink, dead);
+    let source = VecSource { events: Some(vec![event("0", 1, "a"), event("0", 2, "b")]), progress: progress.clone() };
+    let summary = pipeline.run(source, tokio::time::sleep(Duration::from_secs(1))).await.unwrap();
+    assert!(summary.interrupted);
+    assert_eq!(summary.acknowledged, 0);
+    assert!(progress.lock().unwrap().is_empty());
+}
