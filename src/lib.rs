@@ -9,12 +9,14 @@
 #![warn(missing_docs)]
 
 pub mod ack;
+pub mod auth;
 pub mod batch;
 pub mod config;
 pub mod deadletter;
 pub mod decode;
 pub mod event;
 pub mod pipeline;
+pub mod retry;
 pub mod route;
 pub mod schema;
 pub mod sink;

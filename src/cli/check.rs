@@ -20,8 +20,22 @@ pub fn check(config_path: &Path) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    let SinkSettings::File { dir, gzip } = &settings.sink;
-    println!("sink          file: {} (one directory per destination{})", dir.display(), if *gzip { ", gzipped" } else { "" });
+    match &settings.sink {
+        SinkSettings::File { dir, gzip } => {
+            println!("sink          file: {} (one directory per destination{})", dir.display(), if *gzip { ", gzipped" } else { "" })
+        }
+        SinkSettings::Kusto(k) => {
+            let ingest = k.ingest_url.as_ref().map_or_else(|| "derived from the cluster".to_string(), |u| u.to_string());
+            println!("sink          kusto: {} (queued ingestion: {ingest})", k.cluster);
+            println!(
+                "                {} batches in flight per destination, dedupe {}, failure queue {}",
+                k.max_in_flight,
+                if k.dedupe { "on" } else { "off" },
+                if k.watch_failures { "watched" } else { "not watched" }
+            );
+            println!("auth          {}", settings.auth.describe());
+        }
+    }
     println!(
         "dead letters  directory: {} (new file past {} bytes)",
         settings.dead_letter.dir.display(),
@@ -34,6 +48,7 @@ pub fn check(config_path: &Path) -> anyhow::Result<ExitCode> {
         println!("  filter      {}", d.filter.describe());
         println!("  transform   {}", d.transform.path().display());
         println!("  columns     {}", d.schema.to_csl());
+        println!("  mapping     {}", d.mapping);
         println!(
             "  batches     close at {} rows, {} bytes or {} ms",
             d.batch.max_rows,

@@ -20,7 +20,9 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         let shutdown = ShutdownSignal::install()?;
         let SourceSettings::File { input } = &settings.source;
         let source = FileSource::open(input)?;
-        let SinkSettings::File { dir, gzip } = &settings.sink;
+        let SinkSettings::File { dir, gzip } = &settings.sink else {
+            anyhow::bail!("the kusto sink is not wired yet");
+        };
         let names: Vec<String> = settings.destinations.iter().map(|d| d.name.clone()).collect();
         let sink = FileSink::new(dir, &names, *gzip);
         let dead_letters = Box::new(LocalDirStore::new(&settings.dead_letter.dir, settings.dead_letter.max_file_bytes));

@@ -7,16 +7,19 @@
 //! problem is reported at once, each with the key path it concerns.
 //!
 //! Environment variables `IOTC_ADX__<SECTION>__<KEY>` override keys of the table sections
-//! (`[source]`, `[sink]`, `[dead_letter]`, `[metrics]`, `[log]`), for secrets and per-host
-//! settings: `IOTC_ADX__LOG__LEVEL=debug`.
+//! (`[source]`, `[sink]`, `[auth]`, `[dead_letter]`, `[metrics]`, `[log]`), for secrets and
+//! per-host settings: `IOTC_ADX__LOG__LEVEL=debug`, `IOTC_ADX__AUTH__CLIENT_SECRET=...`.
 
+mod azure;
 pub mod raw;
 mod validate;
 
 pub use raw::LogFormat;
-pub use validate::default_batch_limits;
+pub use validate::{default_batch_limits, DEFAULT_MAPPING};
 
+use crate::auth::AuthSettings;
 use crate::batch::BatchLimits;
+use crate::retry::RetryPolicy;
 use crate::route::Filter;
 use crate::schema::TableSchema;
 use crate::sink::IngestionMode;
@@ -35,6 +38,8 @@ pub struct Settings {
     pub source: SourceSettings,
     /// Where batches go.
     pub sink: SinkSettings,
+    /// The identity used towards Azure.
+    pub auth: AuthSettings,
     /// The destinations, in configuration order.
     pub destinations: Vec<DestinationSettings>,
     /// Where failed messages go.
@@ -74,6 +79,38 @@ pub enum SinkSettings {
         /// Gzip each payload.
         gzip: bool,
     },
+    /// Azure Data Explorer.
+    Kusto(KustoSinkSettings),
+}
+
+/// Validated `[sink] type = "kusto"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KustoSinkSettings {
+    /// Engine URL (queries, management, streaming ingestion).
+    pub cluster: url::Url,
+    /// Data-management URL for queued ingestion; `None` derives it from `cluster`.
+    pub ingest_url: Option<url::Url>,
+    /// Batches of one destination in flight at once.
+    pub max_in_flight: usize,
+    /// Per-request timeout.
+    pub request_timeout: std::time::Duration,
+    /// Tag queued ingestions so a retried batch is not ingested twice.
+    pub dedupe: bool,
+    /// Dead-letter what queued ingestion reports as failed.
+    pub watch_failures: bool,
+    /// Retry timing.
+    pub retry: RetryPolicy,
+}
+
+/// A table's ingestion batching policy, as `iotc-adx provision` sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchingPolicy {
+    /// `MaximumBatchingTimeSpan`.
+    pub max_time: Option<std::time::Duration>,
+    /// `MaximumNumberOfItems`.
+    pub max_items: Option<u64>,
+    /// `MaximumRawDataSizeMB`.
+    pub max_raw_size_mb: Option<u64>,
 }
 
 /// One validated destination, with its transform and filter compiled.
@@ -95,6 +132,10 @@ pub struct DestinationSettings {
     pub ingestion: IngestionMode,
     /// When batches close.
     pub batch: BatchLimits,
+    /// Name of the table's JSON ingestion mapping.
+    pub mapping: String,
+    /// The table's ingestion batching policy, when configured.
+    pub batching_policy: Option<BatchingPolicy>,
 }
 
 /// Validated `[dead_letter]`.

@@ -29,6 +29,113 @@ pub struct FileSourceConfig {
 pub enum SinkConfig {
     /// Writes each batch's multijson payload to a file, per destination.
     File(FileSinkConfig),
+    /// Ingests into Azure Data Explorer.
+    Kusto(KustoSinkConfig),
+}
+
+/// `[sink] type = "kusto"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KustoSinkConfig {
+    /// The cluster's query/engine URL, such as `https://mycluster.westeurope.kusto.windows.net`.
+    pub cluster: String,
+    /// The data-management (queued ingestion) URL; derived from `cluster` when absent.
+    pub ingest_url: Option<String>,
+    /// Batches of one destination in flight at once (default 4).
+    pub max_in_flight: Option<usize>,
+    /// Per-request timeout in milliseconds (default 60000).
+    pub request_timeout_ms: Option<u64>,
+    /// Tag queued ingestions so a retried batch is not ingested twice (default true).
+    pub dedupe: Option<bool>,
+    /// Watch the failed-ingestions queue and dead-letter what queued ingestion refused
+    /// (default true).
+    pub watch_failures: Option<bool>,
+    /// Retry timing.
+    #[serde(default)]
+    pub retry: RetryConfig,
+}
+
+/// `[sink.retry]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryConfig {
+    /// First backoff in milliseconds (default 500); doubles per attempt, with jitter.
+    pub initial_backoff_ms: Option<u64>,
+    /// Longest backoff in milliseconds (default 30000).
+    pub max_backoff_ms: Option<u64>,
+    /// Streaming attempts before managed mode falls back to queued (default 3).
+    pub streaming_attempts: Option<u32>,
+}
+
+/// `[auth]`: the identity used towards Azure.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AuthConfig {
+    /// No credentials, for local emulators.
+    None(EmptyAuthConfig),
+    /// Managed identity.
+    ManagedIdentity(ManagedIdentityConfig),
+    /// Service principal with a secret or a certificate.
+    ServicePrincipal(ServicePrincipalConfig),
+    /// AKS workload identity.
+    WorkloadIdentity(WorkloadIdentityConfig),
+    /// Azure CLI login, for developers.
+    AzureCli(AzureCliConfig),
+}
+
+/// `[auth] type = "none"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmptyAuthConfig {}
+
+/// `[auth] type = "managed_identity"`; at most one id, none for the system-assigned identity.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManagedIdentityConfig {
+    /// A user-assigned identity's client id.
+    pub client_id: Option<String>,
+    /// A user-assigned identity's object id.
+    pub object_id: Option<String>,
+    /// A user-assigned identity's resource id.
+    pub resource_id: Option<String>,
+}
+
+/// `[auth] type = "service_principal"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServicePrincipalConfig {
+    /// Directory (tenant) id.
+    pub tenant_id: String,
+    /// Application (client) id.
+    pub client_id: String,
+    /// Client secret (prefer `IOTC_ADX__AUTH__CLIENT_SECRET`).
+    pub client_secret: Option<String>,
+    /// PEM file with the private key and the certificate.
+    pub certificate_path: Option<String>,
+    /// Entra ID authority (default `https://login.microsoftonline.com`).
+    pub authority_host: Option<String>,
+}
+
+/// `[auth] type = "workload_identity"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadIdentityConfig {
+    /// Tenant id (default `AZURE_TENANT_ID`).
+    pub tenant_id: Option<String>,
+    /// Client id (default `AZURE_CLIENT_ID`).
+    pub client_id: Option<String>,
+    /// Federated token file (default `AZURE_FEDERATED_TOKEN_FILE`).
+    pub token_file: Option<String>,
+    /// Entra ID authority (default `https://login.microsoftonline.com`).
+    pub authority_host: Option<String>,
+}
+
+/// `[auth] type = "azure_cli"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AzureCliConfig {
+    /// Tenant (default: the CLI's).
+    pub tenant_id: Option<String>,
 }
 
 /// `[sink] type = "file"`.
@@ -65,6 +172,23 @@ pub struct DestinationConfig {
     /// When to close a batch.
     #[serde(default)]
     pub batch: BatchConfig,
+    /// Name of the table's JSON ingestion mapping (default `iotc_adx`).
+    pub mapping: Option<String>,
+    /// The table's ingestion batching policy, set by `iotc-adx provision` (queued ingestion).
+    pub batching_policy: Option<BatchingPolicyConfig>,
+}
+
+/// `[destination.batching_policy]`: how long Data Explorer gathers queued blobs before it
+/// ingests them; unset keys take the service's defaults.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchingPolicyConfig {
+    /// `MaximumBatchingTimeSpan` in seconds (10 to 1800; service default 300).
+    pub max_time_s: Option<u64>,
+    /// `MaximumNumberOfItems` (1 to 25000; service default 500).
+    pub max_items: Option<u64>,
+    /// `MaximumRawDataSizeMB` (100 to 4096; service default 1024).
+    pub max_raw_size_mb: Option<u64>,
 }
 
 /// `ingestion = "..."`.

@@ -157,3 +157,56 @@ fn structure_problems() {
     assert_eq!(e.problems[0].key, "(syntax)");
     assert!(e.problems[0].message.contains("line 1"), "{}", e.problems[0].message);
 }
+
+fn kusto(text: &str) -> String {
+    GOOD.replace("[sink]\ntype = \"file\"\npath = \"out\"\n", text)
+}
+
+#[test]
+fn a_kusto_sink_with_a_service_principal_loads() {
+    let dir = fixture();
+    let text = kusto(
+        "[sink]\ntype = \"kusto\"\ncluster = \"https://c.westeurope.kusto.windows.net\"\nmax_in_flight = 2\n[sink.retry]\nmax_backoff_ms = 5000\n\
+         [auth]\ntype = \"service_principal\"\ntenant_id = \"t\"\nclient_id = \"c\"\n",
+    );
+    let path = dir.path().join("c.toml");
+    std::fs::write(&path, &text).unwrap();
+    let env = [("IOTC_ADX__AUTH__CLIENT_SECRET".to_string(), "s3cret".to_string())];
+    let s = load_with_env(&path, env).unwrap();
+    let SinkSettings::Kusto(k) = &s.sink else { panic!("{:?}", s.sink) };
+    assert_eq!(k.cluster.as_str(), "https://c.westeurope.kusto.windows.net/");
+    assert_eq!((k.max_in_flight, k.dedupe, k.retry.max_backoff.as_millis()), (2, true, 5000));
+    assert!(matches!(&s.auth, crate::auth::AuthSettings::ServicePrincipal { proof: crate::auth::ServicePrincipalProof::Secret(x), .. } if x == "s3cret"));
+    assert_eq!(s.destinations[0].mapping, DEFAULT_MAPPING);
+}
+
+#[test]
+fn kusto_and_auth_problems_name_their_keys() {
+    let p = problems(&kusto("[sink]\ntype = \"kusto\"\ncluster = \"c.kusto.windows.net\"\nmax_in_flight = 0\n"));
+    let keys: Vec<&str> = p.iter().map(|p| p.key.as_str()).collect();
+    assert!(keys.contains(&"sink.cluster") && keys.contains(&"sink.max_in_flight") && keys.contains(&"auth"), "{keys:?}");
+    let auth = p.iter().find(|p| p.key == "auth").unwrap();
+    assert!(auth.message.contains("managed_identity"), "{}", auth.message);
+
+    let p = problems(&kusto(
+        "[sink]\ntype = \"kusto\"\ncluster = \"https://c.kusto.windows.net\"\n[auth]\ntype = \"service_principal\"\ntenant_id = \"t\"\nclient_id = \"c\"\n",
+    ));
+    assert_eq!(p[0].key, "auth.client_secret");
+    assert!(p[0].message.contains("IOTC_ADX__AUTH__CLIENT_SECRET"), "{}", p[0].message);
+
+    let p = problems(&kusto("[sink]\ntype = \"kusto\"\ncluster = \"https://c.kusto.windows.net\"\n[auth]\ntype = \"managed_identity\"\nclient_id = \"a\"\nobject_id = \"b\"\n"));
+    assert_eq!(p[0].key, "auth");
+    let p = problems(&kusto("[sink]\ntype = \"kusto\"\ncluster = \"https://c.kusto.windows.net\"\n[auth]\ntype = \"password\"\n"));
+    assert_eq!(p[0].key, "auth.type");
+}
+
+#[test]
+fn batching_policies_and_mappings_are_checked() {
+    let text = GOOD
+        .replace("table = \"Devices\"", "table = \"Devices\"\nmapping = \"bad name\"")
+        .replace("[destination.batch]\nmax_rows = 10", "[destination.batch]\nmax_rows = 10\n[destination.batching_policy]\nmax_time_s = 5\nmax_items = 100");
+    let keys = keys(&text);
+    assert!(keys.contains(&"destination[0].mapping".to_string()), "{keys:?}");
+    assert!(keys.contains(&"destination[0].batching_policy.max_time_s".to_string()), "{keys:?}");
+    assert!(!keys.contains(&"destination[0].batching_policy.max_items".to_string()), "{keys:?}");
+}

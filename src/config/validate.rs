@@ -4,13 +4,14 @@
 //! with the key path it concerns; none stops the search for the next.
 
 use super::raw::{
-    DeadLetterConfig, DestinationConfig, FilterConfig, IngestionModeConfig, LogConfig, MetricsConfig, SinkConfig,
+    AuthConfig, DeadLetterConfig, DestinationConfig, FilterConfig, IngestionModeConfig, LogConfig, MetricsConfig, SinkConfig,
     SourceConfig,
 };
 use super::{
     DeadLetterSettings, DestinationSettings, FileInput, LogSettings, MetricsSettings, Problem, Settings, SinkSettings,
     SourceSettings,
 };
+use crate::auth::AuthSettings;
 use crate::batch::BatchLimits;
 use crate::decode::MessageSource;
 use crate::route::{Filter, Patterns};
@@ -24,21 +25,25 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-const SECTIONS: [&str; 6] = ["source", "sink", "destination", "dead_letter", "metrics", "log"];
+const SECTIONS: [&str; 7] = ["source", "sink", "auth", "destination", "dead_letter", "metrics", "log"];
 
 /// Collects problems while building settings.
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     base_dir: &'a Path,
     problems: Vec<Problem>,
 }
 
 impl Checker<'_> {
-    fn problem(&mut self, key: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn problem(&mut self, key: impl Into<String>, message: impl Into<String>) {
         self.problems.push(Problem { key: key.into(), message: message.into() });
     }
 
     /// Deserialises `value` as `T`, recording a problem at `prefix.<path>` on failure.
-    fn section<T: DeserializeOwned>(&mut self, prefix: &str, value: Value) -> Option<T> {
+    pub(super) fn problems_len(&self) -> usize {
+        self.problems.len()
+    }
+
+    pub(super) fn section<T: DeserializeOwned>(&mut self, prefix: &str, value: Value) -> Option<T> {
         match serde_path_to_error::deserialize::<_, T>(value) {
             Ok(v) => Some(v),
             Err(e) => {
@@ -50,7 +55,7 @@ impl Checker<'_> {
         }
     }
 
-    fn path(&self, p: &str) -> PathBuf {
+    pub(super) fn path(&self, p: &str) -> PathBuf {
         super::resolve(self.base_dir, p)
     }
 }
@@ -73,17 +78,30 @@ pub(super) fn validate(tree: Value, base_dir: &Path) -> Result<Settings, Vec<Pro
     let source = take_required(&mut c, &mut root, "source", "add a [source] section, e.g. type = \"file\"")
         .and_then(|v| c.section::<SourceConfig>("source", v))
         .and_then(|s| source_settings(&mut c, s));
+    let kusto_sink = root.get("sink").and_then(|s| s.get("type")).and_then(Value::as_str) == Some("kusto");
     let sink = take_required(&mut c, &mut root, "sink", "add a [sink] section, e.g. type = \"file\"")
         .and_then(|v| c.section::<SinkConfig>("sink", v))
-        .map(|s| sink_settings(&c, s));
+        .and_then(|s| sink_settings(&mut c, s));
+    let auth = match root.remove("auth") {
+        Some(v) => c.section::<AuthConfig>("auth", v).and_then(|a| super::azure::auth_settings(&mut c, a)),
+        None => {
+            if kusto_sink {
+                c.problem(
+                    "auth",
+                    "missing section: the kusto sink needs credentials, e.g. [auth] type = \"managed_identity\" (or \"service_principal\", \"workload_identity\", \"azure_cli\", \"none\" for local emulators)",
+                );
+            }
+            Some(AuthSettings::None)
+        }
+    };
     let destinations = destinations(&mut c, root.remove("destination"));
     let dead_letter = optional::<DeadLetterConfig>(&mut c, &mut root, "dead_letter").map(|d| dead_letter_settings(&c, d));
     let metrics = optional::<MetricsConfig>(&mut c, &mut root, "metrics").and_then(|m| metrics_settings(&mut c, m));
     let log = optional::<LogConfig>(&mut c, &mut root, "log").and_then(|l| log_settings(&mut c, l));
 
-    match (source, sink, dead_letter, metrics, log) {
-        (Some(source), Some(sink), Some(dead_letter), Some(metrics), Some(log)) if c.problems.is_empty() => {
-            Ok(Settings { source, sink, destinations, dead_letter, metrics, log })
+    match (source, sink, auth, dead_letter, metrics, log) {
+        (Some(source), Some(sink), Some(auth), Some(dead_letter), Some(metrics), Some(log)) if c.problems.is_empty() => {
+            Ok(Settings { source, sink, auth, destinations, dead_letter, metrics, log })
         }
         _ => Err(c.problems),
     }
@@ -117,9 +135,10 @@ fn source_settings(c: &mut Checker, s: SourceConfig) -> Option<SourceSettings> {
     }
 }
 
-fn sink_settings(c: &Checker, s: SinkConfig) -> SinkSettings {
+fn sink_settings(c: &mut Checker, s: SinkConfig) -> Option<SinkSettings> {
     match s {
-        SinkConfig::File(f) => SinkSettings::File { dir: c.path(&f.path), gzip: f.gzip },
+        SinkConfig::File(f) => Some(SinkSettings::File { dir: c.path(&f.path), gzip: f.gzip }),
+        SinkConfig::Kusto(k) => super::azure::kusto_sink_settings(c, k).map(SinkSettings::Kusto),
     }
 }
 
@@ -208,6 +227,11 @@ fn destination(c: &mut Checker, key: &str, d: DestinationConfig) -> Option<Desti
         IngestionModeConfig::Managed => IngestionMode::Managed,
     };
     let batch = batch_limits(c, &format!("{key}.batch"), &d, mode);
+    let mapping = d.mapping.clone().unwrap_or_else(|| DEFAULT_MAPPING.to_string());
+    if mapping.is_empty() || !mapping.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-' || ch == '.') {
+        c.problem(format!("{key}.mapping"), format!("{mapping:?} must be non-empty and use only letters, digits, '_', '-' and '.'"));
+    }
+    let batching_policy = d.batching_policy.as_ref().and_then(|p| super::azure::batching_policy(c, &format!("{key}.batching_policy"), p));
     match (schema, transform, filter, batch) {
         (Some(schema), Some(transform), Some(filter), Some(batch)) if c.problems.len() == before => {
             Some(DestinationSettings {
@@ -219,6 +243,8 @@ fn destination(c: &mut Checker, key: &str, d: DestinationConfig) -> Option<Desti
                 transform,
                 ingestion: mode,
                 batch,
+                mapping,
+                batching_policy,
             })
         }
         _ => None,
@@ -291,6 +317,9 @@ fn filter(c: &mut Checker, key: &str, f: &FilterConfig) -> Option<Filter> {
         _ => None,
     }
 }
+
+/// The JSON ingestion mapping's name when a destination does not set one.
+pub const DEFAULT_MAPPING: &str = "iotc_adx";
 
 /// Default batch limits per ingestion mode, documented in docs/configuration.md.
 pub fn default_batch_limits(mode: IngestionMode) -> BatchLimits {

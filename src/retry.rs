@@ -1,0 +1,63 @@
+//! Backoff for retried calls to Azure: exponential with full jitter, capped, and overridden by
+//! the service's own `Retry-After` when it sends one (no official Kusto SDK honours it; a
+//! throttled cluster asking for 10 s should get 10 s, not a burst of early retries).
+
+use std::time::Duration;
+
+/// Retry timing, from `[sink.retry]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Backoff before the first retry; doubles per attempt.
+    pub initial_backoff: Duration,
+    /// The longest backoff.
+    pub max_backoff: Duration,
+    /// Streaming attempts before managed ingestion falls back to queued.
+    pub streaming_attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy { initial_backoff: Duration::from_millis(500), max_backoff: Duration::from_secs(30), streaming_attempts: 3 }
+    }
+}
+
+impl RetryPolicy {
+    /// How long to wait before retry number `attempt` (1 for the first retry). A
+    /// `retry_after` from the service wins when given (capped at ten times `max_backoff`, so a
+    /// confused server cannot stall the pipeline for hours); otherwise a random duration up
+    /// to the exponential bound (full jitter spreads replicas' retries apart).
+    pub fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+        if let Some(wait) = retry_after {
+            return wait.min(self.max_backoff * 10);
+        }
+        let exponent = attempt.saturating_sub(1).min(20);
+        let bound = self.initial_backoff.saturating_mul(1 << exponent).min(self.max_backoff);
+        // At least a tenth of the bound, so retries never spin.
+        let floor = bound / 10;
+        floor + bound.saturating_sub(floor).mul_f64(fastrand::f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grows_exponentially_within_the_cap() {
+        let p = RetryPolicy { initial_backoff: Duration::from_millis(100), max_backoff: Duration::from_secs(1), streaming_attempts: 3 };
+        for _ in 0..100 {
+            let first = p.backoff(1, None);
+            assert!(first >= Duration::from_millis(10) && first <= Duration::from_millis(100), "{first:?}");
+            let third = p.backoff(3, None);
+            assert!(third >= Duration::from_millis(40) && third <= Duration::from_millis(400), "{third:?}");
+            assert!(p.backoff(30, None) <= Duration::from_secs(1));
+        }
+    }
+
+    #[test]
+    fn retry_after_wins_but_is_capped() {
+        let p = RetryPolicy::default();
+        assert_eq!(p.backoff(1, Some(Duration::from_secs(2))), Duration::from_secs(2));
+        assert_eq!(p.backoff(1, Some(Duration::from_secs(86_400))), Duration::from_secs(300));
+    }
+}
