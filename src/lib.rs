@@ -15,6 +15,7 @@ pub mod config;
 pub mod deadletter;
 pub mod decode;
 pub mod event;
+pub mod kusto;
 pub mod pipeline;
 pub mod retry;
 pub mod route;

@@ -1,0 +1,28 @@
+//! Our Azure Data Explorer (Kusto) client, on `reqwest` (there is no Kusto crate we can use):
+//! management commands, queries, streaming ingestion and queued ingestion for one cluster.
+//!
+//! Every call makes one attempt and classifies its outcome ([`ErrorKind`]): retries, backoff
+//! and the fallback from streaming to queued ingestion belong to the sink. The one exception is
+//! queued ingestion meeting an expired SAS, which re-fetches the ingestion resources and tries
+//! once more at once.
+//!
+//! - `client`: [`KustoClient`] (`/v1/rest/mgmt`, `/v2/rest/query`, `/v1/rest/ingest`);
+//! - `options`: [`ClientOptions`] and the derived ingest endpoint and token scope;
+//! - `queued` with `resources` and `storage`: blob upload, queue message, failure reports;
+//! - `response`: v1 and v2 answers as a [`Dataset`];
+//! - `error` and `status`: [`KustoError`] and how answers are classified.
+
+mod client;
+mod error;
+mod options;
+mod queued;
+mod resources;
+mod response;
+mod status;
+mod storage;
+
+pub use client::{KustoClient, StreamingRequest};
+pub use error::{ErrorKind, KustoError};
+pub use options::ClientOptions;
+pub use queued::{IngestionFailure, QueuedIngestor, QueuedReceipt, QueuedRequest};
+pub use response::{Column, Dataset, Table};

@@ -1,0 +1,396 @@
+//! Turning a failed answer into a [`KustoError`] with the right [`ErrorKind`]: the HTTP status,
+//! the OneApiError body Kusto sends (`{"error":{code, @message, @permanent, ...}}`), the XML
+//! error body and `x-ms-error-code` storage sends, `Retry-After` in both its forms, and
+//! transport failures (timeouts, resets).
+
+use super::error::{ErrorKind, KustoError};
+use serde_json::Value;
+use std::time::{Duration, SystemTime};
+
+/// Which service answered: the classification rules differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Service {
+    /// Kusto management and query endpoints (engine or data management).
+    Kusto,
+    /// Kusto's streaming ingestion endpoint (`/v1/rest/ingest/...`), where 404 means streaming
+    /// is off for the cluster.
+    Streaming,
+    /// Blob or queue storage.
+    Storage,
+}
+
+/// The parts of a OneApiError the client uses.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct OneApiError {
+    pub code: Option<String>,
+    /// `@message` when present (the detailed one), else `message`.
+    pub message: Option<String>,
+    pub permanent: Option<bool>,
+    pub activity_id: Option<String>,
+}
+
+impl OneApiError {
+    /// Reads the object inside `"error"` (or the object itself when it has no `error` key).
+    pub fn from_value(v: &Value) -> Option<OneApiError> {
+        let e = v.get("error").unwrap_or(v);
+        let obj = e.as_object()?;
+        let text = |k: &str| obj.get(k).and_then(Value::as_str).map(str::to_string);
+        let parsed = OneApiError {
+            code: text("code"),
+            message: text("@message").or_else(|| text("message")),
+            permanent: obj.get("@permanent").and_then(Value::as_bool),
+            activity_id: obj
+                .get("@context")
+                .and_then(|c| c.get("activityId"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        };
+        (parsed.code.is_some() || parsed.message.is_some()).then_some(parsed)
+    }
+
+    /// Parses a response body that should hold `{"error":{...}}`.
+    pub fn from_body(body: &[u8]) -> Option<OneApiError> {
+        let v: Value = serde_json::from_slice(body).ok()?;
+        v.get("error")?;
+        Self::from_value(&v)
+    }
+
+    fn code_contains(&self, needle: &str) -> bool {
+        let lower = needle.to_ascii_lowercase();
+        [&self.code, &self.message]
+            .iter()
+            .any(|t| t.as_deref().is_some_and(|t| t.to_ascii_lowercase().contains(&lower)))
+    }
+}
+
+/// The kind of a non-success Kusto answer.
+pub(super) fn classify_kusto(
+    status: u16,
+    error: Option<&OneApiError>,
+    retry_after: Option<Duration>,
+    service: Service,
+) -> ErrorKind {
+    let has = |needle: &str| error.is_some_and(|e| e.code_contains(needle));
+    if has("StreamingIngestionPolicyNotEnabled") || has("StreamingIngestionDisabledForCluster") {
+        return ErrorKind::StreamingDisabled;
+    }
+    if status == 413 || has("Stream_InputStreamTooLarge") {
+        return ErrorKind::TooLarge;
+    }
+    match status {
+        429 => ErrorKind::Throttled,
+        503 if retry_after.is_some() => ErrorKind::Throttled,
+        404 if service == Service::Streaming => ErrorKind::StreamingDisabled,
+        401 | 403 => ErrorKind::Unauthorized,
+        408 => ErrorKind::Transient,
+        500..=599 => ErrorKind::Transient,
+        _ => permanence(error.and_then(|e| e.permanent)),
+    }
+}
+
+/// `@permanent` false → transient; true or missing → permanent.
+pub(super) fn permanence(permanent: Option<bool>) -> ErrorKind {
+    match permanent {
+        Some(false) => ErrorKind::Transient,
+        _ => ErrorKind::Permanent,
+    }
+}
+
+/// The kind of a non-success storage answer, from its status and `x-ms-error-code`.
+pub(super) fn classify_storage(
+    status: u16,
+    code: Option<&str>,
+    retry_after: Option<Duration>,
+) -> ErrorKind {
+    let code = code.unwrap_or("");
+    if status == 403 || status == 401 || code.starts_with("AuthenticationFailed") || code.starts_with("AuthorizationFailure") {
+        return ErrorKind::StorageAuth;
+    }
+    match status {
+        413 => ErrorKind::TooLarge,
+        429 => ErrorKind::Throttled,
+        503 if retry_after.is_some() || code == "ServerBusy" => ErrorKind::Throttled,
+        // A container or queue that vanished: fresh resources may name another one.
+        404 | 408 | 500..=599 => ErrorKind::Transient,
+        _ => ErrorKind::Permanent,
+    }
+}
+
+/// The kind of a request that got no answer.
+pub(super) fn classify_transport(e: &reqwest::Error) -> ErrorKind {
+    if e.is_builder() {
+        ErrorKind::Permanent
+    } else {
+        // Timeouts, refused or reset connections, truncated bodies.
+        ErrorKind::Transient
+    }
+}
+
+/// Parses `Retry-After`: delta-seconds, or an HTTP date (a date in the past gives zero).
+pub(super) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    if let Ok(secs) = value.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 {
+            return Some(Duration::from_secs_f64(secs.min(86_400.0)));
+        }
+        return None;
+    }
+    let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let at = SystemTime::from(date.with_timezone(&chrono::Utc));
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+fn header(headers: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// What a failed call knew about its request.
+pub(super) struct Attempt<'a> {
+    pub operation: &'a str,
+    pub method: &'a str,
+    pub url: &'a str,
+    pub client_request_id: &'a str,
+    pub service: Service,
+}
+
+impl Attempt<'_> {
+    /// The error for a response with a non-success status.
+    pub fn response_error(
+        &self,
+        status: u16,
+        headers: &reqwest::header::HeaderMap,
+        body: &[u8],
+    ) -> KustoError {
+        let retry_after = if status == 429 || status == 503 {
+            header(headers, "retry-after").and_then(|v| parse_retry_after(&v, SystemTime::now()))
+        } else {
+            None
+        };
+        let mut e = self.base(ErrorKind::Transient);
+        e.status = Some(status);
+        e.retry_after = retry_after;
+        match self.service {
+            Service::Storage => {
+                let code = header(headers, "x-ms-error-code").or_else(|| {
+                    super::storage::xml_text(&String::from_utf8_lossy(body), "Code")
+                });
+                e.kind = classify_storage(status, code.as_deref(), retry_after);
+                e.message = super::storage::xml_text(&String::from_utf8_lossy(body), "Message")
+                    .map(|m| m.lines().next().unwrap_or("").to_string());
+                e.code = code;
+                e.activity_id = header(headers, "x-ms-request-id");
+            }
+            Service::Kusto | Service::Streaming => {
+                let parsed = OneApiError::from_body(body);
+                e.kind = classify_kusto(status, parsed.as_ref(), retry_after, self.service);
+                e.activity_id = header(headers, "x-ms-activity-id")
+                    .or_else(|| parsed.as_ref().and_then(|p| p.activity_id.clone()));
+                match parsed {
+                    Some(p) => {
+                        e.code = p.code;
+                        e.message = p.message;
+                    }
+                    None => e.message = snippet(body),
+                }
+            }
+        }
+        e
+    }
+
+    /// The error for a request that got no response (or whose body could not be read).
+    pub fn transport_error(&self, error: reqwest::Error) -> KustoError {
+        let kind = classify_transport(&error);
+        let what = if error.is_timeout() {
+            "timed out"
+        } else if error.is_connect() {
+            "could not connect"
+        } else {
+            "no complete answer"
+        };
+        self.base(kind)
+            .with_message(what)
+            // reqwest's text would repeat the URL with its SAS query.
+            .with_source(error.without_url())
+    }
+
+    /// An error of `kind` naming this request.
+    pub fn base(&self, kind: ErrorKind) -> KustoError {
+        KustoError::new(kind, self.operation)
+            .with_target(self.method, self.url)
+            .with_client_request_id(self.client_request_id)
+    }
+}
+
+/// The start of a body that is not a OneApiError, as text, for the error message.
+fn snippet(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let cut: String = text.chars().take(300).collect();
+    Some(cut)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn api(code: &str, permanent: Option<bool>) -> OneApiError {
+        OneApiError {
+            code: Some(code.into()),
+            message: Some("m".into()),
+            permanent,
+            activity_id: None,
+        }
+    }
+
+    #[test]
+    fn kusto_classification_table() {
+        use ErrorKind::*;
+        use Service::*;
+        let secs = Some(Duration::from_secs(3));
+        let cases: Vec<(u16, Option<OneApiError>, Option<Duration>, Service, ErrorKind)> = vec![
+            (429, Some(api("TooManyRequests", Some(false))), secs, Kusto, Throttled),
+            (429, None, None, Streaming, Throttled),
+            (503, None, secs, Kusto, Throttled),
+            (503, None, None, Kusto, Transient),
+            (500, Some(api("InternalServiceError", Some(false))), None, Kusto, Transient),
+            (504, None, None, Streaming, Transient),
+            (520, None, None, Kusto, Transient),
+            (400, Some(api("BadRequest", Some(true))), None, Streaming, Permanent),
+            (400, Some(api("BadRequest", None)), None, Kusto, Permanent),
+            (400, None, None, Kusto, Permanent),
+            (400, Some(api("BadRequest", Some(false))), None, Kusto, Transient),
+            (409, Some(api("Conflict", None)), None, Kusto, Permanent),
+            (408, None, None, Kusto, Transient),
+            (413, Some(api("Stream_InputStreamTooLarge", Some(true))), None, Streaming, TooLarge),
+            (413, None, None, Streaming, TooLarge),
+            (400, Some(api("Stream_InputStreamTooLarge", Some(true))), None, Streaming, TooLarge),
+            (400, Some(api("StreamingIngestionPolicyNotEnabled", Some(false))), None, Streaming, StreamingDisabled),
+            (400, Some(api("BadRequest_StreamingIngestionDisabledForCluster", Some(true))), None, Streaming, StreamingDisabled),
+            (404, None, None, Streaming, StreamingDisabled),
+            (404, Some(api("NotFound", Some(true))), None, Kusto, Permanent),
+            (401, Some(api("Unauthorized", Some(true))), None, Kusto, Unauthorized),
+            (403, None, None, Streaming, Unauthorized),
+        ];
+        for (status, error, retry, service, want) in cases {
+            assert_eq!(
+                classify_kusto(status, error.as_ref(), retry, service),
+                want,
+                "{status} {error:?} {retry:?} {service:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn policy_off_is_found_in_the_message_too() {
+        let e = OneApiError {
+            code: Some("BadRequest".into()),
+            message: Some("Streaming ingestion policy is not enabled (StreamingIngestionPolicyNotEnabled)".into()),
+            permanent: Some(true),
+            activity_id: None,
+        };
+        assert_eq!(classify_kusto(400, Some(&e), None, Service::Streaming), ErrorKind::StreamingDisabled);
+    }
+
+    #[test]
+    fn storage_classification_table() {
+        use ErrorKind::*;
+        let cases = [
+            (403, Some("AuthenticationFailed"), None, StorageAuth),
+            (403, None, None, StorageAuth),
+            (401, None, None, StorageAuth),
+            (400, Some("AuthenticationFailed"), None, StorageAuth),
+            (503, Some("ServerBusy"), None, Throttled),
+            (503, None, Some(Duration::from_secs(1)), Throttled),
+            (503, None, None, Transient),
+            (500, Some("InternalError"), None, Transient),
+            (429, None, None, Throttled),
+            (404, Some("QueueNotFound"), None, Transient),
+            (413, Some("RequestBodyTooLarge"), None, TooLarge),
+            (400, Some("InvalidXmlDocument"), None, Permanent),
+        ];
+        for (status, code, retry, want) in cases {
+            assert_eq!(classify_storage(status, code, retry), want, "{status} {code:?}");
+        }
+    }
+
+    #[test]
+    fn retry_after_both_forms() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777); // Sun, 06 Nov 1994 08:49:37 GMT
+        assert_eq!(parse_retry_after("5", now), Some(Duration::from_secs(5)));
+        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("1.5", now), Some(Duration::from_millis(1500)));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", now),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-3", now), None);
+    }
+
+    #[test]
+    fn one_api_error_parses() {
+        let body = json!({"error":{"code":"BadRequest","message":"Request is invalid",
+            "@message":"Bad streaming ingestion request: empty","@permanent":true,
+            "@context":{"activityId":"a1"}}});
+        let e = OneApiError::from_body(body.to_string().as_bytes()).unwrap();
+        assert_eq!(e.code.as_deref(), Some("BadRequest"));
+        assert_eq!(e.message.as_deref(), Some("Bad streaming ingestion request: empty"));
+        assert_eq!(e.permanent, Some(true));
+        assert_eq!(e.activity_id.as_deref(), Some("a1"));
+        assert_eq!(OneApiError::from_body(b"<html>"), None);
+        assert_eq!(OneApiError::from_body(b"{\"x\":1}"), None);
+    }
+
+    #[test]
+    fn response_error_keeps_retry_after_and_ids() {
+        let attempt = Attempt {
+            operation: "query",
+            method: "POST",
+            url: "http://h/v2/rest/query",
+            client_request_id: "iotc-adx.query;1",
+            service: Service::Kusto,
+        };
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("retry-after", "7".parse().unwrap());
+        headers.insert("x-ms-activity-id", "act".parse().unwrap());
+        let body = json!({"error":{"code":"TooManyRequests","@message":"throttled","@permanent":false}});
+        let e = attempt.response_error(429, &headers, body.to_string().as_bytes());
+        assert_eq!(e.kind(), ErrorKind::Throttled);
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
+        assert_eq!(e.status(), Some(429));
+        assert_eq!(e.activity_id(), Some("act"));
+        assert_eq!(e.code(), Some("TooManyRequests"));
+        // Retry-After on other statuses is ignored.
+        let e = attempt.response_error(500, &headers, b"oops");
+        assert_eq!((e.kind(), e.retry_after()), (ErrorKind::Transient, None));
+        assert_eq!(e.message(), Some("oops"));
+    }
+
+    #[test]
+    fn storage_error_reads_the_xml_body() {
+        let attempt = Attempt {
+            operation: "blob upload",
+            method: "PUT",
+            url: "http://h/a/c/b?sig=s",
+            client_request_id: "r",
+            service: Service::Storage,
+        };
+        let body = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request.\nRequestId:x</Message></Error>";
+        let e = attempt.response_error(403, &reqwest::header::HeaderMap::new(), body.as_bytes());
+        assert_eq!(e.kind(), ErrorKind::StorageAuth);
+        assert_eq!(e.code(), Some("AuthenticationFailed"));
+        assert_eq!(e.message(), Some("Server failed to authenticate the request."));
+        assert!(!e.to_string().contains("sig="));
+    }
+}

@@ -1,0 +1,244 @@
+//! The few Azure Storage REST calls queued ingestion makes, with the SAS URLs
+//! `.get ingestion resources` hands out: upload a block blob, post a queue message, take and
+//! delete queue messages (for failure reports). The SAS never appears in an error.
+
+use super::error::KustoError;
+use super::status::{Attempt, Service};
+use bytes::Bytes;
+use std::time::Duration;
+
+/// The storage service version sent as `x-ms-version`.
+pub(super) const STORAGE_VERSION: &str = "2021-08-06";
+
+/// A SAS-bearing URL split in two: the resource (shown in errors) and the SAS query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct SasUrl {
+    /// Container or queue URL without query.
+    pub base: url::Url,
+    /// The SAS query string, without `?` (may be empty).
+    pub sas: String,
+}
+
+impl SasUrl {
+    /// Splits `text` (a StorageRoot value).
+    pub fn parse(text: &str) -> Result<SasUrl, url::ParseError> {
+        let mut base = url::Url::parse(text)?;
+        let sas = base.query().unwrap_or("").to_string();
+        base.set_query(None);
+        base.set_fragment(None);
+        Ok(SasUrl { base, sas })
+    }
+
+    /// `base/segments...` with the SAS and `extra` query parameters.
+    pub fn child(&self, segments: &[&str], extra: &[(&str, &str)]) -> Result<url::Url, KustoError> {
+        let mut url = super::options::join(&self.base, segments)?;
+        let mut query = self.sas.clone();
+        for (k, v) in extra {
+            let pair: String = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair(k, v)
+                .finish();
+            if !query.is_empty() {
+                query.push('&');
+            }
+            query.push_str(&pair);
+        }
+        url.set_query((!query.is_empty()).then_some(query.as_str()));
+        Ok(url)
+    }
+
+    /// The storage account: the first host label (`acct.blob.core.windows.net`), or for
+    /// path-style URLs on IPs and localhost (Azurite) the first path segment.
+    pub fn account(&self) -> String {
+        let host = self.base.host_str().unwrap_or("");
+        let path_style = host.eq_ignore_ascii_case("localhost")
+            || host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().is_ok();
+        if path_style {
+            if let Some(first) = self.base.path_segments().and_then(|mut s| s.next()) {
+                if !first.is_empty() {
+                    return first.to_string();
+                }
+            }
+        }
+        host.split('.').next().unwrap_or(host).to_string()
+    }
+}
+
+/// A message taken from a queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct QueueMessage {
+    pub id: String,
+    pub pop_receipt: String,
+    pub text: String,
+}
+
+/// Storage calls with one HTTP client and time limit.
+#[derive(Debug, Clone)]
+pub(super) struct StorageClient {
+    pub http: reqwest::Client,
+    pub timeout: Duration,
+}
+
+impl StorageClient {
+    async fn send(
+        &self,
+        operation: &str,
+        method: reqwest::Method,
+        url: url::Url,
+        body: Option<(Bytes, &str)>,
+        headers: &[(&str, &str)],
+    ) -> Result<Bytes, KustoError> {
+        let id = super::client::request_id(operation.split(' ').next_back().unwrap_or(operation));
+        let shown = super::error::strip_query(url.as_str()).to_string();
+        let attempt = Attempt {
+            operation,
+            method: method.as_str(),
+            url: &shown,
+            client_request_id: &id,
+            service: Service::Storage,
+        };
+        let mut request = self
+            .http
+            .request(method.clone(), url)
+            .timeout(self.timeout)
+            .header("x-ms-version", STORAGE_VERSION)
+            .header("x-ms-client-request-id", &id);
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        request = match body {
+            Some((bytes, content_type)) => request.header("content-type", content_type).body(bytes),
+            None => request.header("content-length", "0"),
+        };
+        let response = request.send().await.map_err(|e| attempt.transport_error(e))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.map_err(|e| attempt.transport_error(e))?;
+        if (200..300).contains(&status) {
+            Ok(bytes)
+        } else {
+            Err(attempt.response_error(status, &headers, &bytes))
+        }
+    }
+
+    /// Uploads `body` as the block blob `name` in `container`; returns the blob URL without SAS.
+    pub async fn put_blob(&self, container: &SasUrl, name: &str, body: Bytes) -> Result<url::Url, KustoError> {
+        let url = container.child(&[name], &[])?;
+        let mut plain = url.clone();
+        plain.set_query(None);
+        self.send(
+            "blob upload",
+            reqwest::Method::PUT,
+            url,
+            Some((body, "application/octet-stream")),
+            &[("x-ms-blob-type", "BlockBlob")],
+        )
+        .await?;
+        Ok(plain)
+    }
+
+    /// Posts `text` (already base64) as a message of `queue`.
+    pub async fn put_message(&self, queue: &SasUrl, text: &str) -> Result<(), KustoError> {
+        let url = queue.child(&["messages"], &[])?;
+        let body = format!("<QueueMessage><MessageText>{}</MessageText></QueueMessage>", xml_escape(text));
+        self.send(
+            "queue message post",
+            reqwest::Method::POST,
+            url,
+            Some((Bytes::from(body), "application/xml")),
+            &[],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Takes up to `max` (1..=32) messages of `queue`, hidden from others for `visibility`.
+    pub async fn get_messages(&self, queue: &SasUrl, max: usize, visibility: Duration) -> Result<Vec<QueueMessage>, KustoError> {
+        let max = max.clamp(1, 32).to_string();
+        let vis = visibility.as_secs().max(1).to_string();
+        let url = queue.child(&["messages"], &[("numofmessages", &max), ("visibilitytimeout", &vis)])?;
+        let body = self.send("queue message read", reqwest::Method::GET, url, None, &[]).await?;
+        Ok(parse_messages(&String::from_utf8_lossy(&body)))
+    }
+
+    /// Deletes a message taken with [`StorageClient::get_messages`].
+    pub async fn delete_message(&self, queue: &SasUrl, message: &QueueMessage) -> Result<(), KustoError> {
+        let url = queue.child(&["messages", &message.id], &[("popreceipt", &message.pop_receipt)])?;
+        self.send("queue message delete", reqwest::Method::DELETE, url, None, &[]).await?;
+        Ok(())
+    }
+}
+
+/// The text of the first `<name>` element of `xml`, unescaped.
+pub(super) fn xml_text(xml: &str, name: &str) -> Option<String> {
+    let open = format!("<{name}>");
+    let start = xml.find(&open)? + open.len();
+    let end = xml[start..].find(&format!("</{name}>"))? + start;
+    Some(xml_unescape(&xml[start..end]))
+}
+
+fn parse_messages(xml: &str) -> Vec<QueueMessage> {
+    xml.split("<QueueMessage>")
+        .skip(1)
+        .filter_map(|m| {
+            Some(QueueMessage {
+                id: xml_text(m, "MessageId")?,
+                pop_receipt: xml_text(m, "PopReceipt")?,
+                text: xml_text(m, "MessageText").unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+fn xml_unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sas_urls_split_and_rebuild() {
+        let q = SasUrl::parse("http://127.0.0.1:10001/devstoreaccount1/failedingestions?sv=1&sig=a%2Bb").unwrap();
+        assert_eq!(q.base.as_str(), "http://127.0.0.1:10001/devstoreaccount1/failedingestions");
+        assert_eq!(q.sas, "sv=1&sig=a%2Bb");
+        assert_eq!(q.account(), "devstoreaccount1");
+        let url = q.child(&["messages", "id 1"], &[("popreceipt", "p/q+r")]).unwrap();
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:10001/devstoreaccount1/failedingestions/messages/id%201?sv=1&sig=a%2Bb&popreceipt=p%2Fq%2Br"
+        );
+        let b = SasUrl::parse("https://acct1.blob.core.windows.net/tempstorage?sig=x").unwrap();
+        assert_eq!(b.account(), "acct1");
+        assert_eq!(
+            b.child(&["db__T__id__iotc-adx.multijson.gz"], &[]).unwrap().as_str(),
+            "https://acct1.blob.core.windows.net/tempstorage/db__T__id__iotc-adx.multijson.gz?sig=x"
+        );
+    }
+
+    #[test]
+    fn messages_parse() {
+        let xml = "<?xml version=\"1.0\"?><QueueMessagesList><QueueMessage><MessageId>id1</MessageId><InsertionTime>x</InsertionTime><PopReceipt>p&amp;1</PopReceipt><MessageText>aGk=</MessageText></QueueMessage><QueueMessage><MessageId>id2</MessageId><PopReceipt>p2</PopReceipt><MessageText>eA==</MessageText></QueueMessage></QueueMessagesList>";
+        let m = parse_messages(xml);
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0], QueueMessage { id: "id1".into(), pop_receipt: "p&1".into(), text: "aGk=".into() });
+        assert_eq!(m[1].id, "id2");
+        assert!(parse_messages("<QueueMessagesList />").is_empty());
+    }
+
+    #[test]
+    fn xml_text_reads_error_codes() {
+        let body = "<?xml version=\"1.0\"?><Error><Code>AuthenticationFailed</Code><Message>a &amp; b</Message></Error>";
+        assert_eq!(xml_text(body, "Code").as_deref(), Some("AuthenticationFailed"));
+        assert_eq!(xml_text(body, "Message").as_deref(), Some("a & b"));
+        assert_eq!(xml_text(body, "Nope"), None);
+    }
+}
