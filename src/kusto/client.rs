@@ -127,10 +127,16 @@ impl Transport {
         if let Some(bearer) = self.bearer(attempt).await? {
             request = request.header("authorization", bearer);
         }
-        let response = request.send().await.map_err(|e| attempt.transport_error(e))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| attempt.transport_error(e))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let bytes = response.bytes().await.map_err(|e| attempt.transport_error(e))?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| attempt.transport_error(e))?;
         if (200..300).contains(&status) {
             Ok(bytes)
         } else {
@@ -164,9 +170,19 @@ impl Transport {
         };
         let body = json!({"db": db, "csl": csl, "properties": {"Options": {}, "Parameters": {}}});
         let bytes = self
-            .post(&attempt, url, Bytes::from(body.to_string()), "application/json; charset=utf-8", false)
+            .post(
+                &attempt,
+                url,
+                Bytes::from(body.to_string()),
+                "application/json; charset=utf-8",
+                false,
+            )
             .await?;
-        let parsed = if v2 { parse_v2(&bytes) } else { parse_v1(&bytes) };
+        let parsed = if v2 {
+            parse_v2(&bytes)
+        } else {
+            parse_v1(&bytes)
+        };
         parsed.map_err(|e| answer_error(&attempt, e))
     }
 }
@@ -184,9 +200,9 @@ fn answer_error(attempt: &Attempt<'_>, e: ResponseError) -> KustoError {
             };
             let first = errors.first().cloned().unwrap_or_default();
             let mut err = attempt.base(kind);
-            err.status = Some(200);
-            err.code = first.code;
-            err.activity_id = first.activity_id;
+            err.details.status = Some(200);
+            err.details.code = first.code;
+            err.details.activity_id = first.activity_id;
             let mut message = first.message.unwrap_or_default();
             if errors.len() > 1 {
                 message.push_str(&format!(" (and {} more errors)", errors.len() - 1));
@@ -243,19 +259,28 @@ impl KustoClient {
 
     /// Runs a control command (text starting with `.`) on the engine: `/v1/rest/mgmt`.
     pub async fn mgmt(&self, db: &str, csl: &str) -> Result<Dataset, KustoError> {
-        self.inner.transport.command(&self.inner.engine, db, csl, false).await
+        self.inner
+            .transport
+            .command(&self.inner.engine, db, csl, false)
+            .await
     }
 
     /// Runs a query on the engine: `/v2/rest/query`. A partial failure reported inside a 200
     /// answer is an error.
     pub async fn query(&self, db: &str, csl: &str) -> Result<Dataset, KustoError> {
-        self.inner.transport.command(&self.inner.engine, db, csl, true).await
+        self.inner
+            .transport
+            .command(&self.inner.engine, db, csl, true)
+            .await
     }
 
     /// Streams one gzipped multi-JSON body into a table through its mapping:
     /// `POST /v1/rest/ingest/{db}/{table}?streamFormat=multijson&mappingName=...`.
     pub async fn streaming_ingest(&self, req: StreamingRequest<'_>) -> Result<(), KustoError> {
-        let mut url = join(&self.inner.engine, &["v1", "rest", "ingest", req.database, req.table])?;
+        let mut url = join(
+            &self.inner.engine,
+            &["v1", "rest", "ingest", req.database, req.table],
+        )?;
         url.query_pairs_mut()
             .append_pair("streamFormat", "multijson")
             .append_pair("mappingName", req.mapping);
