@@ -4,7 +4,9 @@
 //! queued ingestor, which runs its own commands against the data-management endpoint.
 
 use super::error::{ErrorKind, KustoError};
-use super::options::{check_base, default_scope, ingest_endpoint, join, ClientOptions};
+use super::options::{
+    check_base, check_token_transport, default_scope, ingest_endpoint, join, ClientOptions,
+};
 use super::queued::QueuedIngestor;
 use super::response::{parse_v1, parse_v2, Dataset, ResponseError};
 use super::status::{permanence, Attempt, Service};
@@ -214,7 +216,8 @@ fn answer_error(attempt: &Attempt<'_>, e: ResponseError) -> KustoError {
 
 impl KustoClient {
     /// A client for the cluster `options` names. Fails on URLs that cannot carry REST paths,
-    /// or when the HTTP client cannot be built.
+    /// on a credential with a plain-http URL that is not local, or when the HTTP client cannot
+    /// be built.
     pub fn new(options: ClientOptions) -> Result<Self, KustoError> {
         check_base("engine", &options.engine)?;
         let ingest = match &options.ingest {
@@ -222,6 +225,10 @@ impl KustoClient {
             None => ingest_endpoint(&options.engine)?,
         };
         check_base("ingest", &ingest)?;
+        if options.credential.is_some() {
+            check_token_transport("engine", &options.engine)?;
+            check_token_transport("ingest", &ingest)?;
+        }
         let http = match options.http {
             Some(h) => h,
             None => reqwest::Client::builder()
@@ -302,5 +309,58 @@ impl KustoClient {
     /// Queued ingestion through the cluster's data-management endpoint.
     pub fn queued(&self) -> &QueuedIngestor {
         &self.inner.queued
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(engine: &str) -> ClientOptions {
+        ClientOptions::new(url::Url::parse(engine).unwrap())
+    }
+
+    #[test]
+    fn credential_failures_are_classified() {
+        use azure_core::error::ErrorKind as Az;
+        let e = |kind: Az| azure_core::Error::with_message(kind, "x");
+        assert_eq!(credential_kind(&e(Az::Io)), ErrorKind::Transient);
+        assert_eq!(credential_kind(&e(Az::Connection)), ErrorKind::Transient);
+        assert_eq!(credential_kind(&e(Az::Credential)), ErrorKind::Unauthorized);
+        let http = |status: u16| Az::HttpResponse {
+            status: azure_core::http::StatusCode::from(status),
+            error_code: None,
+            raw_response: None,
+        };
+        assert_eq!(credential_kind(&e(http(429))), ErrorKind::Throttled);
+        assert_eq!(credential_kind(&e(http(503))), ErrorKind::Transient);
+        assert_eq!(credential_kind(&e(http(400))), ErrorKind::Unauthorized);
+    }
+
+    #[test]
+    fn new_derives_the_ingest_endpoint_and_checks_urls() {
+        let c = KustoClient::new(options("https://c.westeurope.kusto.windows.net")).unwrap();
+        assert_eq!(
+            c.queued().endpoint().as_str(),
+            "https://ingest-c.westeurope.kusto.windows.net/"
+        );
+        let c = KustoClient::new(options("http://127.0.0.1:1234")).unwrap();
+        assert_eq!(c.queued().endpoint().as_str(), "http://127.0.0.1:1234/");
+        let mut o = options("https://c.kusto.windows.net");
+        o.ingest = Some(url::Url::parse("https://dm.example").unwrap());
+        assert_eq!(
+            KustoClient::new(o).unwrap().queued().endpoint().as_str(),
+            "https://dm.example/"
+        );
+        let e = KustoClient::new(options("ftp://c.kusto.windows.net")).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Permanent);
+    }
+
+    #[test]
+    fn request_ids_name_the_operation() {
+        let id = request_id("query");
+        let (op, uuid) = id.split_once(';').unwrap();
+        assert_eq!(op, "iotc-adx.query");
+        assert!(uuid::Uuid::parse_str(uuid).is_ok());
     }
 }

@@ -79,6 +79,18 @@ fn is_local_or_ip(host: &str) -> bool {
     bare.eq_ignore_ascii_case("localhost") || bare.parse::<IpAddr>().is_ok()
 }
 
+/// Refuses to send bearer tokens over plain HTTP to anything but loopback or an IP address
+/// (local emulators): a token sent in clear to a named host could be read on the way.
+pub(super) fn check_token_transport(what: &str, url: &url::Url) -> Result<(), KustoError> {
+    if url.scheme() == "http" && !url.host_str().is_some_and(is_local_or_ip) {
+        return Err(invalid(format!(
+            "the {what} URL {} is plain http: bearer tokens are only sent over https (or to local addresses)",
+            url.origin().ascii_serialization()
+        )));
+    }
+    Ok(())
+}
+
 /// The data-management endpoint for `engine`: the same URL with `ingest-` before the host,
 /// except for localhost and IP addresses (then the engine itself) and hosts that already
 /// start with `ingest-`.
@@ -184,6 +196,14 @@ mod tests {
         );
         let url = join(&u("https://a/b/?sig=s"), &["messages"]).unwrap();
         assert_eq!(url.as_str(), "https://a/b/messages");
+    }
+
+    #[test]
+    fn tokens_need_https_except_locally() {
+        assert!(check_token_transport("engine", &u("https://c.kusto.windows.net")).is_ok());
+        assert!(check_token_transport("engine", &u("http://127.0.0.1:1")).is_ok());
+        assert!(check_token_transport("engine", &u("http://localhost:1")).is_ok());
+        assert!(check_token_transport("engine", &u("http://c.kusto.windows.net")).is_err());
     }
 
     #[test]
