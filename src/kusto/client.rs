@@ -356,6 +356,37 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::Permanent);
     }
 
+    /// The sink runs these on a multi-threaded runtime: the futures and the error must be Send.
+    #[test]
+    fn futures_and_errors_are_send() {
+        fn send<T: Send>(_: &T) {}
+        fn sync_static<T: Send + Sync + 'static>() {}
+        sync_static::<KustoError>();
+        sync_static::<KustoClient>();
+        let c = KustoClient::new(options("http://127.0.0.1:1")).unwrap();
+        send(&c.mgmt("db", ".show version"));
+        send(&c.query("db", "T"));
+        send(&c.streaming_ingest(StreamingRequest {
+            database: "db",
+            table: "T",
+            mapping: "m",
+            body: Bytes::new(),
+            client_request_id: String::new(),
+        }));
+        send(&c.queued().ingest(crate::kusto::QueuedRequest {
+            database: "db",
+            table: "T",
+            mapping: "m",
+            body: Bytes::new(),
+            raw_size: 0,
+            source_id: uuid::Uuid::nil(),
+            tags: Vec::new(),
+            ingest_if_not_exists: Vec::new(),
+            report_failures: false,
+        }));
+        send(&c.queued().poll_failures(1));
+    }
+
     #[test]
     fn request_ids_name_the_operation() {
         let id = request_id("query");
