@@ -4,7 +4,9 @@
 //! queued ingestor, which runs its own commands against the data-management endpoint.
 
 use super::error::{ErrorKind, KustoError};
-use super::options::{check_base, default_scope, ingest_endpoint, join, ClientOptions};
+use super::options::{
+    check_base, check_token_transport, default_scope, ingest_endpoint, join, ClientOptions,
+};
 use super::queued::QueuedIngestor;
 use super::response::{parse_v1, parse_v2, Dataset, ResponseError};
 use super::status::{permanence, Attempt, Service};
@@ -127,10 +129,16 @@ impl Transport {
         if let Some(bearer) = self.bearer(attempt).await? {
             request = request.header("authorization", bearer);
         }
-        let response = request.send().await.map_err(|e| attempt.transport_error(e))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| attempt.transport_error(e))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let bytes = response.bytes().await.map_err(|e| attempt.transport_error(e))?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| attempt.transport_error(e))?;
         if (200..300).contains(&status) {
             Ok(bytes)
         } else {
@@ -164,9 +172,19 @@ impl Transport {
         };
         let body = json!({"db": db, "csl": csl, "properties": {"Options": {}, "Parameters": {}}});
         let bytes = self
-            .post(&attempt, url, Bytes::from(body.to_string()), "application/json; charset=utf-8", false)
+            .post(
+                &attempt,
+                url,
+                Bytes::from(body.to_string()),
+                "application/json; charset=utf-8",
+                false,
+            )
             .await?;
-        let parsed = if v2 { parse_v2(&bytes) } else { parse_v1(&bytes) };
+        let parsed = if v2 {
+            parse_v2(&bytes)
+        } else {
+            parse_v1(&bytes)
+        };
         parsed.map_err(|e| answer_error(&attempt, e))
     }
 }
@@ -184,9 +202,9 @@ fn answer_error(attempt: &Attempt<'_>, e: ResponseError) -> KustoError {
             };
             let first = errors.first().cloned().unwrap_or_default();
             let mut err = attempt.base(kind);
-            err.status = Some(200);
-            err.code = first.code;
-            err.activity_id = first.activity_id;
+            err.details.status = Some(200);
+            err.details.code = first.code;
+            err.details.activity_id = first.activity_id;
             let mut message = first.message.unwrap_or_default();
             if errors.len() > 1 {
                 message.push_str(&format!(" (and {} more errors)", errors.len() - 1));
@@ -198,7 +216,8 @@ fn answer_error(attempt: &Attempt<'_>, e: ResponseError) -> KustoError {
 
 impl KustoClient {
     /// A client for the cluster `options` names. Fails on URLs that cannot carry REST paths,
-    /// or when the HTTP client cannot be built.
+    /// on a credential with a plain-http URL that is not local, or when the HTTP client cannot
+    /// be built.
     pub fn new(options: ClientOptions) -> Result<Self, KustoError> {
         check_base("engine", &options.engine)?;
         let ingest = match &options.ingest {
@@ -206,6 +225,10 @@ impl KustoClient {
             None => ingest_endpoint(&options.engine)?,
         };
         check_base("ingest", &ingest)?;
+        if options.credential.is_some() {
+            check_token_transport("engine", &options.engine)?;
+            check_token_transport("ingest", &ingest)?;
+        }
         let http = match options.http {
             Some(h) => h,
             None => reqwest::Client::builder()
@@ -243,19 +266,28 @@ impl KustoClient {
 
     /// Runs a control command (text starting with `.`) on the engine: `/v1/rest/mgmt`.
     pub async fn mgmt(&self, db: &str, csl: &str) -> Result<Dataset, KustoError> {
-        self.inner.transport.command(&self.inner.engine, db, csl, false).await
+        self.inner
+            .transport
+            .command(&self.inner.engine, db, csl, false)
+            .await
     }
 
     /// Runs a query on the engine: `/v2/rest/query`. A partial failure reported inside a 200
     /// answer is an error.
     pub async fn query(&self, db: &str, csl: &str) -> Result<Dataset, KustoError> {
-        self.inner.transport.command(&self.inner.engine, db, csl, true).await
+        self.inner
+            .transport
+            .command(&self.inner.engine, db, csl, true)
+            .await
     }
 
     /// Streams one gzipped multi-JSON body into a table through its mapping:
     /// `POST /v1/rest/ingest/{db}/{table}?streamFormat=multijson&mappingName=...`.
     pub async fn streaming_ingest(&self, req: StreamingRequest<'_>) -> Result<(), KustoError> {
-        let mut url = join(&self.inner.engine, &["v1", "rest", "ingest", req.database, req.table])?;
+        let mut url = join(
+            &self.inner.engine,
+            &["v1", "rest", "ingest", req.database, req.table],
+        )?;
         url.query_pairs_mut()
             .append_pair("streamFormat", "multijson")
             .append_pair("mappingName", req.mapping);
@@ -277,5 +309,89 @@ impl KustoClient {
     /// Queued ingestion through the cluster's data-management endpoint.
     pub fn queued(&self) -> &QueuedIngestor {
         &self.inner.queued
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(engine: &str) -> ClientOptions {
+        ClientOptions::new(url::Url::parse(engine).unwrap())
+    }
+
+    #[test]
+    fn credential_failures_are_classified() {
+        use azure_core::error::ErrorKind as Az;
+        let e = |kind: Az| azure_core::Error::with_message(kind, "x");
+        assert_eq!(credential_kind(&e(Az::Io)), ErrorKind::Transient);
+        assert_eq!(credential_kind(&e(Az::Connection)), ErrorKind::Transient);
+        assert_eq!(credential_kind(&e(Az::Credential)), ErrorKind::Unauthorized);
+        let http = |status: u16| Az::HttpResponse {
+            status: azure_core::http::StatusCode::from(status),
+            error_code: None,
+            raw_response: None,
+        };
+        assert_eq!(credential_kind(&e(http(429))), ErrorKind::Throttled);
+        assert_eq!(credential_kind(&e(http(503))), ErrorKind::Transient);
+        assert_eq!(credential_kind(&e(http(400))), ErrorKind::Unauthorized);
+    }
+
+    #[test]
+    fn new_derives_the_ingest_endpoint_and_checks_urls() {
+        let c = KustoClient::new(options("https://c.westeurope.kusto.windows.net")).unwrap();
+        assert_eq!(
+            c.queued().endpoint().as_str(),
+            "https://ingest-c.westeurope.kusto.windows.net/"
+        );
+        let c = KustoClient::new(options("http://127.0.0.1:1234")).unwrap();
+        assert_eq!(c.queued().endpoint().as_str(), "http://127.0.0.1:1234/");
+        let mut o = options("https://c.kusto.windows.net");
+        o.ingest = Some(url::Url::parse("https://dm.example").unwrap());
+        assert_eq!(
+            KustoClient::new(o).unwrap().queued().endpoint().as_str(),
+            "https://dm.example/"
+        );
+        let e = KustoClient::new(options("ftp://c.kusto.windows.net")).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Permanent);
+    }
+
+    /// The sink runs these on a multi-threaded runtime: the futures and the error must be Send.
+    #[test]
+    fn futures_and_errors_are_send() {
+        fn send<T: Send>(_: &T) {}
+        fn sync_static<T: Send + Sync + 'static>() {}
+        sync_static::<KustoError>();
+        sync_static::<KustoClient>();
+        let c = KustoClient::new(options("http://127.0.0.1:1")).unwrap();
+        send(&c.mgmt("db", ".show version"));
+        send(&c.query("db", "T"));
+        send(&c.streaming_ingest(StreamingRequest {
+            database: "db",
+            table: "T",
+            mapping: "m",
+            body: Bytes::new(),
+            client_request_id: String::new(),
+        }));
+        send(&c.queued().ingest(crate::kusto::QueuedRequest {
+            database: "db",
+            table: "T",
+            mapping: "m",
+            body: Bytes::new(),
+            raw_size: 0,
+            source_id: uuid::Uuid::nil(),
+            tags: Vec::new(),
+            ingest_if_not_exists: Vec::new(),
+            report_failures: false,
+        }));
+        send(&c.queued().poll_failures(1));
+    }
+
+    #[test]
+    fn request_ids_name_the_operation() {
+        let id = request_id("query");
+        let (op, uuid) = id.split_once(';').unwrap();
+        assert_eq!(op, "iotc-adx.query");
+        assert!(uuid::Uuid::parse_str(uuid).is_ok());
     }
 }

@@ -56,44 +56,52 @@ impl fmt::Display for ErrorKind {
 #[error("{}", render(self))]
 pub struct KustoError {
     pub(super) kind: ErrorKind,
-    pub(super) operation: String,
-    pub(super) target: Option<String>,
-    pub(super) status: Option<u16>,
-    pub(super) code: Option<String>,
-    pub(super) message: Option<String>,
-    pub(super) activity_id: Option<String>,
-    pub(super) client_request_id: Option<String>,
-    pub(super) retry_after: Option<Duration>,
+    /// Everything else, boxed so that `Result<_, KustoError>` stays small.
+    pub(super) details: Box<Details>,
     #[source]
     pub(super) source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
+/// What a [`KustoError`] knows besides its kind and cause.
+#[derive(Debug, Default)]
+pub(super) struct Details {
+    pub operation: String,
+    pub target: Option<String>,
+    pub status: Option<u16>,
+    pub code: Option<String>,
+    pub message: Option<String>,
+    pub activity_id: Option<String>,
+    pub client_request_id: Option<String>,
+    pub retry_after: Option<Duration>,
+}
+
 fn render(e: &KustoError) -> String {
-    let mut s = format!("{} failed", e.operation);
-    if let Some(target) = &e.target {
+    let d = &e.details;
+    let mut s = format!("{} failed", d.operation);
+    if let Some(target) = &d.target {
         s.push_str(&format!(" ({target})"));
     }
-    if let Some(status) = e.status {
+    if let Some(status) = d.status {
         s.push_str(&format!(": HTTP {status}"));
     } else {
         s.push(':');
     }
-    if let Some(code) = &e.code {
+    if let Some(code) = &d.code {
         s.push_str(&format!(" {code}"));
     }
-    if let Some(message) = &e.message {
+    if let Some(message) = &d.message {
         s.push_str(&format!(": {message}"));
     } else if let Some(source) = &e.source {
         s.push_str(&format!(" {source}"));
     }
     s.push_str(&format!(" [{}", e.kind));
-    if let Some(d) = e.retry_after {
-        s.push_str(&format!("; retry after {} s", d.as_secs_f64()));
+    if let Some(wait) = d.retry_after {
+        s.push_str(&format!("; retry after {} s", wait.as_secs_f64()));
     }
-    if let Some(a) = &e.activity_id {
+    if let Some(a) = &d.activity_id {
         s.push_str(&format!("; activity id {a}"));
     }
-    if let Some(c) = &e.client_request_id {
+    if let Some(c) = &d.client_request_id {
         s.push_str(&format!("; client request id {c}"));
     }
     s.push(']');
@@ -105,31 +113,27 @@ impl KustoError {
     pub(super) fn new(kind: ErrorKind, operation: impl Into<String>) -> Self {
         KustoError {
             kind,
-            operation: operation.into(),
-            target: None,
-            status: None,
-            code: None,
-            message: None,
-            activity_id: None,
-            client_request_id: None,
-            retry_after: None,
+            details: Box::new(Details {
+                operation: operation.into(),
+                ..Details::default()
+            }),
             source: None,
         }
     }
 
     /// Names the request: method and URL, the query string dropped.
     pub(super) fn with_target(mut self, method: &str, url: &str) -> Self {
-        self.target = Some(format!("{method} {}", strip_query(url)));
+        self.details.target = Some(format!("{method} {}", strip_query(url)));
         self
     }
 
     pub(super) fn with_message(mut self, message: impl Into<String>) -> Self {
-        self.message = Some(message.into());
+        self.details.message = Some(message.into());
         self
     }
 
     pub(super) fn with_client_request_id(mut self, id: impl Into<String>) -> Self {
-        self.client_request_id = Some(id.into());
+        self.details.client_request_id = Some(id.into());
         self
     }
 
@@ -148,37 +152,37 @@ impl KustoError {
 
     /// How long the service asked to wait (`Retry-After` on 429/503), if it said.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.retry_after
+        self.details.retry_after
     }
 
     /// The HTTP status, when a response arrived.
     pub fn status(&self) -> Option<u16> {
-        self.status
+        self.details.status
     }
 
     /// The service's error code (OneApiError `code`, or storage `x-ms-error-code`).
     pub fn code(&self) -> Option<&str> {
-        self.code.as_deref()
+        self.details.code.as_deref()
     }
 
     /// The service's detailed message (OneApiError `@message`, else `message`).
     pub fn message(&self) -> Option<&str> {
-        self.message.as_deref()
+        self.details.message.as_deref()
     }
 
     /// `x-ms-activity-id` (or storage `x-ms-request-id`) of the response, for support.
     pub fn activity_id(&self) -> Option<&str> {
-        self.activity_id.as_deref()
+        self.details.activity_id.as_deref()
     }
 
     /// The `x-ms-client-request-id` this client sent.
     pub fn client_request_id(&self) -> Option<&str> {
-        self.client_request_id.as_deref()
+        self.details.client_request_id.as_deref()
     }
 
     /// What this client was doing (`mgmt`, `query`, `streaming ingest`, `blob upload`, ...).
     pub fn operation(&self) -> &str {
-        &self.operation
+        &self.details.operation
     }
 }
 
@@ -197,11 +201,11 @@ mod tests {
         let mut e = KustoError::new(ErrorKind::Throttled, "blob upload")
             .with_target("PUT", "http://h/acct/c/b?sv=1&sig=SECRET")
             .with_client_request_id("iotc-adx.blob;1");
-        e.status = Some(429);
-        e.code = Some("ServerBusy".into());
-        e.message = Some("slow down".into());
-        e.activity_id = Some("act-1".into());
-        e.retry_after = Some(Duration::from_secs(2));
+        e.details.status = Some(429);
+        e.details.code = Some("ServerBusy".into());
+        e.details.message = Some("slow down".into());
+        e.details.activity_id = Some("act-1".into());
+        e.details.retry_after = Some(Duration::from_secs(2));
         let text = e.to_string();
         for part in [
             "blob upload failed",

@@ -61,8 +61,14 @@ fn invalid(message: String) -> KustoError {
 
 /// Checks that `url` can carry REST paths (http or https with a host).
 pub(super) fn check_base(what: &str, url: &url::Url) -> Result<(), KustoError> {
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() || url.cannot_be_a_base() {
-        return Err(invalid(format!("the {what} URL {} is not an http(s) URL with a host", url.origin().ascii_serialization())));
+    if !matches!(url.scheme(), "http" | "https")
+        || url.host_str().is_none()
+        || url.cannot_be_a_base()
+    {
+        return Err(invalid(format!(
+            "the {what} URL {} is not an http(s) URL with a host",
+            url.origin().ascii_serialization()
+        )));
     }
     Ok(())
 }
@@ -71,6 +77,18 @@ pub(super) fn check_base(what: &str, url: &url::Url) -> Result<(), KustoError> {
 fn is_local_or_ip(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     bare.eq_ignore_ascii_case("localhost") || bare.parse::<IpAddr>().is_ok()
+}
+
+/// Refuses to send bearer tokens over plain HTTP to anything but loopback or an IP address
+/// (local emulators): a token sent in clear to a named host could be read on the way.
+pub(super) fn check_token_transport(what: &str, url: &url::Url) -> Result<(), KustoError> {
+    if url.scheme() == "http" && !url.host_str().is_some_and(is_local_or_ip) {
+        return Err(invalid(format!(
+            "the {what} URL {} is plain http: bearer tokens are only sent over https (or to local addresses)",
+            url.origin().ascii_serialization()
+        )));
+    }
+    Ok(())
 }
 
 /// The data-management endpoint for `engine`: the same URL with `ingest-` before the host,
@@ -101,7 +119,12 @@ pub(super) fn join(base: &url::Url, segments: &[&str]) -> Result<url::Url, Kusto
     url.set_query(None);
     url.set_fragment(None);
     url.path_segments_mut()
-        .map_err(|_| invalid(format!("{} cannot take a path", base.origin().ascii_serialization())))?
+        .map_err(|_| {
+            invalid(format!(
+                "{} cannot take a path",
+                base.origin().ascii_serialization()
+            ))
+        })?
         .pop_if_empty()
         .extend(segments);
     Ok(url)
@@ -118,32 +141,69 @@ mod tests {
     #[test]
     fn ingest_prefix_rules() {
         let cases = [
-            ("https://mycluster.westeurope.kusto.windows.net", "https://ingest-mycluster.westeurope.kusto.windows.net/"),
-            ("https://mycluster.westeurope.kusto.windows.net:443/", "https://ingest-mycluster.westeurope.kusto.windows.net/"),
-            ("https://ingest-mycluster.kusto.windows.net", "https://ingest-mycluster.kusto.windows.net/"),
+            (
+                "https://mycluster.westeurope.kusto.windows.net",
+                "https://ingest-mycluster.westeurope.kusto.windows.net/",
+            ),
+            (
+                "https://mycluster.westeurope.kusto.windows.net:443/",
+                "https://ingest-mycluster.westeurope.kusto.windows.net/",
+            ),
+            (
+                "https://ingest-mycluster.kusto.windows.net",
+                "https://ingest-mycluster.kusto.windows.net/",
+            ),
             ("http://127.0.0.1:8080", "http://127.0.0.1:8080/"),
             ("http://localhost:8080", "http://localhost:8080/"),
             ("http://[::1]:8080", "http://[::1]:8080/"),
             ("http://10.1.2.3", "http://10.1.2.3/"),
-            ("https://trd-abc.z0.kusto.fabric.microsoft.com", "https://ingest-trd-abc.z0.kusto.fabric.microsoft.com/"),
+            (
+                "https://trd-abc.z0.kusto.fabric.microsoft.com",
+                "https://ingest-trd-abc.z0.kusto.fabric.microsoft.com/",
+            ),
         ];
         for (engine, want) in cases {
-            assert_eq!(ingest_endpoint(&u(engine)).unwrap().as_str(), want, "{engine}");
+            assert_eq!(
+                ingest_endpoint(&u(engine)).unwrap().as_str(),
+                want,
+                "{engine}"
+            );
         }
     }
 
     #[test]
     fn default_scope_is_the_origin() {
-        assert_eq!(default_scope(&u("https://c.kusto.windows.net/")), "https://c.kusto.windows.net/.default");
-        assert_eq!(default_scope(&u("http://127.0.0.1:9000")), "http://127.0.0.1:9000/.default");
+        assert_eq!(
+            default_scope(&u("https://c.kusto.windows.net/")),
+            "https://c.kusto.windows.net/.default"
+        );
+        assert_eq!(
+            default_scope(&u("http://127.0.0.1:9000")),
+            "http://127.0.0.1:9000/.default"
+        );
     }
 
     #[test]
     fn join_encodes_segments() {
-        let url = join(&u("http://127.0.0.1:1/"), &["v1", "rest", "ingest", "my db", "T/x"]).unwrap();
-        assert_eq!(url.as_str(), "http://127.0.0.1:1/v1/rest/ingest/my%20db/T%2Fx");
+        let url = join(
+            &u("http://127.0.0.1:1/"),
+            &["v1", "rest", "ingest", "my db", "T/x"],
+        )
+        .unwrap();
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:1/v1/rest/ingest/my%20db/T%2Fx"
+        );
         let url = join(&u("https://a/b/?sig=s"), &["messages"]).unwrap();
         assert_eq!(url.as_str(), "https://a/b/messages");
+    }
+
+    #[test]
+    fn tokens_need_https_except_locally() {
+        assert!(check_token_transport("engine", &u("https://c.kusto.windows.net")).is_ok());
+        assert!(check_token_transport("engine", &u("http://127.0.0.1:1")).is_ok());
+        assert!(check_token_transport("engine", &u("http://localhost:1")).is_ok());
+        assert!(check_token_transport("engine", &u("http://c.kusto.windows.net")).is_err());
     }
 
     #[test]

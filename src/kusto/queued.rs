@@ -105,7 +105,10 @@ pub(super) fn message(
     props.insert("ingestionMappingType".into(), json!("Json"));
     // Lists travel as JSON-encoded strings.
     if !req.tags.is_empty() {
-        props.insert("tags".into(), json!(Value::from(req.tags.clone()).to_string()));
+        props.insert(
+            "tags".into(),
+            json!(Value::from(req.tags.clone()).to_string()),
+        );
     }
     if !req.ingest_if_not_exists.is_empty() {
         props.insert(
@@ -237,20 +240,31 @@ impl QueuedIngestor {
             .storage
             .put_blob(container, &name, req.body.clone())
             .await
-            .map_err(|error| StepError { error, account: container.account() })?;
-        let blob_path = container
-            .child(&[&name], &[])
-            .map_err(|error| StepError { error, account: container.account() })?;
+            .map_err(|error| StepError {
+                error,
+                account: container.account(),
+            })?;
+        let blob_path = container.child(&[&name], &[]).map_err(|error| StepError {
+            error,
+            account: container.account(),
+        })?;
         let token = self
             .cache
             .identity_token()
             .await
-            .map_err(|error| StepError { error, account: String::new() })?;
-        let text = STANDARD.encode(message(req, blob_path.as_str(), &token, chrono::Utc::now()).to_string());
+            .map_err(|error| StepError {
+                error,
+                account: String::new(),
+            })?;
+        let text = STANDARD
+            .encode(message(req, blob_path.as_str(), &token, chrono::Utc::now()).to_string());
         self.storage
             .put_message(queue, &text)
             .await
-            .map_err(|error| StepError { error, account: queue.account() })?;
+            .map_err(|error| StepError {
+                error,
+                account: queue.account(),
+            })?;
         Ok(QueuedReceipt {
             source_id: req.source_id,
             blob: blob.to_string(),
@@ -275,7 +289,11 @@ impl QueuedIngestor {
         }
     }
 
-    async fn try_poll(&self, resources: &IngestionResources, max: usize) -> Result<Vec<IngestionFailure>, KustoError> {
+    async fn try_poll(
+        &self,
+        resources: &IngestionResources,
+        max: usize,
+    ) -> Result<Vec<IngestionFailure>, KustoError> {
         let mut found = Vec::new();
         for queue in &resources.failed_queues {
             while found.len() < max {
@@ -297,7 +315,9 @@ impl QueuedIngestor {
     async fn take(&self, queue: &SasUrl, m: &QueueMessage, found: &mut Vec<IngestionFailure>) {
         match parse_failure(&m.text) {
             Ok(f) => found.push(f),
-            Err(e) => tracing::warn!(error = %e, message_id = %m.id, "dropping an unreadable ingestion failure report"),
+            Err(e) => {
+                tracing::warn!(error = %e, message_id = %m.id, "dropping an unreadable ingestion failure report")
+            }
         }
         if let Err(e) = self.storage.delete_message(queue, m).await {
             tracing::warn!(error = %e, "cannot delete an ingestion failure report; it will be read again");
@@ -346,7 +366,10 @@ mod tests {
         assert!(text.find("\"ReportLevel\"") < text.find("\"AdditionalProperties\""));
 
         let m = message(&request(false, &[], &[]), "u", "tok", created);
-        assert_eq!((m["ReportLevel"].as_i64(), m["ReportMethod"].as_i64()), (Some(1), Some(0)));
+        assert_eq!(
+            (m["ReportLevel"].as_i64(), m["ReportMethod"].as_i64()),
+            (Some(1), Some(0))
+        );
         let props = m["AdditionalProperties"].as_object().unwrap();
         assert!(!props.contains_key("tags") && !props.contains_key("ingestIfNotExists"));
     }
@@ -375,7 +398,11 @@ mod tests {
         assert!(f.permanent);
         assert_eq!(f.blob.as_deref(), Some("http://h/a/c/b"));
         let transient = json!({"FailureStatus":"Transient","ShouldRetry":true});
-        assert!(!parse_failure(&STANDARD.encode(transient.to_string())).unwrap().permanent);
+        assert!(
+            !parse_failure(&STANDARD.encode(transient.to_string()))
+                .unwrap()
+                .permanent
+        );
         assert!(parse_failure("!!").is_err());
         assert!(parse_failure(&STANDARD.encode("nope")).is_err());
     }

@@ -37,7 +37,9 @@ impl IngestionResources {
     /// Reads the command's table (`ResourceTypeName`, `StorageRoot`).
     pub fn from_dataset(d: &Dataset) -> Result<IngestionResources, String> {
         let t = d.primary().ok_or("the answer has no table")?;
-        let kind_col = t.column("ResourceTypeName").ok_or("no ResourceTypeName column")?;
+        let kind_col = t
+            .column("ResourceTypeName")
+            .ok_or("no ResourceTypeName column")?;
         let root_col = t.column("StorageRoot").ok_or("no StorageRoot column")?;
         let mut out = IngestionResources::default();
         for row in &t.rows {
@@ -55,7 +57,9 @@ impl IngestionResources {
                 _ => continue,
             };
             // The URL is not quoted back: it holds a SAS.
-            list.push(SasUrl::parse(root).map_err(|e| format!("a {kind} URL does not parse: {e}"))?);
+            list.push(
+                SasUrl::parse(root).map_err(|e| format!("a {kind} URL does not parse: {e}"))?,
+            );
         }
         if out.temp_storage.is_empty() || out.queues.is_empty() {
             return Err("no TempStorage or no SecuredReadyForAggregationQueue rows".into());
@@ -106,7 +110,12 @@ impl ResourceCache {
         }
         let d = self
             .transport
-            .command(&self.endpoint, "NetDefaultDB", ".get ingestion resources", false)
+            .command(
+                &self.endpoint,
+                "NetDefaultDB",
+                ".get ingestion resources",
+                false,
+            )
             .await?;
         let mut resources = IngestionResources::from_dataset(&d).map_err(|m| {
             KustoError::new(ErrorKind::Transient, "get ingestion resources")
@@ -115,7 +124,10 @@ impl ResourceCache {
         })?;
         resources.generation = self.generations.fetch_add(1, Ordering::Relaxed) + 1;
         let value = Arc::new(resources);
-        *slot = Some(Entry { value: value.clone(), fetched: Instant::now() });
+        *slot = Some(Entry {
+            value: value.clone(),
+            fetched: Instant::now(),
+        });
         Ok(value)
     }
 
@@ -123,7 +135,10 @@ impl ResourceCache {
     /// them stale: expired SAS, missing queue); the next [`ResourceCache::resources`] fetches.
     pub async fn invalidate_resources(&self, generation: u64) {
         let mut slot = self.resources.lock().await;
-        if slot.as_ref().is_some_and(|e| e.value.generation == generation) {
+        if slot
+            .as_ref()
+            .is_some_and(|e| e.value.generation == generation)
+        {
             *slot = None;
         }
     }
@@ -136,7 +151,12 @@ impl ResourceCache {
         }
         let d = self
             .transport
-            .command(&self.endpoint, "NetDefaultDB", ".get kusto identity token", false)
+            .command(
+                &self.endpoint,
+                "NetDefaultDB",
+                ".get kusto identity token",
+                false,
+            )
             .await?;
         let token = d
             .primary()
@@ -150,7 +170,10 @@ impl ResourceCache {
                     .with_target("POST", self.endpoint.as_str())
                     .with_message("the answer holds no AuthorizationContext")
             })?;
-        *slot = Some(Entry { value: token.clone(), fetched: Instant::now() });
+        *slot = Some(Entry {
+            value: token.clone(),
+            fetched: Instant::now(),
+        });
         Ok(token)
     }
 }
@@ -184,7 +207,11 @@ impl Accounts {
         let penalties = self.penalties.lock().map(|p| p.clone()).unwrap_or_default();
         (0..list.len())
             .map(|i| &list[(start + i) % list.len()])
-            .find(|u| penalties.get(&u.account()).is_none_or(|until| *until <= now))
+            .find(|u| {
+                penalties
+                    .get(&u.account())
+                    .is_none_or(|until| *until <= now)
+            })
             .or_else(|| list.get(start % list.len()))
     }
 
@@ -212,18 +239,42 @@ mod tests {
             name: "Table_0".into(),
             kind: None,
             columns: vec![
-                Column { name: "ResourceTypeName".into(), r#type: "String".into() },
-                Column { name: "StorageRoot".into(), r#type: "String".into() },
+                Column {
+                    name: "ResourceTypeName".into(),
+                    r#type: "String".into(),
+                },
+                Column {
+                    name: "StorageRoot".into(),
+                    r#type: "String".into(),
+                },
             ],
             rows: vec![
-                vec![json!("SecuredReadyForAggregationQueue"), json!("https://a.queue.core.windows.net/ready?sig=1")],
-                vec![json!("TempStorage"), json!("https://a.blob.core.windows.net/temp?sig=2")],
-                vec![json!("TempStorage"), json!("https://b.blob.core.windows.net/temp?sig=3")],
-                vec![json!("FailedIngestionsQueue"), json!("https://a.queue.core.windows.net/failed?sig=4")],
-                vec![json!("IngestionsStatusTable"), json!("https://a.table.core.windows.net/status?sig=5")],
+                vec![
+                    json!("SecuredReadyForAggregationQueue"),
+                    json!("https://a.queue.core.windows.net/ready?sig=1"),
+                ],
+                vec![
+                    json!("TempStorage"),
+                    json!("https://a.blob.core.windows.net/temp?sig=2"),
+                ],
+                vec![
+                    json!("TempStorage"),
+                    json!("https://b.blob.core.windows.net/temp?sig=3"),
+                ],
+                vec![
+                    json!("FailedIngestionsQueue"),
+                    json!("https://a.queue.core.windows.net/failed?sig=4"),
+                ],
+                vec![
+                    json!("IngestionsStatusTable"),
+                    json!("https://a.table.core.windows.net/status?sig=5"),
+                ],
             ],
         };
-        let r = IngestionResources::from_dataset(&Dataset { tables: vec![t.clone()] }).unwrap();
+        let r = IngestionResources::from_dataset(&Dataset {
+            tables: vec![t.clone()],
+        })
+        .unwrap();
         assert_eq!(r.temp_storage.len(), 2);
         assert_eq!(r.queues[0].sas, "sig=1");
         assert_eq!(r.failed_queues.len(), 1);
@@ -241,11 +292,18 @@ mod tests {
             sas("https://b.blob.core.windows.net/t?s=1"),
             sas("https://c.blob.core.windows.net/t?s=1"),
         ];
-        let accounts = Accounts { next: AtomicUsize::new(0), penalties: Mutex::default() };
-        let picked: Vec<String> = (0..6).map(|_| accounts.pick(&list).unwrap().account()).collect();
+        let accounts = Accounts {
+            next: AtomicUsize::new(0),
+            penalties: Mutex::default(),
+        };
+        let picked: Vec<String> = (0..6)
+            .map(|_| accounts.pick(&list).unwrap().account())
+            .collect();
         assert_eq!(picked, ["a", "b", "c", "a", "b", "c"]);
         accounts.penalize("b");
-        let picked: Vec<String> = (0..4).map(|_| accounts.pick(&list).unwrap().account()).collect();
+        let picked: Vec<String> = (0..4)
+            .map(|_| accounts.pick(&list).unwrap().account())
+            .collect();
         assert!(!picked.contains(&"b".to_string()), "{picked:?}");
         for a in ["a", "c"] {
             accounts.penalize(a);

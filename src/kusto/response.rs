@@ -112,11 +112,17 @@ fn row_errors(row: &Value) -> Vec<OneApiError> {
         .map(|l| l.iter().filter_map(OneApiError::from_value).collect())
         .unwrap_or_default();
     if let Some(ex) = row.get("Exceptions").and_then(Value::as_array) {
-        out.extend(ex.iter().map(|e| OneApiError {
-            code: Some("PartialQueryFailure".into()),
-            message: Some(e.as_str().map(str::to_string).unwrap_or_else(|| e.to_string())),
-            permanent: None,
-            activity_id: None,
+        out.extend(ex.iter().map(|e| {
+            OneApiError {
+                code: Some("PartialQueryFailure".into()),
+                message: Some(
+                    e.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| e.to_string()),
+                ),
+                permanent: None,
+                activity_id: None,
+            }
         }));
     }
     if out.is_empty() {
@@ -204,7 +210,8 @@ pub(super) fn parse_v2(body: &[u8]) -> Result<Dataset, ResponseError> {
                     .find(|(id, _)| *id == table_id)
                     .map(|(_, i)| *i)
                     .ok_or_else(|| malformed(format!("a fragment of unknown table {table_id}")))?;
-                let replace = f.get("TableFragmentType").and_then(Value::as_str) == Some("DataReplace");
+                let replace =
+                    f.get("TableFragmentType").and_then(Value::as_str) == Some("DataReplace");
                 let mut rows = Vec::new();
                 rows_into(f, &mut rows, &mut errors);
                 if let Some(t) = out.tables.get_mut(index) {
@@ -225,7 +232,14 @@ pub(super) fn parse_v2(body: &[u8]) -> Result<Dataset, ResponseError> {
                     let cancelled = f.get("Cancelled").and_then(Value::as_bool) == Some(true);
                     if (has_errors || cancelled) && errors.is_empty() {
                         errors.push(OneApiError {
-                            code: Some(if cancelled { "QueryCancelled" } else { "PartialQueryFailure" }.into()),
+                            code: Some(
+                                if cancelled {
+                                    "QueryCancelled"
+                                } else {
+                                    "PartialQueryFailure"
+                                }
+                                .into(),
+                            ),
                             message: Some("the query reported errors without details".into()),
                             permanent: None,
                             activity_id: None,
@@ -240,7 +254,9 @@ pub(super) fn parse_v2(body: &[u8]) -> Result<Dataset, ResponseError> {
         return Err(ResponseError::Failed(errors));
     }
     if !completed {
-        return Err(malformed("the v2 answer has no DataSetCompletion frame (cut short?)"));
+        return Err(malformed(
+            "the v2 answer has no DataSetCompletion frame (cut short?)",
+        ));
     }
     Ok(out)
 }
@@ -261,17 +277,33 @@ mod tests {
         assert_eq!(d.tables.len(), 2);
         let t = d.primary().unwrap();
         assert_eq!(t.name, "Table_0");
-        assert_eq!(t.columns[0], Column { name: "ResourceTypeName".into(), r#type: "String".into() });
+        assert_eq!(
+            t.columns[0],
+            Column {
+                name: "ResourceTypeName".into(),
+                r#type: "String".into()
+            }
+        );
         assert_eq!(t.columns[1].r#type, "long");
-        assert_eq!(t.rows, vec![vec![json!("TempStorage"), json!(1)], vec![json!("X"), Value::Null]]);
+        assert_eq!(
+            t.rows,
+            vec![
+                vec![json!("TempStorage"), json!(1)],
+                vec![json!("X"), Value::Null]
+            ]
+        );
         assert_eq!(t.column("n"), Some(1));
     }
 
     #[test]
     fn v1_errors() {
-        assert!(matches!(parse_v1(b"nope"), Err(ResponseError::Malformed(_))));
+        assert!(matches!(
+            parse_v1(b"nope"),
+            Err(ResponseError::Malformed(_))
+        ));
         assert!(matches!(parse_v1(b"{}"), Err(ResponseError::Malformed(_))));
-        let body = json!({"Tables":[{"TableName":"T","Columns":[],"Rows":[{"Exceptions":["boom"]}]}]});
+        let body =
+            json!({"Tables":[{"TableName":"T","Columns":[],"Rows":[{"Exceptions":["boom"]}]}]});
         match parse_v1(body.to_string().as_bytes()) {
             Err(ResponseError::Failed(e)) => assert_eq!(e[0].message.as_deref(), Some("boom")),
             other => panic!("{other:?}"),
@@ -294,19 +326,32 @@ mod tests {
 
     #[test]
     fn v2_frames() {
-        let d = parse_v2(&frames(json!([[1],[2]]), json!({"FrameType":"DataSetCompletion","HasErrors":false,"Cancelled":false}))).unwrap();
+        let d = parse_v2(&frames(
+            json!([[1], [2]]),
+            json!({"FrameType":"DataSetCompletion","HasErrors":false,"Cancelled":false}),
+        ))
+        .unwrap();
         assert_eq!(d.tables.len(), 3);
         let p = d.primary().unwrap();
         assert_eq!(p.name, "PrimaryResult");
         assert_eq!(p.kind.as_deref(), Some("PrimaryResult"));
-        assert_eq!(p.columns, vec![Column { name: "x".into(), r#type: "long".into() }]);
+        assert_eq!(
+            p.columns,
+            vec![Column {
+                name: "x".into(),
+                r#type: "long".into()
+            }]
+        );
         assert_eq!(p.rows, vec![vec![json!(1)], vec![json!(2)]]);
     }
 
     #[test]
     fn v2_partial_failure() {
         let rows = json!([[1], {"OneApiErrors":[{"error":{"code":"LimitsExceeded","@message":"Query result set has exceeded the internal record count limit","@permanent":true}}]}]);
-        match parse_v2(&frames(rows, json!({"FrameType":"DataSetCompletion","HasErrors":true,"Cancelled":false}))) {
+        match parse_v2(&frames(
+            rows,
+            json!({"FrameType":"DataSetCompletion","HasErrors":true,"Cancelled":false}),
+        )) {
             Err(ResponseError::Failed(e)) => {
                 assert_eq!(e.len(), 1);
                 assert_eq!(e[0].code.as_deref(), Some("LimitsExceeded"));
@@ -323,7 +368,10 @@ mod tests {
         }
         // HasErrors without details still fails.
         let done = json!({"FrameType":"DataSetCompletion","HasErrors":true,"Cancelled":false});
-        assert!(matches!(parse_v2(&frames(json!([[1]]), done)), Err(ResponseError::Failed(_))));
+        assert!(matches!(
+            parse_v2(&frames(json!([[1]]), done)),
+            Err(ResponseError::Failed(_))
+        ));
     }
 
     #[test]
@@ -338,9 +386,18 @@ mod tests {
             {"FrameType":"DataSetCompletion","HasErrors":false,"Cancelled":false}
         ]);
         let d = parse_v2(body.to_string().as_bytes()).unwrap();
-        assert_eq!(d.primary().unwrap().rows, vec![vec![json!(1)], vec![json!(2)]]);
+        assert_eq!(
+            d.primary().unwrap().rows,
+            vec![vec![json!(1)], vec![json!(2)]]
+        );
         let cut = json!([{"FrameType":"DataSetHeader"}]);
-        assert!(matches!(parse_v2(cut.to_string().as_bytes()), Err(ResponseError::Malformed(_))));
-        assert!(matches!(parse_v2(b"{\"Tables\":[]}"), Err(ResponseError::Malformed(_))));
+        assert!(matches!(
+            parse_v2(cut.to_string().as_bytes()),
+            Err(ResponseError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse_v2(b"{\"Tables\":[]}"),
+            Err(ResponseError::Malformed(_))
+        ));
     }
 }

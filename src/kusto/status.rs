@@ -57,9 +57,10 @@ impl OneApiError {
 
     fn code_contains(&self, needle: &str) -> bool {
         let lower = needle.to_ascii_lowercase();
-        [&self.code, &self.message]
-            .iter()
-            .any(|t| t.as_deref().is_some_and(|t| t.to_ascii_lowercase().contains(&lower)))
+        [&self.code, &self.message].iter().any(|t| {
+            t.as_deref()
+                .is_some_and(|t| t.to_ascii_lowercase().contains(&lower))
+        })
     }
 }
 
@@ -103,7 +104,11 @@ pub(super) fn classify_storage(
     retry_after: Option<Duration>,
 ) -> ErrorKind {
     let code = code.unwrap_or("");
-    if status == 403 || status == 401 || code.starts_with("AuthenticationFailed") || code.starts_with("AuthorizationFailure") {
+    if status == 403
+        || status == 401
+        || code.starts_with("AuthenticationFailed")
+        || code.starts_with("AuthorizationFailure")
+    {
         return ErrorKind::StorageAuth;
     }
     match status {
@@ -173,30 +178,30 @@ impl Attempt<'_> {
             None
         };
         let mut e = self.base(ErrorKind::Transient);
-        e.status = Some(status);
-        e.retry_after = retry_after;
+        e.details.status = Some(status);
+        e.details.retry_after = retry_after;
         match self.service {
             Service::Storage => {
-                let code = header(headers, "x-ms-error-code").or_else(|| {
-                    super::storage::xml_text(&String::from_utf8_lossy(body), "Code")
-                });
+                let code = header(headers, "x-ms-error-code")
+                    .or_else(|| super::storage::xml_text(&String::from_utf8_lossy(body), "Code"));
                 e.kind = classify_storage(status, code.as_deref(), retry_after);
-                e.message = super::storage::xml_text(&String::from_utf8_lossy(body), "Message")
-                    .map(|m| m.lines().next().unwrap_or("").to_string());
-                e.code = code;
-                e.activity_id = header(headers, "x-ms-request-id");
+                e.details.message =
+                    super::storage::xml_text(&String::from_utf8_lossy(body), "Message")
+                        .map(|m| m.lines().next().unwrap_or("").to_string());
+                e.details.code = code;
+                e.details.activity_id = header(headers, "x-ms-request-id");
             }
             Service::Kusto | Service::Streaming => {
                 let parsed = OneApiError::from_body(body);
                 e.kind = classify_kusto(status, parsed.as_ref(), retry_after, self.service);
-                e.activity_id = header(headers, "x-ms-activity-id")
+                e.details.activity_id = header(headers, "x-ms-activity-id")
                     .or_else(|| parsed.as_ref().and_then(|p| p.activity_id.clone()));
                 match parsed {
                     Some(p) => {
-                        e.code = p.code;
-                        e.message = p.message;
+                        e.details.code = p.code;
+                        e.details.message = p.message;
                     }
-                    None => e.message = snippet(body),
+                    None => e.details.message = snippet(body),
                 }
             }
         }
@@ -257,28 +262,99 @@ mod tests {
         use ErrorKind::*;
         use Service::*;
         let secs = Some(Duration::from_secs(3));
-        let cases: Vec<(u16, Option<OneApiError>, Option<Duration>, Service, ErrorKind)> = vec![
-            (429, Some(api("TooManyRequests", Some(false))), secs, Kusto, Throttled),
+        // status, body, Retry-After, endpoint → kind
+        type Case = (
+            u16,
+            Option<OneApiError>,
+            Option<Duration>,
+            Service,
+            ErrorKind,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                429,
+                Some(api("TooManyRequests", Some(false))),
+                secs,
+                Kusto,
+                Throttled,
+            ),
             (429, None, None, Streaming, Throttled),
             (503, None, secs, Kusto, Throttled),
             (503, None, None, Kusto, Transient),
-            (500, Some(api("InternalServiceError", Some(false))), None, Kusto, Transient),
+            (
+                500,
+                Some(api("InternalServiceError", Some(false))),
+                None,
+                Kusto,
+                Transient,
+            ),
             (504, None, None, Streaming, Transient),
             (520, None, None, Kusto, Transient),
-            (400, Some(api("BadRequest", Some(true))), None, Streaming, Permanent),
+            (
+                400,
+                Some(api("BadRequest", Some(true))),
+                None,
+                Streaming,
+                Permanent,
+            ),
             (400, Some(api("BadRequest", None)), None, Kusto, Permanent),
             (400, None, None, Kusto, Permanent),
-            (400, Some(api("BadRequest", Some(false))), None, Kusto, Transient),
+            (
+                400,
+                Some(api("BadRequest", Some(false))),
+                None,
+                Kusto,
+                Transient,
+            ),
             (409, Some(api("Conflict", None)), None, Kusto, Permanent),
             (408, None, None, Kusto, Transient),
-            (413, Some(api("Stream_InputStreamTooLarge", Some(true))), None, Streaming, TooLarge),
+            (
+                413,
+                Some(api("Stream_InputStreamTooLarge", Some(true))),
+                None,
+                Streaming,
+                TooLarge,
+            ),
             (413, None, None, Streaming, TooLarge),
-            (400, Some(api("Stream_InputStreamTooLarge", Some(true))), None, Streaming, TooLarge),
-            (400, Some(api("StreamingIngestionPolicyNotEnabled", Some(false))), None, Streaming, StreamingDisabled),
-            (400, Some(api("BadRequest_StreamingIngestionDisabledForCluster", Some(true))), None, Streaming, StreamingDisabled),
+            (
+                400,
+                Some(api("Stream_InputStreamTooLarge", Some(true))),
+                None,
+                Streaming,
+                TooLarge,
+            ),
+            (
+                400,
+                Some(api("StreamingIngestionPolicyNotEnabled", Some(false))),
+                None,
+                Streaming,
+                StreamingDisabled,
+            ),
+            (
+                400,
+                Some(api(
+                    "BadRequest_StreamingIngestionDisabledForCluster",
+                    Some(true),
+                )),
+                None,
+                Streaming,
+                StreamingDisabled,
+            ),
             (404, None, None, Streaming, StreamingDisabled),
-            (404, Some(api("NotFound", Some(true))), None, Kusto, Permanent),
-            (401, Some(api("Unauthorized", Some(true))), None, Kusto, Unauthorized),
+            (
+                404,
+                Some(api("NotFound", Some(true))),
+                None,
+                Kusto,
+                Permanent,
+            ),
+            (
+                401,
+                Some(api("Unauthorized", Some(true))),
+                None,
+                Kusto,
+                Unauthorized,
+            ),
             (403, None, None, Streaming, Unauthorized),
         ];
         for (status, error, retry, service, want) in cases {
@@ -294,11 +370,17 @@ mod tests {
     fn policy_off_is_found_in_the_message_too() {
         let e = OneApiError {
             code: Some("BadRequest".into()),
-            message: Some("Streaming ingestion policy is not enabled (StreamingIngestionPolicyNotEnabled)".into()),
+            message: Some(
+                "Streaming ingestion policy is not enabled (StreamingIngestionPolicyNotEnabled)"
+                    .into(),
+            ),
             permanent: Some(true),
             activity_id: None,
         };
-        assert_eq!(classify_kusto(400, Some(&e), None, Service::Streaming), ErrorKind::StreamingDisabled);
+        assert_eq!(
+            classify_kusto(400, Some(&e), None, Service::Streaming),
+            ErrorKind::StreamingDisabled
+        );
     }
 
     #[test]
@@ -319,7 +401,11 @@ mod tests {
             (400, Some("InvalidXmlDocument"), None, Permanent),
         ];
         for (status, code, retry, want) in cases {
-            assert_eq!(classify_storage(status, code, retry), want, "{status} {code:?}");
+            assert_eq!(
+                classify_storage(status, code, retry),
+                want,
+                "{status} {code:?}"
+            );
         }
     }
 
@@ -328,12 +414,18 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777); // Sun, 06 Nov 1994 08:49:37 GMT
         assert_eq!(parse_retry_after("5", now), Some(Duration::from_secs(5)));
         assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
-        assert_eq!(parse_retry_after("1.5", now), Some(Duration::from_millis(1500)));
+        assert_eq!(
+            parse_retry_after("1.5", now),
+            Some(Duration::from_millis(1500))
+        );
         assert_eq!(
             parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", now),
             Some(Duration::from_secs(10))
         );
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-3", now), None);
     }
@@ -345,7 +437,10 @@ mod tests {
             "@context":{"activityId":"a1"}}});
         let e = OneApiError::from_body(body.to_string().as_bytes()).unwrap();
         assert_eq!(e.code.as_deref(), Some("BadRequest"));
-        assert_eq!(e.message.as_deref(), Some("Bad streaming ingestion request: empty"));
+        assert_eq!(
+            e.message.as_deref(),
+            Some("Bad streaming ingestion request: empty")
+        );
         assert_eq!(e.permanent, Some(true));
         assert_eq!(e.activity_id.as_deref(), Some("a1"));
         assert_eq!(OneApiError::from_body(b"<html>"), None);
@@ -364,7 +459,8 @@ mod tests {
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert("retry-after", "7".parse().unwrap());
         headers.insert("x-ms-activity-id", "act".parse().unwrap());
-        let body = json!({"error":{"code":"TooManyRequests","@message":"throttled","@permanent":false}});
+        let body =
+            json!({"error":{"code":"TooManyRequests","@message":"throttled","@permanent":false}});
         let e = attempt.response_error(429, &headers, body.to_string().as_bytes());
         assert_eq!(e.kind(), ErrorKind::Throttled);
         assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
@@ -390,7 +486,10 @@ mod tests {
         let e = attempt.response_error(403, &reqwest::header::HeaderMap::new(), body.as_bytes());
         assert_eq!(e.kind(), ErrorKind::StorageAuth);
         assert_eq!(e.code(), Some("AuthenticationFailed"));
-        assert_eq!(e.message(), Some("Server failed to authenticate the request."));
+        assert_eq!(
+            e.message(),
+            Some("Server failed to authenticate the request.")
+        );
         assert!(!e.to_string().contains("sig="));
     }
 }

@@ -51,7 +51,11 @@ impl SasUrl {
     pub fn account(&self) -> String {
         let host = self.base.host_str().unwrap_or("");
         let path_style = host.eq_ignore_ascii_case("localhost")
-            || host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().is_ok();
+            || host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok();
         if path_style {
             if let Some(first) = self.base.path_segments().and_then(|mut s| s.next()) {
                 if !first.is_empty() {
@@ -87,7 +91,7 @@ impl StorageClient {
         body: Option<(Bytes, &str)>,
         headers: &[(&str, &str)],
     ) -> Result<Bytes, KustoError> {
-        let id = super::client::request_id(operation.split(' ').next_back().unwrap_or(operation));
+        let id = super::client::request_id(&operation.replace(' ', "-"));
         let shown = super::error::strip_query(url.as_str()).to_string();
         let attempt = Attempt {
             operation,
@@ -109,10 +113,16 @@ impl StorageClient {
             Some((bytes, content_type)) => request.header("content-type", content_type).body(bytes),
             None => request.header("content-length", "0"),
         };
-        let response = request.send().await.map_err(|e| attempt.transport_error(e))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| attempt.transport_error(e))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let bytes = response.bytes().await.map_err(|e| attempt.transport_error(e))?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| attempt.transport_error(e))?;
         if (200..300).contains(&status) {
             Ok(bytes)
         } else {
@@ -121,7 +131,12 @@ impl StorageClient {
     }
 
     /// Uploads `body` as the block blob `name` in `container`; returns the blob URL without SAS.
-    pub async fn put_blob(&self, container: &SasUrl, name: &str, body: Bytes) -> Result<url::Url, KustoError> {
+    pub async fn put_blob(
+        &self,
+        container: &SasUrl,
+        name: &str,
+        body: Bytes,
+    ) -> Result<url::Url, KustoError> {
         let url = container.child(&[name], &[])?;
         let mut plain = url.clone();
         plain.set_query(None);
@@ -139,7 +154,10 @@ impl StorageClient {
     /// Posts `text` (already base64) as a message of `queue`.
     pub async fn put_message(&self, queue: &SasUrl, text: &str) -> Result<(), KustoError> {
         let url = queue.child(&["messages"], &[])?;
-        let body = format!("<QueueMessage><MessageText>{}</MessageText></QueueMessage>", xml_escape(text));
+        let body = format!(
+            "<QueueMessage><MessageText>{}</MessageText></QueueMessage>",
+            xml_escape(text)
+        );
         self.send(
             "queue message post",
             reqwest::Method::POST,
@@ -152,18 +170,42 @@ impl StorageClient {
     }
 
     /// Takes up to `max` (1..=32) messages of `queue`, hidden from others for `visibility`.
-    pub async fn get_messages(&self, queue: &SasUrl, max: usize, visibility: Duration) -> Result<Vec<QueueMessage>, KustoError> {
+    pub async fn get_messages(
+        &self,
+        queue: &SasUrl,
+        max: usize,
+        visibility: Duration,
+    ) -> Result<Vec<QueueMessage>, KustoError> {
         let max = max.clamp(1, 32).to_string();
         let vis = visibility.as_secs().max(1).to_string();
-        let url = queue.child(&["messages"], &[("numofmessages", &max), ("visibilitytimeout", &vis)])?;
-        let body = self.send("queue message read", reqwest::Method::GET, url, None, &[]).await?;
+        let url = queue.child(
+            &["messages"],
+            &[("numofmessages", &max), ("visibilitytimeout", &vis)],
+        )?;
+        let body = self
+            .send("queue message read", reqwest::Method::GET, url, None, &[])
+            .await?;
         Ok(parse_messages(&String::from_utf8_lossy(&body)))
     }
 
     /// Deletes a message taken with [`StorageClient::get_messages`].
-    pub async fn delete_message(&self, queue: &SasUrl, message: &QueueMessage) -> Result<(), KustoError> {
-        let url = queue.child(&["messages", &message.id], &[("popreceipt", &message.pop_receipt)])?;
-        self.send("queue message delete", reqwest::Method::DELETE, url, None, &[]).await?;
+    pub async fn delete_message(
+        &self,
+        queue: &SasUrl,
+        message: &QueueMessage,
+    ) -> Result<(), KustoError> {
+        let url = queue.child(
+            &["messages", &message.id],
+            &[("popreceipt", &message.pop_receipt)],
+        )?;
+        self.send(
+            "queue message delete",
+            reqwest::Method::DELETE,
+            url,
+            None,
+            &[],
+        )
+        .await?;
         Ok(())
     }
 }
@@ -190,7 +232,9 @@ fn parse_messages(xml: &str) -> Vec<QueueMessage> {
 }
 
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn xml_unescape(s: &str) -> String {
@@ -207,11 +251,19 @@ mod tests {
 
     #[test]
     fn sas_urls_split_and_rebuild() {
-        let q = SasUrl::parse("http://127.0.0.1:10001/devstoreaccount1/failedingestions?sv=1&sig=a%2Bb").unwrap();
-        assert_eq!(q.base.as_str(), "http://127.0.0.1:10001/devstoreaccount1/failedingestions");
+        let q = SasUrl::parse(
+            "http://127.0.0.1:10001/devstoreaccount1/failedingestions?sv=1&sig=a%2Bb",
+        )
+        .unwrap();
+        assert_eq!(
+            q.base.as_str(),
+            "http://127.0.0.1:10001/devstoreaccount1/failedingestions"
+        );
         assert_eq!(q.sas, "sv=1&sig=a%2Bb");
         assert_eq!(q.account(), "devstoreaccount1");
-        let url = q.child(&["messages", "id 1"], &[("popreceipt", "p/q+r")]).unwrap();
+        let url = q
+            .child(&["messages", "id 1"], &[("popreceipt", "p/q+r")])
+            .unwrap();
         assert_eq!(
             url.as_str(),
             "http://127.0.0.1:10001/devstoreaccount1/failedingestions/messages/id%201?sv=1&sig=a%2Bb&popreceipt=p%2Fq%2Br"
@@ -229,7 +281,14 @@ mod tests {
         let xml = "<?xml version=\"1.0\"?><QueueMessagesList><QueueMessage><MessageId>id1</MessageId><InsertionTime>x</InsertionTime><PopReceipt>p&amp;1</PopReceipt><MessageText>aGk=</MessageText></QueueMessage><QueueMessage><MessageId>id2</MessageId><PopReceipt>p2</PopReceipt><MessageText>eA==</MessageText></QueueMessage></QueueMessagesList>";
         let m = parse_messages(xml);
         assert_eq!(m.len(), 2);
-        assert_eq!(m[0], QueueMessage { id: "id1".into(), pop_receipt: "p&1".into(), text: "aGk=".into() });
+        assert_eq!(
+            m[0],
+            QueueMessage {
+                id: "id1".into(),
+                pop_receipt: "p&1".into(),
+                text: "aGk=".into()
+            }
+        );
         assert_eq!(m[1].id, "id2");
         assert!(parse_messages("<QueueMessagesList />").is_empty());
     }
@@ -237,7 +296,10 @@ mod tests {
     #[test]
     fn xml_text_reads_error_codes() {
         let body = "<?xml version=\"1.0\"?><Error><Code>AuthenticationFailed</Code><Message>a &amp; b</Message></Error>";
-        assert_eq!(xml_text(body, "Code").as_deref(), Some("AuthenticationFailed"));
+        assert_eq!(
+            xml_text(body, "Code").as_deref(),
+            Some("AuthenticationFailed")
+        );
         assert_eq!(xml_text(body, "Message").as_deref(), Some("a & b"));
         assert_eq!(xml_text(body, "Nope"), None);
     }
