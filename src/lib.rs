@@ -17,6 +17,7 @@ pub mod decode;
 pub mod event;
 pub mod kusto;
 pub mod pipeline;
+pub mod provision;
 pub mod retry;
 pub mod route;
 pub mod schema;

@@ -1,8 +1,9 @@
-//! The command line: `run`, `check` and `transform`. This is the binary's edge, where errors
+//! The command line: `run`, `check`, `provision` and `transform`. This is the binary's edge, where errors
 //! become messages for people and exit codes.
 
 mod check;
 mod preview;
+mod provision;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -31,6 +32,15 @@ enum Command {
         #[arg(long, short)]
         config: PathBuf,
     },
+    /// Create or update each destination's table, JSON mapping and policies in Data Explorer.
+    Provision {
+        /// The configuration file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Print the commands without running them (the tables are still read).
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Preview the rows a destination makes from sample messages, with errors explained.
     Transform {
         /// The configuration file.
@@ -53,6 +63,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run { config } => run::run(&config),
         Command::Check { config } => check::check(&config),
+        Command::Provision { config, dry_run } => provision::provision(&config, dry_run),
         Command::Transform { config, destination, input } => preview::preview(&config, &destination, input.as_deref()),
     };
     match result {

@@ -2,7 +2,10 @@
 //! shutdown signal) and prints the summary.
 
 use anyhow::Context;
-use iotc_adx::config::{self, SinkSettings, SourceSettings};
+use iotc_adx::auth::AuthSettings;
+use iotc_adx::config::{self, KustoSinkSettings, SinkSettings, SourceSettings};
+use iotc_adx::kusto::KustoClient;
+use iotc_adx::sink::kusto::KustoSink;
 use iotc_adx::deadletter::LocalDirStore;
 use iotc_adx::pipeline::Pipeline;
 use iotc_adx::sink::file::FileSink;
@@ -20,15 +23,22 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         let shutdown = ShutdownSignal::install()?;
         let SourceSettings::File { input } = &settings.source;
         let source = FileSource::open(input)?;
-        let SinkSettings::File { dir, gzip } = &settings.sink else {
-            anyhow::bail!("the kusto sink is not wired yet");
-        };
-        let names: Vec<String> = settings.destinations.iter().map(|d| d.name.clone()).collect();
-        let sink = FileSink::new(dir, &names, *gzip);
         let dead_letters = Box::new(LocalDirStore::new(&settings.dead_letter.dir, settings.dead_letter.max_file_bytes));
-        tracing::info!(config = %config_path.display(), destinations = names.len(), "pipeline starting");
-        let pipeline = Pipeline::new(settings.destinations.clone(), sink, dead_letters);
-        anyhow::Ok(pipeline.run(source, shutdown.wait()).await?)
+        let destinations = settings.destinations.clone();
+        tracing::info!(config = %config_path.display(), destinations = destinations.len(), "pipeline starting");
+        match &settings.sink {
+            SinkSettings::File { dir, gzip } => {
+                let names: Vec<String> = destinations.iter().map(|d| d.name.clone()).collect();
+                let sink = FileSink::new(dir, &names, *gzip);
+                anyhow::Ok(Pipeline::new(destinations, sink, dead_letters).run(source, shutdown.wait()).await?)
+            }
+            SinkSettings::Kusto(kusto) => {
+                let client = kusto_client(kusto, &settings.auth)?;
+                let sink = KustoSink::connect(client, kusto, &destinations).await?;
+                tracing::info!(cluster = %kusto.cluster, auth = %settings.auth.describe(), "connected to Data Explorer");
+                anyhow::Ok(Pipeline::new(destinations, sink, dead_letters).run(source, shutdown.wait()).await?)
+            }
+        }
     });
     // A source may still sit in a blocking read (standard input that never closes); the run
     // is over, so do not wait for it.
@@ -36,6 +46,12 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     let summary = summary?;
     println!("{summary}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The Kusto client for the sink's cluster, signed in as `[auth]` says.
+pub fn kusto_client(settings: &KustoSinkSettings, auth: &AuthSettings) -> anyhow::Result<KustoClient> {
+    let credential = iotc_adx::auth::credential(auth, Default::default())?;
+    Ok(iotc_adx::sink::kusto::client(settings, credential)?)
 }
 
 /// SIGTERM (Kubernetes) and SIGINT (Ctrl-C), registered when installed.

@@ -21,6 +21,10 @@ pub(super) fn kusto_sink_settings(c: &mut Checker, k: KustoSinkConfig) -> Option
     if !(1_000..=3_600_000).contains(&timeout_ms) {
         c.problem("sink.request_timeout_ms", format!("{timeout_ms} is out of range: expected 1000 to 3600000"));
     }
+    let poll_ms = k.failure_poll_ms.unwrap_or(10_000);
+    if !(100..=600_000).contains(&poll_ms) {
+        c.problem("sink.failure_poll_ms", format!("{poll_ms} is out of range: expected 100 to 600000"));
+    }
     let defaults = RetryPolicy::default();
     let initial = k.retry.initial_backoff_ms.map_or(defaults.initial_backoff, Duration::from_millis);
     let max = k.retry.max_backoff_ms.map_or(defaults.max_backoff, Duration::from_millis);
@@ -45,6 +49,7 @@ pub(super) fn kusto_sink_settings(c: &mut Checker, k: KustoSinkConfig) -> Option
         request_timeout: Duration::from_millis(timeout_ms),
         dedupe: k.dedupe.unwrap_or(true),
         watch_failures: k.watch_failures.unwrap_or(true),
+        failure_poll: Duration::from_millis(poll_ms),
         retry: RetryPolicy { initial_backoff: initial, max_backoff: max, streaming_attempts },
     })
 }

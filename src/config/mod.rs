@@ -98,6 +98,8 @@ pub struct KustoSinkSettings {
     pub dedupe: bool,
     /// Dead-letter what queued ingestion reports as failed.
     pub watch_failures: bool,
+    /// How often the failed-ingestions queue is read.
+    pub failure_poll: std::time::Duration,
     /// Retry timing.
     pub retry: RetryPolicy,
 }

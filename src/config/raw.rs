@@ -50,6 +50,8 @@ pub struct KustoSinkConfig {
     /// Watch the failed-ingestions queue and dead-letter what queued ingestion refused
     /// (default true).
     pub watch_failures: Option<bool>,
+    /// How often that queue is read, in milliseconds (default 10000).
+    pub failure_poll_ms: Option<u64>,
     /// Retry timing.
     #[serde(default)]
     pub retry: RetryConfig,

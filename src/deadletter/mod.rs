@@ -75,6 +75,9 @@ pub struct DeadLetter {
     /// The refused rows as multijson text (for an ingestion failure).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rows: Option<String>,
+    /// Where the refused rows are kept, when not in `rows` (a queued ingestion's blob).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blob: Option<String>,
     /// The body as text, when it is UTF-8.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
@@ -98,8 +101,26 @@ impl DeadLetter {
             event: Some(event.meta.clone()),
             events: Vec::new(),
             rows: None,
+            blob: None,
             body,
             body_base64,
+        }
+    }
+
+    /// Builds a dead letter for a queued ingestion that failed after it was accepted: the
+    /// rows are in `blob` (when the service kept it), the events are named.
+    pub fn for_late_failure(reason: String, destination: String, events: Vec<Span>, blob: Option<String>) -> Self {
+        DeadLetter {
+            time: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+            stage: Stage::Ingest,
+            reason,
+            destination: Some(destination),
+            event: None,
+            events,
+            rows: None,
+            blob,
+            body: None,
+            body_base64: None,
         }
     }
 
@@ -114,6 +135,7 @@ impl DeadLetter {
             event: None,
             events,
             rows: Some(String::from_utf8_lossy(payload).into_owned()),
+            blob: None,
             body: None,
             body_base64: None,
         }

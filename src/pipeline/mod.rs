@@ -23,7 +23,7 @@ use crate::batch::{Batch, Batcher};
 use crate::config::DestinationSettings;
 use crate::deadletter::{DeadLetter, DeadLetterError, DeadLetterStore, Stage};
 use crate::event::SourceEvent;
-use crate::sink::{Outcome, Sink, SinkError};
+use crate::sink::{LateRejection, Outcome, Sink, SinkError};
 use crate::source::{Checkpointer, Source, SourceError};
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -117,6 +117,7 @@ impl<K: Sink> Pipeline<K> {
         let reader = tokio::spawn(read_source(source, tx));
         tokio::pin!(shutdown);
         let mut output = Output::new(self.batchers.len());
+        let mut late = self.sink.late_rejections();
         loop {
             let deadline = self.batchers.iter().filter_map(Batcher::deadline).min();
             // Full destinations hold reading back: this is the backpressure.
@@ -128,6 +129,7 @@ impl<K: Sink> Pipeline<K> {
                     break;
                 }
                 Some(done) = self.tasks.join_next_with_id(), if !self.tasks.is_empty() => self.complete(done)?,
+                Some(rejection) = recv_late(&mut late) => self.late_rejection(rejection)?,
                 () = sleep_until(deadline) => self.close_due(),
                 received = rx.recv(), if can_read => match received {
                     Some(Ok(events)) => {
@@ -278,6 +280,15 @@ impl<K: Sink> Pipeline<K> {
         Ok(())
     }
 
+    fn late_rejection(&mut self, r: LateRejection) -> Result<(), PipelineError> {
+        let name = self.processor.destinations().get(r.destination).map_or_else(|| format!("#{}", r.destination), |d| d.name.clone());
+        let events: u64 = r.events.iter().map(|s| s.events as u64).sum();
+        self.dead_letters.put(&DeadLetter::for_late_failure(r.reason, name, r.events, r.blob))?;
+        self.dead_letters.flush()?;
+        *self.summary.dead_letters.entry(Stage::Ingest).or_default() += events;
+        Ok(())
+    }
+
     async fn checkpoint<C: Checkpointer>(&mut self, checkpointer: &mut C) -> Result<(), PipelineError> {
         let progress = self.acks.take_progress();
         if progress.is_empty() {
@@ -287,6 +298,13 @@ impl<K: Sink> Pipeline<K> {
         self.dead_letters.flush()?;
         checkpointer.commit(progress).await?;
         Ok(())
+    }
+}
+
+async fn recv_late(late: &mut Option<mpsc::Receiver<LateRejection>>) -> Option<LateRejection> {
+    match late {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -164,3 +164,44 @@ async fn a_stuck_sink_holds_checkpoints_back_and_shutdown_still_ends() {
     assert_eq!(summary.acknowledged, 0);
     assert!(progress.lock().unwrap().is_empty());
 }
+
+/// Accepts everything, and reports one failure later through its late channel.
+struct LateSink(std::sync::Mutex<Option<tokio::sync::mpsc::Receiver<crate::sink::LateRejection>>>);
+
+impl Sink for LateSink {
+    fn deliver(&self, batch: Batch) -> DeliveryFuture {
+        Box::pin(async move { Ok(Outcome::Accepted(Delivery { target: "t".into(), bytes: batch.payload.len() as u64 })) })
+    }
+    fn late_rejections(&mut self) -> Option<tokio::sync::mpsc::Receiver<crate::sink::LateRejection>> {
+        self.0.lock().unwrap().take()
+    }
+}
+
+#[tokio::test]
+async fn late_rejections_become_dead_letters() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = settings(dir.path(), 1);
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    let events = crate::ack::Span { partition: "0".into(), first: 1, last: 1, events: 1 };
+    let late = crate::sink::LateRejection { destination: 0, reason: "bad data".into(), events: vec![events], blob: Some("https://b/x".into()) };
+    tx.send(late).await.unwrap();
+    let dead = Box::new(LocalDirStore::new(&dir.path().join("dl"), 1 << 20));
+    let pipeline = Pipeline::new(s.destinations, LateSink(std::sync::Mutex::new(Some(rx))), dead);
+    let progress = Arc::new(Mutex::new(Vec::new()));
+    // The source never ends; the run stops on the signal after the rejection arrived.
+    struct Endless(Arc<Mutex<Vec<Progress>>>);
+    impl Source for Endless {
+        type Checkpointer = Recorder;
+        fn checkpointer(&mut self) -> Recorder {
+            Recorder(self.0.clone())
+        }
+        async fn next_batch(&mut self, _max: usize) -> Result<Option<Vec<SourceEvent>>, SourceError> {
+            std::future::pending().await
+        }
+    }
+    let summary = pipeline.run(Endless(progress), tokio::time::sleep(Duration::from_millis(300))).await.unwrap();
+    assert_eq!(summary.dead_letters.get(&Stage::Ingest), Some(&1));
+    let text = std::fs::read_dir(dir.path().join("dl")).unwrap().map(|f| std::fs::read_to_string(f.unwrap().path()).unwrap()).collect::<String>();
+    let letter: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!((letter["reason"].as_str(), letter["blob"].as_str(), letter["destination"].as_str()), (Some("bad data"), Some("https://b/x"), Some("devices")));
+}

@@ -1,10 +1,11 @@
 //! Sink stage: delivers closed batches to their destination table.
 //!
-//! Today the only sink is [`file::FileSink`], which writes the exact multijson payload each
-//! ingestion request would carry. The Data Explorer sink (streaming, queued and managed
-//! ingestion) implements the same trait.
+//! [`kusto::KustoSink`] ingests into Azure Data Explorer (streaming, queued or managed);
+//! [`file::FileSink`] writes the exact multijson payload each ingestion request would carry,
+//! for trying the service without an Azure account.
 
 pub mod file;
+pub mod kusto;
 
 use crate::batch::Batch;
 use std::fmt;
@@ -86,6 +87,20 @@ pub enum Outcome {
     },
 }
 
+/// A batch that was accepted but later reported as failed (queued ingestion fails
+/// asynchronously); its events are already checkpointed, so the pipeline dead-letters it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LateRejection {
+    /// Index of the destination.
+    pub destination: usize,
+    /// The service's error, in words.
+    pub reason: String,
+    /// The events whose rows failed.
+    pub events: Vec<crate::ack::Span>,
+    /// The blob holding the rows, when the service keeps it (URL without its SAS).
+    pub blob: Option<String>,
+}
+
 /// The future a delivery runs as; it owns everything it needs, so the pipeline can run several
 /// at once on the runtime's threads.
 pub type DeliveryFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Outcome, SinkError>> + Send>>;
@@ -100,5 +115,11 @@ pub trait Sink: Send + Sync + 'static {
     /// How many batches of one destination may be in flight at once.
     fn max_in_flight(&self) -> usize {
         1
+    }
+
+    /// Failures reported after acceptance, if this sink learns of any; taken once by the
+    /// pipeline as it starts.
+    fn late_rejections(&mut self) -> Option<tokio::sync::mpsc::Receiver<LateRejection>> {
+        None
     }
 }

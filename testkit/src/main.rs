@@ -59,6 +59,9 @@ struct Common {
     /// Partitions of the event hub.
     #[arg(long, default_value_t = 4)]
     partitions: u32,
+    /// Port of the Data Explorer emulator (0 picks a free one); examples/kusto.toml uses 8080.
+    #[arg(long, default_value_t = 8080)]
+    kusto_port: u16,
 }
 
 /// The event hub IoT Central exports to, and the consumer group iotc-adx reads with.
@@ -74,6 +77,7 @@ struct StandIns {
     azurite: Arc<Azurite>,
     client_secret: String,
     ca_file: tempfile::NamedTempFile,
+    no_auth: bool,
 }
 
 async fn start(common: &Common) -> anyhow::Result<StandIns> {
@@ -117,11 +121,12 @@ async fn start(common: &Common) -> anyhow::Result<StandIns> {
         auth,
         databases: vec!["iot".into()],
         storage: StorageMode::Shared(Arc::clone(&azurite)),
+        port: common.kusto_port,
         ..KustoOptions::default()
     })
     .await
     .context("cannot start the Data Explorer emulator")?;
-    Ok(StandIns { identity, kusto, eventhubs, azurite, client_secret, ca_file })
+    Ok(StandIns { identity, kusto, eventhubs, azurite, client_secret, ca_file, no_auth: common.no_auth })
 }
 
 /// A random shared access key, base64 like the ones Azure generates.
@@ -162,6 +167,14 @@ fn print_settings(s: &StandIns) {
     println!("Azure Storage (Azurite)");
     println!("  blob             {}", s.azurite.blob_endpoint());
     println!("  queue            {}", s.azurite.queue_endpoint());
+    println!("\niotc-adx into this Data Explorer (from the repository root):");
+    if s.no_auth {
+        let env = if s.kusto.url() == "http://127.0.0.1:8080" { String::new() } else { format!("IOTC_ADX__SINK__CLUSTER={} ", s.kusto.url()) };
+        println!("  {env}cargo run -- provision --config examples/kusto.toml");
+        println!("  {env}cargo run -- run --config examples/kusto.toml");
+    } else {
+        println!("  restart with --no-auth: examples/kusto.toml signs in with [auth] type = \"none\"");
+    }
 }
 
 /// Ctrl-C or SIGTERM: either way the stand-ins are dropped, which stops Azurite's process too.

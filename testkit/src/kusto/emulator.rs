@@ -91,6 +91,8 @@ pub struct KustoOptions {
     pub sas_lifetime: Duration,
     /// Served at `GET /v1/rest/auth/metadata`; `None` answers 404 so clients fall back.
     pub auth_metadata: Option<serde_json::Value>,
+    /// Loopback port to listen on; 0 picks a free one (what tests want).
+    pub port: u16,
 }
 
 impl Default for KustoOptions {
@@ -106,6 +108,7 @@ impl Default for KustoOptions {
             queue_poll_interval: Duration::from_millis(200),
             sas_lifetime: Duration::from_secs(6 * 3600),
             auth_metadata: None,
+            port: 0,
         }
     }
 }
@@ -177,7 +180,7 @@ impl KustoEmulator {
             ),
             None => None,
         };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port)).await?;
         let addr = listener.local_addr()?;
         let url = format!("http://{addr}");
         let mut state = ClusterState::default();

@@ -1,0 +1,180 @@
+//! The Data Explorer sink: each destination's batches go to its table by streaming, queued or
+//! managed ingestion ([`deliver`]), through our Kusto client ([`crate::kusto`]).
+//!
+//! At start-up [`KustoSink::connect`] checks that the cluster answers and that every
+//! destination's table exists with the configured columns, so a typo or a missing
+//! `iotc-adx provision` is reported at once instead of as a stream of dead letters. With
+//! `watch_failures`, a task reads the failed-ingestions queue and reports what queued
+//! ingestion refused after accepting it ([`LateRejection`]s), which the pipeline dead-letters.
+
+mod dedupe;
+mod deliver;
+mod failures;
+
+pub use dedupe::BatchIdentity;
+pub use deliver::STREAMING_LIMIT;
+
+use super::{DeliveryFuture, IngestionMode, LateRejection, Sink};
+use crate::ack::Span;
+use crate::batch::Batch;
+use crate::config::{DestinationSettings, KustoSinkSettings};
+use crate::kusto::{ClientOptions, KustoClient, KustoError};
+use crate::provision::{self, ProvisionError};
+use crate::retry::RetryPolicy;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::sync::mpsc;
+
+/// The sink could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The cluster did not answer a first command.
+    #[error("cannot reach Data Explorer at {cluster}: {source}")]
+    Unreachable {
+        /// The engine URL.
+        cluster: String,
+        /// What failed.
+        #[source]
+        source: KustoError,
+    },
+    /// A table is missing or differs from the configuration.
+    #[error(transparent)]
+    Table(#[from] ProvisionError),
+}
+
+/// Where one destination's batches go.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    database: String,
+    table: String,
+    mapping: String,
+    mode: IngestionMode,
+}
+
+impl Target {
+    fn table_name(&self) -> String {
+        format!("{}.{}", self.database, self.table)
+    }
+}
+
+/// Shared by all deliveries in flight.
+pub(crate) struct Inner {
+    client: KustoClient,
+    targets: Vec<Target>,
+    retry: RetryPolicy,
+    dedupe: bool,
+    watch_failures: bool,
+    /// Per destination: until when streaming is known to be off for its table.
+    streaming_off: Mutex<HashMap<usize, Instant>>,
+    /// Queued ingestions by source id, so a failure reported later can name its events.
+    queued: Mutex<HashMap<uuid::Uuid, (usize, Vec<Span>, Instant)>>,
+}
+
+impl Inner {
+    fn streaming_off_until(&self, destination: usize) -> Option<Instant> {
+        self.streaming_off.lock().ok()?.get(&destination).copied()
+    }
+
+    fn remember_streaming_off(&self, destination: usize, until: Instant) {
+        if let Ok(mut map) = self.streaming_off.lock() {
+            map.insert(destination, until);
+        }
+    }
+
+    fn remember_queued(&self, source_id: uuid::Uuid, destination: usize, origin: &[Span]) {
+        if !self.watch_failures {
+            return;
+        }
+        if let Ok(mut map) = self.queued.lock() {
+            // Failures are reported within minutes; two hours is plenty.
+            let now = Instant::now();
+            map.retain(|_, (_, _, at)| now.duration_since(*at) < std::time::Duration::from_secs(7200));
+            map.insert(source_id, (destination, origin.to_vec(), now));
+        }
+    }
+
+    fn forget_queued_id(&self, source_id: Option<uuid::Uuid>) {
+        if let Some(id) = source_id {
+            self.forget_queued(&id);
+        }
+    }
+
+    fn forget_queued(&self, source_id: &uuid::Uuid) -> Option<(usize, Vec<Span>)> {
+        self.queued.lock().ok()?.remove(source_id).map(|(d, s, _)| (d, s))
+    }
+}
+
+/// The Kusto client for the sink's settings: the cluster (and ingestion endpoint), the
+/// credential, the request timeout.
+pub fn client(
+    settings: &KustoSinkSettings,
+    credential: Option<Arc<dyn azure_core::credentials::TokenCredential>>,
+) -> Result<KustoClient, KustoError> {
+    KustoClient::new(ClientOptions {
+        engine: settings.cluster.clone(),
+        ingest: settings.ingest_url.clone(),
+        credential,
+        scope: None,
+        app: "iotc-adx".into(),
+        timeout: settings.request_timeout,
+        http: None,
+    })
+}
+
+/// Ingests batches into Data Explorer.
+pub struct KustoSink {
+    inner: Arc<Inner>,
+    max_in_flight: usize,
+    late: Option<mpsc::Receiver<LateRejection>>,
+}
+
+impl KustoSink {
+    /// Connects: checks the cluster and every destination's table, then starts the failure
+    /// watcher when configured.
+    pub async fn connect(client: KustoClient, settings: &KustoSinkSettings, destinations: &[DestinationSettings]) -> Result<Self, ConnectError> {
+        client
+            .mgmt("NetDefaultDB", ".show version")
+            .await
+            .map_err(|source| ConnectError::Unreachable { cluster: settings.cluster.to_string(), source })?;
+        for d in destinations {
+            provision::check_table(&client, d).await?;
+        }
+        Ok(Self::new(client, settings, destinations))
+    }
+
+    /// A sink without start-up checks (tests, and `connect` after its checks).
+    pub fn new(client: KustoClient, settings: &KustoSinkSettings, destinations: &[DestinationSettings]) -> Self {
+        let targets = destinations
+            .iter()
+            .map(|d| Target { database: d.database.clone(), table: d.table.clone(), mapping: d.mapping.clone(), mode: d.ingestion })
+            .collect();
+        let inner = Arc::new(Inner {
+            client,
+            targets,
+            retry: settings.retry,
+            dedupe: settings.dedupe,
+            watch_failures: settings.watch_failures,
+            streaming_off: Mutex::new(HashMap::new()),
+            queued: Mutex::new(HashMap::new()),
+        });
+        let uses_queued = destinations.iter().any(|d| d.ingestion != IngestionMode::Streaming);
+        let late = (settings.watch_failures && uses_queued).then(|| failures::watch(inner.clone(), settings.failure_poll));
+        KustoSink { inner, max_in_flight: settings.max_in_flight, late }
+    }
+}
+
+impl Sink for KustoSink {
+    fn deliver(&self, batch: Batch) -> DeliveryFuture {
+        let inner = self.inner.clone();
+        Box::pin(async move { deliver::deliver(&inner, batch).await })
+    }
+
+    fn max_in_flight(&self) -> usize {
+        self.max_in_flight
+    }
+
+    fn late_rejections(&mut self) -> Option<mpsc::Receiver<LateRejection>> {
+        self.late.take()
+    }
+}

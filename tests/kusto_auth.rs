@@ -1,0 +1,121 @@
+//! The sink signs in through `[auth]` with real `azure_identity` credentials against the local
+//! Entra ID stand-in, and the Data Explorer emulator checks every token: a client secret with
+//! tokens that expire every two seconds, and a certificate (PEM) client assertion.
+
+mod support;
+
+use azure_core::http::{ClientOptions, Transport};
+use iotc_adx::auth::{AuthSettings, ServicePrincipalProof};
+use iotc_adx::batch::Batch;
+use iotc_adx::config::KustoSinkSettings;
+use iotc_adx::sink::kusto::KustoSink;
+use iotc_adx::sink::{IngestionMode, Outcome, Sink};
+use iotc_adx_testkit::identity::{AppRegistration, IdentityOptions, IdentityServer, TokenAuthority};
+use iotc_adx_testkit::kusto::{AuthMode, KustoEmulator, KustoOptions};
+use std::sync::Arc;
+use std::time::Duration;
+
+const APP: &str = "11111111-1111-1111-1111-111111111111";
+const SECRET: &str = "s3cret~value";
+const CERT_APP: &str = "22222222-2222-2222-2222-222222222222";
+
+async fn identity(lifetime: Duration) -> IdentityServer {
+    let options = IdentityOptions {
+        applications: vec![AppRegistration::with_secret(APP, SECRET), AppRegistration::with_certificate_assertions(CERT_APP)],
+        token_lifetime: lifetime,
+        ..Default::default()
+    };
+    IdentityServer::start(TokenAuthority::default(), options).await.expect("identity server")
+}
+
+async fn kusto(server: &IdentityServer) -> KustoEmulator {
+    let auth = AuthMode::Tokens { authority: server.authority().clone(), audiences: Vec::new() };
+    let k = KustoEmulator::start(KustoOptions { auth, ..Default::default() }).await.expect("emulator");
+    k.create_database("iot");
+    k
+}
+
+/// The credential `[auth]` describes, with a transport that trusts the stand-in's CA; the
+/// table is provisioned through it.
+async fn sink(server: &IdentityServer, k: &KustoEmulator, auth: AuthSettings) -> KustoSink {
+    let transport = Transport::new(Arc::new(server.https_client().expect("https client")));
+    let credential = iotc_adx::auth::credential(&auth, ClientOptions { transport: Some(transport), ..Default::default() })
+        .expect("credential");
+    let settings = KustoSinkSettings {
+        cluster: k.url().parse().unwrap(),
+        ingest_url: None,
+        max_in_flight: 1,
+        request_timeout: Duration::from_secs(10),
+        dedupe: true,
+        watch_failures: false,
+        failure_poll: Duration::from_secs(10),
+        retry: Default::default(),
+    };
+    let client = iotc_adx::sink::kusto::client(&settings, credential).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.jmespath"), "{Device: deviceId}").unwrap();
+    let text = format!(
+        "{}[[destination]]\nname = \"d\"\ntransform = \"t.jmespath\"\ndatabase = \"iot\"\ntable = \"T\"\ncolumns = \"Device:string\"\ningestion = \"streaming\"\n",
+        support::CONFIG_HEAD
+    );
+    let destinations = iotc_adx::config::load_str(&text, dir.path()).unwrap().destinations;
+    assert_eq!(destinations[0].ingestion, IngestionMode::Streaming);
+    if k.state().table("iot", "T").is_none() {
+        iotc_adx::provision::provision(&client, &destinations, false, |_, _| {}).await.expect("provision with a token");
+    }
+    KustoSink::new(client, &settings, &destinations)
+}
+
+fn batch(device: &str) -> Batch {
+    Batch { destination: 0, payload: format!("{{\"Device\":\"{device}\"}}\n").into_bytes(), rows: 1, tickets: Vec::new(), origin: Vec::new() }
+}
+
+#[tokio::test]
+async fn short_lived_tokens_are_refreshed_without_a_failure() {
+    let server = identity(Duration::from_secs(2)).await;
+    let k = kusto(&server).await;
+    let auth = AuthSettings::ServicePrincipal {
+        tenant_id: server.authority().tenant().to_string(),
+        client_id: APP.into(),
+        proof: ServicePrincipalProof::Secret(SECRET.into()),
+        authority_host: server.authority_host(),
+    };
+    let sink = sink(&server, &k, auth).await;
+    for i in 0..4 {
+        let outcome = tokio::time::timeout(Duration::from_secs(20), sink.deliver(batch(&format!("d{i}")))).await.unwrap().unwrap();
+        assert!(matches!(outcome, Outcome::Accepted(_)), "{outcome:?}");
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+    }
+    assert_eq!(k.rows("iot", "T").len(), 4);
+    let ingests: Vec<u16> = k.requests().iter().filter(|r| r.path.starts_with("/v1/rest/ingest")).map(|r| r.status).collect();
+    assert_eq!(ingests, vec![200; 4], "no request was refused for an expired token");
+    assert!(server.requests().len() >= 2, "tokens were fetched again as they expired");
+}
+
+#[tokio::test]
+async fn a_certificate_signs_in_and_a_wrong_secret_is_a_clear_error() {
+    let server = identity(Duration::from_secs(3600)).await;
+    let k = kusto(&server).await;
+    let auth = AuthSettings::ServicePrincipal {
+        tenant_id: server.authority().tenant().to_string(),
+        client_id: CERT_APP.into(),
+        proof: ServicePrincipalProof::Certificate(support::repo().join("src/auth/testdata/test-only-sp.pem")),
+        authority_host: server.authority_host(),
+    };
+    let outcome = sink(&server, &k, auth).await.deliver(batch("cert")).await.unwrap();
+    assert!(matches!(outcome, Outcome::Accepted(_)), "{outcome:?}");
+    assert_eq!(k.rows("iot", "T").len(), 1);
+
+    let wrong = AuthSettings::ServicePrincipal {
+        tenant_id: server.authority().tenant().to_string(),
+        client_id: APP.into(),
+        proof: ServicePrincipalProof::Secret("wrong".into()),
+        authority_host: server.authority_host(),
+    };
+    let error = tokio::time::timeout(Duration::from_secs(60), sink(&server, &k, wrong).await.deliver(batch("x")))
+        .await
+        .expect("gives up instead of retrying forever")
+        .expect_err("refused credentials stop the pipeline");
+    let text = format!("{error:#}");
+    assert!(text.contains("iot.T"), "{text}");
+}
