@@ -49,10 +49,8 @@ fn destinations(mode: &str) -> Vec<iotc_adx::config::DestinationSettings> {
 
 async fn measure(mode: IngestionMode) {
     let storage = if mode == IngestionMode::Queued { StorageMode::Own } else { StorageMode::None };
-    let options = KustoOptions { storage, queued_batching_time: Some(Duration::from_millis(100)), ..Default::default() };
+    let options = KustoOptions { storage, databases: vec!["iot".into()], queued_batching_time: Some(Duration::from_millis(100)), ..Default::default() };
     let k = KustoEmulator::start(options).await.expect("emulator");
-    k.create_table("iot", "Telemetry", &[("EnqueuedTime", "datetime"), ("Device", "string"), ("Capability", "string"), ("Value", "dynamic")]);
-    k.set_table_streaming("iot", "Telemetry", true);
     let settings = KustoSinkSettings {
         cluster: k.url().parse().expect("url"),
         ingest_url: None,
@@ -64,7 +62,9 @@ async fn measure(mode: IngestionMode) {
         retry: Default::default(),
     };
     let client = iotc_adx::sink::kusto::client(&settings, None).expect("client");
-    let sink = KustoSink::new(client, &settings, &destinations(&mode.to_string()));
+    let destinations = destinations(&mode.to_string());
+    iotc_adx::provision::provision(&client, &destinations, false, |_, _| {}).await.expect("provision");
+    let sink = KustoSink::new(client, &settings, &destinations);
     let payloads: Vec<Vec<u8>> = (0..BATCHES).map(payload).collect();
     let raw: usize = payloads.iter().map(Vec::len).sum();
 

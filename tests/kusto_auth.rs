@@ -10,7 +10,7 @@ use iotc_adx::batch::Batch;
 use iotc_adx::config::KustoSinkSettings;
 use iotc_adx::sink::kusto::KustoSink;
 use iotc_adx::sink::{IngestionMode, Outcome, Sink};
-use iotc_adx_testkit::identity::{AppRegistration, IdentityOptions, IdentityServer, TokenAuthority};
+use iotc_adx_testkit::identity::{AppRegistration, FederatedCredential, IdentityOptions, IdentityServer, ManagedIdentity, TokenAuthority};
 use iotc_adx_testkit::kusto::{AuthMode, KustoEmulator, KustoOptions};
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,10 +18,18 @@ use std::time::Duration;
 const APP: &str = "11111111-1111-1111-1111-111111111111";
 const SECRET: &str = "s3cret~value";
 const CERT_APP: &str = "22222222-2222-2222-2222-222222222222";
+const FED_APP: &str = "33333333-3333-3333-3333-333333333333";
+const ISSUER: &str = "https://oidc.testkit.local/cluster";
+const SUBJECT: &str = "system:serviceaccount:iot:iotc-adx";
 
 async fn identity(lifetime: Duration) -> IdentityServer {
     let options = IdentityOptions {
-        applications: vec![AppRegistration::with_secret(APP, SECRET), AppRegistration::with_certificate_assertions(CERT_APP)],
+        applications: vec![
+            AppRegistration::with_secret(APP, SECRET),
+            AppRegistration::with_certificate_assertions(CERT_APP),
+            AppRegistration::with_federated_credential(FED_APP, FederatedCredential::new(ISSUER, SUBJECT)),
+        ],
+        system_assigned: Some(ManagedIdentity::system_assigned()),
         token_lifetime: lifetime,
         ..Default::default()
     };
@@ -35,10 +43,33 @@ async fn kusto(server: &IdentityServer) -> KustoEmulator {
     k
 }
 
-/// The credential `[auth]` describes, with a transport that trusts the stand-in's CA; the
-/// table is provisioned through it.
+/// Sends requests for the IMDS address (169.254.169.254) to the stand-in's plain-HTTP port,
+/// and everything else through a client that trusts the stand-in's CA: managed identity has no
+/// other seam than the transport.
+#[derive(Debug)]
+struct StandInTransport {
+    http: std::net::SocketAddr,
+    client: reqwest::Client,
+}
+
+#[async_trait::async_trait]
+impl azure_core::http::HttpClient for StandInTransport {
+    async fn execute_request(&self, request: &azure_core::http::Request) -> azure_core::Result<azure_core::http::AsyncRawResponse> {
+        let mut request = request.clone();
+        if request.url().host_str() == Some("169.254.169.254") {
+            let url = request.url_mut();
+            let _ = url.set_ip_host(self.http.ip());
+            let _ = url.set_port(Some(self.http.port()));
+        }
+        self.client.execute_request(&request).await
+    }
+}
+
+/// The credential `[auth]` describes, with a transport that reaches the stand-in; the table
+/// is provisioned through it.
 async fn sink(server: &IdentityServer, k: &KustoEmulator, auth: AuthSettings) -> KustoSink {
-    let transport = Transport::new(Arc::new(server.https_client().expect("https client")));
+    let client = server.https_client().expect("https client");
+    let transport = Transport::new(Arc::new(StandInTransport { http: server.http_addr(), client }));
     let credential = iotc_adx::auth::credential(&auth, ClientOptions { transport: Some(transport), ..Default::default() })
         .expect("credential");
     let settings = KustoSinkSettings {
@@ -118,4 +149,34 @@ async fn a_certificate_signs_in_and_a_wrong_secret_is_a_clear_error() {
         .expect_err("refused credentials stop the pipeline");
     let text = format!("{error:#}");
     assert!(text.contains("iot.T"), "{text}");
+}
+
+fn unsigned_jwt(claims: serde_json::Value) -> String {
+    use base64::Engine;
+    let enc = |v: serde_json::Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    format!("{}.{}.bm90LXNpZ25lZA", enc(serde_json::json!({"alg": "RS256", "typ": "JWT"})), enc(claims))
+}
+
+#[tokio::test]
+async fn managed_and_workload_identities_sign_in() {
+    let server = identity(Duration::from_secs(3600)).await;
+    let k = kusto(&server).await;
+    let managed = AuthSettings::ManagedIdentity { user_assigned: None };
+    let outcome = sink(&server, &k, managed).await.deliver(batch("managed")).await.unwrap();
+    assert!(matches!(outcome, Outcome::Accepted(_)), "{outcome:?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let claims = serde_json::json!({"iss": ISSUER, "sub": SUBJECT, "aud": ["api://AzureADTokenExchange"], "exp": now + 3600, "iat": now});
+    std::fs::write(&token_file, unsigned_jwt(claims)).unwrap();
+    let workload = AuthSettings::WorkloadIdentity {
+        tenant_id: Some(server.authority().tenant().to_string()),
+        client_id: Some(FED_APP.into()),
+        token_file: Some(token_file),
+        authority_host: server.authority_host(),
+    };
+    let outcome = sink(&server, &k, workload).await.deliver(batch("workload")).await.unwrap();
+    assert!(matches!(outcome, Outcome::Accepted(_)), "{outcome:?}");
+    assert_eq!(k.rows("iot", "T").len(), 2);
 }

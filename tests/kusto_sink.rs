@@ -326,3 +326,21 @@ async fn a_queued_ingestion_failing_later_is_reported_with_its_events() {
     assert!(rejection.reason.contains("iot.Vitals") && rejection.reason.contains("permanent"), "{}", rejection.reason);
     assert!(rejection.blob.as_deref().is_some_and(|b| b.contains("tempstorage") && !b.contains("sig=")), "{:?}", rejection.blob);
 }
+
+#[tokio::test]
+async fn managed_falls_back_to_queued_when_throttling_persists() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = emulator(true).await;
+    let s = settings(dir.path(), &k, "managed", "");
+    provision(&s).await;
+    let client = iotc_adx::sink::kusto::client(kusto_settings(&s), None).unwrap();
+    let sink = KustoSink::new(client, kusto_settings(&s), &s.destinations);
+    k.inject(Fault { class: RouteClass::Ingest, kind: FaultKind::Throttle { retry_after_secs: 0 }, count: 3 });
+    let payload = b"{\"Device\":\"a\"}\n".to_vec();
+    let origin = vec![Span { partition: "0".into(), first: 1, last: 1, events: 1 }];
+    let outcome = sink.deliver(Batch { destination: 0, payload, rows: 1, tickets: Vec::new(), origin }).await.unwrap();
+    assert!(matches!(&outcome, Outcome::Accepted(d) if d.target.contains("(queued)")), "{outcome:?}");
+    let statuses: Vec<u16> = ingest_requests(&k).iter().map(|r| r.status).collect();
+    assert_eq!(statuses, vec![429, 429, 429], "streaming_attempts (3) throttled attempts, then queued");
+    wait_rows(&k, 1).await;
+}

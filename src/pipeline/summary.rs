@@ -82,7 +82,7 @@ impl fmt::Display for Summary {
         for d in &self.destinations {
             writeln!(
                 f,
-                "  {:<w$} {} -> {} ({} matched, {}, {} written)",
+                "  {:<w$} {} -> {} ({} matched, {}, {} delivered)",
                 d.name,
                 plural(d.rows, "row"),
                 d.table,
@@ -91,7 +91,7 @@ impl fmt::Display for Summary {
                 plural(d.bytes, "byte"),
             )?;
             if let Some(target) = &d.last_target {
-                writeln!(f, "  {:<w$} last output: {target}", "")?;
+                writeln!(f, "  {:<w$} last batch went to {target}", "")?;
             }
         }
         writeln!(f, "  {:<w$} {} (decoded, but no destination's filter took them)", "unrouted", self.unrouted)?;

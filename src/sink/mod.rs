@@ -73,7 +73,7 @@ pub struct Delivery {
 }
 
 /// What became of one batch.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// Durably accepted.
     Accepted(Delivery),
@@ -99,6 +99,18 @@ pub struct LateRejection {
     pub events: Vec<crate::ack::Span>,
     /// The blob holding the rows, when the service keeps it (URL without its SAS).
     pub blob: Option<String>,
+}
+
+impl fmt::Debug for Outcome {
+    // The payload can be megabytes: show its size, not its bytes.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Accepted(d) => f.debug_tuple("Accepted").field(d).finish(),
+            Outcome::Rejected { reason, payload } => {
+                f.debug_struct("Rejected").field("reason", reason).field("payload_bytes", &payload.len()).finish()
+            }
+        }
+    }
 }
 
 /// The future a delivery runs as; it owns everything it needs, so the pipeline can run several
