@@ -52,6 +52,17 @@ fn settings_with(dir: &Path, k: &KustoEmulator, ingestion: &str, extra_sink: &st
     load_str(&text, dir).expect("configuration")
 }
 
+/// An emulator with iot.Vitals provisioned for `ingestion`, and a sink without start-up checks.
+async fn rig(ingestion: &str) -> (tempfile::TempDir, KustoEmulator, Settings, KustoSink) {
+    let dir = tempfile::tempdir().unwrap();
+    let k = emulator(true).await;
+    let s = settings(dir.path(), &k, ingestion, "");
+    provision(&s).await;
+    let client = iotc_adx::sink::kusto::client(kusto_settings(&s), None).unwrap();
+    let sink = KustoSink::new(client, kusto_settings(&s), &s.destinations);
+    (dir, k, s, sink)
+}
+
 fn kusto_settings(s: &Settings) -> &KustoSinkSettings {
     match &s.sink {
         SinkSettings::Kusto(k) => k,
@@ -162,12 +173,7 @@ async fn managed_falls_back_to_queued_when_the_streaming_policy_is_off() {
 
 #[tokio::test]
 async fn managed_sends_batches_over_the_streaming_limit_queued() {
-    let dir = tempfile::tempdir().unwrap();
-    let k = emulator(true).await;
-    let s = settings(dir.path(), &k, "managed", "");
-    provision(&s).await;
-    let client = iotc_adx::sink::kusto::client(kusto_settings(&s), None).unwrap();
-    let sink = KustoSink::new(client, kusto_settings(&s), &s.destinations);
+    let (_dir, k, _s, sink) = rig("managed").await;
     // Rows of random letters and digits: about 5.5 MB gzipped, over the 4 MiB streaming limit.
     let mut payload = Vec::new();
     let mut rows = 0;
@@ -286,12 +292,7 @@ async fn expired_sas_tokens_are_refreshed() {
 
 #[tokio::test]
 async fn a_batch_sent_twice_is_ingested_once_with_dedupe() {
-    let dir = tempfile::tempdir().unwrap();
-    let k = emulator(true).await;
-    let s = settings(dir.path(), &k, "queued", "");
-    provision(&s).await;
-    let client = iotc_adx::sink::kusto::client(kusto_settings(&s), None).unwrap();
-    let sink = KustoSink::new(client, kusto_settings(&s), &s.destinations);
+    let (_dir, k, _s, sink) = rig("queued").await;
     let origin = vec![Span { partition: "3".into(), first: 1200, last: 1202, events: 3 }];
     let payload = b"{\"Device\":\"a\"}\n{\"Device\":\"b\"}\n{\"Device\":\"c\"}\n".to_vec();
     let batch = Batch { destination: 0, payload, rows: 3, tickets: Vec::new(), origin };
@@ -329,12 +330,7 @@ async fn a_queued_ingestion_failing_later_is_reported_with_its_events() {
 
 #[tokio::test]
 async fn managed_falls_back_to_queued_when_throttling_persists() {
-    let dir = tempfile::tempdir().unwrap();
-    let k = emulator(true).await;
-    let s = settings(dir.path(), &k, "managed", "");
-    provision(&s).await;
-    let client = iotc_adx::sink::kusto::client(kusto_settings(&s), None).unwrap();
-    let sink = KustoSink::new(client, kusto_settings(&s), &s.destinations);
+    let (_dir, k, _s, sink) = rig("managed").await;
     k.inject(Fault { class: RouteClass::Ingest, kind: FaultKind::Throttle { retry_after_secs: 0 }, count: 3 });
     let payload = b"{\"Device\":\"a\"}\n".to_vec();
     let origin = vec![Span { partition: "0".into(), first: 1, last: 1, events: 1 }];

@@ -110,23 +110,16 @@ impl DeadLetter {
     /// Builds a dead letter for a queued ingestion that failed after it was accepted: the
     /// rows are in `blob` (when the service kept it), the events are named.
     pub fn for_late_failure(reason: String, destination: String, events: Vec<Span>, blob: Option<String>) -> Self {
-        DeadLetter {
-            time: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
-            stage: Stage::Ingest,
-            reason,
-            destination: Some(destination),
-            event: None,
-            events,
-            rows: None,
-            blob,
-            body: None,
-            body_base64: None,
-        }
+        Self::ingest(reason, destination, events, None, blob)
     }
 
     /// Builds a dead letter for rows Data Explorer refused, with the events they came from.
     /// The rows are ready to ingest again once the cause is fixed.
     pub fn for_rows(reason: String, destination: String, events: Vec<Span>, payload: &[u8]) -> Self {
+        Self::ingest(reason, destination, events, Some(String::from_utf8_lossy(payload).into_owned()), None)
+    }
+
+    fn ingest(reason: String, destination: String, events: Vec<Span>, rows: Option<String>, blob: Option<String>) -> Self {
         DeadLetter {
             time: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
             stage: Stage::Ingest,
@@ -134,8 +127,8 @@ impl DeadLetter {
             destination: Some(destination),
             event: None,
             events,
-            rows: Some(String::from_utf8_lossy(payload).into_owned()),
-            blob: None,
+            rows,
+            blob,
             body: None,
             body_base64: None,
         }
