@@ -1,6 +1,7 @@
 //! Source stage: where events come from. Each source yields [`SourceEvent`]s in batches,
 //! keeping each event's body byte for byte and its position in the hub (or the file).
 
+pub mod eventhubs;
 pub mod file;
 
 use crate::ack::Progress;

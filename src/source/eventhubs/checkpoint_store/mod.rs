@@ -1,0 +1,83 @@
+//! A blob checkpoint store for the official Event Hubs event processor
+//! (`azure_messaging_eventhubs` 0.16): partition ownership and checkpoints kept as empty blobs
+//! with metadata in one Azure Storage container, so that every replica of iotc-adx (and any
+//! processor of the official SDKs reading the same hub and consumer group) shares them.
+//!
+//! The official `azure_messaging_eventhubs_checkpointstore_blob` crate builds only against
+//! eventhubs 0.15, and `azure_storage_blob` wants another `azure_core` than eventhubs 0.16, so
+//! this store speaks Blob REST itself with `reqwest`. It keeps the official layout:
+//! blob names in [`names`](self) (`{namespace}/{hub}/{consumer group}/ownership/{partition}`
+//! and `.../checkpoint/{partition}`, lowercased), metadata `ownerid`, `sequencenumber` and
+//! `offset`, and optimistic concurrency on ETags for ownership.
+//!
+//! Files: `rest.rs` the Blob REST calls, `list.rs` the XML answers, `names.rs` the blob names,
+//! `records.rs` metadata to and from ownerships and checkpoints, `store.rs` the trait, `error.rs`
+//! the error type.
+
+mod error;
+mod list;
+mod names;
+mod records;
+mod rest;
+mod store;
+
+pub use error::CheckpointStoreError;
+
+use azure_core::credentials::TokenCredential;
+use std::sync::Arc;
+
+/// How the store authenticates to the container.
+#[derive(Clone)]
+pub enum ContainerAuth {
+    /// The container URL carries a SAS in its query string (Azurite, or a SAS the operator
+    /// hands over); no other credential is sent.
+    Sas,
+    /// A bearer token for `https://storage.azure.com/.default` from this credential (managed
+    /// identity, service principal, ...), asked for on every call (the credential caches it).
+    /// The identity needs *Storage Blob Data Contributor* on the container (or on the account,
+    /// for [`BlobCheckpointStore::ensure_container`] to create it).
+    Token(Arc<dyn TokenCredential>),
+}
+
+impl std::fmt::Debug for ContainerAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ContainerAuth::Sas => f.write_str("Sas"),
+            ContainerAuth::Token(_) => f.write_str("Token(..)"),
+        }
+    }
+}
+
+/// Partition ownership and checkpoints in an Azure Storage blob container; implements the
+/// event processor's [`azure_messaging_eventhubs::CheckpointStore`]. Cheap to clone: clones
+/// share one HTTP client.
+#[derive(Debug, Clone)]
+pub struct BlobCheckpointStore {
+    rest: Arc<rest::BlobRest>,
+}
+
+impl BlobCheckpointStore {
+    /// A store on the container at `container_url`
+    /// (`https://ACCOUNT.blob.core.windows.net/CONTAINER`, with `?SAS` for [`ContainerAuth::Sas`]).
+    /// `http` lets the caller share a client (proxies, connection pool); `None` builds one.
+    /// Fails when the URL names no container, or when a token would travel over plain http to
+    /// another host than loopback. Nothing is sent yet.
+    pub fn new(container_url: url::Url, auth: ContainerAuth, http: Option<reqwest::Client>) -> Result<Self, CheckpointStoreError> {
+        Ok(BlobCheckpointStore { rest: Arc::new(rest::BlobRest::new(container_url, auth, http)?) })
+    }
+
+    /// The container URL without query string, for logs.
+    pub fn container(&self) -> String {
+        self.rest.container_display()
+    }
+
+    /// Creates the container when it is missing; an existing one is fine. Fails with the
+    /// service's answer (and the URL without its SAS) when the container can neither be
+    /// created nor be found to exist, e.g. for lack of permission.
+    pub async fn ensure_container(&self) -> Result<(), CheckpointStoreError> {
+        if self.rest.create_container().await? {
+            tracing::info!(container = %self.container(), "created the checkpoint container");
+        }
+        Ok(())
+    }
+}

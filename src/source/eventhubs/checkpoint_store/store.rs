@@ -1,0 +1,345 @@
+//! [`CheckpointStore`] for [`BlobCheckpointStore`]: the four calls the event processor makes.
+//!
+//! - `claim_ownership`: per partition, a conditional write of the ownership blob's `ownerid`:
+//!   `If-Match` the ETag the caller holds (set metadata), or `If-None-Match: *` when it holds
+//!   none (create the blob). A 412, 409 or 404 means another processor changed the blob first:
+//!   that partition is left out of the answer, which is how the load balancer learns it lost.
+//!   Claims are written one after another, as the Go and .NET stores do.
+//! - `list_ownerships` / `list_checkpoints`: every page of the blobs under the hub's prefix.
+//! - `update_checkpoint`: set the checkpoint blob's metadata, creating the blob on first use.
+
+use super::error::CheckpointStoreError;
+use super::names::{blob_name, prefix, BlobKind};
+use super::records::{checkpoint_from, checkpoint_metadata, ownership_from, ownership_metadata, Scope};
+use super::rest::{blob_missing, lost_claim, Condition};
+use super::BlobCheckpointStore;
+use azure_core::http::Etag;
+use azure_messaging_eventhubs::models::{Checkpoint, Ownership};
+use azure_messaging_eventhubs::CheckpointStore;
+
+/// The most pages one listing reads: at 5,000 blobs a page (the service default), far more
+/// partitions than a hub can have. Past it the service is answering in circles.
+const MAX_PAGES: usize = 1000;
+
+impl BlobCheckpointStore {
+    /// Claims one partition; `Ok(None)` when another processor holds it.
+    async fn claim_one(&self, o: &Ownership) -> Result<Option<Ownership>, CheckpointStoreError> {
+        let operation = "claim ownership of";
+        let name = blob_name(BlobKind::Ownership, &o.fully_qualified_namespace, &o.event_hub_name, &o.consumer_group, &o.partition_id)?;
+        let metadata = ownership_metadata(o)
+            .map_err(|reason| CheckpointStoreError::InvalidMetadata { blob: self.rest.blob_display(&name), reason })?;
+        let written = match &o.etag {
+            Some(etag) => self.rest.set_metadata(operation, &name, &metadata, &Condition::IfMatch(etag.to_string())).await,
+            None => self.rest.put_blob(operation, &name, &metadata, &Condition::IfAbsent).await,
+        };
+        match written {
+            Ok(w) => {
+                tracing::debug!(partition_id = %o.partition_id, owner_id = ?o.owner_id, etag = %w.etag, "claimed partition");
+                Ok(Some(Ownership { etag: Some(Etag::from(w.etag)), last_modified_time: w.last_modified, ..o.clone() }))
+            }
+            Err(e) if lost_claim(&e) => {
+                tracing::debug!(partition_id = %o.partition_id, owner_id = ?o.owner_id, reason = %e, "partition not claimed: another owner wrote first");
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every blob under `prefix`, all pages.
+    async fn list_all(&self, prefix: &str) -> Result<Vec<super::list::ListedBlob>, CheckpointStoreError> {
+        let mut blobs = Vec::new();
+        let mut marker: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let page = self.rest.list_page(prefix, marker.as_deref()).await?;
+            blobs.extend(page.blobs);
+            match page.next_marker {
+                None => return Ok(blobs),
+                Some(next) if marker.as_deref() == Some(next.as_str()) => break,
+                Some(next) => marker = Some(next),
+            }
+        }
+        Err(CheckpointStoreError::BadResponse {
+            operation: "list checkpoint store blobs in",
+            url: format!("{} (prefix {prefix})", self.rest.container_display()),
+            reason: "the listing never ends (its continuation marker repeats or runs past 1000 pages)".into(),
+        })
+    }
+
+    async fn ownerships(&self, scope: Scope<'_>) -> Result<Vec<Ownership>, CheckpointStoreError> {
+        let prefix = prefix(BlobKind::Ownership, scope.namespace, scope.event_hub, scope.consumer_group)?;
+        let mut out = Vec::new();
+        for blob in self.list_all(&prefix).await? {
+            let o = ownership_from(scope, &prefix, &blob)
+                .map_err(|reason| CheckpointStoreError::InvalidMetadata { blob: self.rest.blob_display(&blob.name), reason })?;
+            out.extend(o);
+        }
+        out.sort_by(|a, b| a.partition_id.cmp(&b.partition_id));
+        Ok(out)
+    }
+
+    async fn checkpoints(&self, scope: Scope<'_>) -> Result<Vec<Checkpoint>, CheckpointStoreError> {
+        let prefix = prefix(BlobKind::Checkpoint, scope.namespace, scope.event_hub, scope.consumer_group)?;
+        let mut out = Vec::new();
+        for blob in self.list_all(&prefix).await? {
+            let c = checkpoint_from(scope, &prefix, &blob)
+                .map_err(|reason| CheckpointStoreError::InvalidMetadata { blob: self.rest.blob_display(&blob.name), reason })?;
+            out.extend(c);
+        }
+        out.sort_by(|a, b| a.partition_id.cmp(&b.partition_id));
+        Ok(out)
+    }
+
+    async fn write_checkpoint(&self, c: &Checkpoint) -> Result<(), CheckpointStoreError> {
+        let operation = "record a checkpoint in";
+        let name = blob_name(BlobKind::Checkpoint, &c.fully_qualified_namespace, &c.event_hub_name, &c.consumer_group, &c.partition_id)?;
+        let metadata = checkpoint_metadata(c)
+            .map_err(|reason| CheckpointStoreError::InvalidMetadata { blob: self.rest.blob_display(&name), reason })?
+            .ok_or_else(|| CheckpointStoreError::EmptyCheckpoint { blob: self.rest.blob_display(&name) })?;
+        match self.rest.set_metadata(operation, &name, &metadata, &Condition::None).await {
+            Ok(_) => Ok(()),
+            Err(e) if blob_missing(&e) => self.rest.put_blob(operation, &name, &metadata, &Condition::None).await.map(|_| ()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl CheckpointStore for BlobCheckpointStore {
+    async fn claim_ownership(&self, ownerships: &[Ownership]) -> azure_core::Result<Vec<Ownership>> {
+        let mut claimed = Vec::with_capacity(ownerships.len());
+        for o in ownerships {
+            claimed.extend(self.claim_one(o).await?);
+        }
+        Ok(claimed)
+    }
+
+    async fn list_checkpoints(&self, namespace: &str, event_hub_name: &str, consumer_group: &str) -> azure_core::Result<Vec<Checkpoint>> {
+        Ok(self.checkpoints(Scope { namespace, event_hub: event_hub_name, consumer_group }).await?)
+    }
+
+    async fn list_ownerships(&self, namespace: &str, event_hub_name: &str, consumer_group: &str) -> azure_core::Result<Vec<Ownership>> {
+        Ok(self.ownerships(Scope { namespace, event_hub: event_hub_name, consumer_group }).await?)
+    }
+
+    async fn update_checkpoint(&self, checkpoint: Checkpoint) -> azure_core::Result<()> {
+        Ok(self.write_checkpoint(&checkpoint).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The store against a scripted HTTP server on loopback: paging, ETag conflicts, retries.
+
+    use super::*;
+    use crate::source::eventhubs::checkpoint_store::ContainerAuth;
+    use std::sync::{Arc, Mutex};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A request as the server saw it: request line and lowercased headers.
+    #[derive(Debug, Clone)]
+    struct Seen {
+        line: String,
+        headers: Vec<(String, String)>,
+    }
+
+    impl Seen {
+        fn header(&self, name: &str) -> Option<&str> {
+            self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        }
+    }
+
+    type Reply = (u16, Vec<(&'static str, String)>, String);
+
+    /// Serves one request per connection, answering with `answer`; returns the base URL and
+    /// the log of requests.
+    async fn serve(answer: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static) -> (String, Arc<Mutex<Vec<Seen>>>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let server_log = log.clone();
+        let answer = Arc::new(answer);
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut chunk).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let text = String::from_utf8_lossy(&buf).to_string();
+                let mut lines = text.split("\r\n");
+                let line = lines.next().unwrap_or_default().to_string();
+                let headers = lines
+                    .take_while(|l| !l.is_empty())
+                    .filter_map(|l| l.split_once(':'))
+                    .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+                    .collect();
+                let seen = Seen { line, headers };
+                let n = {
+                    let mut log = server_log.lock().unwrap();
+                    log.push(seen.clone());
+                    log.len()
+                };
+                let (status, headers, body) = answer(&seen, n);
+                let mut out = format!("HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n", body.len());
+                for (k, v) in headers {
+                    out.push_str(&format!("{k}: {v}\r\n"));
+                }
+                out.push_str("\r\n");
+                out.push_str(&body);
+                let _ = socket.write_all(out.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            }
+        });
+        (base, log)
+    }
+
+    fn store_at(base: &str) -> BlobCheckpointStore {
+        let url = url::Url::parse(&format!("{base}/acct/ckpt?sv=1&sig=SECRET")).unwrap();
+        BlobCheckpointStore::new(url, ContainerAuth::Sas, None).unwrap()
+    }
+
+    fn page(names: &[&str], next: Option<&str>) -> String {
+        let blobs: String = names
+            .iter()
+            .map(|n| {
+                format!(
+                    "<Blob><Name>{n}</Name><Properties><Last-Modified>Sun, 22 Nov 2026 07:30:52 GMT</Last-Modified>\
+                     <Etag>0x{}</Etag></Properties><Metadata><ownerid>me</ownerid></Metadata></Blob>",
+                    n.len()
+                )
+            })
+            .collect();
+        format!(
+            "\u{feff}<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults><Blobs>{blobs}</Blobs><NextMarker>{}</NextMarker></EnumerationResults>",
+            next.unwrap_or_default()
+        )
+    }
+
+    #[tokio::test]
+    async fn listing_follows_next_markers_to_the_last_page() {
+        let (base, log) = serve(|seen, _| {
+            let body = if seen.line.contains("marker=m%2F1") {
+                page(&["ns/hub/cg/ownership/2", "ns/hub/cg/ownership/3", "ns/hub/cg/ownership/3/odd"], None)
+            } else {
+                page(&["ns/hub/cg/ownership/0", "ns/hub/cg/ownership/1"], Some("m/1"))
+            };
+            (200, vec![("content-type", "application/xml".into())], body)
+        })
+        .await;
+        let s = store_at(&base);
+        let got = s.list_ownerships("NS", "Hub", "CG").await.unwrap();
+        assert_eq!(got.iter().map(|o| o.partition_id.as_str()).collect::<Vec<_>>(), ["0", "1", "2", "3"]);
+        assert!(got.iter().all(|o| o.owner_id.as_deref() == Some("me") && o.etag.is_some()));
+        let log = log.lock().unwrap();
+        assert_eq!(log.len(), 2);
+        assert!(
+            log[0].line.starts_with("GET /acct/ckpt?restype=container&comp=list&prefix=ns%2Fhub%2Fcg%2Fownership%2F&include=metadata&sv=1&sig=SECRET "),
+            "{}",
+            log[0].line
+        );
+        assert!(log[1].line.contains("&marker=m%2F1&sv=1"), "{}", log[1].line);
+        assert_eq!(log[0].header("x-ms-version"), Some(rest_version()));
+        assert!(log[0].header("x-ms-date").is_some_and(|d| d.ends_with("GMT")));
+    }
+
+    fn rest_version() -> &'static str {
+        super::super::rest::API_VERSION
+    }
+
+    #[tokio::test]
+    async fn a_listing_that_never_ends_is_an_error() {
+        let (base, _) = serve(|_, _| (200, vec![], page(&["ns/hub/cg/checkpoint/0"], Some("again")))).await;
+        let e = store_at(&base).list_checkpoints("ns", "hub", "cg").await.unwrap_err();
+        assert_eq!(*e.kind(), azure_core::error::ErrorKind::DataConversion);
+        assert!(e.to_string().contains("never ends") && !e.to_string().contains("SECRET"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn etag_conflicts_drop_the_partition_and_wins_carry_the_new_etag() {
+        let (base, log) = serve(|seen, _| {
+            if seen.header("if-match").is_some() {
+                (412, vec![("x-ms-error-code", "ConditionNotMet".into())], String::new())
+            } else if seen.line.contains("/ownership/2") {
+                (409, vec![("x-ms-error-code", "BlobAlreadyExists".into())], String::new())
+            } else {
+                (201, vec![("etag", "\"0xNEW\"".into()), ("last-modified", "Sun, 22 Nov 2026 08:00:00 GMT".into())], String::new())
+            }
+        })
+        .await;
+        let s = store_at(&base);
+        let o = |partition: &str, etag: Option<&str>| Ownership {
+            fully_qualified_namespace: "ns".into(),
+            event_hub_name: "hub".into(),
+            consumer_group: "cg".into(),
+            partition_id: partition.into(),
+            owner_id: Some("me".into()),
+            etag: etag.map(Etag::from),
+            last_modified_time: None,
+        };
+        let got = s.claim_ownership(&[o("0", Some("0xOLD")), o("1", None), o("2", None)]).await.unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].partition_id, "1");
+        assert_eq!(got[0].etag.as_ref().map(|e| e.to_string()).as_deref(), Some("\"0xNEW\""));
+        assert_eq!(got[0].last_modified_time.map(|t| t.hour()), Some(8));
+        let log = log.lock().unwrap();
+        assert!(log[0].line.starts_with("PUT /acct/ckpt/ns/hub/cg/ownership/0?comp=metadata&sv=1&sig=SECRET "), "{}", log[0].line);
+        assert_eq!(log[0].header("if-match"), Some("\"0xOLD\""), "a bare etag is sent quoted");
+        assert_eq!(log[0].header("x-ms-meta-ownerid"), Some("me"));
+        assert_eq!(log[1].header("if-none-match"), Some("*"));
+        assert_eq!(log[1].header("x-ms-blob-type"), Some("BlockBlob"));
+        assert_eq!(log[1].header("content-length"), Some("0"));
+    }
+
+    #[tokio::test]
+    async fn other_failures_fail_the_claim_after_retrying_transient_ones() {
+        let (base, log) = serve(|_, n| match n {
+            1 | 2 => (503, vec![("x-ms-error-code", "ServerBusy".into()), ("retry-after", "0".into())], String::new()),
+            _ => (403, vec![("x-ms-error-code", "AuthorizationPermissionMismatch".into())], String::new()),
+        })
+        .await;
+        let s = store_at(&base);
+        let o = Ownership {
+            fully_qualified_namespace: "ns".into(),
+            event_hub_name: "hub".into(),
+            consumer_group: "cg".into(),
+            partition_id: "0".into(),
+            owner_id: Some("me".into()),
+            ..Default::default()
+        };
+        let e = s.claim_ownership(&[o]).await.unwrap_err();
+        assert_eq!(e.http_status(), Some(azure_core::http::StatusCode::Forbidden));
+        let text = e.to_string();
+        assert!(text.contains("ownership/0") && text.contains("AuthorizationPermissionMismatch") && !text.contains("SECRET"), "{text}");
+        assert_eq!(log.lock().unwrap().len(), 3, "two 503s retried, the 403 not");
+    }
+
+    #[tokio::test]
+    async fn checkpoints_create_their_blob_on_first_write() {
+        let (base, log) = serve(|seen, _| {
+            if seen.line.contains("comp=metadata") {
+                (404, vec![("x-ms-error-code", "BlobNotFound".into())], String::new())
+            } else {
+                (201, vec![("etag", "\"0x1\"".into())], String::new())
+            }
+        })
+        .await;
+        let c = Checkpoint {
+            fully_qualified_namespace: "ns".into(),
+            event_hub_name: "hub".into(),
+            consumer_group: "cg".into(),
+            partition_id: "4".into(),
+            offset: Some("100".into()),
+            sequence_number: Some(9),
+        };
+        store_at(&base).update_checkpoint(c).await.unwrap();
+        let log = log.lock().unwrap();
+        assert_eq!(log.len(), 2);
+        assert!(log[1].line.starts_with("PUT /acct/ckpt/ns/hub/cg/checkpoint/4?sv=1"), "{}", log[1].line);
+        assert_eq!(log[1].header("x-ms-meta-sequencenumber"), Some("9"));
+        assert_eq!(log[1].header("x-ms-meta-offset"), Some("100"));
+        assert_eq!(log[1].header("if-none-match"), None);
+    }
+}
