@@ -82,7 +82,7 @@ async fn ownership_claims_follow_etags() {
     assert!(within("claim taken", s.claim_ownership(&[ownership("0", "bob")])).await.unwrap().is_empty());
 
     // Renewing with the current etag works and changes it; the old one is now stale.
-    let renewed = within("renew", s.claim_ownership(&[first.clone()])).await.unwrap();
+    let renewed = within("renew", s.claim_ownership(std::slice::from_ref(&first))).await.unwrap();
     assert_eq!(renewed.len(), 1);
     let e2 = renewed[0].etag.clone().unwrap();
     assert_ne!(e1.to_string(), e2.to_string());

@@ -53,9 +53,9 @@ pub enum CheckpointStoreError {
         url: String,
         /// The scope asked for.
         scope: &'static str,
-        /// The credential's error.
+        /// The credential's error (boxed: `azure_core::Error` is large).
         #[source]
-        source: azure_core::Error,
+        source: Box<azure_core::Error>,
     },
     /// The request did not get an answer (connection refused or reset, timeout).
     #[error("cannot {operation} {url}: {source}")]

@@ -5,9 +5,9 @@
 //!
 //! The official `azure_messaging_eventhubs_checkpointstore_blob` crate builds only against
 //! eventhubs 0.15, and `azure_storage_blob` wants another `azure_core` than eventhubs 0.16, so
-//! this store speaks Blob REST itself with `reqwest`. It keeps the official layout:
-//! blob names in [`names`](self) (`{namespace}/{hub}/{consumer group}/ownership/{partition}`
-//! and `.../checkpoint/{partition}`, lowercased), metadata `ownerid`, `sequencenumber` and
+//! this store speaks Blob REST itself with `reqwest`. It keeps the official layout: blob names
+//! `{namespace}/{hub}/{consumer group}/ownership/{partition}` and
+//! `.../checkpoint/{partition}` (lowercased), metadata `ownerid`, `sequencenumber` and
 //! `offset`, and optimistic concurrency on ETags for ownership.
 //!
 //! Files: `rest.rs` the Blob REST calls, `list.rs` the XML answers, `names.rs` the blob names,

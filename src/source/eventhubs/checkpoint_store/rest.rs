@@ -217,7 +217,7 @@ impl BlobRest {
                 operation,
                 url: shown.to_string(),
                 scope: STORAGE_SCOPE,
-                source,
+                source: Box::new(source),
             })?;
             request = request.bearer_auth(token.token.secret());
         }

@@ -127,32 +127,32 @@ impl CheckpointStore for BlobCheckpointStore {
 }
 
 #[cfg(test)]
-mod tests {
-    //! The store against a scripted HTTP server on loopback: paging, ETag conflicts, retries.
+mod tests_support {
+    //! A scripted HTTP server on loopback, for the store's unit tests.
 
-    use super::*;
+    use super::BlobCheckpointStore;
     use crate::source::eventhubs::checkpoint_store::ContainerAuth;
     use std::sync::{Arc, Mutex};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     /// A request as the server saw it: request line and lowercased headers.
     #[derive(Debug, Clone)]
-    struct Seen {
-        line: String,
-        headers: Vec<(String, String)>,
+    pub(super) struct Seen {
+        pub(super) line: String,
+        pub(super) headers: Vec<(String, String)>,
     }
 
     impl Seen {
-        fn header(&self, name: &str) -> Option<&str> {
+        pub(super) fn header(&self, name: &str) -> Option<&str> {
             self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
         }
     }
 
-    type Reply = (u16, Vec<(&'static str, String)>, String);
+    pub(super) type Reply = (u16, Vec<(&'static str, String)>, String);
 
     /// Serves one request per connection, answering with `answer`; returns the base URL and
     /// the log of requests.
-    async fn serve(answer: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static) -> (String, Arc<Mutex<Vec<Seen>>>) {
+    pub(super) async fn serve(answer: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static) -> (String, Arc<Mutex<Vec<Seen>>>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let log = Arc::new(Mutex::new(Vec::new()));
@@ -196,12 +196,12 @@ mod tests {
         (base, log)
     }
 
-    fn store_at(base: &str) -> BlobCheckpointStore {
+    pub(super) fn store_at(base: &str) -> BlobCheckpointStore {
         let url = url::Url::parse(&format!("{base}/acct/ckpt?sv=1&sig=SECRET")).unwrap();
         BlobCheckpointStore::new(url, ContainerAuth::Sas, None).unwrap()
     }
 
-    fn page(names: &[&str], next: Option<&str>) -> String {
+    pub(super) fn page(names: &[&str], next: Option<&str>) -> String {
         let blobs: String = names
             .iter()
             .map(|n| {
@@ -217,6 +217,14 @@ mod tests {
             next.unwrap_or_default()
         )
     }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The store against a scripted HTTP server on loopback: paging, ETag conflicts, retries.
+
+    use super::tests_support::*;
+    use super::*;
 
     #[tokio::test]
     async fn listing_follows_next_markers_to_the_last_page() {
@@ -341,5 +349,90 @@ mod tests {
         assert_eq!(log[1].header("x-ms-meta-sequencenumber"), Some("9"));
         assert_eq!(log[1].header("x-ms-meta-offset"), Some("100"));
         assert_eq!(log[1].header("if-none-match"), None);
+    }
+}
+
+#[cfg(test)]
+mod container_tests {
+    //! `ensure_container` against scripted answers.
+
+    use super::tests_support::*;
+
+    #[tokio::test]
+    async fn an_existing_container_is_fine_even_without_the_right_to_create_one() {
+        for (create, read, ok) in [(201, 200, true), (409, 200, true), (403, 200, true), (403, 403, false), (404, 404, false)] {
+            let (base, log) = serve(move |seen, _| {
+                let code = if seen.line.starts_with("PUT") { create } else { read };
+                let error = match code {
+                    409 => "ContainerAlreadyExists",
+                    403 => "AuthorizationPermissionMismatch",
+                    _ => "ResourceNotFound",
+                };
+                (code, vec![("x-ms-error-code", error.into())], String::new())
+            })
+            .await;
+            let result = store_at(&base).ensure_container().await;
+            assert_eq!(result.is_ok(), ok, "create {create}, read {read}: {result:?}");
+            if let Err(e) = result {
+                let text = e.to_string();
+                assert!(text.contains(&format!("{base}/acct/ckpt:")) && !text.contains("SECRET"), "{text}");
+            }
+            let log = log.lock().unwrap();
+            assert!(log[0].line.starts_with("PUT /acct/ckpt?restype=container&sv=1&sig=SECRET "), "{}", log[0].line);
+        }
+    }
+}
+
+#[cfg(test)]
+mod token_tests {
+    //! Bearer authentication: the header goes out, the token never reaches an error.
+
+    use super::tests_support::*;
+    use super::*;
+    use crate::source::eventhubs::checkpoint_store::ContainerAuth;
+    use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Debug)]
+    struct FixedToken {
+        scopes: Mutex<Vec<String>>,
+        fail: bool,
+    }
+
+    #[async_trait::async_trait]
+    impl TokenCredential for FixedToken {
+        async fn get_token(&self, scopes: &[&str], _options: Option<TokenRequestOptions<'_>>) -> azure_core::Result<AccessToken> {
+            self.scopes.lock().unwrap().extend(scopes.iter().map(|s| s.to_string()));
+            if self.fail {
+                return Err(azure_core::Error::with_message(azure_core::error::ErrorKind::Credential, "no identity here"));
+            }
+            let expires = azure_core::time::OffsetDateTime::now_utc() + azure_core::time::Duration::hours(1);
+            Ok(AccessToken::new(Secret::new("TOKEN-123"), expires))
+        }
+    }
+
+    #[tokio::test]
+    async fn bearer_tokens_for_storage_are_sent_without_a_sas() {
+        let (base, log) = serve(|_, _| (200, vec![], page(&[], None))).await;
+        let credential = Arc::new(FixedToken { scopes: Mutex::new(vec![]), fail: false });
+        let url = url::Url::parse(&format!("{base}/acct/ckpt")).unwrap();
+        let s = BlobCheckpointStore::new(url, ContainerAuth::Token(credential.clone()), None).unwrap();
+        assert!(s.list_ownerships("ns", "hub", "cg").await.unwrap().is_empty());
+        assert_eq!(*credential.scopes.lock().unwrap(), ["https://storage.azure.com/.default"]);
+        let log = log.lock().unwrap();
+        assert_eq!(log[0].header("authorization"), Some("Bearer TOKEN-123"));
+        assert!(log[0].line.contains("include=metadata HTTP"), "no SAS appended: {}", log[0].line);
+    }
+
+    #[tokio::test]
+    async fn a_credential_failure_is_a_credential_error() {
+        let credential = Arc::new(FixedToken { scopes: Mutex::new(vec![]), fail: true });
+        let url = url::Url::parse("http://127.0.0.1:9/acct/ckpt").unwrap();
+        let s = BlobCheckpointStore::new(url, ContainerAuth::Token(credential), None).unwrap();
+        let e = s.ensure_container().await.unwrap_err();
+        assert!(matches!(e, CheckpointStoreError::Credential { .. }), "{e}");
+        let text = e.to_string();
+        assert!(text.contains("https://storage.azure.com/.default") && text.contains("http://127.0.0.1:9/acct/ckpt"), "{text}");
+        assert_eq!(*azure_core::Error::from(e).kind(), azure_core::error::ErrorKind::Credential);
     }
 }
