@@ -9,10 +9,19 @@ use std::process::ExitCode;
 pub fn check(config_path: &Path) -> anyhow::Result<ExitCode> {
     let settings = config::load(config_path)?;
     println!("configuration {} is valid\n", config_path.display());
-    let SourceSettings::File { input } = &settings.source;
-    match input {
-        FileInput::Stdin => println!("source        file: standard input (JSON Lines)"),
-        FileInput::Path(path) => {
+    match &settings.source {
+        SourceSettings::EventHubs(e) => {
+            let mut container = e.checkpoint_container.clone();
+            container.set_query(None);
+            println!("source        eventhubs: {}/{} (consumer group {}, start {:?})", e.namespace, e.event_hub, e.consumer_group, e.start);
+            println!(
+                "                {}, checkpoints in {container} at most every {} ms",
+                if e.connection_string.is_some() { "connection string" } else { "signed in with [auth]" },
+                e.checkpoint_every.as_millis()
+            );
+        }
+        SourceSettings::File { input: FileInput::Stdin } => println!("source        file: standard input (JSON Lines)"),
+        SourceSettings::File { input: input @ FileInput::Path(path) } => {
             let files: Vec<String> = FileSource::open(input)?.files().map(|f| f.display().to_string()).collect();
             println!("source        file: {} ({} file{})", path.display(), files.len(), if files.len() == 1 { "" } else { "s" });
             for f in files {

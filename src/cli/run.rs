@@ -3,7 +3,12 @@
 
 use anyhow::Context;
 use iotc_adx::auth::AuthSettings;
-use iotc_adx::config::{self, KustoSinkSettings, SinkSettings, SourceSettings};
+use azure_core::credentials::TokenCredential;
+use iotc_adx::config::{self, KustoSinkSettings, Settings, SinkSettings, SourceSettings};
+use iotc_adx::pipeline::Summary;
+use iotc_adx::source::eventhubs::EventHubsSource;
+use iotc_adx::source::Source;
+use std::sync::Arc;
 use iotc_adx::kusto::KustoClient;
 use iotc_adx::sink::kusto::KustoSink;
 use iotc_adx::deadletter::LocalDirStore;
@@ -21,22 +26,16 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         // Catch SIGTERM and SIGINT from here on: a signal during start-up must not kill the
         // process with batches half written.
         let shutdown = ShutdownSignal::install()?;
-        let SourceSettings::File { input } = &settings.source;
-        let source = FileSource::open(input)?;
-        let dead_letters = Box::new(LocalDirStore::new(&settings.dead_letter.dir, settings.dead_letter.max_file_bytes));
-        let destinations = settings.destinations.clone();
-        tracing::info!(config = %config_path.display(), destinations = destinations.len(), "pipeline starting");
-        match &settings.sink {
-            SinkSettings::File { dir, gzip } => {
-                let names: Vec<String> = destinations.iter().map(|d| d.name.clone()).collect();
-                let sink = FileSink::new(dir, &names, *gzip);
-                anyhow::Ok(Pipeline::new(destinations, sink, dead_letters).run(source, shutdown.wait()).await?)
+        let credential = iotc_adx::auth::credential(&settings.auth, Default::default())?;
+        match &settings.source {
+            SourceSettings::File { input } => {
+                let source = FileSource::open(input)?;
+                run_with(source, &settings, credential, config_path, shutdown).await
             }
-            SinkSettings::Kusto(kusto) => {
-                let client = kusto_client(kusto, &settings.auth)?;
-                let sink = KustoSink::connect(client, kusto, &destinations).await?;
-                tracing::info!(cluster = %kusto.cluster, auth = %settings.auth.describe(), "connected to Data Explorer");
-                anyhow::Ok(Pipeline::new(destinations, sink, dead_letters).run(source, shutdown.wait()).await?)
+            SourceSettings::EventHubs(eventhubs) => {
+                let source = EventHubsSource::connect(eventhubs, credential.clone()).await?;
+                tracing::info!(namespace = %eventhubs.namespace, event_hub = %eventhubs.event_hub, "connected to Event Hubs");
+                run_with(source, &settings, credential, config_path, shutdown).await
             }
         }
     });
@@ -46,6 +45,32 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     let summary = summary?;
     println!("{summary}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the pipeline from `source` into the configured sink.
+async fn run_with<S: Source>(
+    source: S,
+    settings: &Settings,
+    credential: Option<Arc<dyn TokenCredential>>,
+    config_path: &Path,
+    shutdown: ShutdownSignal,
+) -> anyhow::Result<Summary> {
+    let dead_letters = Box::new(LocalDirStore::new(&settings.dead_letter.dir, settings.dead_letter.max_file_bytes));
+    let destinations = settings.destinations.clone();
+    tracing::info!(config = %config_path.display(), destinations = destinations.len(), "pipeline starting");
+    match &settings.sink {
+        SinkSettings::File { dir, gzip } => {
+            let names: Vec<String> = destinations.iter().map(|d| d.name.clone()).collect();
+            let sink = FileSink::new(dir, &names, *gzip);
+            Ok(Pipeline::new(destinations, sink, dead_letters).run(source, shutdown.wait()).await?)
+        }
+        SinkSettings::Kusto(kusto) => {
+            let client = iotc_adx::sink::kusto::client(kusto, credential)?;
+            let sink = KustoSink::connect(client, kusto, &destinations).await?;
+            tracing::info!(cluster = %kusto.cluster, auth = %settings.auth.describe(), "connected to Data Explorer");
+            Ok(Pipeline::new(destinations, sink, dead_letters).run(source, shutdown.wait()).await?)
+        }
+    }
 }
 
 /// The Kusto client for the sink's cluster, signed in as `[auth]` says.

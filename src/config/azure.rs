@@ -1,10 +1,10 @@
-//! Validation of the Azure-facing sections: `[sink] type = "kusto"`, `[auth]` and each
+//! Validation of the Azure-facing sections: `[source] type = "eventhubs"`, `[sink] type = "kusto"`, `[auth]` and each
 //! destination's `batching_policy`. Same rules as the rest of [`super::validate`]: every
 //! problem is recorded with its key path, none stops the search for the next.
 
-use super::raw::{AuthConfig, BatchingPolicyConfig, KustoSinkConfig};
+use super::raw::{AuthConfig, BatchingPolicyConfig, EventHubsSourceConfig, KustoSinkConfig};
 use super::validate::Checker;
-use super::{BatchingPolicy, KustoSinkSettings};
+use super::{BatchingPolicy, EventHubsSourceSettings, KustoSinkSettings, StartAt};
 use crate::auth::{AuthSettings, ServicePrincipalProof, UserAssigned, DEFAULT_AUTHORITY_HOST};
 use crate::retry::RetryPolicy;
 use std::time::Duration;
@@ -152,4 +152,129 @@ pub(super) fn batching_policy(c: &mut Checker, key: &str, p: &BatchingPolicyConf
         max_items: p.max_items,
         max_raw_size_mb: p.max_raw_size_mb,
     })
+}
+
+pub(super) fn eventhubs_source_settings(c: &mut Checker, e: EventHubsSourceConfig) -> Option<EventHubsSourceSettings> {
+    let before = c.problems_len();
+    let (namespace, entity) = match (&e.namespace, &e.connection_string) {
+        (Some(ns), None) => (Some(ns.trim_start_matches("sb://").trim_end_matches('/').to_string()), None),
+        (None, Some(cs)) => match parse_connection_string(cs) {
+            Ok(parsed) => parsed,
+            Err(why) => {
+                c.problem("source.connection_string", why);
+                (None, None)
+            }
+        },
+        (Some(_), Some(_)) => {
+            c.problem("source", "set either namespace (signing in with [auth]) or connection_string, not both");
+            (None, None)
+        }
+        (None, None) => {
+            c.problem("source.namespace", "missing: set namespace = \"<name>.servicebus.windows.net\" (signing in with [auth]) or connection_string");
+            (None, None)
+        }
+    };
+    if let Some(ns) = &namespace {
+        if ns.is_empty() || ns.contains(['/', ' ', '?']) {
+            c.problem("source.namespace", format!("{ns:?} is not a fully qualified namespace such as \"myns.servicebus.windows.net\""));
+        }
+    }
+    let event_hub = match (e.event_hub, entity) {
+        (Some(hub), Some(entity)) if hub != entity => {
+            c.problem("source.event_hub", format!("{hub:?} differs from the connection string's EntityPath {entity:?}"));
+            None
+        }
+        (Some(hub), _) | (None, Some(hub)) => Some(hub),
+        (None, None) => {
+            c.problem("source.event_hub", "missing: the event hub IoT Central exports to");
+            None
+        }
+    };
+    let start = match e.start_position.as_deref().unwrap_or("earliest") {
+        "earliest" => Some(StartAt::Earliest),
+        "latest" => Some(StartAt::Latest),
+        text => match chrono::DateTime::parse_from_rfc3339(text) {
+            Ok(t) => Some(StartAt::Time(t.to_utc())),
+            Err(_) => {
+                c.problem("source.start_position", format!("{text:?} is not earliest, latest or an RFC 3339 time such as \"2026-11-01T00:00:00Z\""));
+                None
+            }
+        },
+    };
+    let prefetch = e.prefetch.unwrap_or(300);
+    if !(1..=10_000).contains(&prefetch) {
+        c.problem("source.prefetch", format!("{prefetch} is out of range: expected 1 to 10000"));
+    }
+    let custom_endpoint = e.custom_endpoint.as_deref().and_then(|u| match url::Url::parse(u) {
+        Ok(url) if url.host().is_some() => Some(url),
+        _ => {
+            c.problem("source.custom_endpoint", format!("{u:?} is not a URL such as \"amqps://10.0.0.4:5671\""));
+            None
+        }
+    });
+    let greedy = match e.load_balancing.as_deref().unwrap_or("balanced") {
+        "balanced" => false,
+        "greedy" => true,
+        other => {
+            c.problem("source.load_balancing", format!("{other:?} is not balanced or greedy"));
+            false
+        }
+    };
+    let checkpoint_container = match url::Url::parse(&e.checkpoint_container) {
+        Ok(u) if (u.scheme() == "https" || u.scheme() == "http") && u.path().trim_matches('/').split('/').count() >= 1 && !u.path().trim_matches('/').is_empty() => Some(u),
+        _ => {
+            let mut shown = e.checkpoint_container.clone();
+            shown.truncate(shown.find('?').unwrap_or(shown.len()));
+            c.problem("source.checkpoint_container", format!("{shown:?} is not a blob container URL such as \"https://myaccount.blob.core.windows.net/checkpoints\""));
+            None
+        }
+    };
+    let every_ms = e.checkpoint_every_ms.unwrap_or(5_000);
+    if !(100..=600_000).contains(&every_ms) {
+        c.problem("source.checkpoint_every_ms", format!("{every_ms} is out of range: expected 100 to 600000"));
+    }
+    let balance_ms = e.balance_interval_ms.unwrap_or(10_000);
+    if !(200..=300_000).contains(&balance_ms) {
+        c.problem("source.balance_interval_ms", format!("{balance_ms} is out of range: expected 200 to 300000"));
+    }
+    if c.problems_len() != before {
+        return None;
+    }
+    Some(EventHubsSourceSettings {
+        namespace: namespace?,
+        connection_string: e.connection_string,
+        event_hub: event_hub?,
+        consumer_group: e.consumer_group.unwrap_or_else(|| "$Default".to_string()),
+        start: start?,
+        prefetch,
+        custom_endpoint,
+        greedy,
+        checkpoint_container: checkpoint_container?,
+        checkpoint_every: Duration::from_millis(every_ms),
+        balance_interval: Duration::from_millis(balance_ms),
+    })
+}
+
+/// Namespace and `EntityPath` of an Event Hubs connection string; never echoes the key.
+fn parse_connection_string(text: &str) -> Result<(Option<String>, Option<String>), String> {
+    let mut endpoint = None;
+    let mut entity = None;
+    let mut has_key = false;
+    for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((key, value)) = part.split_once('=') else {
+            return Err("is not a connection string: expected Key=Value pairs separated by ';'".into());
+        };
+        match key.to_ascii_lowercase().as_str() {
+            "endpoint" => endpoint = Some(value.to_string()),
+            "entitypath" => entity = Some(value.to_string()),
+            "sharedaccesskey" | "sharedaccesssignature" => has_key = true,
+            _ => {}
+        }
+    }
+    let endpoint = endpoint.ok_or("has no Endpoint=sb://<namespace>/ part")?;
+    if !has_key {
+        return Err("has no SharedAccessKey (or SharedAccessSignature)".into());
+    }
+    let host = url::Url::parse(&endpoint).ok().and_then(|u| u.host_str().map(str::to_string)).ok_or("Endpoint is not a URL such as sb://myns.servicebus.windows.net/")?;
+    Ok((Some(host), entity))
 }

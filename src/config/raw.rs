@@ -13,6 +13,39 @@ use serde::Deserialize;
 pub enum SourceConfig {
     /// JSON Lines files of exported messages (or standard input).
     File(FileSourceConfig),
+    /// The Event Hub IoT Central exports to.
+    Eventhubs(EventHubsSourceConfig),
+}
+
+/// `[source] type = "eventhubs"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventHubsSourceConfig {
+    /// Fully qualified namespace, `myns.servicebus.windows.net` (signs in with `[auth]`).
+    pub namespace: Option<String>,
+    /// A connection string with a shared access key, instead of `namespace` and `[auth]`
+    /// (prefer `IOTC_ADX__SOURCE__CONNECTION_STRING`).
+    pub connection_string: Option<String>,
+    /// The event hub; may come from the connection string's `EntityPath`.
+    pub event_hub: Option<String>,
+    /// Consumer group (default `$Default`).
+    pub consumer_group: Option<String>,
+    /// Where partitions without a checkpoint start: `earliest` (default), `latest`, or an
+    /// RFC 3339 time.
+    pub start_position: Option<String>,
+    /// Events each partition receiver prefetches (default 300).
+    pub prefetch: Option<u32>,
+    /// Another address for the namespace's AMQP endpoint (private links, emulators).
+    pub custom_endpoint: Option<String>,
+    /// `balanced` (default) or `greedy`.
+    pub load_balancing: Option<String>,
+    /// Blob container URL for ownership and checkpoints (a SAS in the URL, or `[auth]`).
+    pub checkpoint_container: String,
+    /// Checkpoint a partition at most this often, in milliseconds (default 5000).
+    pub checkpoint_every_ms: Option<u64>,
+    /// How often replicas rebalance partitions, in milliseconds (default 10000); a replica's
+    /// ownership expires after six intervals without renewal.
+    pub balance_interval_ms: Option<u64>,
 }
 
 /// `[source] type = "file"`.

@@ -79,16 +79,19 @@ pub(super) fn validate(tree: Value, base_dir: &Path) -> Result<Settings, Vec<Pro
         .and_then(|v| c.section::<SourceConfig>("source", v))
         .and_then(|s| source_settings(&mut c, s));
     let kusto_sink = root.get("sink").and_then(|s| s.get("type")).and_then(Value::as_str) == Some("kusto");
+    let raw_source = root.get("source");
+    let eventhubs_with_identity = raw_source.and_then(|s| s.get("type")).and_then(Value::as_str) == Some("eventhubs")
+        && raw_source.and_then(|s| s.get("connection_string")).is_none();
     let sink = take_required(&mut c, &mut root, "sink", "add a [sink] section, e.g. type = \"file\"")
         .and_then(|v| c.section::<SinkConfig>("sink", v))
         .and_then(|s| sink_settings(&mut c, s));
     let auth = match root.remove("auth") {
         Some(v) => c.section::<AuthConfig>("auth", v).and_then(|a| super::azure::auth_settings(&mut c, a)),
         None => {
-            if kusto_sink {
+            if kusto_sink || eventhubs_with_identity {
                 c.problem(
                     "auth",
-                    "missing section: the kusto sink needs credentials, e.g. [auth] type = \"managed_identity\" (or \"service_principal\", \"workload_identity\", \"azure_cli\", \"none\" for local emulators)",
+                    "missing section: Data Explorer (and Event Hubs without a connection string) need credentials, e.g. [auth] type = \"managed_identity\" (or \"service_principal\", \"workload_identity\", \"azure_cli\", \"none\" for local emulators)",
                 );
             }
             Some(AuthSettings::None)
@@ -132,6 +135,7 @@ fn source_settings(c: &mut Checker, s: SourceConfig) -> Option<SourceSettings> {
             let input = if f.path == "-" { FileInput::Stdin } else { FileInput::Path(c.path(&f.path)) };
             Some(SourceSettings::File { input })
         }
+        SourceConfig::Eventhubs(e) => super::azure::eventhubs_source_settings(c, e).map(SourceSettings::EventHubs),
     }
 }
 

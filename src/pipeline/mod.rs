@@ -178,6 +178,7 @@ impl<K: Sink> Pipeline<K> {
             self.tasks.abort_all();
         }
         self.dead_letters.flush()?;
+        checkpointer.finish().await?;
         self.summary.acknowledged = self.acks.done();
         self.summary.elapsed = started.elapsed();
         Ok(self.summary)

@@ -11,6 +11,14 @@ use std::future::Future;
 /// A source could not read.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
+    /// The source could not connect (unreachable, refused credentials, missing hub).
+    #[error("cannot read {what}: {reason}")]
+    Connect {
+        /// What was being opened.
+        what: String,
+        /// Why, in words.
+        reason: String,
+    },
     /// Recording a checkpoint failed.
     #[error("cannot checkpoint partition {partition}: {reason}")]
     Checkpoint {
@@ -48,6 +56,12 @@ pub trait Source: Send + 'static {
 pub trait Checkpointer: Send + 'static {
     /// Records that every event up to each given position is done.
     fn commit(&mut self, progress: Vec<Progress>) -> impl Future<Output = Result<(), SourceError>> + Send;
+
+    /// The run is over: write what is still pending and release what the source holds
+    /// (partition ownership).
+    fn finish(&mut self) -> impl Future<Output = Result<(), SourceError>> + Send {
+        async { Ok(()) }
+    }
 }
 
 /// For sources that always start from the beginning (files, standard input): progress is

@@ -1,5 +1,17 @@
-//! Event Hubs as a source. For now only the pieces the official `azure_messaging_eventhubs`
-//! event processor needs from us: a [`checkpoint_store`] that keeps partition ownership and
-//! checkpoints in Azure Blob Storage, shared by every replica of the service.
+//! Event Hubs as a source: the official `azure_messaging_eventhubs` event processor balances
+//! partitions across replicas through a [`checkpoint_store`] in Azure Blob Storage (shared by
+//! every replica, and by processors of other SDKs); [`EventHubsSource`] hands the events to the
+//! pipeline and [`EventHubsCheckpointer`] writes the checkpoints the pipeline confirms.
+//!
+//! - `runner`: the thread the processor and its partition readers run on;
+//! - `convert`: a received event as a [`crate::event::SourceEvent`];
+//! - `reader` and `checkpointer`: the [`crate::source::Source`] side.
 
 pub mod checkpoint_store;
+mod checkpointer;
+pub mod convert;
+mod reader;
+mod runner;
+
+pub use checkpointer::EventHubsCheckpointer;
+pub use reader::{EventHubsSource, CHANNEL_EVENTS};
