@@ -167,13 +167,23 @@ fn print_settings(s: &StandIns) {
     println!("Azure Storage (Azurite)");
     println!("  blob             {}", s.azurite.blob_endpoint());
     println!("  queue            {}", s.azurite.queue_endpoint());
-    println!("\niotc-adx into this Data Explorer (from the repository root):");
+    println!("\niotc-adx from this event hub into this Data Explorer (from the repository root):");
     if s.no_auth {
-        let env = if s.kusto.url() == "http://127.0.0.1:8080" { String::new() } else { format!("IOTC_ADX__SINK__CLUSTER={} ", s.kusto.url()) };
-        println!("  {env}cargo run -- provision --config examples/kusto.toml");
-        println!("  {env}cargo run -- run --config examples/kusto.toml");
+        let sas = s.azurite.account_sas(chrono::Utc::now() + chrono::Duration::days(7));
+        if let Ok(cs) = s.eventhubs.connection_string(SAS_KEY_NAME, HUB) {
+            println!("  export IOTC_ADX__SOURCE__CONNECTION_STRING='{cs}'");
+        }
+        println!("  export IOTC_ADX__SOURCE__CUSTOM_ENDPOINT='{}'", s.eventhubs.endpoint());
+        println!("  export IOTC_ADX__SOURCE__CHECKPOINT_CONTAINER='{}/checkpoints?{sas}'", s.azurite.blob_endpoint());
+        if s.kusto.url() != "http://127.0.0.1:8080" {
+            println!("  export IOTC_ADX__SINK__CLUSTER='{}'", s.kusto.url());
+        }
+        println!("  cargo run -- provision --config examples/eventhubs.toml");
+        println!("  cargo run -- run --config examples/eventhubs.toml      # Ctrl-C stops it");
+        println!("(examples/kusto.toml reads the sample files instead of the event hub.)");
     } else {
-        println!("  restart with --no-auth: examples/kusto.toml signs in with [auth] type = \"none\"");
+        println!("  restart with --no-auth: examples/kusto.toml and examples/eventhubs.toml sign in to");
+        println!("  Data Explorer with [auth] type = \"none\"");
     }
 }
 
