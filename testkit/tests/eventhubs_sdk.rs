@@ -250,13 +250,12 @@ async fn higher_epoch_steals_the_partition() {
 /// found" — the next send failed with "Connection dropped". Every fresh producer authorises
 /// the hub and each partition it sends to, so 20 producers give 60 such `$cbs` sessions.
 ///
-/// Ignored for now: multi-threaded (the race needs client and emulator tasks running in
-/// parallel; single-threaded it passes even without the fix), it also hits a separate,
-/// pre-existing hang — a send whose event the emulator stored and accepted never completes in
-/// the SDK (seen with and without the fix). Run it with `--ignored` when working on that.
-/// The detach filter itself is covered deterministically by the unit tests in `frames.rs`.
+/// Multi-threaded: the race needs client and emulator tasks running in parallel (single-
+/// threaded it passes even without the fix). The detach filter itself is covered
+/// deterministically by the unit tests in `frames.rs`. (This test used to be ignored because
+/// its sends also hung now and then; that was the lost outcome that
+/// `sends_complete_when_the_sending_thread_is_preempted` covers.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "also hits a separate pre-existing hang of the SDK send; see the doc comment"]
 async fn dropped_cbs_sessions_do_not_drop_the_connection() {
     let e = emulator(None).await;
     for round in 0..20 {
@@ -277,4 +276,70 @@ async fn dropped_cbs_sessions_do_not_drop_the_connection() {
     }
     let total: usize = ["0", "1"].iter().map(|p| e.events("hub", p).unwrap().len()).sum();
     assert_eq!(total, 20 * 3 * 2);
+}
+
+/// Busy threads that keep every core contended until dropped, so that the OS preempts the
+/// test's own threads often.
+struct CpuLoad {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl CpuLoad {
+    fn start() -> Self {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let n = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let threads = (0..n)
+            .map(|_| {
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        std::hint::spin_loop();
+                    }
+                })
+            })
+            .collect();
+        CpuLoad { stop, threads }
+    }
+}
+
+impl Drop for CpuLoad {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Regression: the SDK's fe2o3 0.16 sender hands a transfer to its session task before it
+/// records the delivery as unsettled. When the sending thread is preempted in between, our
+/// settled disposition used to arrive first, was looked up in vain and forgotten, and the send
+/// never completed although the event was stored. The emulator now tells such senders the
+/// outcome unsettled, repeats it, and settles later (`settle.rs`). Multi-threaded and with
+/// busy threads on every core, so that the preemption happens: without the fix this timed out
+/// in 11 of 12 runs on a busy 2-core machine, mostly within the first 200 sends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sends_complete_when_the_sending_thread_is_preempted() {
+    let e = emulator(None).await;
+    let p = producer(&e).await;
+    let load = CpuLoad::start();
+    let targets = [None, Some("0"), Some("1")];
+    for i in 0..400 {
+        let target = targets[i % targets.len()];
+        let ev = EventData::builder().with_body(format!("p{i}").into_bytes()).build();
+        let options = target.map(|id| SendEventOptions { partition_id: Some(id.to_string()) });
+        match tokio::time::timeout(Duration::from_secs(5), p.send_event(ev, options)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => panic!("send {i} to {target:?}: {err}"),
+            Err(_) => panic!("send {i} to {target:?}: no outcome within 5 s although the emulator holds {} events", stored(&e)),
+        }
+    }
+    drop(load);
+    assert_eq!(stored(&e), 400);
+    p.close().await.expect("producer closes");
+}
+
+fn stored(e: &eh::EventHubsEmulator) -> usize {
+    ["0", "1"].iter().map(|p| e.events("hub", p).map_or(0, |v| v.len())).sum()
 }

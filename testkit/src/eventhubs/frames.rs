@@ -76,13 +76,40 @@ fn descriptor_code(b: &[u8]) -> Option<(u64, usize)> {
     }
 }
 
-/// Re-encodes one frame body (performative + rest) with full field lists, or `None` to keep it.
-fn rewrite_body(body: &[u8]) -> Option<Vec<u8>> {
+/// A short description of one frame for trace logs: channel, performative and its bytes.
+pub(crate) fn describe(frame: &[u8]) -> String {
+    let name = |code: u64| match code {
+        0x10 => "open", 0x11 => "begin", 0x12 => "attach", 0x13 => "flow", 0x14 => "transfer",
+        0x15 => "disposition", 0x16 => "detach", 0x17 => "end", 0x18 => "close", _ => "other",
+    };
+    if frame.len() < 8 {
+        return format!("{frame:02x?}");
+    }
+    let channel = u16::from_be_bytes([frame[6], frame[7]]);
+    let doff = usize::from(frame[4]) * 4;
+    if doff >= frame.len() {
+        return format!("ch{channel} empty");
+    }
+    let body = &frame[doff..];
+    let code = if body.first() == Some(&0x00) { descriptor_code(&body[1..]).map(|c| c.0).unwrap_or(u64::MAX) } else { u64::MAX };
+    let shown = &body[..body.len().min(48)];
+    format!("ch{channel} {} {shown:02x?}", name(code))
+}
+
+/// A performative split into its fields (each an encoded value), with the bytes after it.
+pub(crate) struct Performative<'a> {
+    pub code: u64,
+    pub fields: Vec<&'a [u8]>,
+    /// What follows the performative in the frame body (a transfer's payload).
+    pub tail: &'a [u8],
+}
+
+/// Splits a frame body into its performative's fields, or `None` if it is not a described list.
+pub(crate) fn split_body(body: &[u8]) -> Option<Performative<'_>> {
     if body.first() != Some(&0x00) {
         return None;
     }
     let (code, dlen) = descriptor_code(&body[1..])?;
-    let defaults = defaults(code)?;
     let list = &body[1 + dlen..];
     let (count, mut pos, list_total) = match *list.first()? {
         0x45 => (0usize, 1usize, 1usize),
@@ -94,36 +121,75 @@ fn rewrite_body(body: &[u8]) -> Option<Vec<u8>> {
         ),
         _ => return None,
     };
-    if list.len() < list_total || count > defaults.len() {
+    if list.len() < list_total || count > 64 {
         return None;
     }
-    let mut fields: Vec<&[u8]> = Vec::with_capacity(defaults.len());
+    let mut fields: Vec<&[u8]> = Vec::with_capacity(count);
     for _ in 0..count {
-        let n = value_len(&list[pos..list_total])?;
+        let n = value_len(list.get(pos..list_total)?)?;
         fields.push(&list[pos..pos + n]);
         pos += n;
     }
-    let mut encoded = Vec::new();
-    for (i, default) in defaults.iter().enumerate() {
-        match fields.get(i) {
-            Some(f) if *f != NULL => encoded.extend_from_slice(f),
-            _ => encoded.extend_from_slice(default),
-        }
+    Some(Performative { code, fields, tail: &list[list_total..] })
+}
+
+/// Splits a whole frame: its channel, the bytes before the body (size excluded) and the
+/// performative. `None` for headers, empty frames and bodies that are not performatives.
+pub(crate) fn split_frame(frame: &[u8]) -> Option<(u16, &[u8], Performative<'_>)> {
+    let doff = usize::from(*frame.get(4)?) * 4;
+    let kind = *frame.get(5)?;
+    if kind != 0 || doff < 8 || doff >= frame.len() {
+        return None;
     }
-    let mut out = Vec::with_capacity(encoded.len() + 16 + body.len() - list_total);
+    let channel = u16::from_be_bytes([frame[6], frame[7]]);
+    Some((channel, &frame[4..doff], split_body(&frame[doff..])?))
+}
+
+/// Encodes a performative with `fields` (the small-ulong descriptor; list8 or list32),
+/// followed by `tail`.
+pub(crate) fn encode_body(code: u64, fields: &[&[u8]], tail: &[u8]) -> Vec<u8> {
+    let encoded: Vec<u8> = fields.concat();
+    let mut out = Vec::with_capacity(encoded.len() + 16 + tail.len());
     out.extend_from_slice(&[0x00, 0x53, code as u8]);
-    if encoded.len() < 255 {
+    if encoded.len() < 255 && fields.len() < 256 {
         out.push(0xc0);
         out.push((encoded.len() + 1) as u8);
-        out.push(defaults.len() as u8);
+        out.push(fields.len() as u8);
     } else {
         out.push(0xd0);
         out.extend_from_slice(&((encoded.len() + 4) as u32).to_be_bytes());
-        out.extend_from_slice(&(defaults.len() as u32).to_be_bytes());
+        out.extend_from_slice(&(fields.len() as u32).to_be_bytes());
     }
     out.extend_from_slice(&encoded);
-    out.extend_from_slice(&list[list_total..]);
-    Some(out)
+    out.extend_from_slice(tail);
+    out
+}
+
+/// A frame with the given header bytes (everything after the size) and body.
+pub(crate) fn encode_frame(header: &[u8], body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + header.len() + body.len());
+    out.extend_from_slice(&((4 + header.len() + body.len()) as u32).to_be_bytes());
+    out.extend_from_slice(header);
+    out.extend_from_slice(body);
+    out
+}
+
+/// Re-encodes one frame body (performative + rest) with full field lists, or `None` to keep it.
+fn rewrite_body(body: &[u8]) -> Option<Vec<u8>> {
+    let p = split_body(body)?;
+    let defaults = defaults(p.code)?;
+    if p.fields.len() > defaults.len() {
+        return None;
+    }
+    let full: Vec<&[u8]> = defaults
+        .iter()
+        .enumerate()
+        .map(|(i, default)| match p.fields.get(i) {
+            Some(f) if *f != NULL => *f,
+            _ => *default,
+        })
+        .collect();
+    Some(encode_body(p.code, &full, p.tail))
 }
 
 impl FrameRewriter {
@@ -156,6 +222,7 @@ impl FrameRewriter {
             }
             let doff = usize::from(rest[4]) * 4;
             let frame = &rest[..size];
+            tracing::trace!(frame = %describe(frame), "emulator sends");
             let rewritten = if doff >= 8 && doff < size { rewrite_body(&frame[doff..]) } else { None };
             match rewritten {
                 Some(body) => {
@@ -262,6 +329,7 @@ impl IncomingFilter {
         let mut consumed = 0;
         for (i, &(start, end, _)) in units.iter().enumerate().take(keep) {
             if !dropped[i] {
+                tracing::trace!(frame = %describe(&self.input[start..end]), "emulator receives");
                 out.extend_from_slice(&self.input[start..end]);
             }
             consumed = end;

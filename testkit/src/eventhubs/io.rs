@@ -2,9 +2,11 @@
 //! at once, so that clients see a dropped connection rather than a polite close, and whose
 //! outgoing frames pass through the [`FrameRewriter`] (full-length performatives for pyamqp),
 //! and whose incoming frames pass through the [`IncomingFilter`] (a client's detaches that its
-//! session end makes moot are dropped, see `frames.rs`).
+//! session end makes moot are dropped, see `frames.rs`), and whose settled dispositions for
+//! fe2o3 0.16 senders are held back a little (see `settle.rs`).
 
 use super::frames::{FrameRewriter, IncomingFilter};
+use super::settle::LateSettlement;
 
 use std::io;
 use std::pin::Pin;
@@ -27,6 +29,10 @@ pub(crate) struct CuttableStream {
     ready: Vec<u8>,
     /// When held-back detaches are released even if no end follows them.
     hold: Option<Pin<Box<tokio::time::Sleep>>>,
+    /// The client's links and deliveries, and the settled dispositions held back for them.
+    settle: LateSettlement,
+    /// When the next held disposition is due.
+    settle_timer: Option<Pin<Box<tokio::time::Sleep>>>,
     eof: bool,
 }
 
@@ -57,6 +63,8 @@ impl CuttableStream {
             filter: IncomingFilter::default(),
             ready: Vec::new(),
             hold: None,
+            settle: LateSettlement::default(),
+            settle_timer: None,
             eof: false,
         }
     }
@@ -66,6 +74,32 @@ impl CuttableStream {
             return Err(io::Error::new(io::ErrorKind::ConnectionReset, "connection dropped by the emulator"));
         }
         Ok(())
+    }
+
+    /// Starts the timer for the next held disposition, if there is one and no timer runs.
+    fn arm_settle_timer(&mut self) {
+        if self.settle_timer.is_none() {
+            if let Some(due) = self.settle.next_due() {
+                self.settle_timer = Some(Box::pin(tokio::time::sleep_until(due.into())));
+            }
+        }
+    }
+
+    /// Sends the held dispositions that are due, and keeps the timer for the next one armed
+    /// (registered with `cx`).
+    fn poll_settle(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
+        while let Some(timer) = self.settle_timer.as_mut() {
+            if timer.as_mut().poll(cx).is_pending() {
+                break;
+            }
+            self.settle_timer = None;
+            self.settle.release_due(std::time::Instant::now(), &mut self.out);
+            self.arm_settle_timer();
+        }
+        match self.poll_drain(cx) {
+            Poll::Ready(Err(e)) => Err(e),
+            _ => Ok(()),
+        }
     }
 
     /// Writes pending rewritten bytes; ready when all are written.
@@ -102,7 +136,9 @@ impl AsyncRead for CuttableStream {
                     this.hold = None;
                 }
                 Poll::Ready(Ok(())) => {
+                    let before = this.ready.len();
                     let holding = this.filter.push(rb.filled(), &mut this.ready);
+                    this.settle.incoming(&this.ready[before..]);
                     if !holding {
                         this.hold = None;
                     } else if this.hold.is_none() {
@@ -117,8 +153,13 @@ impl AsyncRead for CuttableStream {
                     };
                     if expired {
                         this.hold = None;
+                        let before = this.ready.len();
                         this.filter.release(&mut this.ready);
+                        this.settle.incoming(&this.ready[before..]);
                         continue;
+                    }
+                    if let Err(e) = this.poll_settle(cx) {
+                        return Poll::Ready(Err(e));
                     }
                     return Poll::Pending;
                 }
@@ -144,9 +185,10 @@ impl AsyncWrite for CuttableStream {
                 Poll::Pending => return Poll::Pending,
             }
         }
-        let mut out = std::mem::take(&mut this.out);
-        this.rewriter.push(buf, &mut out);
-        this.out = out;
+        let mut rewritten = Vec::new();
+        this.rewriter.push(buf, &mut rewritten);
+        this.settle.outgoing(&rewritten, std::time::Instant::now(), &mut this.out);
+        this.arm_settle_timer();
         // Start writing now; what does not fit is written by later writes or flushes.
         if let Poll::Ready(Err(e)) = this.poll_drain(cx) {
             return Poll::Ready(Err(e));

@@ -25,6 +25,7 @@ mod owners;
 mod requests;
 mod sasl;
 mod selector;
+mod settle;
 
 pub use emulator::EventHubsEmulator;
 pub use auth::sas_token;
