@@ -27,8 +27,12 @@ struct StandIns {
 }
 
 async fn stand_ins() -> StandIns {
+    stand_ins_with(PARTITIONS).await
+}
+
+async fn stand_ins_with(partitions: u32) -> StandIns {
     let options = EmulatorOptions::new("iotc.servicebus.windows.net")
-        .with_event_hub(EventHubOptions::new("export", PARTITIONS))
+        .with_event_hub(EventHubOptions::new("export", partitions))
         .with_sas_key(KEY_NAME, KEY);
     let hub = EventHubsEmulator::start(options).await.expect("event hubs emulator");
     let kusto = KustoEmulator::start(KustoOptions { databases: vec!["iot".into()], ..Default::default() }).await.expect("kusto emulator");
@@ -154,4 +158,78 @@ async fn a_restart_resumes_after_the_checkpoint_without_loss_or_repeats() {
     let second = run_once(2 * PARTITIONS as usize).await;
     assert_eq!(second.messages, PARTITIONS as u64, "the second run starts after the first run's checkpoints");
     assert_eq!(s.kusto.rows("iot", "Devices").len(), 2 * PARTITIONS as usize, "no event lost, none repeated");
+}
+
+/// Starts one replica: source, sink and pipeline, until the returned sender fires.
+async fn replica(
+    settings: &Settings,
+) -> (tokio::task::JoinHandle<Result<iotc_adx::pipeline::Summary, iotc_adx::pipeline::PipelineError>>, tokio::sync::oneshot::Sender<()>) {
+    let SinkSettings::Kusto(kusto) = &settings.sink else { panic!("kusto sink") };
+    let SourceSettings::EventHubs(eh) = &settings.source else { panic!("eventhubs source") };
+    let client = iotc_adx::sink::kusto::client(kusto, None).unwrap();
+    let source = EventHubsSource::connect(eh, None).await.expect("source connects");
+    let sink = KustoSink::connect(client, kusto, &settings.destinations).await.expect("sink connects");
+    let dead = Box::new(LocalDirStore::new(&settings.dead_letter.dir, 1 << 20));
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let run = tokio::spawn(Pipeline::new(settings.destinations.clone(), sink, dead).run(source, async {
+        let _ = stop_rx.await;
+    }));
+    (run, stop_tx)
+}
+
+/// Owner id per partition, as the checkpoint store has it.
+async fn owners(s: &StandIns) -> std::collections::BTreeMap<String, String> {
+    let store = BlobCheckpointStore::new(container(s).parse().unwrap(), ContainerAuth::Sas, None).unwrap();
+    let list = store.list_ownerships("iotc.servicebus.windows.net", "export", "$Default").await.unwrap_or_default();
+    list.into_iter().filter_map(|o| o.owner_id.filter(|id| !id.is_empty()).map(|id| (o.partition_id, id))).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_share_partitions_and_one_takes_over_when_the_other_stops() {
+    let s = stand_ins_with(8).await;
+    let dir = tempfile::tempdir().unwrap();
+    let settings = settings(dir.path(), &s);
+    let SinkSettings::Kusto(kusto) = &settings.sink else { panic!("kusto sink") };
+    let client = iotc_adx::sink::kusto::client(kusto, None).unwrap();
+    iotc_adx::provision::provision(&client, &settings.destinations, false, |_, _| {}).await.unwrap();
+
+    let (run_a, stop_a) = replica(&settings).await;
+    let (run_b, stop_b) = replica(&settings).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let o = owners(&s).await;
+        let ids: std::collections::BTreeSet<&String> = o.values().collect();
+        if o.len() == 8 && ids.len() == 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the replicas never split the 8 partitions: {o:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for p in 0..8 {
+        for i in 0..5 {
+            s.hub.append("export", &p.to_string(), &message(&format!("shared-{p}-{i}"))).unwrap();
+        }
+    }
+    wait_for("rows from both replicas", 60, || s.kusto.rows("iot", "Devices").len() == 40).await;
+
+    let _ = stop_a.send(());
+    let a = tokio::time::timeout(Duration::from_secs(40), run_a).await.expect("A stops").unwrap().expect("A ran cleanly");
+    assert!(a.messages > 0 && a.messages < 40, "A read a share: {}", a.messages);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let o = owners(&s).await;
+        let ids: std::collections::BTreeSet<&String> = o.values().collect();
+        if o.len() == 8 && ids.len() == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "B never took over every partition: {o:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for p in 0..8 {
+        s.hub.append("export", &p.to_string(), &message(&format!("after-{p}"))).unwrap();
+    }
+    wait_for("rows after the takeover", 60, || s.kusto.rows("iot", "Devices").len() >= 48).await;
+    let _ = stop_b.send(());
+    tokio::time::timeout(Duration::from_secs(40), run_b).await.expect("B stops").unwrap().expect("B ran cleanly");
+    assert_eq!(s.kusto.rows("iot", "Devices").len(), 48, "nothing lost, nothing read twice");
 }

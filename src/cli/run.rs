@@ -18,6 +18,10 @@ use iotc_adx::source::file::FileSource;
 use std::path::Path;
 use std::process::ExitCode;
 
+/// Exit code of a run that stopped before the sink confirmed every batch (nothing is lost:
+/// the source replays from its checkpoints).
+const EXIT_UNCLEAN: u8 = 3;
+
 pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     let settings = config::load(config_path)?;
     iotc_adx::telemetry::log::init(&settings.log);
@@ -44,6 +48,13 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     let summary = summary?;
     println!("{summary}");
+    if summary.unconfirmed_batches > 0 {
+        eprintln!(
+            "warning: stopped with {} batches unconfirmed by the sink; their events are read again from the last checkpoint",
+            summary.unconfirmed_batches
+        );
+        return Ok(ExitCode::from(EXIT_UNCLEAN));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

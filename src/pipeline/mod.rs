@@ -169,6 +169,7 @@ impl<K: Sink> Pipeline<K> {
             self.checkpoint(&mut checkpointer).await?;
         }
         let abandoned = self.tasks.len() + self.waiting.len();
+        self.summary.unconfirmed_batches = abandoned;
         if abandoned > 0 {
             tracing::warn!(
                 batches = abandoned,

@@ -46,6 +46,9 @@ pub struct Summary {
     pub interrupted: bool,
     /// Events fully handled (delivered, dead-lettered or unrouted) and so safe to checkpoint.
     pub acknowledged: u64,
+    /// Batches still unconfirmed when the run stopped (after a signal and the drain grace);
+    /// their events are read again from the last checkpoint.
+    pub unconfirmed_batches: usize,
 }
 
 impl Summary {

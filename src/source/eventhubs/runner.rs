@@ -82,7 +82,9 @@ impl Runner {
 
     async fn connect(&self) -> Result<Arc<EventProcessor>, String> {
         let s = &self.settings;
-        let mut builder = ConsumerClient::builder().with_consumer_group(s.consumer_group.clone()).with_application_id("iotc-adx".into());
+        // The SDK names the connection, and so the processor's owner id, after the application
+        // id: it must differ per replica, or every replica claims every partition as "itself".
+        let mut builder = ConsumerClient::builder().with_consumer_group(s.consumer_group.clone()).with_application_id(owner_id());
         if let Some(endpoint) = &s.custom_endpoint {
             builder = builder.with_custom_endpoint(endpoint.to_string());
         }
@@ -108,6 +110,13 @@ impl Runner {
             .await
             .map_err(|e| format!("cannot start the event processor for {}: {e}", s.event_hub))
     }
+}
+
+/// A unique, readable owner id: `iotc-adx-<host name>-<random>` (the pod name on Kubernetes).
+fn owner_id() -> String {
+    let host = std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "host".into());
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("iotc-adx-{host}-{}", &random[..8])
 }
 
 /// Reads one partition until it is lost, the pipeline stops taking events, or shutdown.
