@@ -62,6 +62,9 @@ struct Partition {
     queue: VecDeque<Pending>,
     /// Progress not yet handed out by [`AckTracker::take_progress`].
     advanced: Option<Progress>,
+    /// The highest sequence number handed out: a partition read again from an older
+    /// checkpoint (a new reader after a lost link) must not move its checkpoint back.
+    high: Option<i64>,
 }
 
 /// Tracks every event from the moment it is read until it is done.
@@ -86,7 +89,7 @@ impl AckTracker {
             Some(&p) => p,
             None => {
                 let p = self.partitions.len() as u32;
-                self.partitions.push(Partition { name: partition.to_string(), base: 0, queue: VecDeque::new(), advanced: None });
+                self.partitions.push(Partition { name: partition.to_string(), base: 0, queue: VecDeque::new(), advanced: None, high: None });
                 self.index.insert(partition.to_string(), p);
                 p
             }
@@ -171,7 +174,10 @@ impl AckTracker {
             self.done += 1;
         }
         if let Some(p) = last {
-            part.advanced = Some(Progress { partition: part.name.clone(), sequence_number: p.sequence_number, offset: p.offset });
+            if part.high.is_none_or(|h| p.sequence_number > h) {
+                part.high = Some(p.sequence_number);
+                part.advanced = Some(Progress { partition: part.name.clone(), sequence_number: p.sequence_number, offset: p.offset });
+            }
         }
     }
 }
@@ -247,6 +253,25 @@ mod tests {
         assert_eq!(spans.len(), 2);
         assert_eq!((spans[0].partition.as_str(), spans[0].first, spans[0].last, spans[0].events), ("0", 4, 6, 2));
         assert_eq!((spans[1].partition.as_str(), spans[1].first, spans[1].last), ("1", 9, 9));
+    }
+
+    #[test]
+    fn a_partition_read_again_never_moves_back() {
+        let mut t = AckTracker::new();
+        for seq in [10, 11] {
+            let k = t.open("0", seq, "x");
+            t.release(k);
+        }
+        assert_eq!(seqs(&t.take_progress()), vec![("0".into(), 11)]);
+        // A new reader starts again from the checkpoint at 9.
+        for seq in [10, 11] {
+            let k = t.open("0", seq, "x");
+            t.release(k);
+        }
+        assert!(t.take_progress().is_empty());
+        let k = t.open("0", 12, "x");
+        t.release(k);
+        assert_eq!(seqs(&t.take_progress()), vec![("0".into(), 12)]);
     }
 
     #[test]

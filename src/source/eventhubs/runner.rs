@@ -131,29 +131,43 @@ async fn read_partition(
         set.insert(partition.clone());
     }
     tracing::info!(partition = %partition, "reading partition");
-    let stream = client.stream_events();
-    futures::pin_mut!(stream);
-    loop {
-        tokio::select! {
-            _ = stop.changed() => break,
-            next = stream.next() => match next {
-                Some(Ok(event)) => {
-                    if events.send(to_source_event(&partition, &event)).await.is_err() {
-                        break;
+    let lost = {
+        let mut stream = Box::pin(client.stream_events());
+        loop {
+            tokio::select! {
+                _ = stop.changed() => break false,
+                next = stream.next() => match next {
+                    Some(Ok(event)) => {
+                        if events.send(to_source_event(&partition, &event)).await.is_err() {
+                            break false;
+                        }
                     }
-                }
-                Some(Err(e)) => {
-                    // Stolen by another replica, expired, or the link failed: the processor
-                    // hands the partition to whoever owns it next; the pipeline's checkpoints
-                    // for it stop here.
-                    tracing::info!(partition = %partition, error = %e, "partition lost");
-                    break;
-                }
-                None => break,
-            },
+                    Some(Err(e)) => {
+                        // Stolen by another replica, expired, or the link or connection failed.
+                        tracing::info!(partition = %partition, error = %e, "partition reader ended");
+                        break true;
+                    }
+                    None => break true,
+                },
+            }
         }
-    }
+    };
     if let Ok(mut set) = owned.lock() {
         set.remove(&partition);
+    }
+    if lost {
+        // Hand the partition back: closing the client removes it from the processor, whose
+        // next balancing round opens a new reader from the last checkpoint if this replica
+        // still owns the partition (events after the checkpoint come again; the pipeline's
+        // checkpoints never move back). The processor keeps only a weak reference, so this
+        // task holds the one strong one.
+        match Arc::try_unwrap(client) {
+            Ok(client) => {
+                if let Err(e) = client.close().await {
+                    tracing::debug!(partition = %partition, error = %e, "closing the lost partition client");
+                }
+            }
+            Err(_) => tracing::warn!(partition = %partition, "the lost partition client is still shared; the processor reopens it when ownership moves"),
+        }
     }
 }
