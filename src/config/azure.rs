@@ -251,6 +251,7 @@ pub(super) fn eventhubs_source_settings(c: &mut Checker, e: EventHubsSourceConfi
         greedy,
         checkpoint_container: checkpoint_container?,
         checkpoint_every: Duration::from_millis(every_ms),
+        checkpoint_every_events: e.checkpoint_every_events.unwrap_or(0),
         balance_interval: Duration::from_millis(balance_ms),
     })
 }

@@ -85,6 +85,8 @@ pub struct EventHubsSourceSettings {
     pub checkpoint_container: url::Url,
     /// Least time between two checkpoints of one partition.
     pub checkpoint_every: std::time::Duration,
+    /// Confirmed events of a partition that trigger a checkpoint sooner (0: time only).
+    pub checkpoint_every_events: u64,
     /// How often replicas rebalance partitions.
     pub balance_interval: std::time::Duration,
 }

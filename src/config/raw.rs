@@ -43,6 +43,9 @@ pub struct EventHubsSourceConfig {
     pub checkpoint_container: String,
     /// Checkpoint a partition at most this often, in milliseconds (default 5000).
     pub checkpoint_every_ms: Option<u64>,
+    /// Also checkpoint once this many events of a partition are confirmed, even sooner
+    /// (default 0: time only).
+    pub checkpoint_every_events: Option<u64>,
     /// How often replicas rebalance partitions, in milliseconds (default 10000); a replica's
     /// ownership expires after six intervals without renewal.
     pub balance_interval_ms: Option<u64>,

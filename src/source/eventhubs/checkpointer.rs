@@ -19,9 +19,12 @@ pub struct EventHubsCheckpointer {
     pub(super) consumer_group: String,
     pub(super) owned: Arc<Mutex<HashSet<String>>>,
     pub(super) every: Duration,
+    /// Confirmed events that trigger a checkpoint sooner (0: never).
+    pub(super) every_events: u64,
     /// Confirmed but not yet written, per partition.
     pub(super) pending: HashMap<String, Progress>,
-    pub(super) written: HashMap<String, Instant>,
+    /// When, and at which sequence number, each partition was last written.
+    pub(super) written: HashMap<String, (Instant, i64)>,
     /// Stops the reader thread at the end of a run, then waits for it to release ownership.
     pub(super) stop: watch::Sender<bool>,
     pub(super) thread: Option<std::thread::JoinHandle<()>>,
@@ -34,7 +37,15 @@ impl EventHubsCheckpointer {
         let due: Vec<String> = self
             .pending
             .keys()
-            .filter(|p| all || self.written.get(*p).is_none_or(|t| now.duration_since(*t) >= self.every))
+            .filter(|p| {
+                all || match self.written.get(*p) {
+                    None => true,
+                    Some((at, seq)) => {
+                        let events = self.pending.get(*p).map_or(0, |g| g.sequence_number.saturating_sub(*seq));
+                        now.duration_since(*at) >= self.every || (self.every_events > 0 && events >= self.every_events as i64)
+                    }
+                }
+            })
             .cloned()
             .collect();
         for partition in due {
@@ -56,7 +67,7 @@ impl EventHubsCheckpointer {
                 .await
                 .map_err(|e| SourceError::Checkpoint { partition: partition.clone(), reason: e.to_string() })?;
             tracing::debug!(partition = %partition, sequence_number = progress.sequence_number, "checkpoint written");
-            self.written.insert(partition, now);
+            self.written.insert(partition, (now, progress.sequence_number));
         }
         Ok(())
     }
@@ -79,5 +90,65 @@ impl Checkpointer for EventHubsCheckpointer {
             let _ = tokio::task::spawn_blocking(move || thread.join()).await;
         }
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use azure_messaging_eventhubs::models::Ownership;
+
+    #[derive(Default)]
+    struct Recorded(Mutex<Vec<(String, Option<i64>)>>);
+
+    #[async_trait::async_trait]
+    impl CheckpointStore for Recorded {
+        async fn claim_ownership(&self, o: &[Ownership]) -> azure_core::Result<Vec<Ownership>> {
+            Ok(o.to_vec())
+        }
+        async fn list_checkpoints(&self, _: &str, _: &str, _: &str) -> azure_core::Result<Vec<Checkpoint>> {
+            Ok(Vec::new())
+        }
+        async fn list_ownerships(&self, _: &str, _: &str, _: &str) -> azure_core::Result<Vec<Ownership>> {
+            Ok(Vec::new())
+        }
+        async fn update_checkpoint(&self, c: Checkpoint) -> azure_core::Result<()> {
+            self.0.lock().unwrap().push((c.partition_id, c.sequence_number));
+            Ok(())
+        }
+    }
+
+    fn checkpointer(store: Arc<Recorded>, every_events: u64) -> EventHubsCheckpointer {
+        let (stop, _) = watch::channel(false);
+        EventHubsCheckpointer {
+            store,
+            namespace: "ns".into(),
+            event_hub: "hub".into(),
+            consumer_group: "$Default".into(),
+            owned: Arc::new(Mutex::new(["0".to_string()].into_iter().collect())),
+            every: Duration::from_secs(3600),
+            every_events,
+            pending: HashMap::new(),
+            written: HashMap::new(),
+            stop,
+            thread: None,
+        }
+    }
+
+    fn progress(partition: &str, seq: i64) -> Vec<Progress> {
+        vec![Progress { partition: partition.into(), sequence_number: seq, offset: seq.to_string() }]
+    }
+
+    #[tokio::test]
+    async fn writes_by_time_or_event_count_and_only_owned_partitions() {
+        let store = Arc::new(Recorded::default());
+        let mut c = checkpointer(store.clone(), 10);
+        c.commit(progress("0", 5)).await.unwrap(); // first: written at once
+        c.commit(progress("0", 9)).await.unwrap(); // 4 more events, within the hour: held
+        c.commit(progress("0", 15)).await.unwrap(); // 10 more: written
+        c.commit(progress("1", 3)).await.unwrap(); // not owned: never written
+        c.commit(progress("0", 16)).await.unwrap(); // held
+        c.finish().await.unwrap(); // the rest of the owned ones
+        assert_eq!(*store.0.lock().unwrap(), vec![("0".into(), Some(5)), ("0".into(), Some(15)), ("0".into(), Some(16))]);
     }
 }

@@ -65,6 +65,7 @@ impl EventHubsSource {
             consumer_group: settings.consumer_group.clone(),
             owned,
             every: settings.checkpoint_every,
+            every_events: settings.checkpoint_every_events,
             pending: HashMap::new(),
             written: HashMap::new(),
             stop: stop_tx.clone(),
