@@ -61,6 +61,15 @@ fn settings(dir: &std::path::Path, s: &StandIns) -> Settings {
     load_str(&text, dir).expect("configuration")
 }
 
+/// The settings, with the destination's table provisioned.
+async fn provisioned(dir: &std::path::Path, s: &StandIns) -> Settings {
+    let settings = settings(dir, s);
+    let SinkSettings::Kusto(kusto) = &settings.sink else { panic!("kusto sink") };
+    let client = iotc_adx::sink::kusto::client(kusto, None).unwrap();
+    iotc_adx::provision::provision(&client, &settings.destinations, false, |_, _| {}).await.unwrap();
+    settings
+}
+
 fn message(device: &str) -> Vec<u8> {
     format!(r#"{{"messageSource":"telemetry","deviceId":"{device}","enqueuedTime":"2026-11-22T10:00:00Z","telemetry":{{"HeartRate":70}}}}"#).into_bytes()
 }
@@ -77,11 +86,7 @@ async fn wait_for(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
 async fn events_become_rows_and_checkpoints_follow_them() {
     let s = stand_ins().await;
     let dir = tempfile::tempdir().unwrap();
-    let settings = settings(dir.path(), &s);
-    let SinkSettings::Kusto(kusto) = &settings.sink else { panic!("kusto sink") };
-    let SourceSettings::EventHubs(eh) = &settings.source else { panic!("eventhubs source") };
-    let client = iotc_adx::sink::kusto::client(kusto, None).unwrap();
-    iotc_adx::provision::provision(&client, &settings.destinations, false, |_, _| {}).await.unwrap();
+    let settings = provisioned(dir.path(), &s).await;
 
     let mut sent = 0;
     for p in 0..PARTITIONS {
@@ -90,13 +95,7 @@ async fn events_become_rows_and_checkpoints_follow_them() {
             sent += 1;
         }
     }
-    let source = EventHubsSource::connect(eh, None).await.expect("source connects");
-    let sink = KustoSink::connect(client, kusto, &settings.destinations).await.expect("sink connects");
-    let dead = Box::new(LocalDirStore::new(&settings.dead_letter.dir, 1 << 20));
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let run = tokio::spawn(Pipeline::new(settings.destinations.clone(), sink, dead).run(source, async {
-        let _ = stop_rx.await;
-    }));
+    let (run, stop_tx) = replica(&settings).await;
 
     wait_for("every event's row", 60, || s.kusto.rows("iot", "Devices").len() == sent).await;
     // More events while running.
@@ -126,23 +125,13 @@ async fn events_become_rows_and_checkpoints_follow_them() {
 async fn a_restart_resumes_after_the_checkpoint_without_loss_or_repeats() {
     let s = stand_ins().await;
     let dir = tempfile::tempdir().unwrap();
-    let settings = settings(dir.path(), &s);
-    let SinkSettings::Kusto(kusto) = &settings.sink else { panic!("kusto sink") };
-    let SourceSettings::EventHubs(eh) = &settings.source else { panic!("eventhubs source") };
-    let client = iotc_adx::sink::kusto::client(kusto, None).unwrap();
-    iotc_adx::provision::provision(&client, &settings.destinations, false, |_, _| {}).await.unwrap();
+    let settings = provisioned(dir.path(), &s).await;
 
     let run_once = |expected: usize| {
-        let (settings, client, eh, kusto) = (settings.clone(), client.clone(), eh.clone(), kusto.clone());
+        let settings = settings.clone();
         let k = &s.kusto;
         async move {
-            let source = EventHubsSource::connect(&eh, None).await.expect("source connects");
-            let sink = KustoSink::connect(client, &kusto, &settings.destinations).await.expect("sink connects");
-            let dead = Box::new(LocalDirStore::new(&settings.dead_letter.dir, 1 << 20));
-            let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-            let run = tokio::spawn(Pipeline::new(settings.destinations.clone(), sink, dead).run(source, async {
-                let _ = stop_rx.await;
-            }));
+            let (run, stop_tx) = replica(&settings).await;
             wait_for("rows", 60, || k.rows("iot", "Devices").len() >= expected).await;
             let _ = stop_tx.send(());
             tokio::time::timeout(Duration::from_secs(40), run).await.expect("stops").unwrap().expect("clean run")
@@ -184,27 +173,29 @@ async fn owners(s: &StandIns) -> std::collections::BTreeMap<String, String> {
     list.into_iter().filter_map(|o| o.owner_id.filter(|id| !id.is_empty()).map(|id| (o.partition_id, id))).collect()
 }
 
+/// Waits until `partitions` partitions are owned by exactly `replicas` owners.
+async fn wait_owners(s: &StandIns, partitions: usize, replicas: usize, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let o = owners(s).await;
+        let ids: std::collections::BTreeSet<&String> = o.values().collect();
+        if o.len() == partitions && ids.len() == replicas {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting until {what}: {o:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_share_partitions_and_one_takes_over_when_the_other_stops() {
     let s = stand_ins_with(8).await;
     let dir = tempfile::tempdir().unwrap();
-    let settings = settings(dir.path(), &s);
-    let SinkSettings::Kusto(kusto) = &settings.sink else { panic!("kusto sink") };
-    let client = iotc_adx::sink::kusto::client(kusto, None).unwrap();
-    iotc_adx::provision::provision(&client, &settings.destinations, false, |_, _| {}).await.unwrap();
+    let settings = provisioned(dir.path(), &s).await;
 
     let (run_a, stop_a) = replica(&settings).await;
     let (run_b, stop_b) = replica(&settings).await;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let o = owners(&s).await;
-        let ids: std::collections::BTreeSet<&String> = o.values().collect();
-        if o.len() == 8 && ids.len() == 2 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the replicas never split the 8 partitions: {o:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_owners(&s, 8, 2, "the replicas split the 8 partitions").await;
     for p in 0..8 {
         for i in 0..5 {
             s.hub.append("export", &p.to_string(), &message(&format!("shared-{p}-{i}"))).unwrap();
@@ -215,16 +206,7 @@ async fn two_replicas_share_partitions_and_one_takes_over_when_the_other_stops()
     let _ = stop_a.send(());
     let a = tokio::time::timeout(Duration::from_secs(40), run_a).await.expect("A stops").unwrap().expect("A ran cleanly");
     assert!(a.messages > 0 && a.messages < 40, "A read a share: {}", a.messages);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let o = owners(&s).await;
-        let ids: std::collections::BTreeSet<&String> = o.values().collect();
-        if o.len() == 8 && ids.len() == 1 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "B never took over every partition: {o:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_owners(&s, 8, 1, "B takes over every partition").await;
     for p in 0..8 {
         s.hub.append("export", &p.to_string(), &message(&format!("after-{p}"))).unwrap();
     }
@@ -242,10 +224,7 @@ async fn detached_links_and_dropped_connections_lose_nothing() {
     }
     let s = stand_ins().await;
     let dir = tempfile::tempdir().unwrap();
-    let settings = settings(dir.path(), &s);
-    let SinkSettings::Kusto(kusto) = &settings.sink else { panic!("kusto sink") };
-    let client = iotc_adx::sink::kusto::client(kusto, None).unwrap();
-    iotc_adx::provision::provision(&client, &settings.destinations, false, |_, _| {}).await.unwrap();
+    let settings = provisioned(dir.path(), &s).await;
     let (run, stop) = replica(&settings).await;
     let mut sent = 0;
     for wave in 0..3 {
