@@ -59,6 +59,7 @@ async fn measure(mode: IngestionMode) {
         dedupe: true,
         watch_failures: false,
         failure_poll: Duration::from_secs(10),
+        shutdown_grace: Duration::from_secs(25),
         retry: Default::default(),
     };
     let client = iotc_adx::sink::kusto::client(&settings, None).expect("client");

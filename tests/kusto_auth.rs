@@ -80,6 +80,7 @@ async fn sink(server: &IdentityServer, k: &KustoEmulator, auth: AuthSettings) ->
         dedupe: true,
         watch_failures: false,
         failure_poll: Duration::from_secs(10),
+        shutdown_grace: Duration::from_secs(25),
         retry: Default::default(),
     };
     let client = iotc_adx::sink::kusto::client(&settings, credential).unwrap();

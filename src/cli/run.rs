@@ -79,7 +79,8 @@ async fn run_with<S: Source>(
             let client = iotc_adx::sink::kusto::client(kusto, credential)?;
             let sink = KustoSink::connect(client, kusto, &destinations).await?;
             tracing::info!(cluster = %kusto.cluster, auth = %settings.auth.describe(), "connected to Data Explorer");
-            Ok(Pipeline::new(destinations, sink, dead_letters).run(source, shutdown.wait()).await?)
+            let pipeline = Pipeline::new(destinations, sink, dead_letters).with_drain_grace(kusto.shutdown_grace);
+            Ok(pipeline.run(source, shutdown.wait()).await?)
         }
     }
 }

@@ -25,6 +25,10 @@ pub(super) fn kusto_sink_settings(c: &mut Checker, k: KustoSinkConfig) -> Option
     if !(100..=600_000).contains(&poll_ms) {
         c.problem("sink.failure_poll_ms", format!("{poll_ms} is out of range: expected 100 to 600000"));
     }
+    let grace_ms = k.shutdown_grace_ms.unwrap_or(25_000);
+    if grace_ms > 3_600_000 {
+        c.problem("sink.shutdown_grace_ms", format!("{grace_ms} is out of range: expected 0 to 3600000"));
+    }
     let defaults = RetryPolicy::default();
     let initial = k.retry.initial_backoff_ms.map_or(defaults.initial_backoff, Duration::from_millis);
     let max = k.retry.max_backoff_ms.map_or(defaults.max_backoff, Duration::from_millis);
@@ -50,6 +54,7 @@ pub(super) fn kusto_sink_settings(c: &mut Checker, k: KustoSinkConfig) -> Option
         dedupe: k.dedupe.unwrap_or(true),
         watch_failures: k.watch_failures.unwrap_or(true),
         failure_poll: Duration::from_millis(poll_ms),
+        shutdown_grace: Duration::from_millis(grace_ms),
         retry: RetryPolicy { initial_backoff: initial, max_backoff: max, streaming_attempts },
     })
 }

@@ -157,6 +157,8 @@ pub struct KustoSinkSettings {
     pub watch_failures: bool,
     /// How often the failed-ingestions queue is read.
     pub failure_poll: std::time::Duration,
+    /// After a shutdown signal, how long deliveries in flight may still take.
+    pub shutdown_grace: std::time::Duration,
     /// Retry timing.
     pub retry: RetryPolicy,
 }

@@ -35,9 +35,9 @@ use tokio::task::{Id, JoinError, JoinSet};
 const READ_BATCH: usize = 1024;
 /// Hand-overs that may wait in the channel: bounds memory to about 4 × 1024 events.
 const CHANNEL_DEPTH: usize = 4;
-/// After a shutdown signal, how long deliveries in flight may take to finish. Kubernetes
-/// allows 30 s by default between SIGTERM and SIGKILL; what is not confirmed by then is read
-/// again from the last checkpoint.
+/// After a shutdown signal, how long deliveries in flight may take to finish, unless
+/// [`Pipeline::with_drain_grace`] says otherwise. Kubernetes allows 30 s by default between
+/// SIGTERM and SIGKILL; what is not confirmed by then is read again from the last checkpoint.
 pub const DRAIN_GRACE: Duration = Duration::from_secs(25);
 
 /// A run stopped on an error that would otherwise lose data.
@@ -75,6 +75,7 @@ pub struct Pipeline<K: Sink> {
     in_flight: HashMap<Id, InFlight>,
     /// Deliveries in flight per destination.
     busy: Vec<usize>,
+    drain_grace: Duration,
 }
 
 impl<K: Sink> Pipeline<K> {
@@ -105,7 +106,14 @@ impl<K: Sink> Pipeline<K> {
             tasks: JoinSet::new(),
             in_flight: HashMap::new(),
             busy,
+            drain_grace: DRAIN_GRACE,
         }
+    }
+
+    /// Sets how long deliveries in flight may take after a shutdown signal.
+    pub fn with_drain_grace(mut self, grace: Duration) -> Self {
+        self.drain_grace = grace;
+        self
     }
 
     /// Runs until the source is exhausted or `shutdown` completes, then drains and returns
@@ -154,7 +162,7 @@ impl<K: Sink> Pipeline<K> {
             }
         }
         self.launch_waiting();
-        let grace = self.summary.interrupted.then(|| tokio::time::Instant::now() + DRAIN_GRACE);
+        let grace = self.summary.interrupted.then(|| tokio::time::Instant::now() + self.drain_grace);
         while !self.tasks.is_empty() {
             let next = match grace {
                 Some(until) => match tokio::time::timeout_at(until, self.tasks.join_next_with_id()).await {
