@@ -418,7 +418,8 @@ async fn queued_ingestion_refreshes_an_expired_sas() {
         .unwrap();
         let c = client(&k);
         create_table(&c).await;
-        k.set_sas_lifetime(Some(Duration::from_secs(1)));
+        // Long enough for the emulator to fetch the first blob under load, short enough to wait out.
+        k.set_sas_lifetime(Some(Duration::from_secs(4)));
         c.queued()
             .ingest(queued(
                 br#"{"d":"a","n":1,"t":1}"#,
@@ -432,8 +433,9 @@ async fn queued_ingestion_refreshes_an_expired_sas() {
             .iter()
             .filter(|r| r.path == "/v1/rest/mgmt")
             .count();
+        wait_for("the first batch", || k.rows("db1", "T").len() == 1).await;
         // The cached SAS expires; the next resources are good again.
-        tokio::time::sleep(Duration::from_millis(2100)).await;
+        tokio::time::sleep(Duration::from_millis(4100)).await;
         k.set_sas_lifetime(None);
         c.queued()
             .ingest(queued(

@@ -270,7 +270,8 @@ async fn connect_refuses_a_missing_table_or_a_type_conflict() {
 async fn expired_sas_tokens_are_refreshed() {
     let dir = tempfile::tempdir().unwrap();
     let k = emulator(true).await;
-    k.set_sas_lifetime(Some(Duration::from_secs(2)));
+    // Long enough for the emulator to fetch the first blob under load, short enough to wait out.
+    k.set_sas_lifetime(Some(Duration::from_secs(4)));
     let s = settings(dir.path(), &k, "queued", "");
     provision(&s).await;
     let client = iotc_adx::sink::kusto::client(kusto_settings(&s), None).unwrap();
@@ -278,7 +279,8 @@ async fn expired_sas_tokens_are_refreshed() {
     let row = |i: usize| format!("{{\"EnqueuedTime\":\"2026-11-22T10:00:00Z\",\"Device\":\"d{i}\",\"HeartRate\":1}}\n").into_bytes();
     let first = sink.deliver(Batch { destination: 0, payload: row(1), rows: 1, tickets: Vec::new(), origin: Vec::new() }).await.unwrap();
     assert!(matches!(first, Outcome::Accepted(_)));
-    tokio::time::sleep(Duration::from_millis(3000)).await;
+    wait_rows(&k, 1).await;
+    tokio::time::sleep(Duration::from_millis(4100)).await;
     let second = sink.deliver(Batch { destination: 0, payload: row(2), rows: 1, tickets: Vec::new(), origin: Vec::new() }).await.unwrap();
     assert!(matches!(second, Outcome::Accepted(_)), "{second:?}");
     let deadline = Instant::now() + Duration::from_secs(20);
