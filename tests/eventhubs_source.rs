@@ -235,7 +235,6 @@ async fn two_replicas_share_partitions_and_one_takes_over_when_the_other_stops()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "open (issue 5): after a forced detach the SDK's link recovery stalls against the emulator (\"Link name is not unique\"); run with --ignored"]
 async fn detached_links_and_dropped_connections_lose_nothing() {
     if std::env::var_os("TEST_LOG").is_some() {
         let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_env("TEST_LOG")).with_test_writer().try_init();
