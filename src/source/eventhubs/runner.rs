@@ -9,9 +9,12 @@
 //! reports only errors it gave up on, and when several links of its one connection fail at
 //! once (the service force-detaches them, or drops the connection) its concurrent recoveries
 //! can leave that connection unusable — a re-attach refused with "Link name is not unique",
-//! or an authorization waiting forever on a connection another recovery closed.
+//! or an authorization waiting forever on a connection another recovery closed. That last one
+//! reports nothing, so a watchdog (see `watchdog.rs`) also reopens the client when an owned
+//! partition has newer events and its reader has delivered nothing for a while.
 
 use super::convert::to_source_event;
+use super::watchdog::{Progress, Watchdog};
 use crate::config::{EventHubsSourceSettings, StartAt};
 use crate::event::SourceEvent;
 use azure_core::credentials::TokenCredential;
@@ -61,6 +64,8 @@ impl Runner {
         let owner = owner_id();
         let mut ready = Some(ready);
         let mut stop = self.stop.clone();
+        let progress = Arc::new(Progress::default());
+        let mut watchdog: Option<Watchdog> = None;
         loop {
             let processor = match self.connect(&owner).await {
                 Ok(p) => {
@@ -81,7 +86,10 @@ impl Runner {
                     }
                 }
             };
-            match self.run_generation(processor).await {
+            if watchdog.is_none() {
+                watchdog = self.watchdog(&owner).await;
+            }
+            match self.run_generation(processor, &progress, watchdog.as_ref()).await {
                 Generation::Stopped => return,
                 Generation::Failed(partition) => {
                     tracing::warn!(partition = %partition, "a partition reader failed and the SDK did not recover it; reopening the Event Hubs client (reading resumes from the checkpoints)");
@@ -95,7 +103,7 @@ impl Runner {
     }
 
     /// Hands out partition clients from one processor until shutdown or a reader failure.
-    async fn run_generation(&self, processor: Arc<EventProcessor>) -> Generation {
+    async fn run_generation(&self, processor: Arc<EventProcessor>, progress: &Arc<Progress>, watchdog: Option<&Watchdog>) -> Generation {
         let runner = processor.clone();
         tokio::task::spawn_local(async move {
             if let Err(e) = runner.run().await {
@@ -105,10 +113,22 @@ impl Runner {
         let (failed_tx, mut failed_rx) = mpsc::unbounded_channel::<String>();
         let (retire_tx, retire_rx) = watch::channel(false);
         let mut stop = self.stop.clone();
+        let check_every = watchdog.map_or(Duration::from_secs(3600), |w| w.stall_after / 2);
+        let mut check = tokio::time::interval_at(tokio::time::Instant::now() + check_every, check_every);
         let outcome = loop {
             tokio::select! {
                 _ = stop.changed() => break Generation::Stopped,
                 Some(partition) = failed_rx.recv() => break Generation::Failed(partition),
+                _ = check.tick() => {
+                    // A full channel means the pipeline is slow, not that a reader is stuck.
+                    if let (Some(w), true) = (watchdog, self.events.capacity() > 0) {
+                        let owned: Vec<String> = self.owned.lock().map(|s| s.iter().cloned().collect()).unwrap_or_default();
+                        if let Some(partition) = w.stuck(progress, &owned).await {
+                            tracing::warn!(partition = %partition, "a partition reader delivers nothing although newer events exist");
+                            break Generation::Failed(partition);
+                        }
+                    }
+                }
                 next = processor.next_partition_client() => match next {
                     Ok(client) => {
                         let reader = Reader {
@@ -117,6 +137,7 @@ impl Runner {
                             stop: self.stop.clone(),
                             retire: retire_rx.clone(),
                             failed: failed_tx.clone(),
+                            progress: progress.clone(),
                         };
                         tokio::task::spawn_local(reader.read(client));
                     }
@@ -135,20 +156,45 @@ impl Runner {
         outcome
     }
 
-    async fn connect(&self, owner: &str) -> Result<Arc<EventProcessor>, String> {
+    /// Opens a consumer client named `application_id` (the SDK names its connection after it).
+    async fn open_consumer(&self, application_id: String) -> Result<ConsumerClient, String> {
         let s = &self.settings;
-        // The SDK names the connection, and so the processor's owner id, after the application
-        // id: it must differ per replica, or every replica claims every partition as "itself".
-        let mut builder = ConsumerClient::builder().with_consumer_group(s.consumer_group.clone()).with_application_id(owner.to_string());
+        let mut builder = ConsumerClient::builder().with_consumer_group(s.consumer_group.clone()).with_application_id(application_id);
         if let Some(endpoint) = &s.custom_endpoint {
             builder = builder.with_custom_endpoint(endpoint.to_string());
         }
-        let consumer = match (&s.connection_string, &self.credential) {
+        match (&s.connection_string, &self.credential) {
             (Some(cs), _) => builder.open_with_connection_string(cs, Some(&s.event_hub)).await,
             (None, Some(credential)) => builder.open(&s.namespace, s.event_hub.clone(), credential.clone()).await,
             (None, None) => return Err("Event Hubs needs [auth] credentials or a connection string".into()),
         }
-        .map_err(|e| format!("cannot connect to event hub {} in {}: {e}", s.event_hub, s.namespace))?;
+        .map_err(|e| format!("cannot connect to event hub {} in {}: {e}", s.event_hub, s.namespace))
+    }
+
+    /// The stuck-reader check, on its own connection; `None` (with a warning) if that cannot
+    /// be opened.
+    async fn watchdog(&self, owner: &str) -> Option<Watchdog> {
+        match self.open_consumer(format!("{owner}-probe")).await {
+            Ok(probe) => Some(Watchdog {
+                probe,
+                store: self.store.clone(),
+                namespace: self.settings.namespace.clone(),
+                event_hub: self.settings.event_hub.clone(),
+                consumer_group: self.settings.consumer_group.clone(),
+                stall_after: (self.settings.balance_interval * 6).max(Duration::from_secs(5)),
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "no stuck-reader check: its probe connection failed");
+                None
+            }
+        }
+    }
+
+    async fn connect(&self, owner: &str) -> Result<Arc<EventProcessor>, String> {
+        let s = &self.settings;
+        // The SDK names the connection, and so the processor's owner id, after the application
+        // id: it must differ per replica, or every replica claims every partition as "itself".
+        let consumer = self.open_consumer(owner.to_string()).await?;
         let location = match s.start {
             StartAt::Earliest => StartLocation::Earliest,
             StartAt::Latest => StartLocation::Latest,
@@ -193,6 +239,8 @@ struct Reader {
     retire: watch::Receiver<bool>,
     /// Where a reader reports a failure the SDK did not recover from.
     failed: mpsc::UnboundedSender<String>,
+    /// Where a reader records what it delivered, for the watchdog.
+    progress: Arc<Progress>,
 }
 
 /// How a partition reader ended.
@@ -214,6 +262,7 @@ impl Reader {
             set.insert(partition.clone());
         }
         tracing::info!(partition = %partition, "reading partition");
+        self.progress.started(&partition);
         let ended = {
             let mut stream = Box::pin(client.stream_events());
             loop {
@@ -222,8 +271,12 @@ impl Reader {
                     _ = self.retire.changed() => break Ended::Stopped,
                     next = stream.next() => match next {
                         Some(Ok(event)) => {
+                            let sequence_number = event.sequence_number();
                             if self.events.send(to_source_event(&partition, &event)).await.is_err() {
                                 break Ended::Stopped;
+                            }
+                            if let Some(n) = sequence_number {
+                                self.progress.delivered(&partition, n);
                             }
                         }
                         Some(Err(e)) if matches!(e.kind, ErrorKind::ConsumerDisconnected(_)) => {
