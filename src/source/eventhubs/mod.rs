@@ -12,6 +12,7 @@ mod checkpointer;
 pub mod convert;
 mod reader;
 mod runner;
+mod watchdog;
 
 pub use checkpointer::EventHubsCheckpointer;
 pub use reader::{EventHubsSource, CHANNEL_EVENTS};

@@ -2,17 +2,33 @@
 //! `Send`, so they live on a current-thread runtime with a `LocalSet`; events cross to the
 //! pipeline through a bounded channel, so a slow pipeline stops the partition clients from
 //! pulling (their prefetch is the only other buffer).
+//!
+//! A reader whose partition moved to another reader hands it back to the processor. A reader
+//! that fails with any other error makes the runner throw the whole client away (processor,
+//! connection, every reader) and open a new one that resumes from the checkpoints: the SDK
+//! reports only errors it gave up on, and when several links of its one connection fail at
+//! once (the service force-detaches them, or drops the connection) its concurrent recoveries
+//! can leave that connection unusable — a re-attach refused with "Link name is not unique",
+//! or an authorization waiting forever on a connection another recovery closed. That last one
+//! reports nothing, so a watchdog (see `watchdog.rs`) also reopens the client when an owned
+//! partition has newer events and its reader has delivered nothing for a while.
 
 use super::convert::to_source_event;
+use super::watchdog::{Progress, Watchdog};
 use crate::config::{EventHubsSourceSettings, StartAt};
 use crate::event::SourceEvent;
 use azure_core::credentials::TokenCredential;
+use azure_messaging_eventhubs::error::ErrorKind;
 use azure_messaging_eventhubs::models::StartPositions;
 use azure_messaging_eventhubs::{CheckpointStore, ConsumerClient, EventProcessor, ProcessorStrategy, StartLocation, StartPosition};
 use futures::StreamExt;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
+
+/// The pause before a new client is opened after the previous one failed.
+const REOPEN_PAUSE: Duration = Duration::from_millis(500);
 
 /// What the runner needs.
 pub(super) struct Runner {
@@ -41,59 +57,144 @@ impl Runner {
         })
     }
 
+    /// Runs the processor; when a partition reader fails with an error the SDK could not
+    /// recover from, throws the whole client away and opens a new one (see [`Generation`]).
     async fn run(self, ready: oneshot::Sender<Result<(), String>>) {
-        let processor = match self.connect().await {
-            Ok(p) => {
-                let _ = ready.send(Ok(()));
-                p
+        // One owner id for every generation, so a new processor finds its own claims.
+        let owner = owner_id();
+        let mut ready = Some(ready);
+        let mut stop = self.stop.clone();
+        let progress = Arc::new(Progress::default());
+        let mut watchdog: Option<Watchdog> = None;
+        loop {
+            let processor = match self.connect(&owner).await {
+                Ok(p) => {
+                    if let Some(r) = ready.take() {
+                        let _ = r.send(Ok(()));
+                    }
+                    p
+                }
+                Err(e) => {
+                    if let Some(r) = ready.take() {
+                        let _ = r.send(Err(e));
+                        return;
+                    }
+                    tracing::warn!(error = %e, "reopening the Event Hubs client failed; retrying");
+                    tokio::select! {
+                        _ = stop.changed() => return,
+                        _ = tokio::time::sleep(REOPEN_PAUSE) => continue,
+                    }
+                }
+            };
+            if watchdog.is_none() {
+                watchdog = self.watchdog(&owner).await;
             }
-            Err(e) => {
-                let _ = ready.send(Err(e));
-                return;
+            match self.run_generation(processor, &progress, watchdog.as_ref()).await {
+                Generation::Stopped => return,
+                Generation::Failed(partition) => {
+                    tracing::warn!(partition = %partition, "a partition reader failed and the SDK did not recover it; reopening the Event Hubs client (reading resumes from the checkpoints)");
+                    tokio::select! {
+                        _ = stop.changed() => return,
+                        _ = tokio::time::sleep(REOPEN_PAUSE) => {}
+                    }
+                }
             }
-        };
+        }
+    }
+
+    /// Hands out partition clients from one processor until shutdown or a reader failure.
+    async fn run_generation(&self, processor: Arc<EventProcessor>, progress: &Arc<Progress>, watchdog: Option<&Watchdog>) -> Generation {
         let runner = processor.clone();
         tokio::task::spawn_local(async move {
             if let Err(e) = runner.run().await {
                 tracing::error!(error = %e, "the Event Hubs processor stopped");
             }
         });
+        let (failed_tx, mut failed_rx) = mpsc::unbounded_channel::<String>();
+        let (retire_tx, retire_rx) = watch::channel(false);
         let mut stop = self.stop.clone();
-        loop {
+        let check_every = watchdog.map_or(Duration::from_secs(3600), |w| w.stall_after / 2);
+        let mut check = tokio::time::interval_at(tokio::time::Instant::now() + check_every, check_every);
+        let outcome = loop {
             tokio::select! {
-                _ = stop.changed() => break,
+                _ = stop.changed() => break Generation::Stopped,
+                Some(partition) = failed_rx.recv() => break Generation::Failed(partition),
+                _ = check.tick() => {
+                    // A full channel means the pipeline is slow, not that a reader is stuck.
+                    if let (Some(w), true) = (watchdog, self.events.capacity() > 0) {
+                        let owned: Vec<String> = self.owned.lock().map(|s| s.iter().cloned().collect()).unwrap_or_default();
+                        if let Some(partition) = w.stuck(progress, &owned).await {
+                            tracing::warn!(partition = %partition, "a partition reader delivers nothing although newer events exist");
+                            break Generation::Failed(partition);
+                        }
+                    }
+                }
                 next = processor.next_partition_client() => match next {
                     Ok(client) => {
-                        let (events, owned, stop) = (self.events.clone(), self.owned.clone(), self.stop.clone());
-                        tokio::task::spawn_local(read_partition(client, events, owned, stop));
+                        let reader = Reader {
+                            events: self.events.clone(),
+                            owned: self.owned.clone(),
+                            stop: self.stop.clone(),
+                            retire: retire_rx.clone(),
+                            failed: failed_tx.clone(),
+                            progress: progress.clone(),
+                        };
+                        tokio::task::spawn_local(reader.read(client));
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "no more partition clients");
-                        break;
+                        break Generation::Stopped;
                     }
                 },
             }
-        }
-        // Releases ownership so other replicas take over at once.
+        };
+        // Stops this generation's readers (they drop their clients) and its balancing loop.
+        let _ = retire_tx.send(true);
         if let Err(e) = processor.shutdown().await {
             tracing::warn!(error = %e, "Event Hubs processor shutdown");
         }
+        outcome
     }
 
-    async fn connect(&self) -> Result<Arc<EventProcessor>, String> {
+    /// Opens a consumer client named `application_id` (the SDK names its connection after it).
+    async fn open_consumer(&self, application_id: String) -> Result<ConsumerClient, String> {
         let s = &self.settings;
-        // The SDK names the connection, and so the processor's owner id, after the application
-        // id: it must differ per replica, or every replica claims every partition as "itself".
-        let mut builder = ConsumerClient::builder().with_consumer_group(s.consumer_group.clone()).with_application_id(owner_id());
+        let mut builder = ConsumerClient::builder().with_consumer_group(s.consumer_group.clone()).with_application_id(application_id);
         if let Some(endpoint) = &s.custom_endpoint {
             builder = builder.with_custom_endpoint(endpoint.to_string());
         }
-        let consumer = match (&s.connection_string, &self.credential) {
+        match (&s.connection_string, &self.credential) {
             (Some(cs), _) => builder.open_with_connection_string(cs, Some(&s.event_hub)).await,
             (None, Some(credential)) => builder.open(&s.namespace, s.event_hub.clone(), credential.clone()).await,
             (None, None) => return Err("Event Hubs needs [auth] credentials or a connection string".into()),
         }
-        .map_err(|e| format!("cannot connect to event hub {} in {}: {e}", s.event_hub, s.namespace))?;
+        .map_err(|e| format!("cannot connect to event hub {} in {}: {e}", s.event_hub, s.namespace))
+    }
+
+    /// The stuck-reader check, on its own connection; `None` (with a warning) if that cannot
+    /// be opened.
+    async fn watchdog(&self, owner: &str) -> Option<Watchdog> {
+        match self.open_consumer(format!("{owner}-probe")).await {
+            Ok(probe) => Some(Watchdog {
+                probe,
+                store: self.store.clone(),
+                namespace: self.settings.namespace.clone(),
+                event_hub: self.settings.event_hub.clone(),
+                consumer_group: self.settings.consumer_group.clone(),
+                stall_after: (self.settings.balance_interval * 6).max(Duration::from_secs(5)),
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, "no stuck-reader check: its probe connection failed");
+                None
+            }
+        }
+    }
+
+    async fn connect(&self, owner: &str) -> Result<Arc<EventProcessor>, String> {
+        let s = &self.settings;
+        // The SDK names the connection, and so the processor's owner id, after the application
+        // id: it must differ per replica, or every replica claims every partition as "itself".
+        let consumer = self.open_consumer(owner.to_string()).await?;
         let location = match s.start {
             StartAt::Earliest => StartLocation::Earliest,
             StartAt::Latest => StartLocation::Latest,
@@ -119,55 +220,106 @@ fn owner_id() -> String {
     format!("iotc-adx-{host}-{}", &random[..8])
 }
 
-/// Reads one partition until it is lost, the pipeline stops taking events, or shutdown.
-async fn read_partition(
-    client: Arc<azure_messaging_eventhubs::processor::PartitionClient>,
+/// How one processor's run ended.
+enum Generation {
+    /// Shutdown, or the processor stopped handing out partitions.
+    Stopped,
+    /// A reader of this partition failed with an error the SDK gave up on.
+    Failed(String),
+}
+
+/// What a partition reader needs.
+struct Reader {
     events: mpsc::Sender<SourceEvent>,
+    /// Partitions this replica currently reads.
     owned: Arc<Mutex<HashSet<String>>>,
-    mut stop: watch::Receiver<bool>,
-) {
-    let partition = client.get_partition_id().to_string();
-    if let Ok(mut set) = owned.lock() {
-        set.insert(partition.clone());
-    }
-    tracing::info!(partition = %partition, "reading partition");
-    let lost = {
-        let mut stream = Box::pin(client.stream_events());
-        loop {
-            tokio::select! {
-                _ = stop.changed() => break false,
-                next = stream.next() => match next {
-                    Some(Ok(event)) => {
-                        if events.send(to_source_event(&partition, &event)).await.is_err() {
-                            break false;
-                        }
-                    }
-                    Some(Err(e)) => {
-                        // Stolen by another replica, expired, or the link or connection failed.
-                        tracing::info!(partition = %partition, error = %e, "partition reader ended");
-                        break true;
-                    }
-                    None => break true,
-                },
-            }
+    /// Shutdown of the source.
+    stop: watch::Receiver<bool>,
+    /// Set when this reader's processor is being replaced.
+    retire: watch::Receiver<bool>,
+    /// Where a reader reports a failure the SDK did not recover from.
+    failed: mpsc::UnboundedSender<String>,
+    /// Where a reader records what it delivered, for the watchdog.
+    progress: Arc<Progress>,
+}
+
+/// How a partition reader ended.
+enum Ended {
+    /// Shutdown, the pipeline stopped taking events, or the processor is being replaced.
+    Stopped,
+    /// The partition went to another reader (stolen, or ownership moved), or its stream ended.
+    Lost,
+    /// The SDK gave up on an error it could not recover from.
+    Failed,
+}
+
+impl Reader {
+    /// Reads one partition until it is lost, fails, the pipeline stops taking events, or
+    /// shutdown.
+    async fn read(mut self, client: Arc<azure_messaging_eventhubs::processor::PartitionClient>) {
+        let partition = client.get_partition_id().to_string();
+        if let Ok(mut set) = self.owned.lock() {
+            set.insert(partition.clone());
         }
-    };
-    if let Ok(mut set) = owned.lock() {
-        set.remove(&partition);
-    }
-    if lost {
-        // Hand the partition back: closing the client removes it from the processor, whose
-        // next balancing round opens a new reader from the last checkpoint if this replica
-        // still owns the partition (events after the checkpoint come again; the pipeline's
-        // checkpoints never move back). The processor keeps only a weak reference, so this
-        // task holds the one strong one.
-        match Arc::try_unwrap(client) {
-            Ok(client) => {
-                if let Err(e) = client.close().await {
-                    tracing::debug!(partition = %partition, error = %e, "closing the lost partition client");
+        tracing::info!(partition = %partition, "reading partition");
+        self.progress.started(&partition);
+        let ended = {
+            let mut stream = Box::pin(client.stream_events());
+            loop {
+                tokio::select! {
+                    _ = self.stop.changed() => break Ended::Stopped,
+                    _ = self.retire.changed() => break Ended::Stopped,
+                    next = stream.next() => match next {
+                        Some(Ok(event)) => {
+                            let sequence_number = event.sequence_number();
+                            if self.events.send(to_source_event(&partition, &event)).await.is_err() {
+                                break Ended::Stopped;
+                            }
+                            if let Some(n) = sequence_number {
+                                self.progress.delivered(&partition, n);
+                            }
+                        }
+                        Some(Err(e)) if matches!(e.kind, ErrorKind::ConsumerDisconnected(_)) => {
+                            tracing::info!(partition = %partition, error = %e, "partition taken over by another reader");
+                            break Ended::Lost;
+                        }
+                        Some(Err(e)) => {
+                            // The SDK retries and recovers links, sessions and the connection
+                            // itself before it reports an error here; what reaches us it gave
+                            // up on, and its connection may be left unusable (several
+                            // partitions recovering at once can wedge it).
+                            tracing::warn!(partition = %partition, error = %e, "partition reader failed");
+                            break Ended::Failed;
+                        }
+                        None => break Ended::Lost,
+                    },
                 }
             }
-            Err(_) => tracing::warn!(partition = %partition, "the lost partition client is still shared; the processor reopens it when ownership moves"),
+        };
+        if let Ok(mut set) = self.owned.lock() {
+            set.remove(&partition);
         }
+        match ended {
+            Ended::Stopped => {}
+            Ended::Failed => {
+                let _ = self.failed.send(partition);
+            }
+            Ended::Lost => hand_back(client, &partition).await,
+        }
+    }
+}
+
+/// Hands a lost partition back: closing the client removes it from the processor, whose next
+/// balancing round opens a new reader from the last checkpoint if this replica still owns the
+/// partition (events after the checkpoint come again; the pipeline's checkpoints never move
+/// back). The processor keeps only a weak reference, so the reader holds the one strong one.
+async fn hand_back(client: Arc<azure_messaging_eventhubs::processor::PartitionClient>, partition: &str) {
+    match Arc::try_unwrap(client) {
+        Ok(client) => {
+            if let Err(e) = client.close().await {
+                tracing::debug!(partition = %partition, error = %e, "closing the lost partition client");
+            }
+        }
+        Err(_) => tracing::warn!(partition = %partition, "the lost partition client is still shared; the processor reopens it when ownership moves"),
     }
 }

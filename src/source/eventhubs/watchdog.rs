@@ -1,0 +1,111 @@
+//! Notices partition readers that the SDK left stuck: a partition this replica owns has events
+//! beyond what its reader delivered, and the reader has delivered nothing for a while although
+//! the pipeline takes events. The SDK can leave its connection in that state without reporting
+//! an error (an authorization waiting forever on a connection that a concurrent recovery
+//! closed), so the runner cannot wait for one. The check asks a separate probe connection for
+//! the partitions' last enqueued sequence numbers.
+
+use azure_messaging_eventhubs::{CheckpointStore, ConsumerClient};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How far each partition's reader got, shared by the readers and the watchdog.
+#[derive(Debug, Default)]
+pub(super) struct Progress {
+    partitions: Mutex<HashMap<String, PartitionProgress>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct PartitionProgress {
+    /// The last sequence number delivered, or the first last-enqueued number seen when nothing
+    /// is known (start at latest, no checkpoint).
+    baseline: Option<i64>,
+    /// When the reader last delivered an event, or started.
+    since: Instant,
+}
+
+impl Progress {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, PartitionProgress>> {
+        self.partitions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A reader started on `partition`.
+    pub fn started(&self, partition: &str) {
+        let mut all = self.lock();
+        let entry = all.entry(partition.to_string()).or_insert(PartitionProgress { baseline: None, since: Instant::now() });
+        entry.since = Instant::now();
+    }
+
+    /// A reader delivered the event with `sequence_number`.
+    pub fn delivered(&self, partition: &str, sequence_number: i64) {
+        let mut all = self.lock();
+        let entry = all.entry(partition.to_string()).or_insert(PartitionProgress { baseline: None, since: Instant::now() });
+        entry.baseline = Some(entry.baseline.map_or(sequence_number, |b| b.max(sequence_number)));
+        entry.since = Instant::now();
+    }
+}
+
+/// What the watchdog needs to look at the hub.
+pub(super) struct Watchdog {
+    pub probe: ConsumerClient,
+    pub store: Arc<dyn CheckpointStore + Send + Sync>,
+    pub namespace: String,
+    pub event_hub: String,
+    pub consumer_group: String,
+    /// How long a reader may deliver nothing while its partition has newer events.
+    pub stall_after: Duration,
+}
+
+/// A management call's time limit.
+const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl Watchdog {
+    /// The first of `partitions` (read by this replica) whose reader is stuck, if any.
+    pub async fn stuck(&self, progress: &Progress, partitions: &[String]) -> Option<String> {
+        let candidates: Vec<(String, PartitionProgress)> = {
+            let all = progress.lock();
+            partitions
+                .iter()
+                .filter_map(|p| all.get(p).map(|x| (p.clone(), *x)))
+                .filter(|(_, x)| x.since.elapsed() >= self.stall_after)
+                .collect()
+        };
+        if candidates.is_empty() {
+            return None;
+        }
+        let checkpoints: HashMap<String, i64> =
+            match tokio::time::timeout(CALL_TIMEOUT, self.store.list_checkpoints(&self.namespace, &self.event_hub, &self.consumer_group)).await {
+                Ok(Ok(list)) => list.into_iter().filter_map(|c| c.sequence_number.map(|s| (c.partition_id, s))).collect(),
+                _ => HashMap::new(),
+            };
+        for (partition, seen) in candidates {
+            let last = match tokio::time::timeout(CALL_TIMEOUT, self.probe.get_partition_properties(&partition)).await {
+                Ok(Ok(p)) if !p.is_empty => p.last_enqueued_sequence_number,
+                Ok(Ok(_)) => continue,
+                Ok(Err(e)) => {
+                    tracing::debug!(partition = %partition, error = %e, "watchdog: partition properties");
+                    continue;
+                }
+                Err(_) => continue,
+            };
+            let known = match (seen.baseline, checkpoints.get(&partition)) {
+                (Some(a), Some(b)) => Some(a.max(*b)),
+                (a, b) => a.or(b.copied()),
+            };
+            match known {
+                Some(known) if last > known => return Some(partition),
+                Some(_) => {}
+                None => {
+                    // Nothing delivered and no checkpoint: take what is there now as the
+                    // starting point, so that only newer events count.
+                    let mut all = progress.lock();
+                    if let Some(x) = all.get_mut(&partition) {
+                        x.baseline.get_or_insert(last);
+                    }
+                }
+            }
+        }
+        None
+    }
+}
