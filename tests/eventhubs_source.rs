@@ -258,3 +258,58 @@ async fn detached_links_and_dropped_connections_lose_nothing() {
     assert_eq!(devices.len(), sent, "every event's row");
     println!("{} duplicate rows after the faults", total - sent);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signs_in_to_event_hubs_with_a_service_principal() {
+    use iotc_adx::auth::{AuthSettings, ServicePrincipalProof};
+    use iotc_adx_testkit::identity::{AppRegistration, IdentityOptions, IdentityServer, TokenAuthority};
+    const APP: &str = "44444444-4444-4444-4444-444444444444";
+    const SECRET: &str = "eh~secret";
+    let authority = TokenAuthority::default();
+    let identity = IdentityServer::start(
+        authority.clone(),
+        IdentityOptions { applications: vec![AppRegistration::with_secret(APP, SECRET)], ..Default::default() },
+    )
+    .await
+    .expect("identity server");
+    let options = EmulatorOptions::new("iotc.servicebus.windows.net")
+        .with_event_hub(EventHubOptions::new("export", PARTITIONS))
+        .with_sas_key(KEY_NAME, KEY) // only for building the settings; the source uses the token
+        .with_token_authority(authority);
+    let hub = EventHubsEmulator::start(options).await.expect("event hubs emulator");
+    let kusto = KustoEmulator::start(KustoOptions { databases: vec!["iot".into()], ..Default::default() }).await.expect("kusto emulator");
+    let azurite = tokio::task::spawn_blocking(Azurite::start).await.unwrap().expect("azurite");
+    let s = StandIns { hub, kusto, azurite };
+    let dir = tempfile::tempdir().unwrap();
+    // No connection string: the namespace, signed in with the service principal.
+    let mut settings = provisioned(dir.path(), &s).await;
+    let SourceSettings::EventHubs(eh) = &mut settings.source else { panic!("eventhubs source") };
+    eh.connection_string = None;
+    eh.namespace = "iotc.servicebus.windows.net".into();
+    let auth = AuthSettings::ServicePrincipal {
+        tenant_id: identity.authority().tenant().to_string(),
+        client_id: APP.into(),
+        proof: ServicePrincipalProof::Secret(SECRET.into()),
+        authority_host: identity.authority_host(),
+    };
+    let transport = azure_core::http::Transport::new(std::sync::Arc::new(identity.https_client().expect("https client")));
+    let credential = iotc_adx::auth::credential(&auth, azure_core::http::ClientOptions { transport: Some(transport), ..Default::default() })
+        .expect("credential");
+
+    for p in 0..PARTITIONS {
+        s.hub.append("export", &p.to_string(), &message(&format!("sp-{p}"))).unwrap();
+    }
+    let SinkSettings::Kusto(kusto) = &settings.sink else { panic!("kusto sink") };
+    let source = EventHubsSource::connect(eh, credential).await.expect("source connects with a token");
+    let client = iotc_adx::sink::kusto::client(kusto, None).unwrap();
+    let sink = KustoSink::connect(client, kusto, &settings.destinations).await.expect("sink connects");
+    let dead = Box::new(LocalDirStore::new(&settings.dead_letter.dir, 1 << 20));
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let run = tokio::spawn(Pipeline::new(settings.destinations.clone(), sink, dead).run(source, async {
+        let _ = stop_rx.await;
+    }));
+    wait_for("rows read with a service principal's token", 60, || s.kusto.rows("iot", "Devices").len() == PARTITIONS as usize).await;
+    let _ = stop_tx.send(());
+    tokio::time::timeout(Duration::from_secs(40), run).await.expect("stops").unwrap().expect("clean run");
+    assert!(!identity.requests().is_empty(), "tokens came from the identity server");
+}
