@@ -129,21 +129,7 @@ impl Transport {
         if let Some(bearer) = self.bearer(attempt).await? {
             request = request.header("authorization", bearer);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| attempt.transport_error(e))?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| attempt.transport_error(e))?;
-        if (200..300).contains(&status) {
-            Ok(bytes)
-        } else {
-            Err(attempt.response_error(status, &headers, &bytes))
-        }
+        attempt.send(request).await
     }
 
     /// Runs a control command (`v2 == false`, `/v1/rest/mgmt`) or a query (`/v2/rest/query`)

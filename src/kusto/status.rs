@@ -131,23 +131,6 @@ pub(super) fn classify_transport(e: &reqwest::Error) -> ErrorKind {
     }
 }
 
-/// Parses `Retry-After`: delta-seconds, or an HTTP date (a date in the past gives zero).
-pub(super) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    if let Ok(secs) = value.parse::<f64>() {
-        if secs.is_finite() && secs >= 0.0 {
-            return Some(Duration::from_secs_f64(secs.min(86_400.0)));
-        }
-        return None;
-    }
-    let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let at = SystemTime::from(date.with_timezone(&chrono::Utc));
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
 fn header(headers: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
@@ -165,6 +148,19 @@ pub(super) struct Attempt<'a> {
 }
 
 impl Attempt<'_> {
+    /// Sends the request and returns the body of a 2xx answer, or the classified error.
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> Result<bytes::Bytes, KustoError> {
+        let response = request.send().await.map_err(|e| self.transport_error(e))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.map_err(|e| self.transport_error(e))?;
+        if (200..300).contains(&status) {
+            Ok(bytes)
+        } else {
+            Err(self.response_error(status, &headers, &bytes))
+        }
+    }
+
     /// The error for a response with a non-success status.
     pub fn response_error(
         &self,
@@ -173,7 +169,7 @@ impl Attempt<'_> {
         body: &[u8],
     ) -> KustoError {
         let retry_after = if status == 429 || status == 503 {
-            header(headers, "retry-after").and_then(|v| parse_retry_after(&v, SystemTime::now()))
+            header(headers, "retry-after").and_then(|v| crate::retry::parse_retry_after(&v, SystemTime::now()))
         } else {
             None
         };
@@ -407,27 +403,6 @@ mod tests {
                 "{status} {code:?}"
             );
         }
-    }
-
-    #[test]
-    fn retry_after_both_forms() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777); // Sun, 06 Nov 1994 08:49:37 GMT
-        assert_eq!(parse_retry_after("5", now), Some(Duration::from_secs(5)));
-        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
-        assert_eq!(
-            parse_retry_after("1.5", now),
-            Some(Duration::from_millis(1500))
-        );
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", now),
-            Some(Duration::from_secs(10))
-        );
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(parse_retry_after("soon", now), None);
-        assert_eq!(parse_retry_after("-3", now), None);
     }
 
     #[test]

@@ -113,21 +113,7 @@ impl StorageClient {
             Some((bytes, content_type)) => request.header("content-type", content_type).body(bytes),
             None => request.header("content-length", "0"),
         };
-        let response = request
-            .send()
-            .await
-            .map_err(|e| attempt.transport_error(e))?;
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| attempt.transport_error(e))?;
-        if (200..300).contains(&status) {
-            Ok(bytes)
-        } else {
-            Err(attempt.response_error(status, &headers, &bytes))
-        }
+        attempt.send(request).await
     }
 
     /// Uploads `body` as the block blob `name` in `container`; returns the blob URL without SAS.

@@ -236,6 +236,9 @@ impl<K: Sink> Pipeline<K> {
     /// Sends waiting batches whose destination has a free slot, keeping each destination's
     /// batches in order.
     fn launch_waiting(&mut self) {
+        if self.waiting.is_empty() {
+            return;
+        }
         let limit = self.sink.max_in_flight().max(1);
         let mut blocked = vec![false; self.busy.len()];
         let mut kept = VecDeque::new();

@@ -12,7 +12,7 @@
 
 use crate::config::{BatchingPolicy, DestinationSettings};
 use crate::kusto::{KustoClient, KustoError};
-use crate::schema::{quote_name, KustoType, TableSchema};
+use crate::schema::{quote_name, TableSchema};
 use crate::sink::IngestionMode;
 use serde_json::json;
 use std::fmt;
@@ -217,7 +217,7 @@ pub async fn check_table(client: &KustoClient, d: &DestinationSettings) -> Resul
 fn compare(d: &DestinationSettings, existing: &TableSchema, require_all: bool) -> Result<(), ProvisionError> {
     for c in d.schema.columns() {
         match existing.index_of(&c.name).map(|i| existing.columns()[i].kind) {
-            Some(kind) if same_type(kind, c.kind) => {}
+            Some(kind) if kind == c.kind => {}
             Some(kind) => {
                 return Err(ProvisionError::ColumnType {
                     destination: d.name.clone(),
@@ -240,10 +240,6 @@ fn compare(d: &DestinationSettings, existing: &TableSchema, require_all: bool) -
         }
     }
     Ok(())
-}
-
-fn same_type(a: KustoType, b: KustoType) -> bool {
-    a == b
 }
 
 /// Runs the plan for every destination (or only prints it with `dry_run`), calling `report`

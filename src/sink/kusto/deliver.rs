@@ -116,7 +116,7 @@ fn split_rows(payload: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
 /// `may_fall_back`) streaming gives up in favour of queued ingestion.
 async fn streaming(inner: &Inner, target: &Target, payload: &[u8], body: Vec<u8>, may_fall_back: bool) -> Result<Streamed, SinkError> {
     let body = Bytes::from(body);
-    let mut unauthorized = 0;
+    let mut refusals = 0;
     for attempt in 1.. {
         let request = StreamingRequest {
             database: &target.database,
@@ -137,22 +137,13 @@ async fn streaming(inner: &Inner, target: &Target, payload: &[u8], body: Vec<u8>
             ErrorKind::TooLarge if may_fall_back => return Ok(Streamed::FallBack("the service found the batch too large to stream")),
             ErrorKind::TooLarge => return Ok(Streamed::Done(rejected(&error, payload))),
             ErrorKind::StreamingDisabled if may_fall_back => return Ok(Streamed::FallBack(STREAMING_OFF)),
-            ErrorKind::Unauthorized => {
-                unauthorized += 1;
-                if unauthorized >= UNAUTHORIZED_LIMIT {
-                    return Err(fatal(target, error));
-                }
-            }
             ErrorKind::Throttled | ErrorKind::Transient | ErrorKind::StorageAuth if may_fall_back && attempt >= inner.retry.streaming_attempts => {
                 tracing::info!(table = %target.table_name(), attempts = attempt, error = %error, "streaming keeps failing: falling back to queued ingestion");
                 return Ok(Streamed::FallBack("streaming kept failing"));
             }
             _ => {}
         }
-        if !matches!(error.kind(), ErrorKind::Unauthorized) {
-            unauthorized = 0;
-        }
-        wait(inner, target, "streaming", attempt, &error).await;
+        wait(inner, target, "streaming", attempt, error, &mut refusals).await?;
     }
     unreachable!("the attempt counter is unbounded")
 }
@@ -163,7 +154,7 @@ async fn queued(inner: &Inner, target: &Target, batch: &Batch) -> Result<Outcome
     // A batch without known events (none in the pipeline; tools and benches) has no identity.
     let identity = (inner.dedupe && !batch.origin.is_empty()).then(|| BatchIdentity::new(&target.database, &target.table, &batch.origin));
     let source_id = identity.as_ref().map_or_else(uuid::Uuid::new_v4, |i| i.source_id);
-    let mut unauthorized = 0;
+    let mut refusals = 0;
     for attempt in 1.. {
         let request = QueuedRequest {
             database: &target.database,
@@ -184,22 +175,25 @@ async fn queued(inner: &Inner, target: &Target, batch: &Batch) -> Result<Outcome
             }
             Err(e) => e,
         };
-        match error.kind() {
-            ErrorKind::Permanent | ErrorKind::TooLarge => return Ok(rejected(&error, &batch.payload)),
-            ErrorKind::Unauthorized => {
-                unauthorized += 1;
-                if unauthorized >= UNAUTHORIZED_LIMIT {
-                    return Err(fatal(target, error));
-                }
-            }
-            _ => unauthorized = 0,
+        if matches!(error.kind(), ErrorKind::Permanent | ErrorKind::TooLarge) {
+            return Ok(rejected(&error, &batch.payload));
         }
-        wait(inner, target, "queued", attempt, &error).await;
+        wait(inner, target, "queued", attempt, error, &mut refusals).await?;
     }
     unreachable!("the attempt counter is unbounded")
 }
 
-async fn wait(inner: &Inner, target: &Target, how: &str, attempt: u32, error: &KustoError) {
+/// Waits before retrying after `error`; credentials refused [`UNAUTHORIZED_LIMIT`] times in a
+/// row (counted in `refusals`) stop the pipeline instead.
+async fn wait(inner: &Inner, target: &Target, how: &str, attempt: u32, error: KustoError, refusals: &mut u32) -> Result<(), SinkError> {
+    if error.kind() == ErrorKind::Unauthorized {
+        *refusals += 1;
+        if *refusals >= UNAUTHORIZED_LIMIT {
+            return Err(fatal(target, error));
+        }
+    } else {
+        *refusals = 0;
+    }
     let delay = inner.retry.backoff(attempt, error.retry_after());
     tracing::warn!(
         table = %target.table_name(),
@@ -210,6 +204,7 @@ async fn wait(inner: &Inner, target: &Target, how: &str, attempt: u32, error: &K
         "ingestion failed, retrying"
     );
     tokio::time::sleep(delay).await;
+    Ok(())
 }
 
 fn rejected(error: &KustoError, payload: &[u8]) -> Outcome {

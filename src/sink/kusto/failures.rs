@@ -39,7 +39,9 @@ pub(super) fn watch(inner: Arc<Inner>, every: Duration) -> mpsc::Receiver<LateRe
             for f in failures {
                 if f.error_code.starts_with("Skipped_") {
                     // ingestIfNotExists at work: a batch sent again was not ingested twice.
-                    inner.forget_queued_id(f.source_id);
+                    if let Some(id) = f.source_id {
+                        inner.forget_queued(&id);
+                    }
                     tracing::debug!(table = %f.table, code = %f.error_code, "queued ingestion skipped: already ingested");
                     continue;
                 }

@@ -94,12 +94,6 @@ impl Inner {
         }
     }
 
-    fn forget_queued_id(&self, source_id: Option<uuid::Uuid>) {
-        if let Some(id) = source_id {
-            self.forget_queued(&id);
-        }
-    }
-
     fn forget_queued(&self, source_id: &uuid::Uuid) -> Option<(usize, Vec<Span>)> {
         self.queued.lock().ok()?.remove(source_id).map(|(d, s, _)| (d, s))
     }

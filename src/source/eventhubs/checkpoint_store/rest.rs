@@ -327,10 +327,9 @@ fn error_details(answer: &Answer) -> (Option<String>, Option<String>) {
     (header_code.or(body_code), message)
 }
 
-/// `Retry-After` in seconds, when the service sent one.
+/// `Retry-After`, when the service sent one.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let seconds: u64 = headers.get("retry-after")?.to_str().ok()?.trim().parse().ok()?;
-    Some(Duration::from_secs(seconds))
+    crate::retry::parse_retry_after(headers.get("retry-after")?.to_str().ok()?, std::time::SystemTime::now())
 }
 
 fn written(operation: &'static str, shown: &str, answer: &Answer) -> Result<Written, CheckpointStoreError> {
