@@ -25,17 +25,33 @@ fn binary() -> PathBuf {
 
 /// Sample telemetry bodies from examples/data, with the device id varied per message.
 fn bodies() -> Vec<String> {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/01-telemetry.jsonl")).expect("samples");
-    text.lines().filter(|l| l.contains("\"telemetry\"")).map(str::to_string).collect()
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/01-telemetry.jsonl"),
+    )
+    .expect("samples");
+    text.lines()
+        .filter(|l| l.contains("\"telemetry\""))
+        .map(str::to_string)
+        .collect()
 }
 
 fn message(bodies: &[String], n: usize) -> Vec<u8> {
     let body = &bodies[n % bodies.len()];
-    body.replacen("\"deviceId\":\"", &format!("\"deviceId\":\"b{n:07}-"), 1).into_bytes()
+    body.replacen("\"deviceId\":\"", &format!("\"deviceId\":\"b{n:07}-"), 1)
+        .into_bytes()
 }
 
-fn config(dir: &Path, hub: &EventHubsEmulator, kusto: &KustoEmulator, azurite: &Azurite) -> PathBuf {
-    std::fs::write(dir.join("t.jmespath"), "{Enqueued: $meta.enqueuedTime, Device: deviceId, Telemetry: telemetry}").expect("transform");
+fn config(
+    dir: &Path,
+    hub: &EventHubsEmulator,
+    kusto: &KustoEmulator,
+    azurite: &Azurite,
+) -> PathBuf {
+    std::fs::write(
+        dir.join("t.jmespath"),
+        "{Enqueued: $meta.enqueuedTime, Device: deviceId, Telemetry: telemetry}",
+    )
+    .expect("transform");
     let sas = azurite.account_sas(chrono::Utc::now() + chrono::Duration::hours(2));
     let text = format!(
         "[source]\ntype = \"eventhubs\"\nconnection_string = \"{cs}\"\ncustom_endpoint = \"{ep}\"\n\
@@ -56,7 +72,8 @@ fn config(dir: &Path, hub: &EventHubsEmulator, kusto: &KustoEmulator, azurite: &
 }
 
 fn peak_rss_mb(child: &Child) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
     status
         .lines()
         .find(|l| l.starts_with("VmHWM:"))
@@ -68,7 +85,11 @@ fn peak_rss_mb(child: &Child) -> f64 {
 async fn wait_rows(kusto: &KustoEmulator, n: usize, limit: Duration) -> Duration {
     let started = Instant::now();
     while kusto.rows("iot", "Telemetry").len() < n {
-        assert!(started.elapsed() < limit, "only {} of {n} rows after {limit:?}", kusto.rows("iot", "Telemetry").len());
+        assert!(
+            started.elapsed() < limit,
+            "only {} of {n} rows after {limit:?}",
+            kusto.rows("iot", "Telemetry").len()
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     started.elapsed()
@@ -76,7 +97,13 @@ async fn wait_rows(kusto: &KustoEmulator, n: usize, limit: Duration) -> Duration
 
 /// Appends `count` messages at `rate` per second (0: as fast as possible), round robin over
 /// the partitions; returns the bytes appended.
-async fn produce(hub: &EventHubsEmulator, bodies: &[String], first: usize, count: usize, rate: f64) -> usize {
+async fn produce(
+    hub: &EventHubsEmulator,
+    bodies: &[String],
+    first: usize,
+    count: usize,
+    rate: f64,
+) -> usize {
     let started = Instant::now();
     let mut bytes = 0;
     for i in 0..count {
@@ -88,7 +115,12 @@ async fn produce(hub: &EventHubsEmulator, bodies: &[String], first: usize, count
         }
         let body = message(bodies, first + i);
         bytes += body.len();
-        hub.append("export", &((first + i) as u32 % PARTITIONS).to_string(), &body).expect("append");
+        hub.append(
+            "export",
+            &((first + i) as u32 % PARTITIONS).to_string(),
+            &body,
+        )
+        .expect("append");
     }
     bytes
 }
@@ -103,7 +135,10 @@ async fn latencies(kusto: &KustoEmulator, from_row: usize, until_rows: usize) ->
         let rows = kusto.rows("iot", "Telemetry");
         let now = chrono::Utc::now();
         for row in rows.iter().skip(seen) {
-            if let Some(t) = row[0].as_str().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok()) {
+            if let Some(t) = row[0]
+                .as_str()
+                .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+            {
                 out.push((now - t.to_utc()).num_microseconds().unwrap_or(0) as f64 / 1e6);
             }
         }
@@ -122,18 +157,42 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 async fn run() {
     let hub = EventHubsEmulator::start(
-        EmulatorOptions::new("bench.servicebus.windows.net").with_event_hub(EventHubOptions::new("export", PARTITIONS)).with_sas_key(KEY_NAME, KEY),
+        EmulatorOptions::new("bench.servicebus.windows.net")
+            .with_event_hub(EventHubOptions::new("export", PARTITIONS))
+            .with_sas_key(KEY_NAME, KEY),
     )
     .await
     .expect("event hubs emulator");
-    let kusto = KustoEmulator::start(KustoOptions { databases: vec!["iot".into()], ..Default::default() }).await.expect("kusto emulator");
-    let azurite = tokio::task::spawn_blocking(Azurite::start).await.expect("join").expect("azurite");
+    let kusto = KustoEmulator::start(KustoOptions {
+        databases: vec!["iot".into()],
+        ..Default::default()
+    })
+    .await
+    .expect("kusto emulator");
+    let azurite = tokio::task::spawn_blocking(Azurite::start)
+        .await
+        .expect("join")
+        .expect("azurite");
     let dir = tempfile::tempdir().expect("temp dir");
     let config = config(dir.path(), &hub, &kusto, &azurite);
     let bin = binary();
-    let provision = Command::new(&bin).args(["provision", "--config"]).arg(&config).output().expect("provision");
-    assert!(provision.status.success(), "{}", String::from_utf8_lossy(&provision.stderr));
-    let mut child = Command::new(&bin).args(["run", "--config"]).arg(&config).stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().expect("run");
+    let provision = Command::new(&bin)
+        .args(["provision", "--config"])
+        .arg(&config)
+        .output()
+        .expect("provision");
+    assert!(
+        provision.status.success(),
+        "{}",
+        String::from_utf8_lossy(&provision.stderr)
+    );
+    let mut child = Command::new(&bin)
+        .args(["run", "--config"])
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("run");
     let bodies = bodies();
 
     // Warm up: the processor claims the partitions, the first batches go through.
@@ -157,7 +216,10 @@ async fn run() {
     let count = (half * 10.0) as usize;
     let before = kusto.rows("iot", "Telemetry").len();
     let first = 1000 + FULL_SPEED_MESSAGES;
-    let (_, mut lat) = tokio::join!(produce(&hub, &bodies, first, count, half), latencies(&kusto, before, before + count));
+    let (_, mut lat) = tokio::join!(
+        produce(&hub, &bodies, first, count, half),
+        latencies(&kusto, before, before + count)
+    );
     lat.sort_by(f64::total_cmp);
     println!(
         "half speed: {count} messages at {half:.0}/s: enqueue→visible p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms ({} rows timed)",
@@ -170,7 +232,13 @@ async fn run() {
     // Throttled: every streaming request answers 429 (Retry-After 1 s) for about 10 s while
     // messages keep coming at half speed; then everything must still arrive.
     let before_rss = peak_rss_mb(&child);
-    kusto.inject(Fault { class: RouteClass::Ingest, kind: FaultKind::Throttle { retry_after_secs: 1 }, count: 40 });
+    kusto.inject(Fault {
+        class: RouteClass::Ingest,
+        kind: FaultKind::Throttle {
+            retry_after_secs: 1,
+        },
+        count: 40,
+    });
     let first = first + count;
     produce(&hub, &bodies, first, count, half).await;
     let total = first + count;
@@ -181,12 +249,18 @@ async fn run() {
         peak_rss_mb(&child),
         before_rss
     );
-    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
     let _ = child.wait();
 }
 
 fn main() {
     // `cargo bench` passes --bench; nothing else to parse.
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     runtime.block_on(run());
 }

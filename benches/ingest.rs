@@ -44,12 +44,23 @@ fn destinations(mode: &str) -> Vec<iotc_adx::config::DestinationSettings> {
          [[destination]]\nname = \"bench\"\ntransform = \"t.jmespath\"\ndatabase = \"iot\"\ntable = \"Telemetry\"\n\
          columns = \"EnqueuedTime:datetime, Device:string, Capability:string, Value:dynamic\"\ningestion = \"{mode}\"\n"
     );
-    iotc_adx::config::load_str(&text, dir.path()).expect("configuration").destinations
+    iotc_adx::config::load_str(&text, dir.path())
+        .expect("configuration")
+        .destinations
 }
 
 async fn measure(mode: IngestionMode) {
-    let storage = if mode == IngestionMode::Queued { StorageMode::Own } else { StorageMode::None };
-    let options = KustoOptions { storage, databases: vec!["iot".into()], queued_batching_time: Some(Duration::from_millis(100)), ..Default::default() };
+    let storage = if mode == IngestionMode::Queued {
+        StorageMode::Own
+    } else {
+        StorageMode::None
+    };
+    let options = KustoOptions {
+        storage,
+        databases: vec!["iot".into()],
+        queued_batching_time: Some(Duration::from_millis(100)),
+        ..Default::default()
+    };
     let k = KustoEmulator::start(options).await.expect("emulator");
     let settings = KustoSinkSettings {
         cluster: k.url().parse().expect("url"),
@@ -64,7 +75,9 @@ async fn measure(mode: IngestionMode) {
     };
     let client = iotc_adx::sink::kusto::client(&settings, None).expect("client");
     let destinations = destinations(&mode.to_string());
-    iotc_adx::provision::provision(&client, &destinations, false, |_, _| {}).await.expect("provision");
+    iotc_adx::provision::provision(&client, &destinations, false, |_, _| {})
+        .await
+        .expect("provision");
     let sink = KustoSink::new(client, &settings, &destinations);
     let payloads: Vec<Vec<u8>> = (0..BATCHES).map(payload).collect();
     let raw: usize = payloads.iter().map(Vec::len).sum();
@@ -76,8 +89,19 @@ async fn measure(mode: IngestionMode) {
         while tasks.len() >= IN_FLIGHT {
             sent += bytes_of(tasks.join_next().await);
         }
-        let origin = vec![iotc_adx::ack::Span { partition: "0".into(), first: i as i64, last: i as i64, events: 1 }];
-        tasks.spawn(sink.deliver(Batch { destination: 0, payload: p, rows: ROWS_PER_BATCH, tickets: Vec::new(), origin }));
+        let origin = vec![iotc_adx::ack::Span {
+            partition: "0".into(),
+            first: i as i64,
+            last: i as i64,
+            events: 1,
+        }];
+        tasks.spawn(sink.deliver(Batch {
+            destination: 0,
+            payload: p,
+            rows: ROWS_PER_BATCH,
+            tickets: Vec::new(),
+            origin,
+        }));
     }
     while let Some(done) = tasks.join_next().await {
         sent += bytes_of(Some(done));
@@ -102,7 +126,9 @@ async fn measure(mode: IngestionMode) {
     );
 }
 
-fn bytes_of(done: Option<Result<Result<Outcome, iotc_adx::sink::SinkError>, tokio::task::JoinError>>) -> u64 {
+fn bytes_of(
+    done: Option<Result<Result<Outcome, iotc_adx::sink::SinkError>, tokio::task::JoinError>>,
+) -> u64 {
     match done {
         Some(Ok(Ok(Outcome::Accepted(d)))) => d.bytes,
         other => panic!("delivery failed: {other:?}"),
@@ -112,9 +138,15 @@ fn bytes_of(done: Option<Result<Result<Outcome, iotc_adx::sink::SinkError>, toki
 fn main() {
     // `cargo bench` passes `--bench`; a name filter may follow.
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     for mode in [IngestionMode::Streaming, IngestionMode::Queued] {
-        if filter.as_deref().is_none_or(|f| mode.to_string().contains(f)) {
+        if filter
+            .as_deref()
+            .is_none_or(|f| mode.to_string().contains(f))
+        {
             runtime.block_on(measure(mode));
         }
     }

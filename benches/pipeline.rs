@@ -57,9 +57,16 @@ fn messages() -> Vec<SourceEvent> {
 
 fn processor() -> Processor {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let block = std::fs::read_to_string(root.join("transforms/smartvitalspatch/destination.toml")).unwrap();
-    let config = format!("[source]\ntype = \"file\"\npath = \"-\"\n[sink]\ntype = \"file\"\npath = \"out\"\n{block}");
-    Processor::new(load_str(&config, &root.join("transforms/smartvitalspatch")).unwrap().destinations)
+    let block =
+        std::fs::read_to_string(root.join("transforms/smartvitalspatch/destination.toml")).unwrap();
+    let config = format!(
+        "[source]\ntype = \"file\"\npath = \"-\"\n[sink]\ntype = \"file\"\npath = \"out\"\n{block}"
+    );
+    Processor::new(
+        load_str(&config, &root.join("transforms/smartvitalspatch"))
+            .unwrap()
+            .destinations,
+    )
 }
 
 fn pipeline(c: &mut Criterion) {
@@ -67,12 +74,24 @@ fn pipeline(c: &mut Criterion) {
     let bytes: usize = events.iter().map(|e| e.body.len()).sum();
     let processor = processor();
     let mut group = c.benchmark_group("pipeline");
-    group.sample_size(20).measurement_time(std::time::Duration::from_secs(4));
+    group
+        .sample_size(20)
+        .measurement_time(std::time::Duration::from_secs(4));
 
-    for (label, compress) in [("decode-route-transform-encode", false), ("decode-route-transform-encode-gzip", true)] {
+    for (label, compress) in [
+        ("decode-route-transform-encode", false),
+        ("decode-route-transform-encode-gzip", true),
+    ] {
         // Once in elements (messages/s) and once in bytes (MB/s of exported JSON).
-        for throughput in [Throughput::Elements(MESSAGES as u64), Throughput::Bytes(bytes as u64)] {
-            let unit = if matches!(throughput, Throughput::Bytes(_)) { "bytes" } else { "messages" };
+        for throughput in [
+            Throughput::Elements(MESSAGES as u64),
+            Throughput::Bytes(bytes as u64),
+        ] {
+            let unit = if matches!(throughput, Throughput::Bytes(_)) {
+                "bytes"
+            } else {
+                "messages"
+            };
             group.throughput(throughput);
             group.bench_function(format!("{label}/{unit}"), |b| {
                 b.iter_batched_ref(
@@ -104,26 +123,63 @@ fn stages(c: &mut Criterion) {
     let d = &processor.destinations()[0];
     let decoded: Vec<_> = events.iter().map(|e| decode(&e.body).unwrap()).collect();
     let metas: Vec<_> = events.iter().map(|e| e.meta.to_value()).collect();
-    let results: Vec<_> = decoded.iter().zip(&metas).map(|(m, meta)| d.transform.apply(m.value(), meta).unwrap()).collect();
+    let results: Vec<_> = decoded
+        .iter()
+        .zip(&metas)
+        .map(|(m, meta)| d.transform.apply(m.value(), meta).unwrap())
+        .collect();
     let mut payload = Vec::new();
     for r in &results {
         encode_rows(r, &d.schema, &mut payload).unwrap();
     }
     let mut group = c.benchmark_group("stages");
-    group.sample_size(20).measurement_time(std::time::Duration::from_secs(3));
+    group
+        .sample_size(20)
+        .measurement_time(std::time::Duration::from_secs(3));
     group.throughput(Throughput::Elements(MESSAGES as u64));
-    group.bench_function("decode", |b| b.iter(|| events.iter().map(|e| decode(&e.body).is_ok() as usize).sum::<usize>()));
-    group.bench_function("meta-value", |b| b.iter(|| events.iter().map(|e| e.meta.to_value().is_object() as usize).sum::<usize>()));
+    group.bench_function("decode", |b| {
+        b.iter(|| {
+            events
+                .iter()
+                .map(|e| decode(&e.body).is_ok() as usize)
+                .sum::<usize>()
+        })
+    });
+    group.bench_function("meta-value", |b| {
+        b.iter(|| {
+            events
+                .iter()
+                .map(|e| e.meta.to_value().is_object() as usize)
+                .sum::<usize>()
+        })
+    });
     group.bench_function("route", |b| {
-        b.iter(|| decoded.iter().zip(&metas).filter(|(m, meta)| d.filter.check(m, meta).is_ok_and(|r| r.is_ok())).count())
+        b.iter(|| {
+            decoded
+                .iter()
+                .zip(&metas)
+                .filter(|(m, meta)| d.filter.check(m, meta).is_ok_and(|r| r.is_ok()))
+                .count()
+        })
     });
     group.bench_function("transform", |b| {
-        b.iter(|| decoded.iter().zip(&metas).map(|(m, meta)| d.transform.apply(m.value(), meta).is_ok() as usize).sum::<usize>())
+        b.iter(|| {
+            decoded
+                .iter()
+                .zip(&metas)
+                .map(|(m, meta)| d.transform.apply(m.value(), meta).is_ok() as usize)
+                .sum::<usize>()
+        })
     });
     group.bench_function("encode", |b| {
         b.iter_batched_ref(
             || Vec::with_capacity(1 << 20),
-            |out| results.iter().map(|r| encode_rows(r, &d.schema, out).unwrap_or(0)).sum::<usize>(),
+            |out| {
+                results
+                    .iter()
+                    .map(|r| encode_rows(r, &d.schema, out).unwrap_or(0))
+                    .sum::<usize>()
+            },
             BatchSize::LargeInput,
         )
     });
@@ -135,7 +191,11 @@ fn stages(c: &mut Criterion) {
                 decoded
                     .iter()
                     .zip(&metas)
-                    .map(|(m, meta)| d.transform.apply_encoded(m.value(), meta, &d.schema, out).unwrap_or(0))
+                    .map(|(m, meta)| {
+                        d.transform
+                            .apply_encoded(m.value(), meta, &d.schema, out)
+                            .unwrap_or(0)
+                    })
                     .sum::<usize>()
             },
             BatchSize::LargeInput,

@@ -89,7 +89,13 @@ impl AckTracker {
             Some(&p) => p,
             None => {
                 let p = self.partitions.len() as u32;
-                self.partitions.push(Partition { name: partition.to_string(), base: 0, queue: VecDeque::new(), advanced: None, high: None });
+                self.partitions.push(Partition {
+                    name: partition.to_string(),
+                    base: 0,
+                    queue: VecDeque::new(),
+                    advanced: None,
+                    high: None,
+                });
                 self.index.insert(partition.to_string(), p);
                 p
             }
@@ -97,9 +103,17 @@ impl AckTracker {
         let part = &mut self.partitions[p as usize];
         let slot = part.base + part.queue.len() as u64;
         // One reference held by the pipeline until the event's rows are all in batchers.
-        part.queue.push_back(Pending { remaining: 1, sequence_number, offset: offset.to_string() });
+        part.queue.push_back(Pending {
+            remaining: 1,
+            sequence_number,
+            offset: offset.to_string(),
+        });
         self.in_flight += 1;
-        Ticket { partition: p, slot, sequence_number }
+        Ticket {
+            partition: p,
+            slot,
+            sequence_number,
+        }
     }
 
     /// Records that one more batch holds rows of `ticket`'s event.
@@ -112,7 +126,9 @@ impl AckTracker {
     /// Releases one reference of `ticket`'s event: the pipeline's own once the event is
     /// fully processed, or a batch's once that batch is accepted or dead-lettered.
     pub fn release(&mut self, ticket: Ticket) {
-        let Some(p) = self.pending_mut(ticket) else { return };
+        let Some(p) = self.pending_mut(ticket) else {
+            return;
+        };
         p.remaining = p.remaining.saturating_sub(1);
         if p.remaining == 0 {
             self.advance(ticket.partition);
@@ -121,7 +137,9 @@ impl AckTracker {
 
     /// The partition name behind an index.
     pub fn partition_name(&self, partition: u32) -> &str {
-        self.partitions.get(partition as usize).map_or("", |p| p.name.as_str())
+        self.partitions
+            .get(partition as usize)
+            .map_or("", |p| p.name.as_str())
     }
 
     /// The partitions and sequence ranges `tickets` cover, in partition order of first appearance.
@@ -136,7 +154,12 @@ impl AckTracker {
                 }
                 None => spans.push((
                     t.partition,
-                    Span { partition: self.partition_name(t.partition).to_string(), first: t.sequence_number, last: t.sequence_number, events: 1 },
+                    Span {
+                        partition: self.partition_name(t.partition).to_string(),
+                        first: t.sequence_number,
+                        last: t.sequence_number,
+                        events: 1,
+                    },
                 )),
             }
         }
@@ -155,7 +178,10 @@ impl AckTracker {
 
     /// The partitions whose checkpoint moved since the last call, with where to.
     pub fn take_progress(&mut self) -> Vec<Progress> {
-        self.partitions.iter_mut().filter_map(|p| p.advanced.take()).collect()
+        self.partitions
+            .iter_mut()
+            .filter_map(|p| p.advanced.take())
+            .collect()
     }
 
     fn pending_mut(&mut self, ticket: Ticket) -> Option<&mut Pending> {
@@ -176,7 +202,11 @@ impl AckTracker {
         if let Some(p) = last {
             if part.high.is_none_or(|h| p.sequence_number > h) {
                 part.high = Some(p.sequence_number);
-                part.advanced = Some(Progress { partition: part.name.clone(), sequence_number: p.sequence_number, offset: p.offset });
+                part.advanced = Some(Progress {
+                    partition: part.name.clone(),
+                    sequence_number: p.sequence_number,
+                    offset: p.offset,
+                });
             }
         }
     }
@@ -187,7 +217,10 @@ mod tests {
     use super::*;
 
     fn seqs(progress: &[Progress]) -> Vec<(String, i64)> {
-        progress.iter().map(|p| (p.partition.clone(), p.sequence_number)).collect()
+        progress
+            .iter()
+            .map(|p| (p.partition.clone(), p.sequence_number))
+            .collect()
     }
 
     #[test]
@@ -248,11 +281,26 @@ mod tests {
     #[test]
     fn spans_group_by_partition() {
         let mut t = AckTracker::new();
-        let tickets = [t.open("0", 4, "a"), t.open("1", 9, "b"), t.open("0", 6, "c")];
+        let tickets = [
+            t.open("0", 4, "a"),
+            t.open("1", 9, "b"),
+            t.open("0", 6, "c"),
+        ];
         let spans = t.spans(&tickets);
         assert_eq!(spans.len(), 2);
-        assert_eq!((spans[0].partition.as_str(), spans[0].first, spans[0].last, spans[0].events), ("0", 4, 6, 2));
-        assert_eq!((spans[1].partition.as_str(), spans[1].first, spans[1].last), ("1", 9, 9));
+        assert_eq!(
+            (
+                spans[0].partition.as_str(),
+                spans[0].first,
+                spans[0].last,
+                spans[0].events
+            ),
+            ("0", 4, 6, 2)
+        );
+        assert_eq!(
+            (spans[1].partition.as_str(), spans[1].first, spans[1].last),
+            ("1", 9, 9)
+        );
     }
 
     #[test]
@@ -280,7 +328,11 @@ mod tests {
         let a = t.open("0", 1, "a");
         t.release(a);
         t.release(a);
-        t.release(Ticket { partition: 9, slot: 0, sequence_number: 0 });
+        t.release(Ticket {
+            partition: 9,
+            slot: 0,
+            sequence_number: 0,
+        });
         assert_eq!(t.done(), 1);
     }
 }

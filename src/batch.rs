@@ -55,20 +55,34 @@ pub struct Batcher {
 impl Batcher {
     /// An empty batcher for destination `destination`.
     pub fn new(destination: usize, limits: BatchLimits) -> Self {
-        Batcher { destination, limits, payload: Vec::new(), rows: 0, tickets: Vec::new(), opened: None }
+        Batcher {
+            destination,
+            limits,
+            payload: Vec::new(),
+            rows: 0,
+            tickets: Vec::new(),
+            opened: None,
+        }
     }
 
     /// Adds the rows one event (`ticket`) produced (`rows` lines of multijson in `payload`).
     ///
     /// Returns the batch that had to be closed to make room, if any, and closes the current
     /// one too when it is now full; callers send every returned batch, in order.
-    pub fn push(&mut self, payload: &[u8], rows: usize, ticket: Ticket, now: Instant) -> Vec<Batch> {
+    pub fn push(
+        &mut self,
+        payload: &[u8],
+        rows: usize,
+        ticket: Ticket,
+        now: Instant,
+    ) -> Vec<Batch> {
         let mut closed = Vec::new();
         if rows == 0 {
             return closed;
         }
         let would_overflow = self.rows > 0
-            && (self.payload.len() + payload.len() > self.limits.max_bytes || self.rows + rows > self.limits.max_rows);
+            && (self.payload.len() + payload.len() > self.limits.max_bytes
+                || self.rows + rows > self.limits.max_rows);
         if would_overflow {
             closed.extend(self.take());
         }
@@ -115,14 +129,87 @@ impl Batcher {
     }
 }
 
+/// The open batches of one destination: a single one, or one per partition when the
+/// destination's batches must each hold one partition's events (so that each covers one
+/// unbroken range of sequence numbers, see [`crate::resume`]).
+#[derive(Debug)]
+pub struct Lanes {
+    destination: usize,
+    limits: BatchLimits,
+    per_partition: bool,
+    /// Indexed by partition (the acknowledgement tracker's index), or a single lane.
+    lanes: Vec<Batcher>,
+}
+
+impl Lanes {
+    /// The lanes of destination `destination`.
+    pub fn new(destination: usize, limits: BatchLimits, per_partition: bool) -> Self {
+        Lanes {
+            destination,
+            limits,
+            per_partition,
+            lanes: vec![Batcher::new(destination, limits)],
+        }
+    }
+
+    /// Whether each batch holds one partition's events.
+    pub fn per_partition(&self) -> bool {
+        self.per_partition
+    }
+
+    /// Adds one event's rows to its lane; returns the batches closed (see [`Batcher::push`]).
+    pub fn push(
+        &mut self,
+        payload: &[u8],
+        rows: usize,
+        ticket: Ticket,
+        now: Instant,
+    ) -> Vec<Batch> {
+        let lane = if self.per_partition {
+            ticket.partition as usize
+        } else {
+            0
+        };
+        if lane >= self.lanes.len() {
+            let (destination, limits) = (self.destination, self.limits);
+            self.lanes
+                .resize_with(lane + 1, || Batcher::new(destination, limits));
+        }
+        self.lanes[lane].push(payload, rows, ticket, now)
+    }
+
+    /// When the oldest open batch must be closed by age.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.lanes.iter().filter_map(Batcher::deadline).min()
+    }
+
+    /// Closes the batches that are due at `now`.
+    pub fn take_due(&mut self, now: Instant) -> impl Iterator<Item = Batch> + '_ {
+        self.lanes.iter_mut().filter_map(move |b| b.take_due(now))
+    }
+
+    /// Closes every open batch.
+    pub fn take_all(&mut self) -> impl Iterator<Item = Batch> + '_ {
+        self.lanes.iter_mut().filter_map(Batcher::take)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const T: Ticket = Ticket { partition: 0, slot: 0, sequence_number: 0 };
+    const T: Ticket = Ticket {
+        partition: 0,
+        slot: 0,
+        sequence_number: 0,
+    };
 
     fn limits() -> BatchLimits {
-        BatchLimits { max_rows: 3, max_bytes: 20, max_age: Duration::from_millis(100) }
+        BatchLimits {
+            max_rows: 3,
+            max_bytes: 20,
+            max_age: Duration::from_millis(100),
+        }
     }
 
     #[test]
@@ -133,7 +220,10 @@ mod tests {
         assert!(b.push(b"{}\n", 1, T, t).is_empty());
         let out = b.push(b"{}\n", 1, T, t);
         assert_eq!(out.len(), 1);
-        assert_eq!((out[0].rows, out[0].events(), out[0].payload.len()), (3, 3, 9));
+        assert_eq!(
+            (out[0].rows, out[0].events(), out[0].payload.len()),
+            (3, 3, 9)
+        );
         assert!(b.take().is_none());
     }
 
@@ -166,5 +256,44 @@ mod tests {
         let batch = b.take_due(t + Duration::from_millis(100)).unwrap();
         assert_eq!(batch.destination, 2);
         assert!(b.deadline().is_none());
+    }
+
+    #[test]
+    fn lanes_per_partition_keep_partitions_apart() {
+        let t = Instant::now();
+        let p = |partition| Ticket {
+            partition,
+            slot: 0,
+            sequence_number: 0,
+        };
+        let mut shared = Lanes::new(0, limits(), false);
+        assert!(shared.push(b"{}\n", 1, p(0), t).is_empty());
+        assert!(shared.push(b"{}\n", 1, p(1), t).is_empty());
+        assert_eq!(
+            shared.take_all().map(|b| b.events()).collect::<Vec<_>>(),
+            vec![2]
+        );
+
+        let mut split = Lanes::new(0, limits(), true);
+        assert!(split.push(b"{}\n", 1, p(0), t).is_empty());
+        assert!(split
+            .push(b"{}\n", 1, p(3), t + Duration::from_millis(30))
+            .is_empty());
+        assert_eq!(split.deadline(), Some(t + Duration::from_millis(100)));
+        let due: Vec<Batch> = split.take_due(t + Duration::from_millis(100)).collect();
+        assert_eq!(
+            due.iter()
+                .map(|b| b.tickets[0].partition)
+                .collect::<Vec<_>>(),
+            vec![0]
+        );
+        assert_eq!(
+            split
+                .take_all()
+                .map(|b| b.tickets[0].partition)
+                .collect::<Vec<_>>(),
+            vec![3]
+        );
+        assert!(split.deadline().is_none());
     }
 }

@@ -74,7 +74,9 @@ mod tests {
             partition: "3".into(),
             sequence_number: 42,
             offset: "8800".into(),
-            enqueued_time: DateTime::parse_from_rfc3339("2026-01-02T03:04:05.5Z").unwrap().to_utc(),
+            enqueued_time: DateTime::parse_from_rfc3339("2026-01-02T03:04:05.5Z")
+                .unwrap()
+                .to_utc(),
             partition_key: None,
             properties: Map::new(),
             system_properties: Map::new(),

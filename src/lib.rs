@@ -18,6 +18,7 @@ pub mod event;
 pub mod kusto;
 pub mod pipeline;
 pub mod provision;
+pub mod resume;
 pub mod retry;
 pub mod route;
 pub mod schema;

@@ -17,7 +17,11 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { initial_backoff: Duration::from_millis(500), max_backoff: Duration::from_secs(30), streaming_attempts: 3 }
+        RetryPolicy {
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+            streaming_attempts: 3,
+        }
     }
 }
 
@@ -31,7 +35,10 @@ impl RetryPolicy {
             return wait.min(self.max_backoff * 10);
         }
         let exponent = attempt.saturating_sub(1).min(20);
-        let bound = self.initial_backoff.saturating_mul(1 << exponent).min(self.max_backoff);
+        let bound = self
+            .initial_backoff
+            .saturating_mul(1 << exponent)
+            .min(self.max_backoff);
         // At least a tenth of the bound, so retries never spin.
         let floor = bound / 10;
         floor + bound.saturating_sub(floor).mul_f64(fastrand::f64())
@@ -83,12 +90,22 @@ mod tests {
 
     #[test]
     fn grows_exponentially_within_the_cap() {
-        let p = RetryPolicy { initial_backoff: Duration::from_millis(100), max_backoff: Duration::from_secs(1), streaming_attempts: 3 };
+        let p = RetryPolicy {
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(1),
+            streaming_attempts: 3,
+        };
         for _ in 0..100 {
             let first = p.backoff(1, None);
-            assert!(first >= Duration::from_millis(10) && first <= Duration::from_millis(100), "{first:?}");
+            assert!(
+                first >= Duration::from_millis(10) && first <= Duration::from_millis(100),
+                "{first:?}"
+            );
             let third = p.backoff(3, None);
-            assert!(third >= Duration::from_millis(40) && third <= Duration::from_millis(400), "{third:?}");
+            assert!(
+                third >= Duration::from_millis(40) && third <= Duration::from_millis(400),
+                "{third:?}"
+            );
             assert!(p.backoff(30, None) <= Duration::from_secs(1));
         }
     }
@@ -96,7 +113,13 @@ mod tests {
     #[test]
     fn retry_after_wins_but_is_capped() {
         let p = RetryPolicy::default();
-        assert_eq!(p.backoff(1, Some(Duration::from_secs(2))), Duration::from_secs(2));
-        assert_eq!(p.backoff(1, Some(Duration::from_secs(86_400))), Duration::from_secs(300));
+        assert_eq!(
+            p.backoff(1, Some(Duration::from_secs(2))),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            p.backoff(1, Some(Duration::from_secs(86_400))),
+            Duration::from_secs(300)
+        );
     }
 }

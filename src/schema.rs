@@ -129,7 +129,10 @@ impl TableSchema {
     /// `['Odd name']:string`, as in KQL. Whitespace and newlines between entries are ignored.
     pub fn parse(text: &str) -> Result<TableSchema, SchemaError> {
         let chars: Vec<char> = text.chars().collect();
-        let mut p = SchemaParser { chars: &chars, pos: 0 };
+        let mut p = SchemaParser {
+            chars: &chars,
+            pos: 0,
+        };
         let mut columns: Vec<Column> = Vec::new();
         p.skip_ws();
         if p.at_end() {
@@ -218,6 +221,11 @@ pub fn quote_name(name: &str) -> String {
     }
 }
 
+/// `text` as a single-quoted KQL string literal.
+pub fn kql_string(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
 struct SchemaParser<'a> {
     chars: &'a [char],
     pos: usize,
@@ -239,7 +247,10 @@ impl SchemaParser<'_> {
     }
 
     fn error(&self, message: impl Into<String>) -> SchemaError {
-        SchemaError { position: self.pos + 1, message: message.into() }
+        SchemaError {
+            position: self.pos + 1,
+            message: message.into(),
+        }
     }
 
     fn expect(&mut self, c: char, message: &str) -> Result<(), SchemaError> {
@@ -267,7 +278,9 @@ impl SchemaParser<'_> {
             self.skip_ws();
             let quote = match self.peek() {
                 Some(q @ ('\'' | '"')) => q,
-                _ => return Err(self.error("expected a quoted name after '[', as in ['My column']")),
+                _ => {
+                    return Err(self.error("expected a quoted name after '[', as in ['My column']"))
+                }
             };
             self.pos += 1;
             let mut name = String::new();
@@ -296,7 +309,9 @@ impl SchemaParser<'_> {
         } else {
             let name = self.word();
             if name.is_empty() {
-                let found = self.peek().map_or("the end of the schema".to_string(), |c| format!("'{c}'"));
+                let found = self
+                    .peek()
+                    .map_or("the end of the schema".to_string(), |c| format!("'{c}'"));
                 return Err(self.error(format!("expected a column name, found {found}")));
             }
             Ok(name)
@@ -315,7 +330,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.columns().len(), 6);
-        assert_eq!(s.columns()[4], Column { name: "Simulated".into(), kind: KustoType::Bool });
+        assert_eq!(
+            s.columns()[4],
+            Column {
+                name: "Simulated".into(),
+                kind: KustoType::Bool
+            }
+        );
         assert_eq!(
             s.to_csl(),
             "EnqueuedTime:datetime, Message:string, Application:string, Device:string, Simulated:bool, Value:dynamic"
@@ -343,7 +364,10 @@ mod tests {
     fn errors_say_where_and_what() {
         let e = TableSchema::parse("A:string, B:strin").unwrap_err();
         assert_eq!(e.position, 13);
-        assert!(e.message.contains("unknown type 'strin' for column 'B'"), "{e}");
+        assert!(
+            e.message.contains("unknown type 'strin' for column 'B'"),
+            "{e}"
+        );
         let e = TableSchema::parse("A string").unwrap_err();
         assert!(e.message.contains("expected ':'"), "{e}");
         let e = TableSchema::parse("A:int, A:long").unwrap_err();

@@ -12,7 +12,10 @@ use serde_json::{json, Value};
 fn processor(dir: &std::path::Path) -> Processor {
     std::fs::write(dir.join("v.jmespath"), "{V: telemetry.v}").unwrap();
     let mut text = support::CONFIG_HEAD.to_string();
-    for kind in ["bool", "int", "long", "real", "decimal", "string", "datetime", "timespan", "guid", "dynamic"] {
+    for kind in [
+        "bool", "int", "long", "real", "decimal", "string", "datetime", "timespan", "guid",
+        "dynamic",
+    ] {
         text.push_str(&format!(
             "[[destination]]\nname = \"{kind}\"\ntransform = \"v.jmespath\"\ndatabase = \"d\"\ntable = \"T_{kind}\"\ncolumns = \"V:{kind}\"\n\n"
         ));
@@ -21,7 +24,9 @@ fn processor(dir: &std::path::Path) -> Processor {
 }
 
 fn telemetry(v: Value) -> Vec<u8> {
-    json!({"messageSource": "telemetry", "deviceId": "d", "telemetry": {"v": v}, "enrichments": {}}).to_string().into_bytes()
+    json!({"messageSource": "telemetry", "deviceId": "d", "telemetry": {"v": v}, "enrichments": {}})
+        .to_string()
+        .into_bytes()
 }
 
 fn run(p: &Processor, body: &[u8]) -> Output {
@@ -33,7 +38,15 @@ fn run(p: &Processor, body: &[u8]) -> Output {
 fn failures_for(out: &Output, p: &Processor) -> Vec<(String, Stage, String)> {
     out.failures
         .iter()
-        .map(|f| (f.destination.map(|i| p.destinations()[i].name.clone()).unwrap_or_default(), f.stage, f.reason.clone()))
+        .map(|f| {
+            (
+                f.destination
+                    .map(|i| p.destinations()[i].name.clone())
+                    .unwrap_or_default(),
+                f.stage,
+                f.reason.clone(),
+            )
+        })
         .collect()
 }
 
@@ -45,13 +58,23 @@ fn every_column_type_rejects_a_wrong_value_by_name() {
     let out = run(&p, &telemetry(json!({"nested": [1, 2]})));
     let failed = failures_for(&out, &p);
     let names: Vec<&str> = failed.iter().map(|(n, _, _)| n.as_str()).collect();
-    assert_eq!(names, vec!["bool", "int", "long", "real", "decimal", "datetime", "timespan", "guid"]);
+    assert_eq!(
+        names,
+        vec!["bool", "int", "long", "real", "decimal", "datetime", "timespan", "guid"]
+    );
     for (name, stage, reason) in &failed {
         assert_eq!(*stage, Stage::Coerce);
         assert!(reason.contains(&format!("column `V` ({name})")), "{reason}");
-        assert!(reason.contains("{\"nested\":[1,2]}"), "the reason quotes the value: {reason}");
+        assert!(
+            reason.contains("{\"nested\":[1,2]}"),
+            "the reason quotes the value: {reason}"
+        );
     }
-    assert_eq!(out.rows(p.destinations().len() - 1).1, 1, "dynamic takes it");
+    assert_eq!(
+        out.rows(p.destinations().len() - 1).1,
+        1,
+        "dynamic takes it"
+    );
 
     // Per type, a scalar that looks plausible but is wrong.
     let wrong = [
@@ -67,7 +90,12 @@ fn every_column_type_rejects_a_wrong_value_by_name() {
     for (kind, value) in wrong {
         let out = run(&p, &telemetry(value.clone()));
         let failed = failures_for(&out, &p);
-        assert!(failed.iter().any(|(n, s, _)| n == kind && *s == Stage::Coerce), "{kind} accepted {value}: {failed:?}");
+        assert!(
+            failed
+                .iter()
+                .any(|(n, s, _)| n == kind && *s == Stage::Coerce),
+            "{kind} accepted {value}: {failed:?}"
+        );
     }
 }
 
@@ -81,13 +109,20 @@ fn malformed_bodies_are_decode_failures() {
         (b"[{\"messageSource\":\"telemetry\"}]", "JSON array"),
         (b"\"telemetry\"", "JSON string"),
         (b"", "empty"),
-        (b"{\"messageSource\":[\"telemetry\"]}", "`messageSource` should be a string"),
+        (
+            b"{\"messageSource\":[\"telemetry\"]}",
+            "`messageSource` should be a string",
+        ),
     ];
     for (body, needle) in cases {
         let out = run(&p, body);
         assert_eq!(out.failures.len(), 1, "{needle}");
         assert_eq!(out.failures[0].stage, Stage::Decode);
-        assert!(out.failures[0].reason.contains(needle), "{}", out.failures[0].reason);
+        assert!(
+            out.failures[0].reason.contains(needle),
+            "{}",
+            out.failures[0].reason
+        );
     }
 }
 
@@ -95,7 +130,11 @@ fn malformed_bodies_are_decode_failures() {
 fn ten_thousand_levels_of_nesting_is_refused_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let p = processor(dir.path());
-    let deep = format!("{{\"messageSource\":\"telemetry\",\"telemetry\":{{\"v\":{}1{}}}}}", "[".repeat(10_000), "]".repeat(10_000));
+    let deep = format!(
+        "{{\"messageSource\":\"telemetry\",\"telemetry\":{{\"v\":{}1{}}}}}",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
     let out = run(&p, deep.as_bytes());
     assert_eq!(out.failures[0].stage, Stage::Decode);
     assert!(out.failures[0].reason.contains("nests more than 128"));
@@ -107,7 +146,11 @@ fn a_one_megabyte_message_is_accepted() {
     let p = processor(dir.path());
     let big = "x".repeat(1024 * 1024);
     let out = run(&p, &telemetry(json!(big)));
-    let string_column = p.destinations().iter().position(|d| d.name == "string").unwrap();
+    let string_column = p
+        .destinations()
+        .iter()
+        .position(|d| d.name == "string")
+        .unwrap();
     let (rows, n) = out.rows(string_column);
     assert_eq!(n, 1);
     assert!(rows.len() > 1024 * 1024);
@@ -116,20 +159,32 @@ fn a_one_megabyte_message_is_accepted() {
 #[test]
 fn unknown_sources_decode_and_match_no_typed_filter() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("all.jmespath"), "{Source: messageSource, Body: @}").unwrap();
+    std::fs::write(
+        dir.path().join("all.jmespath"),
+        "{Source: messageSource, Body: @}",
+    )
+    .unwrap();
     let text = format!(
         "{}[[destination]]\nname = \"t\"\ntransform = \"all.jmespath\"\ndatabase = \"d\"\ntable = \"T\"\ncolumns = \"Source:string, Body:dynamic\"\n[destination.filter]\nmessage_sources = [\"telemetry\"]\n\n\
          [[destination]]\nname = \"new\"\ntransform = \"all.jmespath\"\ndatabase = \"d\"\ntable = \"N\"\ncolumns = \"Source:string, Body:dynamic\"\n[destination.filter]\npredicate = \"messageSource == 'deviceHealth'\"\n",
         support::CONFIG_HEAD
     );
     let p = Processor::new(load_str(&text, dir.path()).unwrap().destinations);
-    let body = br#"{"messageSource":"deviceHealth","messageType":"degraded","futureField":{"a":[1,2]}}"#;
+    let body =
+        br#"{"messageSource":"deviceHealth","messageType":"degraded","futureField":{"a":[1,2]}}"#;
     let out = run(&p, body);
     assert!(out.failures.is_empty(), "{:?}", out.failures);
     assert!(!out.accepted(0));
-    assert!(out.accepted(1), "a predicate reaches sources this version does not know");
+    assert!(
+        out.accepted(1),
+        "a predicate reaches sources this version does not know"
+    );
     let row: Value = serde_json::from_slice(out.rows(1).0).unwrap();
-    assert_eq!(row["Body"]["futureField"], json!({"a": [1, 2]}), "unknown fields pass through untouched");
+    assert_eq!(
+        row["Body"]["futureField"],
+        json!({"a": [1, 2]}),
+        "unknown fields pass through untouched"
+    );
 }
 
 #[test]

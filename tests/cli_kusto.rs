@@ -25,7 +25,14 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-const TABLES: [&str; 6] = ["smartvitalspatch", "DeviceProperties", "DeviceConnectivity", "DeviceLifecycle", "DeviceTemplateLifecycle", "AuditLog"];
+const TABLES: [&str; 6] = [
+    "smartvitalspatch",
+    "DeviceProperties",
+    "DeviceConnectivity",
+    "DeviceLifecycle",
+    "DeviceTemplateLifecycle",
+    "AuditLog",
+];
 
 /// Expected rows per table: the lines of the quick start's golden files.
 fn expected_rows(table: &str) -> usize {
@@ -37,63 +44,157 @@ fn expected_rows(table: &str) -> usize {
         "DeviceTemplateLifecycle" => "template-lifecycle",
         _ => "audit",
     };
-    std::fs::read_to_string(support::repo().join(format!("examples/expected/{name}.multijson"))).unwrap().lines().count()
+    std::fs::read_to_string(support::repo().join(format!("examples/expected/{name}.multijson")))
+        .unwrap()
+        .lines()
+        .count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn provision_then_run_ingests_every_sample_row() {
-    let k = KustoEmulator::start(KustoOptions { storage: StorageMode::Own, databases: vec!["iot".into()], ..Default::default() })
-        .await
-        .expect("emulator");
+    let k = KustoEmulator::start(KustoOptions {
+        storage: StorageMode::Own,
+        databases: vec!["iot".into()],
+        ..Default::default()
+    })
+    .await
+    .expect("emulator");
     let url = k.url().to_string();
     let dead = tempfile::tempdir().unwrap();
     let args = ["provision", "--config", "examples/kusto.toml", "--dry-run"];
     let dry = tokio::task::block_in_place(|| iotc_adx(&args, &url, dead.path()));
-    assert!(dry.status.success(), "{}\n{}", text(&dry.stdout), text(&dry.stderr));
-    assert!(text(&dry.stdout).contains(".create-merge table smartvitalspatch ("), "{}", text(&dry.stdout));
-    assert!(k.state().table("iot", "smartvitalspatch").is_none(), "a dry run changes nothing");
+    assert!(
+        dry.status.success(),
+        "{}\n{}",
+        text(&dry.stdout),
+        text(&dry.stderr)
+    );
+    assert!(
+        text(&dry.stdout).contains(".create-merge table smartvitalspatch ("),
+        "{}",
+        text(&dry.stdout)
+    );
+    assert!(
+        k.state().table("iot", "smartvitalspatch").is_none(),
+        "a dry run changes nothing"
+    );
 
     for round in 0..2 {
-        let out = tokio::task::block_in_place(|| iotc_adx(&["provision", "--config", "examples/kusto.toml"], &url, dead.path()));
-        assert!(out.status.success(), "round {round}: {}\n{}", text(&out.stdout), text(&out.stderr));
+        let out = tokio::task::block_in_place(|| {
+            iotc_adx(
+                &["provision", "--config", "examples/kusto.toml"],
+                &url,
+                dead.path(),
+            )
+        });
+        assert!(
+            out.status.success(),
+            "round {round}: {}\n{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
         let stdout = text(&out.stdout);
-        assert!(stdout.contains("ingestion json mapping 'iotc_adx'"), "{stdout}");
+        assert!(
+            stdout.contains("ingestion json mapping 'iotc_adx'"),
+            "{stdout}"
+        );
         assert!(stdout.contains(".alter table DeviceConnectivity policy ingestionbatching '{\"MaximumBatchingTimeSpan\":\"00:00:10\"}'"), "{stdout}");
     }
     for table in TABLES {
-        let t = k.state().table("iot", table).cloned().unwrap_or_else(|| panic!("{table} provisioned"));
-        assert!(t.json_mappings.contains_key("iotc_adx"), "{table} has the mapping");
+        let t = k
+            .state()
+            .table("iot", table)
+            .cloned()
+            .unwrap_or_else(|| panic!("{table} provisioned"));
+        assert!(
+            t.json_mappings.contains_key("iotc_adx"),
+            "{table} has the mapping"
+        );
     }
 
-    let run = tokio::task::block_in_place(|| iotc_adx(&["run", "--config", "examples/kusto.toml"], &url, dead.path()));
-    assert!(run.status.success(), "{}\n{}", text(&run.stdout), text(&run.stderr));
+    let run = tokio::task::block_in_place(|| {
+        iotc_adx(
+            &["run", "--config", "examples/kusto.toml"],
+            &url,
+            dead.path(),
+        )
+    });
+    assert!(
+        run.status.success(),
+        "{}\n{}",
+        text(&run.stdout),
+        text(&run.stderr)
+    );
     let stdout = text(&run.stdout);
-    assert!(stdout.contains("(streaming)") || stdout.contains("(queued)"), "{stdout}");
+    assert!(
+        stdout.contains("(streaming)") || stdout.contains("(queued)"),
+        "{stdout}"
+    );
     // Queued rows arrive after the emulator's batching time.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let counts: Vec<(usize, usize)> = TABLES.iter().map(|t| (k.rows("iot", t).len(), expected_rows(t))).collect();
+        let counts: Vec<(usize, usize)> = TABLES
+            .iter()
+            .map(|t| (k.rows("iot", t).len(), expected_rows(t)))
+            .collect();
         if counts.iter().all(|(got, want)| got == want) {
             break;
         }
-        assert!(Instant::now() < deadline, "rows per table (got, expected): {counts:?}\n{stdout}");
+        assert!(
+            Instant::now() < deadline,
+            "rows per table (got, expected): {counts:?}\n{stdout}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_column_type_conflict_is_refused_with_both_types() {
-    let k = KustoEmulator::start(KustoOptions { databases: vec!["iot".into()], ..Default::default() }).await.expect("emulator");
-    k.create_table("iot", "AuditLog", &[("EnqueuedTime", "datetime"), ("Application", "long")]);
+    let k = KustoEmulator::start(KustoOptions {
+        databases: vec!["iot".into()],
+        ..Default::default()
+    })
+    .await
+    .expect("emulator");
+    k.create_table(
+        "iot",
+        "AuditLog",
+        &[("EnqueuedTime", "datetime"), ("Application", "long")],
+    );
     let url = k.url().to_string();
     let dead = tempfile::tempdir().unwrap();
-    let out = tokio::task::block_in_place(|| iotc_adx(&["provision", "--config", "examples/kusto.toml"], &url, dead.path()));
+    let out = tokio::task::block_in_place(|| {
+        iotc_adx(
+            &["provision", "--config", "examples/kusto.toml"],
+            &url,
+            dead.path(),
+        )
+    });
     assert!(!out.status.success());
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("iot.AuditLog") && stderr.contains("column Application") && stderr.contains("long") && stderr.contains("string"), "{stderr}");
-    assert!(k.state().table("iot", "smartvitalspatch").is_none(), "nothing is changed when one table conflicts");
+    assert!(
+        stderr.contains("iot.AuditLog")
+            && stderr.contains("column Application")
+            && stderr.contains("long")
+            && stderr.contains("string"),
+        "{stderr}"
+    );
+    assert!(
+        k.state().table("iot", "smartvitalspatch").is_none(),
+        "nothing is changed when one table conflicts"
+    );
 
-    let run = tokio::task::block_in_place(|| iotc_adx(&["run", "--config", "examples/kusto.toml"], &url, dead.path()));
+    let run = tokio::task::block_in_place(|| {
+        iotc_adx(
+            &["run", "--config", "examples/kusto.toml"],
+            &url,
+            dead.path(),
+        )
+    });
     assert!(!run.status.success());
-    assert!(text(&run.stderr).contains("iotc-adx provision"), "{}", text(&run.stderr));
+    assert!(
+        text(&run.stderr).contains("iotc-adx provision"),
+        "{}",
+        text(&run.stderr)
+    );
 }

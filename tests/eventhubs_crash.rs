@@ -1,34 +1,56 @@
 //! `kill -9` of the running binary mid-stream, then a restart: every event's row is in Data
 //! Explorer (nothing lost), and the duplicates the crash caused (rows accepted but not yet
-//! checkpointed) are counted and reported.
+//! checkpointed) are counted and reported. With streaming ingestion some come twice; with
+//! queued ingestion and dedupe, none does: the restarted binary reads the `ingest-by:` tags of
+//! the table's extents and skips the events whose rows are already there.
 
 mod support;
 
 use iotc_adx_testkit::azurite::Azurite;
 use iotc_adx_testkit::eventhubs::{EmulatorOptions, EventHubOptions, EventHubsEmulator};
-use iotc_adx_testkit::kusto::{KustoEmulator, KustoOptions};
+use iotc_adx_testkit::kusto::{KustoEmulator, KustoOptions, StorageMode};
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const KEY_NAME: &str = "listen";
 const KEY: &str = "aW90Yy1hZHgtdGVzdC1rZXk=";
 const PARTITIONS: u32 = 4;
 
-fn config(dir: &Path, hub: &EventHubsEmulator, kusto: &KustoEmulator, azurite: &Azurite) -> std::path::PathBuf {
-    std::fs::write(dir.join("t.jmespath"), "{EnqueuedTime: enqueuedTime, Device: deviceId}").unwrap();
+/// How the run ingests, and how often it checkpoints.
+struct Mode {
+    ingestion: &'static str,
+    checkpoint_every_ms: u64,
+}
+
+fn config(
+    dir: &Path,
+    hub: &EventHubsEmulator,
+    kusto: &KustoEmulator,
+    azurite: &Azurite,
+    mode: &Mode,
+) -> std::path::PathBuf {
+    std::fs::write(
+        dir.join("t.jmespath"),
+        "{EnqueuedTime: enqueuedTime, Device: deviceId}",
+    )
+    .unwrap();
     let sas = azurite.account_sas(chrono::Utc::now() + chrono::Duration::hours(2));
     let text = format!(
         "[source]\ntype = \"eventhubs\"\nconnection_string = \"{cs}\"\ncustom_endpoint = \"{ep}\"\n\
-         checkpoint_container = \"{blob}/checkpoints?{sas}\"\ncheckpoint_every_ms = 100\nbalance_interval_ms = 500\n\
+         checkpoint_container = \"{blob}/checkpoints?{sas}\"\ncheckpoint_every_ms = {every}\nbalance_interval_ms = 500\n\
          [sink]\ntype = \"kusto\"\ncluster = \"{k}\"\n[auth]\ntype = \"none\"\n[dead_letter]\npath = \"dl\"\n[log]\nlevel = \"warn\"\n\
          [[destination]]\nname = \"devices\"\ntransform = \"t.jmespath\"\ndatabase = \"iot\"\ntable = \"Devices\"\n\
-         columns = \"EnqueuedTime:datetime, Device:string\"\ningestion = \"streaming\"\n[destination.batch]\nmax_rows = 20\nmax_age_ms = 50\n",
+         columns = \"EnqueuedTime:datetime, Device:string\"\ningestion = \"{ingestion}\"\n[destination.batch]\nmax_rows = 20\nmax_age_ms = 50\n",
         cs = hub.connection_string(KEY_NAME, "export").unwrap(),
         ep = hub.endpoint(),
         blob = azurite.blob_endpoint(),
         k = kusto.url(),
+        every = mode.checkpoint_every_ms,
+        ingestion = mode.ingestion,
     );
     let path = dir.join("iotc-adx.toml");
     std::fs::write(&path, text).unwrap();
@@ -48,8 +70,15 @@ fn start(config: &Path) -> Child {
 
 fn send(hub: &EventHubsEmulator, from: usize, to: usize) {
     for i in from..to {
-        let body = format!(r#"{{"messageSource":"telemetry","deviceId":"dev-{i:05}","enqueuedTime":"2026-11-22T10:00:00Z","telemetry":{{}}}}"#);
-        hub.append("export", &(i as u32 % PARTITIONS).to_string(), body.as_bytes()).unwrap();
+        let body = format!(
+            r#"{{"messageSource":"telemetry","deviceId":"dev-{i:05}","enqueuedTime":"2026-11-22T10:00:00Z","telemetry":{{}}}}"#
+        );
+        hub.append(
+            "export",
+            &(i as u32 % PARTITIONS).to_string(),
+            body.as_bytes(),
+        )
+        .unwrap();
     }
 }
 
@@ -57,7 +86,8 @@ fn send(hub: &EventHubsEmulator, from: usize, to: usize) {
 fn counts(kusto: &KustoEmulator) -> BTreeMap<String, usize> {
     let mut map = BTreeMap::new();
     for row in kusto.rows("iot", "Devices") {
-        *map.entry(row[1].as_str().unwrap_or_default().to_string()).or_default() += 1;
+        *map.entry(row[1].as_str().unwrap_or_default().to_string())
+            .or_default() += 1;
     }
     map
 }
@@ -70,23 +100,48 @@ async fn wait_for(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kill_9_then_restart_loses_nothing_and_reports_duplicates() {
+/// Runs the scenario; returns (rows at the kill, duplicate rows, the second run's summary).
+async fn kill_and_restart(mode: Mode) -> (usize, usize, String) {
     let hub = EventHubsEmulator::start(
-        EmulatorOptions::new("iotc.servicebus.windows.net").with_event_hub(EventHubOptions::new("export", PARTITIONS)).with_sas_key(KEY_NAME, KEY),
+        EmulatorOptions::new("iotc.servicebus.windows.net")
+            .with_event_hub(EventHubOptions::new("export", PARTITIONS))
+            .with_sas_key(KEY_NAME, KEY),
     )
     .await
     .unwrap();
-    let kusto = KustoEmulator::start(KustoOptions { databases: vec!["iot".into()], ..Default::default() }).await.unwrap();
-    let azurite = tokio::task::spawn_blocking(Azurite::start).await.unwrap().unwrap();
+    let azurite = Arc::new(
+        tokio::task::spawn_blocking(Azurite::start)
+            .await
+            .unwrap()
+            .unwrap(),
+    );
+    let kusto = KustoEmulator::start(KustoOptions {
+        databases: vec!["iot".into()],
+        storage: StorageMode::Shared(azurite.clone()),
+        queued_batching_time: Some(Duration::from_millis(300)),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let config = config(dir.path(), &hub, &kusto, &azurite);
-    let provision = Command::new(env!("CARGO_BIN_EXE_iotc-adx")).args(["provision", "--config"]).arg(&config).output().unwrap();
-    assert!(provision.status.success(), "{}", String::from_utf8_lossy(&provision.stderr));
+    let config = config(dir.path(), &hub, &kusto, &azurite, &mode);
+    let provision = Command::new(env!("CARGO_BIN_EXE_iotc-adx"))
+        .args(["provision", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        provision.status.success(),
+        "{}",
+        String::from_utf8_lossy(&provision.stderr)
+    );
 
     send(&hub, 0, 2000);
     let mut first = start(&config);
-    wait_for("the first rows", 60, || kusto.rows("iot", "Devices").len() >= 200).await;
+    wait_for("the first rows", 60, || {
+        kusto.rows("iot", "Devices").len() >= 200
+    })
+    .await;
     first.kill().expect("SIGKILL");
     let _ = first.wait();
     let at_kill = kusto.rows("iot", "Devices").len();
@@ -94,14 +149,61 @@ async fn kill_9_then_restart_loses_nothing_and_reports_duplicates() {
     send(&hub, 2000, 2400);
     let mut second = start(&config);
     wait_for("every device's row", 90, || counts(&kusto).len() == 2400).await;
-    let _ = Command::new("kill").arg("-TERM").arg(second.id().to_string()).status();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(second.id().to_string())
+        .status();
     let status = second.wait().unwrap();
+    let mut summary = String::new();
+    second
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut summary)
+        .unwrap();
     assert!(status.success(), "a clean stop after SIGTERM: {status:?}");
+    // Queued rows arrive a batching time after they were accepted.
+    tokio::time::sleep(Duration::from_millis(600)).await;
 
     let counts = counts(&kusto);
     assert_eq!(counts.len(), 2400, "no event lost");
     let duplicates: usize = counts.values().map(|n| n - 1).sum();
+    println!(
+        "{} ingestion, kill -9 after {at_kill} rows: {duplicates} duplicate rows after the restart",
+        mode.ingestion
+    );
+    (at_kill, duplicates, summary)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_then_restart_loses_nothing_and_reports_duplicates() {
+    let (at_kill, duplicates, _) = kill_and_restart(Mode {
+        ingestion: "streaming",
+        checkpoint_every_ms: 100,
+    })
+    .await;
     // Only events accepted but not yet checkpointed when the process died can come twice.
-    println!("kill -9 after {at_kill} rows: {duplicates} duplicate rows after the restart");
-    assert!(duplicates <= at_kill, "{duplicates} duplicates, but only {at_kill} rows existed at the kill");
+    assert!(
+        duplicates <= at_kill,
+        "{duplicates} duplicates, but only {at_kill} rows existed at the kill"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_with_queued_dedupe_gives_no_duplicates() {
+    // Checkpoints only every 2 s: many events are read again after the restart.
+    let (_, duplicates, summary) = kill_and_restart(Mode {
+        ingestion: "queued",
+        checkpoint_every_ms: 2000,
+    })
+    .await;
+    println!("{summary}");
+    assert_eq!(
+        duplicates, 0,
+        "queued ingestion with dedupe ingests nothing twice"
+    );
+    assert!(
+        summary.contains("already in the table"),
+        "the restart skipped events the table held: {summary}"
+    );
 }

@@ -34,18 +34,41 @@ async fn stand_ins_with(partitions: u32) -> StandIns {
     let options = EmulatorOptions::new("iotc.servicebus.windows.net")
         .with_event_hub(EventHubOptions::new("export", partitions))
         .with_sas_key(KEY_NAME, KEY);
-    let hub = EventHubsEmulator::start(options).await.expect("event hubs emulator");
-    let kusto = KustoEmulator::start(KustoOptions { databases: vec!["iot".into()], ..Default::default() }).await.expect("kusto emulator");
-    let azurite = tokio::task::spawn_blocking(Azurite::start).await.unwrap().expect("azurite");
-    StandIns { hub, kusto, azurite }
+    let hub = EventHubsEmulator::start(options)
+        .await
+        .expect("event hubs emulator");
+    let kusto = KustoEmulator::start(KustoOptions {
+        databases: vec!["iot".into()],
+        ..Default::default()
+    })
+    .await
+    .expect("kusto emulator");
+    let azurite = tokio::task::spawn_blocking(Azurite::start)
+        .await
+        .unwrap()
+        .expect("azurite");
+    StandIns {
+        hub,
+        kusto,
+        azurite,
+    }
 }
 
 fn container(s: &StandIns) -> String {
-    format!("{}/checkpoints?{}", s.azurite.blob_endpoint(), s.azurite.account_sas(chrono::Utc::now() + chrono::Duration::hours(2)))
+    format!(
+        "{}/checkpoints?{}",
+        s.azurite.blob_endpoint(),
+        s.azurite
+            .account_sas(chrono::Utc::now() + chrono::Duration::hours(2))
+    )
 }
 
 fn settings(dir: &std::path::Path, s: &StandIns) -> Settings {
-    std::fs::write(dir.join("t.jmespath"), "{EnqueuedTime: enqueuedTime, Device: deviceId, Partition: $meta.partition}").unwrap();
+    std::fs::write(
+        dir.join("t.jmespath"),
+        "{EnqueuedTime: enqueuedTime, Device: deviceId, Partition: $meta.partition}",
+    )
+    .unwrap();
     let text = format!(
         "[source]\ntype = \"eventhubs\"\nconnection_string = \"{cs}\"\ncustom_endpoint = \"{ep}\"\n\
          checkpoint_container = \"{container}\"\ncheckpoint_every_ms = 100\nbalance_interval_ms = 500\n\
@@ -64,9 +87,13 @@ fn settings(dir: &std::path::Path, s: &StandIns) -> Settings {
 /// The settings, with the destination's table provisioned.
 async fn provisioned(dir: &std::path::Path, s: &StandIns) -> Settings {
     let settings = settings(dir, s);
-    let SinkSettings::Kusto(kusto) = &settings.sink else { panic!("kusto sink") };
+    let SinkSettings::Kusto(kusto) = &settings.sink else {
+        panic!("kusto sink")
+    };
     let client = iotc_adx::sink::kusto::client(kusto, None).unwrap();
-    iotc_adx::provision::provision(&client, &settings.destinations, false, |_, _| {}).await.unwrap();
+    iotc_adx::provision::provision(&client, &settings.destinations, false, |_, _| {})
+        .await
+        .unwrap();
     settings
 }
 
@@ -91,34 +118,69 @@ async fn events_become_rows_and_checkpoints_follow_them() {
     let mut sent = 0;
     for p in 0..PARTITIONS {
         for i in 0..5 {
-            s.hub.append("export", &p.to_string(), &message(&format!("d{p}-{i}"))).unwrap();
+            s.hub
+                .append("export", &p.to_string(), &message(&format!("d{p}-{i}")))
+                .unwrap();
             sent += 1;
         }
     }
     let (run, stop_tx) = replica(&settings).await;
 
-    wait_for("every event's row", 60, || s.kusto.rows("iot", "Devices").len() == sent).await;
+    wait_for("every event's row", 60, || {
+        s.kusto.rows("iot", "Devices").len() == sent
+    })
+    .await;
     // More events while running.
     for p in 0..PARTITIONS {
-        s.hub.append("export", &p.to_string(), &message(&format!("late{p}"))).unwrap();
+        s.hub
+            .append("export", &p.to_string(), &message(&format!("late{p}")))
+            .unwrap();
     }
-    wait_for("the later rows", 30, || s.kusto.rows("iot", "Devices").len() == sent + PARTITIONS as usize).await;
+    wait_for("the later rows", 30, || {
+        s.kusto.rows("iot", "Devices").len() == sent + PARTITIONS as usize
+    })
+    .await;
     let rows = s.kusto.rows("iot", "Devices");
-    let partitions: std::collections::BTreeSet<String> = rows.iter().map(|r| r[2].as_str().unwrap_or_default().to_string()).collect();
-    assert_eq!(partitions.len(), PARTITIONS as usize, "rows carry $meta.partition: {partitions:?}");
+    let partitions: std::collections::BTreeSet<String> = rows
+        .iter()
+        .map(|r| r[2].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        partitions.len(),
+        PARTITIONS as usize,
+        "rows carry $meta.partition: {partitions:?}"
+    );
 
     let _ = stop_tx.send(());
-    let summary = tokio::time::timeout(Duration::from_secs(40), run).await.expect("stops").unwrap().expect("clean run");
+    let summary = tokio::time::timeout(Duration::from_secs(40), run)
+        .await
+        .expect("stops")
+        .unwrap()
+        .expect("clean run");
     assert!(summary.interrupted);
-    assert_eq!(summary.destinations[0].rows, (sent + PARTITIONS as usize) as u64);
+    assert_eq!(
+        summary.destinations[0].rows,
+        (sent + PARTITIONS as usize) as u64
+    );
 
     // Every partition's checkpoint is at its last event (sequence numbers 0..=5).
     let url: url::Url = container(&s).parse().unwrap();
     let store = BlobCheckpointStore::new(url, ContainerAuth::Sas, None).unwrap();
-    let checkpoints = store.list_checkpoints("iotc.servicebus.windows.net", "export", "$Default").await.unwrap();
-    let mut by_partition: Vec<(String, Option<i64>)> = checkpoints.iter().map(|c| (c.partition_id.clone(), c.sequence_number)).collect();
+    let checkpoints = store
+        .list_checkpoints("iotc.servicebus.windows.net", "export", "$Default")
+        .await
+        .unwrap();
+    let mut by_partition: Vec<(String, Option<i64>)> = checkpoints
+        .iter()
+        .map(|c| (c.partition_id.clone(), c.sequence_number))
+        .collect();
     by_partition.sort();
-    assert_eq!(by_partition, (0..PARTITIONS).map(|p| (p.to_string(), Some(5))).collect::<Vec<_>>());
+    assert_eq!(
+        by_partition,
+        (0..PARTITIONS)
+            .map(|p| (p.to_string(), Some(5)))
+            .collect::<Vec<_>>()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -134,43 +196,81 @@ async fn a_restart_resumes_after_the_checkpoint_without_loss_or_repeats() {
             let (run, stop_tx) = replica(&settings).await;
             wait_for("rows", 60, || k.rows("iot", "Devices").len() >= expected).await;
             let _ = stop_tx.send(());
-            tokio::time::timeout(Duration::from_secs(40), run).await.expect("stops").unwrap().expect("clean run")
+            tokio::time::timeout(Duration::from_secs(40), run)
+                .await
+                .expect("stops")
+                .unwrap()
+                .expect("clean run")
         }
     };
     for p in 0..PARTITIONS {
-        s.hub.append("export", &p.to_string(), &message(&format!("first{p}"))).unwrap();
+        s.hub
+            .append("export", &p.to_string(), &message(&format!("first{p}")))
+            .unwrap();
     }
     run_once(PARTITIONS as usize).await;
     for p in 0..PARTITIONS {
-        s.hub.append("export", &p.to_string(), &message(&format!("second{p}"))).unwrap();
+        s.hub
+            .append("export", &p.to_string(), &message(&format!("second{p}")))
+            .unwrap();
     }
     let second = run_once(2 * PARTITIONS as usize).await;
-    assert_eq!(second.messages, PARTITIONS as u64, "the second run starts after the first run's checkpoints");
-    assert_eq!(s.kusto.rows("iot", "Devices").len(), 2 * PARTITIONS as usize, "no event lost, none repeated");
+    assert_eq!(
+        second.messages, PARTITIONS as u64,
+        "the second run starts after the first run's checkpoints"
+    );
+    assert_eq!(
+        s.kusto.rows("iot", "Devices").len(),
+        2 * PARTITIONS as usize,
+        "no event lost, none repeated"
+    );
 }
 
 /// Starts one replica: source, sink and pipeline, until the returned sender fires.
 async fn replica(
     settings: &Settings,
-) -> (tokio::task::JoinHandle<Result<iotc_adx::pipeline::Summary, iotc_adx::pipeline::PipelineError>>, tokio::sync::oneshot::Sender<()>) {
-    let SinkSettings::Kusto(kusto) = &settings.sink else { panic!("kusto sink") };
-    let SourceSettings::EventHubs(eh) = &settings.source else { panic!("eventhubs source") };
+) -> (
+    tokio::task::JoinHandle<Result<iotc_adx::pipeline::Summary, iotc_adx::pipeline::PipelineError>>,
+    tokio::sync::oneshot::Sender<()>,
+) {
+    let SinkSettings::Kusto(kusto) = &settings.sink else {
+        panic!("kusto sink")
+    };
+    let SourceSettings::EventHubs(eh) = &settings.source else {
+        panic!("eventhubs source")
+    };
     let client = iotc_adx::sink::kusto::client(kusto, None).unwrap();
-    let source = EventHubsSource::connect(eh, None).await.expect("source connects");
-    let sink = KustoSink::connect(client, kusto, &settings.destinations).await.expect("sink connects");
+    let source = EventHubsSource::connect(eh, None)
+        .await
+        .expect("source connects");
+    let sink = KustoSink::connect(client, kusto, &settings.destinations)
+        .await
+        .expect("sink connects");
     let dead = Box::new(LocalDirStore::new(&settings.dead_letter.dir, 1 << 20));
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let run = tokio::spawn(Pipeline::new(settings.destinations.clone(), sink, dead).run(source, async {
-        let _ = stop_rx.await;
-    }));
+    let run = tokio::spawn(
+        Pipeline::new(settings.destinations.clone(), sink, dead).run(source, async {
+            let _ = stop_rx.await;
+        }),
+    );
     (run, stop_tx)
 }
 
 /// Owner id per partition, as the checkpoint store has it.
 async fn owners(s: &StandIns) -> std::collections::BTreeMap<String, String> {
-    let store = BlobCheckpointStore::new(container(s).parse().unwrap(), ContainerAuth::Sas, None).unwrap();
-    let list = store.list_ownerships("iotc.servicebus.windows.net", "export", "$Default").await.unwrap_or_default();
-    list.into_iter().filter_map(|o| o.owner_id.filter(|id| !id.is_empty()).map(|id| (o.partition_id, id))).collect()
+    let store =
+        BlobCheckpointStore::new(container(s).parse().unwrap(), ContainerAuth::Sas, None).unwrap();
+    let list = store
+        .list_ownerships("iotc.servicebus.windows.net", "export", "$Default")
+        .await
+        .unwrap_or_default();
+    list.into_iter()
+        .filter_map(|o| {
+            o.owner_id
+                .filter(|id| !id.is_empty())
+                .map(|id| (o.partition_id, id))
+        })
+        .collect()
 }
 
 /// Waits until `partitions` partitions are owned by exactly `replicas` owners.
@@ -182,7 +282,10 @@ async fn wait_owners(s: &StandIns, partitions: usize, replicas: usize, what: &st
         if o.len() == partitions && ids.len() == replicas {
             return;
         }
-        assert!(Instant::now() < deadline, "timed out waiting until {what}: {o:?}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting until {what}: {o:?}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -198,28 +301,61 @@ async fn two_replicas_share_partitions_and_one_takes_over_when_the_other_stops()
     wait_owners(&s, 8, 2, "the replicas split the 8 partitions").await;
     for p in 0..8 {
         for i in 0..5 {
-            s.hub.append("export", &p.to_string(), &message(&format!("shared-{p}-{i}"))).unwrap();
+            s.hub
+                .append(
+                    "export",
+                    &p.to_string(),
+                    &message(&format!("shared-{p}-{i}")),
+                )
+                .unwrap();
         }
     }
-    wait_for("rows from both replicas", 60, || s.kusto.rows("iot", "Devices").len() == 40).await;
+    wait_for("rows from both replicas", 60, || {
+        s.kusto.rows("iot", "Devices").len() == 40
+    })
+    .await;
 
     let _ = stop_a.send(());
-    let a = tokio::time::timeout(Duration::from_secs(40), run_a).await.expect("A stops").unwrap().expect("A ran cleanly");
-    assert!(a.messages > 0 && a.messages < 40, "A read a share: {}", a.messages);
+    let a = tokio::time::timeout(Duration::from_secs(40), run_a)
+        .await
+        .expect("A stops")
+        .unwrap()
+        .expect("A ran cleanly");
+    assert!(
+        a.messages > 0 && a.messages < 40,
+        "A read a share: {}",
+        a.messages
+    );
     wait_owners(&s, 8, 1, "B takes over every partition").await;
     for p in 0..8 {
-        s.hub.append("export", &p.to_string(), &message(&format!("after-{p}"))).unwrap();
+        s.hub
+            .append("export", &p.to_string(), &message(&format!("after-{p}")))
+            .unwrap();
     }
-    wait_for("rows after the takeover", 60, || s.kusto.rows("iot", "Devices").len() >= 48).await;
+    wait_for("rows after the takeover", 60, || {
+        s.kusto.rows("iot", "Devices").len() >= 48
+    })
+    .await;
     let _ = stop_b.send(());
-    tokio::time::timeout(Duration::from_secs(40), run_b).await.expect("B stops").unwrap().expect("B ran cleanly");
-    assert_eq!(s.kusto.rows("iot", "Devices").len(), 48, "nothing lost, nothing read twice");
+    tokio::time::timeout(Duration::from_secs(40), run_b)
+        .await
+        .expect("B stops")
+        .unwrap()
+        .expect("B ran cleanly");
+    assert_eq!(
+        s.kusto.rows("iot", "Devices").len(),
+        48,
+        "nothing lost, nothing read twice"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn detached_links_and_dropped_connections_lose_nothing() {
     if std::env::var_os("TEST_LOG").is_some() {
-        let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_env("TEST_LOG")).with_test_writer().try_init();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_env("TEST_LOG"))
+            .with_test_writer()
+            .try_init();
     }
     let s = stand_ins().await;
     let dir = tempfile::tempdir().unwrap();
@@ -229,18 +365,35 @@ async fn detached_links_and_dropped_connections_lose_nothing() {
     for wave in 0..3 {
         for p in 0..PARTITIONS {
             for i in 0..5 {
-                s.hub.append("export", &p.to_string(), &message(&format!("w{wave}-{p}-{i}"))).unwrap();
+                s.hub
+                    .append(
+                        "export",
+                        &p.to_string(),
+                        &message(&format!("w{wave}-{p}-{i}")),
+                    )
+                    .unwrap();
                 sent += 1;
             }
         }
         let what = format!("wave {wave}: {sent} rows");
         // Distinct devices: after a fault the rows since the last checkpoint come again, and
         // counting those duplicates would stop the wait before every event arrived.
-        let distinct = || s.kusto.rows("iot", "Devices").iter().map(|r| r[1].as_str().unwrap_or_default().to_string()).collect::<std::collections::HashSet<_>>().len();
+        let distinct = || {
+            s.kusto
+                .rows("iot", "Devices")
+                .iter()
+                .map(|r| r[1].as_str().unwrap_or_default().to_string())
+                .collect::<std::collections::HashSet<_>>()
+                .len()
+        };
         wait_for(&what, 40, || distinct() >= sent).await;
         match wave {
             0 => {
-                let n = s.hub.detach_receivers("export", None, iotc_adx_testkit::eventhubs::LinkFault::new("amqp:link:detach-forced", "test"));
+                let n = s.hub.detach_receivers(
+                    "export",
+                    None,
+                    iotc_adx_testkit::eventhubs::LinkFault::new("amqp:link:detach-forced", "test"),
+                );
                 assert!(n > 0, "receivers were detached");
             }
             1 => {
@@ -250,8 +403,17 @@ async fn detached_links_and_dropped_connections_lose_nothing() {
         }
     }
     let _ = stop.send(());
-    tokio::time::timeout(Duration::from_secs(40), run).await.expect("stops").unwrap().expect("clean run");
-    let mut devices: Vec<String> = s.kusto.rows("iot", "Devices").iter().map(|r| r[1].as_str().unwrap_or_default().to_string()).collect();
+    tokio::time::timeout(Duration::from_secs(40), run)
+        .await
+        .expect("stops")
+        .unwrap()
+        .expect("clean run");
+    let mut devices: Vec<String> = s
+        .kusto
+        .rows("iot", "Devices")
+        .iter()
+        .map(|r| r[1].as_str().unwrap_or_default().to_string())
+        .collect();
     devices.sort();
     let total = devices.len();
     devices.dedup();
@@ -262,13 +424,18 @@ async fn detached_links_and_dropped_connections_lose_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signs_in_to_event_hubs_with_a_service_principal() {
     use iotc_adx::auth::{AuthSettings, ServicePrincipalProof};
-    use iotc_adx_testkit::identity::{AppRegistration, IdentityOptions, IdentityServer, TokenAuthority};
+    use iotc_adx_testkit::identity::{
+        AppRegistration, IdentityOptions, IdentityServer, TokenAuthority,
+    };
     const APP: &str = "44444444-4444-4444-4444-444444444444";
     const SECRET: &str = "eh~secret";
     let authority = TokenAuthority::default();
     let identity = IdentityServer::start(
         authority.clone(),
-        IdentityOptions { applications: vec![AppRegistration::with_secret(APP, SECRET)], ..Default::default() },
+        IdentityOptions {
+            applications: vec![AppRegistration::with_secret(APP, SECRET)],
+            ..Default::default()
+        },
     )
     .await
     .expect("identity server");
@@ -276,14 +443,30 @@ async fn signs_in_to_event_hubs_with_a_service_principal() {
         .with_event_hub(EventHubOptions::new("export", PARTITIONS))
         .with_sas_key(KEY_NAME, KEY) // only for building the settings; the source uses the token
         .with_token_authority(authority);
-    let hub = EventHubsEmulator::start(options).await.expect("event hubs emulator");
-    let kusto = KustoEmulator::start(KustoOptions { databases: vec!["iot".into()], ..Default::default() }).await.expect("kusto emulator");
-    let azurite = tokio::task::spawn_blocking(Azurite::start).await.unwrap().expect("azurite");
-    let s = StandIns { hub, kusto, azurite };
+    let hub = EventHubsEmulator::start(options)
+        .await
+        .expect("event hubs emulator");
+    let kusto = KustoEmulator::start(KustoOptions {
+        databases: vec!["iot".into()],
+        ..Default::default()
+    })
+    .await
+    .expect("kusto emulator");
+    let azurite = tokio::task::spawn_blocking(Azurite::start)
+        .await
+        .unwrap()
+        .expect("azurite");
+    let s = StandIns {
+        hub,
+        kusto,
+        azurite,
+    };
     let dir = tempfile::tempdir().unwrap();
     // No connection string: the namespace, signed in with the service principal.
     let mut settings = provisioned(dir.path(), &s).await;
-    let SourceSettings::EventHubs(eh) = &mut settings.source else { panic!("eventhubs source") };
+    let SourceSettings::EventHubs(eh) = &mut settings.source else {
+        panic!("eventhubs source")
+    };
     eh.connection_string = None;
     eh.namespace = "iotc.servicebus.windows.net".into();
     let auth = AuthSettings::ServicePrincipal {
@@ -292,24 +475,52 @@ async fn signs_in_to_event_hubs_with_a_service_principal() {
         proof: ServicePrincipalProof::Secret(SECRET.into()),
         authority_host: identity.authority_host(),
     };
-    let transport = azure_core::http::Transport::new(std::sync::Arc::new(identity.https_client().expect("https client")));
-    let credential = iotc_adx::auth::credential(&auth, azure_core::http::ClientOptions { transport: Some(transport), ..Default::default() })
-        .expect("credential");
+    let transport = azure_core::http::Transport::new(std::sync::Arc::new(
+        identity.https_client().expect("https client"),
+    ));
+    let credential = iotc_adx::auth::credential(
+        &auth,
+        azure_core::http::ClientOptions {
+            transport: Some(transport),
+            ..Default::default()
+        },
+    )
+    .expect("credential");
 
     for p in 0..PARTITIONS {
-        s.hub.append("export", &p.to_string(), &message(&format!("sp-{p}"))).unwrap();
+        s.hub
+            .append("export", &p.to_string(), &message(&format!("sp-{p}")))
+            .unwrap();
     }
-    let SinkSettings::Kusto(kusto) = &settings.sink else { panic!("kusto sink") };
-    let source = EventHubsSource::connect(eh, credential).await.expect("source connects with a token");
+    let SinkSettings::Kusto(kusto) = &settings.sink else {
+        panic!("kusto sink")
+    };
+    let source = EventHubsSource::connect(eh, credential)
+        .await
+        .expect("source connects with a token");
     let client = iotc_adx::sink::kusto::client(kusto, None).unwrap();
-    let sink = KustoSink::connect(client, kusto, &settings.destinations).await.expect("sink connects");
+    let sink = KustoSink::connect(client, kusto, &settings.destinations)
+        .await
+        .expect("sink connects");
     let dead = Box::new(LocalDirStore::new(&settings.dead_letter.dir, 1 << 20));
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let run = tokio::spawn(Pipeline::new(settings.destinations.clone(), sink, dead).run(source, async {
-        let _ = stop_rx.await;
-    }));
-    wait_for("rows read with a service principal's token", 60, || s.kusto.rows("iot", "Devices").len() == PARTITIONS as usize).await;
+    let run = tokio::spawn(
+        Pipeline::new(settings.destinations.clone(), sink, dead).run(source, async {
+            let _ = stop_rx.await;
+        }),
+    );
+    wait_for("rows read with a service principal's token", 60, || {
+        s.kusto.rows("iot", "Devices").len() == PARTITIONS as usize
+    })
+    .await;
     let _ = stop_tx.send(());
-    tokio::time::timeout(Duration::from_secs(40), run).await.expect("stops").unwrap().expect("clean run");
-    assert!(!identity.requests().is_empty(), "tokens came from the identity server");
+    tokio::time::timeout(Duration::from_secs(40), run)
+        .await
+        .expect("stops")
+        .unwrap()
+        .expect("clean run");
+    assert!(
+        !identity.requests().is_empty(),
+        "tokens came from the identity server"
+    );
 }

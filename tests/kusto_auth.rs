@@ -10,7 +10,10 @@ use iotc_adx::batch::Batch;
 use iotc_adx::config::KustoSinkSettings;
 use iotc_adx::sink::kusto::KustoSink;
 use iotc_adx::sink::{IngestionMode, Outcome, Sink};
-use iotc_adx_testkit::identity::{AppRegistration, FederatedCredential, IdentityOptions, IdentityServer, ManagedIdentity, TokenAuthority};
+use iotc_adx_testkit::identity::{
+    AppRegistration, FederatedCredential, IdentityOptions, IdentityServer, ManagedIdentity,
+    TokenAuthority,
+};
 use iotc_adx_testkit::kusto::{AuthMode, KustoEmulator, KustoOptions};
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,18 +30,31 @@ async fn identity(lifetime: Duration) -> IdentityServer {
         applications: vec![
             AppRegistration::with_secret(APP, SECRET),
             AppRegistration::with_certificate_assertions(CERT_APP),
-            AppRegistration::with_federated_credential(FED_APP, FederatedCredential::new(ISSUER, SUBJECT)),
+            AppRegistration::with_federated_credential(
+                FED_APP,
+                FederatedCredential::new(ISSUER, SUBJECT),
+            ),
         ],
         system_assigned: Some(ManagedIdentity::system_assigned()),
         token_lifetime: lifetime,
         ..Default::default()
     };
-    IdentityServer::start(TokenAuthority::default(), options).await.expect("identity server")
+    IdentityServer::start(TokenAuthority::default(), options)
+        .await
+        .expect("identity server")
 }
 
 async fn kusto(server: &IdentityServer) -> KustoEmulator {
-    let auth = AuthMode::Tokens { authority: server.authority().clone(), audiences: Vec::new() };
-    let k = KustoEmulator::start(KustoOptions { auth, ..Default::default() }).await.expect("emulator");
+    let auth = AuthMode::Tokens {
+        authority: server.authority().clone(),
+        audiences: Vec::new(),
+    };
+    let k = KustoEmulator::start(KustoOptions {
+        auth,
+        ..Default::default()
+    })
+    .await
+    .expect("emulator");
     k.create_database("iot");
     k
 }
@@ -54,7 +70,10 @@ struct StandInTransport {
 
 #[async_trait::async_trait]
 impl azure_core::http::HttpClient for StandInTransport {
-    async fn execute_request(&self, request: &azure_core::http::Request) -> azure_core::Result<azure_core::http::AsyncRawResponse> {
+    async fn execute_request(
+        &self,
+        request: &azure_core::http::Request,
+    ) -> azure_core::Result<azure_core::http::AsyncRawResponse> {
         let mut request = request.clone();
         if request.url().host_str() == Some("169.254.169.254") {
             let url = request.url_mut();
@@ -69,9 +88,18 @@ impl azure_core::http::HttpClient for StandInTransport {
 /// is provisioned through it.
 async fn sink(server: &IdentityServer, k: &KustoEmulator, auth: AuthSettings) -> KustoSink {
     let client = server.https_client().expect("https client");
-    let transport = Transport::new(Arc::new(StandInTransport { http: server.http_addr(), client }));
-    let credential = iotc_adx::auth::credential(&auth, ClientOptions { transport: Some(transport), ..Default::default() })
-        .expect("credential");
+    let transport = Transport::new(Arc::new(StandInTransport {
+        http: server.http_addr(),
+        client,
+    }));
+    let credential = iotc_adx::auth::credential(
+        &auth,
+        ClientOptions {
+            transport: Some(transport),
+            ..Default::default()
+        },
+    )
+    .expect("credential");
     let settings = KustoSinkSettings {
         cluster: k.url().parse().unwrap(),
         ingest_url: None,
@@ -90,16 +118,26 @@ async fn sink(server: &IdentityServer, k: &KustoEmulator, auth: AuthSettings) ->
         "{}[[destination]]\nname = \"d\"\ntransform = \"t.jmespath\"\ndatabase = \"iot\"\ntable = \"T\"\ncolumns = \"Device:string\"\ningestion = \"streaming\"\n",
         support::CONFIG_HEAD
     );
-    let destinations = iotc_adx::config::load_str(&text, dir.path()).unwrap().destinations;
+    let destinations = iotc_adx::config::load_str(&text, dir.path())
+        .unwrap()
+        .destinations;
     assert_eq!(destinations[0].ingestion, IngestionMode::Streaming);
     if k.state().table("iot", "T").is_none() {
-        iotc_adx::provision::provision(&client, &destinations, false, |_, _| {}).await.expect("provision with a token");
+        iotc_adx::provision::provision(&client, &destinations, false, |_, _| {})
+            .await
+            .expect("provision with a token");
     }
     KustoSink::new(client, &settings, &destinations)
 }
 
 fn batch(device: &str) -> Batch {
-    Batch { destination: 0, payload: format!("{{\"Device\":\"{device}\"}}\n").into_bytes(), rows: 1, tickets: Vec::new(), origin: Vec::new() }
+    Batch {
+        destination: 0,
+        payload: format!("{{\"Device\":\"{device}\"}}\n").into_bytes(),
+        rows: 1,
+        tickets: Vec::new(),
+        origin: Vec::new(),
+    }
 }
 
 #[tokio::test]
@@ -114,14 +152,32 @@ async fn short_lived_tokens_are_refreshed_without_a_failure() {
     };
     let sink = sink(&server, &k, auth).await;
     for i in 0..4 {
-        let outcome = tokio::time::timeout(Duration::from_secs(20), sink.deliver(batch(&format!("d{i}")))).await.unwrap().unwrap();
+        let outcome = tokio::time::timeout(
+            Duration::from_secs(20),
+            sink.deliver(batch(&format!("d{i}"))),
+        )
+        .await
+        .unwrap()
+        .unwrap();
         assert!(matches!(outcome, Outcome::Accepted(_)), "{outcome:?}");
         tokio::time::sleep(Duration::from_millis(1200)).await;
     }
     assert_eq!(k.rows("iot", "T").len(), 4);
-    let ingests: Vec<u16> = k.requests().iter().filter(|r| r.path.starts_with("/v1/rest/ingest")).map(|r| r.status).collect();
-    assert_eq!(ingests, vec![200; 4], "no request was refused for an expired token");
-    assert!(server.requests().len() >= 2, "tokens were fetched again as they expired");
+    let ingests: Vec<u16> = k
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/v1/rest/ingest"))
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(
+        ingests,
+        vec![200; 4],
+        "no request was refused for an expired token"
+    );
+    assert!(
+        server.requests().len() >= 2,
+        "tokens were fetched again as they expired"
+    );
 }
 
 #[tokio::test]
@@ -131,10 +187,16 @@ async fn a_certificate_signs_in_and_a_wrong_secret_is_a_clear_error() {
     let auth = AuthSettings::ServicePrincipal {
         tenant_id: server.authority().tenant().to_string(),
         client_id: CERT_APP.into(),
-        proof: ServicePrincipalProof::Certificate(support::repo().join("src/auth/testdata/test-only-sp.pem")),
+        proof: ServicePrincipalProof::Certificate(
+            support::repo().join("src/auth/testdata/test-only-sp.pem"),
+        ),
         authority_host: server.authority_host(),
     };
-    let outcome = sink(&server, &k, auth).await.deliver(batch("cert")).await.unwrap();
+    let outcome = sink(&server, &k, auth)
+        .await
+        .deliver(batch("cert"))
+        .await
+        .unwrap();
     assert!(matches!(outcome, Outcome::Accepted(_)), "{outcome:?}");
     assert_eq!(k.rows("iot", "T").len(), 1);
 
@@ -144,31 +206,49 @@ async fn a_certificate_signs_in_and_a_wrong_secret_is_a_clear_error() {
         proof: ServicePrincipalProof::Secret("wrong".into()),
         authority_host: server.authority_host(),
     };
-    let error = tokio::time::timeout(Duration::from_secs(60), sink(&server, &k, wrong).await.deliver(batch("x")))
-        .await
-        .expect("gives up instead of retrying forever")
-        .expect_err("refused credentials stop the pipeline");
+    let error = tokio::time::timeout(
+        Duration::from_secs(60),
+        sink(&server, &k, wrong).await.deliver(batch("x")),
+    )
+    .await
+    .expect("gives up instead of retrying forever")
+    .expect_err("refused credentials stop the pipeline");
     let text = format!("{error:#}");
     assert!(text.contains("iot.T"), "{text}");
 }
 
 fn unsigned_jwt(claims: serde_json::Value) -> String {
     use base64::Engine;
-    let enc = |v: serde_json::Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
-    format!("{}.{}.bm90LXNpZ25lZA", enc(serde_json::json!({"alg": "RS256", "typ": "JWT"})), enc(claims))
+    let enc = |v: serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    format!(
+        "{}.{}.bm90LXNpZ25lZA",
+        enc(serde_json::json!({"alg": "RS256", "typ": "JWT"})),
+        enc(claims)
+    )
 }
 
 #[tokio::test]
 async fn managed_and_workload_identities_sign_in() {
     let server = identity(Duration::from_secs(3600)).await;
     let k = kusto(&server).await;
-    let managed = AuthSettings::ManagedIdentity { user_assigned: None };
-    let outcome = sink(&server, &k, managed).await.deliver(batch("managed")).await.unwrap();
+    let managed = AuthSettings::ManagedIdentity {
+        user_assigned: None,
+    };
+    let outcome = sink(&server, &k, managed)
+        .await
+        .deliver(batch("managed"))
+        .await
+        .unwrap();
     assert!(matches!(outcome, Outcome::Accepted(_)), "{outcome:?}");
 
     let dir = tempfile::tempdir().unwrap();
     let token_file = dir.path().join("token");
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     let claims = serde_json::json!({"iss": ISSUER, "sub": SUBJECT, "aud": ["api://AzureADTokenExchange"], "exp": now + 3600, "iat": now});
     std::fs::write(&token_file, unsigned_jwt(claims)).unwrap();
     let workload = AuthSettings::WorkloadIdentity {
@@ -177,7 +257,11 @@ async fn managed_and_workload_identities_sign_in() {
         token_file: Some(token_file),
         authority_host: server.authority_host(),
     };
-    let outcome = sink(&server, &k, workload).await.deliver(batch("workload")).await.unwrap();
+    let outcome = sink(&server, &k, workload)
+        .await
+        .deliver(batch("workload"))
+        .await
+        .unwrap();
     assert!(matches!(outcome, Outcome::Accepted(_)), "{outcome:?}");
     assert_eq!(k.rows("iot", "T").len(), 2);
 }

@@ -13,23 +13,36 @@ use iotc_adx::pipeline::{Pipeline, Summary};
 use iotc_adx::sink::kusto::KustoSink;
 use iotc_adx::sink::{Outcome, Sink};
 use iotc_adx::source::file::FileSource;
-use iotc_adx_testkit::kusto::{Fault, FaultKind, KustoEmulator, KustoOptions, RouteClass, StorageMode};
+use iotc_adx_testkit::kusto::{
+    Fault, FaultKind, KustoEmulator, KustoOptions, RouteClass, StorageMode,
+};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 const COLUMNS: &str = "EnqueuedTime:datetime, Device:string, HeartRate:real";
-const TRANSFORM: &str = "{EnqueuedTime: enqueuedTime, Device: deviceId, HeartRate: telemetry.HeartRate}\n";
+const TRANSFORM: &str =
+    "{EnqueuedTime: enqueuedTime, Device: deviceId, HeartRate: telemetry.HeartRate}\n";
 
 async fn emulator(storage: bool) -> KustoEmulator {
-    let storage = if storage { StorageMode::Own } else { StorageMode::None };
-    let options = KustoOptions { storage, databases: vec!["iot".into()], ..Default::default() };
+    let storage = if storage {
+        StorageMode::Own
+    } else {
+        StorageMode::None
+    };
+    let options = KustoOptions {
+        storage,
+        databases: vec!["iot".into()],
+        ..Default::default()
+    };
     KustoEmulator::start(options).await.expect("emulator")
 }
 
 /// Creates the destinations' tables, mappings and policies as `iotc-adx provision` does.
 async fn provision(s: &Settings) {
     let client = iotc_adx::sink::kusto::client(kusto_settings(s), None).unwrap();
-    iotc_adx::provision::provision(&client, &s.destinations, false, |_, _| {}).await.expect("provision");
+    iotc_adx::provision::provision(&client, &s.destinations, false, |_, _| {})
+        .await
+        .expect("provision");
 }
 
 /// A configuration with one destination into iot.Vitals, fed from `messages.jsonl`.
@@ -37,7 +50,14 @@ fn settings(dir: &Path, k: &KustoEmulator, ingestion: &str, extra_sink: &str) ->
     settings_with(dir, k, ingestion, extra_sink, COLUMNS, TRANSFORM)
 }
 
-fn settings_with(dir: &Path, k: &KustoEmulator, ingestion: &str, extra_sink: &str, columns: &str, transform: &str) -> Settings {
+fn settings_with(
+    dir: &Path,
+    k: &KustoEmulator,
+    ingestion: &str,
+    extra_sink: &str,
+    columns: &str,
+    transform: &str,
+) -> Settings {
     std::fs::write(dir.join("t.jmespath"), transform).unwrap();
     let text = format!(
         "[source]\ntype = \"file\"\npath = \"messages.jsonl\"\n\
@@ -84,19 +104,27 @@ fn write_messages(dir: &Path, n: usize, heart_rate: impl Fn(usize) -> String) {
 }
 
 async fn run(dir: &Path, s: &Settings, sink: KustoSink) -> Summary {
-    let source = FileSource::open(&iotc_adx::config::FileInput::Path(dir.join("messages.jsonl"))).unwrap();
+    let source = FileSource::open(&iotc_adx::config::FileInput::Path(
+        dir.join("messages.jsonl"),
+    ))
+    .unwrap();
     let dead = Box::new(LocalDirStore::new(&s.dead_letter.dir, 1 << 20));
     let pipeline = Pipeline::new(s.destinations.clone(), sink, dead);
-    tokio::time::timeout(Duration::from_secs(60), pipeline.run(source, std::future::pending()))
-        .await
-        .expect("the run ends")
-        .expect("the run succeeds")
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        pipeline.run(source, std::future::pending()),
+    )
+    .await
+    .expect("the run ends")
+    .expect("the run succeeds")
 }
 
 async fn connect(s: &Settings) -> KustoSink {
     let k = kusto_settings(s);
     let client = iotc_adx::sink::kusto::client(k, None).unwrap();
-    KustoSink::connect(client, k, &s.destinations).await.expect("connect")
+    KustoSink::connect(client, k, &s.destinations)
+        .await
+        .expect("connect")
 }
 
 /// Waits until the table holds `n` rows (queued ingestion is asynchronous).
@@ -109,15 +137,22 @@ async fn wait_rows(k: &KustoEmulator, n: usize) {
 }
 
 fn ingest_requests(k: &KustoEmulator) -> Vec<iotc_adx_testkit::kusto::LoggedRequest> {
-    k.requests().into_iter().filter(|r| r.path.starts_with("/v1/rest/ingest/")).collect()
+    k.requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/v1/rest/ingest/"))
+        .collect()
 }
 
 fn dead_letters(dir: &Path) -> Vec<serde_json::Value> {
-    let Ok(files) = std::fs::read_dir(dir.join("dl")) else { return Vec::new() };
+    let Ok(files) = std::fs::read_dir(dir.join("dl")) else {
+        return Vec::new();
+    };
     files
         .flat_map(|f| {
             let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
-            text.lines().map(|l| serde_json::from_str(l).unwrap()).collect::<Vec<_>>()
+            text.lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect::<Vec<_>>()
         })
         .collect()
 }
@@ -130,8 +165,17 @@ async fn streaming_rows_are_visible_through_a_query() {
     provision(&s).await;
     write_messages(dir.path(), 120, |i| format!("{}.5", 60 + i % 40));
     let summary = run(dir.path(), &s, connect(&s).await).await;
-    assert_eq!((summary.destinations[0].rows, summary.acknowledged), (120, 120), "{summary:?} {:?}", dead_letters(dir.path()).first());
-    assert!(summary.destinations[0].last_target.as_deref().unwrap().contains("iot.Vitals (streaming)"));
+    assert_eq!(
+        (summary.destinations[0].rows, summary.acknowledged),
+        (120, 120),
+        "{summary:?} {:?}",
+        dead_letters(dir.path()).first()
+    );
+    assert!(summary.destinations[0]
+        .last_target
+        .as_deref()
+        .unwrap()
+        .contains("iot.Vitals (streaming)"));
 
     let client = iotc_adx::sink::kusto::client(kusto_settings(&s), None).unwrap();
     let data = client.query("iot", "Vitals | count").await.unwrap();
@@ -148,7 +192,11 @@ async fn queued_rows_arrive_through_blobs_and_the_queue() {
     write_messages(dir.path(), 80, |_| "72".into());
     let summary = run(dir.path(), &s, connect(&s).await).await;
     assert_eq!(summary.destinations[0].rows, 80);
-    assert!(summary.destinations[0].last_target.as_deref().unwrap().contains("(queued)"));
+    assert!(summary.destinations[0]
+        .last_target
+        .as_deref()
+        .unwrap()
+        .contains("(queued)"));
     wait_rows(&k, 80).await;
     assert!(ingest_requests(&k).is_empty(), "queued mode never streams");
 }
@@ -167,7 +215,11 @@ async fn managed_falls_back_to_queued_when_the_streaming_policy_is_off() {
     // Streaming was tried once, then remembered as off: later batches go straight to queued.
     let streamed = ingest_requests(&k);
     // Batches already in flight each learn it once; none retries streaming.
-    assert!(!streamed.is_empty() && streamed.len() <= 3, "{} streaming attempts", streamed.len());
+    assert!(
+        !streamed.is_empty() && streamed.len() <= 3,
+        "{} streaming attempts",
+        streamed.len()
+    );
     assert!(streamed.iter().all(|r| r.status == 400));
 }
 
@@ -182,9 +234,18 @@ async fn managed_sends_batches_over_the_streaming_limit_queued() {
         payload.extend_from_slice(format!("{{\"EnqueuedTime\":\"2026-11-22T10:00:00Z\",\"Device\":\"{device}\",\"HeartRate\":1.5}}\n").as_bytes());
         rows += 1;
     }
-    let batch = Batch { destination: 0, payload, rows, tickets: Vec::new(), origin: Vec::new() };
+    let batch = Batch {
+        destination: 0,
+        payload,
+        rows,
+        tickets: Vec::new(),
+        origin: Vec::new(),
+    };
     let outcome = sink.deliver(batch).await.unwrap();
-    assert!(matches!(&outcome, Outcome::Accepted(d) if d.target.contains("(queued)")), "{outcome:?}");
+    assert!(
+        matches!(&outcome, Outcome::Accepted(d) if d.target.contains("(queued)")),
+        "{outcome:?}"
+    );
     assert!(ingest_requests(&k).is_empty(), "never streamed");
     wait_rows(&k, rows).await;
 }
@@ -197,14 +258,26 @@ async fn throttling_is_retried_after_the_retry_after_delay() {
     provision(&s).await;
     write_messages(dir.path(), 10, |_| "70".into());
     let sink = connect(&s).await;
-    k.inject(Fault { class: RouteClass::Ingest, kind: FaultKind::Throttle { retry_after_secs: 2 }, count: 1 });
+    k.inject(Fault {
+        class: RouteClass::Ingest,
+        kind: FaultKind::Throttle {
+            retry_after_secs: 2,
+        },
+        count: 1,
+    });
     let summary = run(dir.path(), &s, sink).await;
     assert_eq!(summary.destinations[0].rows, 10);
     let tries = ingest_requests(&k);
-    assert_eq!(tries.iter().map(|r| r.status).collect::<Vec<_>>(), vec![429, 200]);
+    assert_eq!(
+        tries.iter().map(|r| r.status).collect::<Vec<_>>(),
+        vec![429, 200]
+    );
     let gap = tries[1].at.duration_since(tries[0].at);
     // The backoff policy alone would wait at most 400 ms: the 2 s came from Retry-After.
-    assert!(gap >= Duration::from_millis(1900) && gap < Duration::from_secs(5), "retried after {gap:?}");
+    assert!(
+        gap >= Duration::from_millis(1900) && gap < Duration::from_secs(5),
+        "retried after {gap:?}"
+    );
 }
 
 #[tokio::test]
@@ -215,13 +288,25 @@ async fn server_errors_are_retried_until_accepted() {
     provision(&s).await;
     write_messages(dir.path(), 10, |_| "70".into());
     let sink = connect(&s).await;
-    k.inject(Fault { class: RouteClass::Ingest, kind: FaultKind::Status(503), count: 2 });
-    k.inject(Fault { class: RouteClass::Ingest, kind: FaultKind::Reset, count: 1 });
+    k.inject(Fault {
+        class: RouteClass::Ingest,
+        kind: FaultKind::Status(503),
+        count: 2,
+    });
+    k.inject(Fault {
+        class: RouteClass::Ingest,
+        kind: FaultKind::Reset,
+        count: 1,
+    });
     let summary = run(dir.path(), &s, sink).await;
     assert_eq!(summary.destinations[0].rows, 10);
     assert_eq!(k.rows("iot", "Vitals").len(), 10);
     let statuses: Vec<u16> = ingest_requests(&k).iter().map(|r| r.status).collect();
-    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
     assert!(statuses.len() >= 3, "{statuses:?}");
 }
 
@@ -231,22 +316,48 @@ async fn a_permanent_error_dead_letters_the_rows_with_the_service_error() {
     let k = emulator(false).await;
     // The cluster's HeartRate is a long; the configuration says string: "fast" passes our
     // checks and is refused by the service.
-    provision(&settings_with(dir.path(), &k, "streaming", "", "EnqueuedTime:datetime, Device:string, HeartRate:long", TRANSFORM)).await;
+    provision(&settings_with(
+        dir.path(),
+        &k,
+        "streaming",
+        "",
+        "EnqueuedTime:datetime, Device:string, HeartRate:long",
+        TRANSFORM,
+    ))
+    .await;
     let transform = "{EnqueuedTime: enqueuedTime, Device: deviceId, HeartRate: 'fast'}";
-    let s = settings_with(dir.path(), &k, "streaming", "", "EnqueuedTime:datetime, Device:string, HeartRate:string", transform);
+    let s = settings_with(
+        dir.path(),
+        &k,
+        "streaming",
+        "",
+        "EnqueuedTime:datetime, Device:string, HeartRate:string",
+        transform,
+    );
     write_messages(dir.path(), 5, |_| "1".into());
     let client = iotc_adx::sink::kusto::client(kusto_settings(&s), None).unwrap();
     // Without start-up checks (they would refuse the type mismatch first).
     let sink = KustoSink::new(client, kusto_settings(&s), &s.destinations);
     let summary = run(dir.path(), &s, sink).await;
     assert_eq!(summary.destinations[0].rows, 0);
-    assert_eq!(summary.acknowledged, 5, "dead-lettered events count as handled");
+    assert_eq!(
+        summary.acknowledged, 5,
+        "dead-lettered events count as handled"
+    );
     let letters = dead_letters(dir.path());
     assert_eq!(letters.len(), 1, "{letters:?}");
     assert_eq!(letters[0]["stage"], "ingest");
-    assert!(letters[0]["reason"].as_str().unwrap().contains("400"), "{}", letters[0]["reason"]);
+    assert!(
+        letters[0]["reason"].as_str().unwrap().contains("400"),
+        "{}",
+        letters[0]["reason"]
+    );
     assert_eq!(letters[0]["rows"].as_str().unwrap().lines().count(), 5);
-    assert_eq!(ingest_requests(&k).len(), 1, "a permanent error is not retried");
+    assert_eq!(
+        ingest_requests(&k).len(),
+        1,
+        "a permanent error is not retried"
+    );
 }
 
 #[tokio::test]
@@ -255,15 +366,46 @@ async fn connect_refuses_a_missing_table_or_a_type_conflict() {
     let k = emulator(false).await;
     let s = settings(dir.path(), &k, "streaming", "");
     let client = iotc_adx::sink::kusto::client(kusto_settings(&s), None).unwrap();
-    let connect = || async { KustoSink::connect(client.clone(), kusto_settings(&s), &s.destinations).await.err().unwrap().to_string() };
+    let connect = || async {
+        KustoSink::connect(client.clone(), kusto_settings(&s), &s.destinations)
+            .await
+            .err()
+            .unwrap()
+            .to_string()
+    };
     let e = connect().await;
-    assert!(e.contains("iot.Vitals") && e.contains("iotc-adx provision"), "{e}");
-    k.create_table("iot", "Vitals", &[("EnqueuedTime", "datetime"), ("Device", "string"), ("HeartRate", "real")]);
+    assert!(
+        e.contains("iot.Vitals") && e.contains("iotc-adx provision"),
+        "{e}"
+    );
+    k.create_table(
+        "iot",
+        "Vitals",
+        &[
+            ("EnqueuedTime", "datetime"),
+            ("Device", "string"),
+            ("HeartRate", "real"),
+        ],
+    );
     let e = connect().await;
-    assert!(e.contains("mapping \"iotc_adx\"") && e.contains("iotc-adx provision"), "{e}");
-    k.create_table("iot", "Vitals", &[("EnqueuedTime", "datetime"), ("Device", "string"), ("HeartRate", "long")]);
+    assert!(
+        e.contains("mapping \"iotc_adx\"") && e.contains("iotc-adx provision"),
+        "{e}"
+    );
+    k.create_table(
+        "iot",
+        "Vitals",
+        &[
+            ("EnqueuedTime", "datetime"),
+            ("Device", "string"),
+            ("HeartRate", "long"),
+        ],
+    );
     let e = connect().await;
-    assert!(e.contains("column HeartRate") && e.contains("long") && e.contains("real"), "{e}");
+    assert!(
+        e.contains("column HeartRate") && e.contains("long") && e.contains("real"),
+        "{e}"
+    );
 }
 
 #[tokio::test]
@@ -276,33 +418,90 @@ async fn expired_sas_tokens_are_refreshed() {
     provision(&s).await;
     let client = iotc_adx::sink::kusto::client(kusto_settings(&s), None).unwrap();
     let sink = KustoSink::new(client, kusto_settings(&s), &s.destinations);
-    let row = |i: usize| format!("{{\"EnqueuedTime\":\"2026-11-22T10:00:00Z\",\"Device\":\"d{i}\",\"HeartRate\":1}}\n").into_bytes();
-    let first = sink.deliver(Batch { destination: 0, payload: row(1), rows: 1, tickets: Vec::new(), origin: Vec::new() }).await.unwrap();
+    let row = |i: usize| {
+        format!(
+            "{{\"EnqueuedTime\":\"2026-11-22T10:00:00Z\",\"Device\":\"d{i}\",\"HeartRate\":1}}\n"
+        )
+        .into_bytes()
+    };
+    let first = sink
+        .deliver(Batch {
+            destination: 0,
+            payload: row(1),
+            rows: 1,
+            tickets: Vec::new(),
+            origin: Vec::new(),
+        })
+        .await
+        .unwrap();
     assert!(matches!(first, Outcome::Accepted(_)));
     wait_rows(&k, 1).await;
     tokio::time::sleep(Duration::from_millis(4100)).await;
-    let second = sink.deliver(Batch { destination: 0, payload: row(2), rows: 1, tickets: Vec::new(), origin: Vec::new() }).await.unwrap();
+    let second = sink
+        .deliver(Batch {
+            destination: 0,
+            payload: row(2),
+            rows: 1,
+            tickets: Vec::new(),
+            origin: Vec::new(),
+        })
+        .await
+        .unwrap();
     assert!(matches!(second, Outcome::Accepted(_)), "{second:?}");
     let deadline = Instant::now() + Duration::from_secs(20);
     while k.rows("iot", "Vitals").len() < 2 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(k.rows("iot", "Vitals").len(), 2, "failures: {:?}", k.state().failures);
-    let resources = k.requests().into_iter().filter(|r| r.path == "/v1/rest/mgmt").count();
-    assert!(resources >= 2, "ingestion resources fetched again after the SAS expired");
+    assert_eq!(
+        k.rows("iot", "Vitals").len(),
+        2,
+        "failures: {:?}",
+        k.state().failures
+    );
+    let resources = k
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/v1/rest/mgmt")
+        .count();
+    assert!(
+        resources >= 2,
+        "ingestion resources fetched again after the SAS expired"
+    );
 }
 
 #[tokio::test]
 async fn a_batch_sent_twice_is_ingested_once_with_dedupe() {
     let (_dir, k, _s, sink) = rig("queued").await;
-    let origin = vec![Span { partition: "3".into(), first: 1200, last: 1202, events: 3 }];
+    let origin = vec![Span {
+        partition: "3".into(),
+        first: 1200,
+        last: 1202,
+        events: 3,
+    }];
     let payload = b"{\"Device\":\"a\"}\n{\"Device\":\"b\"}\n{\"Device\":\"c\"}\n".to_vec();
-    let batch = Batch { destination: 0, payload, rows: 3, tickets: Vec::new(), origin };
-    assert!(matches!(sink.deliver(batch.clone()).await.unwrap(), Outcome::Accepted(_)));
+    let batch = Batch {
+        destination: 0,
+        payload,
+        rows: 3,
+        tickets: Vec::new(),
+        origin,
+    };
+    assert!(matches!(
+        sink.deliver(batch.clone()).await.unwrap(),
+        Outcome::Accepted(_)
+    ));
     wait_rows(&k, 3).await;
     // As after a crash between ingestion and checkpoint: the same events, batched the same way.
-    assert!(matches!(sink.deliver(batch).await.unwrap(), Outcome::Accepted(_)));
-    let skipped = || k.state().failures.iter().any(|f| f.error_code == "Skipped_IngestByTagAlreadyExists");
+    assert!(matches!(
+        sink.deliver(batch).await.unwrap(),
+        Outcome::Accepted(_)
+    ));
+    let skipped = || {
+        k.state()
+            .failures
+            .iter()
+            .any(|f| f.error_code == "Skipped_IngestByTagAlreadyExists")
+    };
     let deadline = Instant::now() + Duration::from_secs(30);
     while !skipped() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -315,30 +514,102 @@ async fn a_batch_sent_twice_is_ingested_once_with_dedupe() {
 async fn a_queued_ingestion_failing_later_is_reported_with_its_events() {
     let dir = tempfile::tempdir().unwrap();
     let k = emulator(true).await;
-    provision(&settings_with(dir.path(), &k, "queued", "", "EnqueuedTime:datetime, Device:string, HeartRate:long", TRANSFORM)).await;
-    let s = settings_with(dir.path(), &k, "queued", "failure_poll_ms = 200", "EnqueuedTime:datetime, Device:string, HeartRate:string", TRANSFORM);
+    provision(&settings_with(
+        dir.path(),
+        &k,
+        "queued",
+        "",
+        "EnqueuedTime:datetime, Device:string, HeartRate:long",
+        TRANSFORM,
+    ))
+    .await;
+    let s = settings_with(
+        dir.path(),
+        &k,
+        "queued",
+        "failure_poll_ms = 200",
+        "EnqueuedTime:datetime, Device:string, HeartRate:string",
+        TRANSFORM,
+    );
     let client = iotc_adx::sink::kusto::client(kusto_settings(&s), None).unwrap();
     let mut sink = KustoSink::new(client, kusto_settings(&s), &s.destinations);
     let mut late = sink.late_rejections().expect("failures are watched");
-    let origin = vec![Span { partition: "1".into(), first: 7, last: 8, events: 2 }];
-    let payload = b"{\"Device\":\"a\",\"HeartRate\":\"fast\"}\n{\"Device\":\"b\",\"HeartRate\":\"slow\"}\n".to_vec();
-    let batch = Batch { destination: 0, payload, rows: 2, tickets: Vec::new(), origin: origin.clone() };
-    assert!(matches!(sink.deliver(batch).await.unwrap(), Outcome::Accepted(_)), "queued ingestion accepts at once");
-    let rejection = tokio::time::timeout(Duration::from_secs(20), late.recv()).await.expect("reported in time").expect("a rejection");
+    let origin = vec![Span {
+        partition: "1".into(),
+        first: 7,
+        last: 8,
+        events: 2,
+    }];
+    let payload =
+        b"{\"Device\":\"a\",\"HeartRate\":\"fast\"}\n{\"Device\":\"b\",\"HeartRate\":\"slow\"}\n"
+            .to_vec();
+    let batch = Batch {
+        destination: 0,
+        payload,
+        rows: 2,
+        tickets: Vec::new(),
+        origin: origin.clone(),
+    };
+    assert!(
+        matches!(sink.deliver(batch).await.unwrap(), Outcome::Accepted(_)),
+        "queued ingestion accepts at once"
+    );
+    let rejection = tokio::time::timeout(Duration::from_secs(20), late.recv())
+        .await
+        .expect("reported in time")
+        .expect("a rejection");
     assert_eq!((rejection.destination, rejection.events), (0, origin));
-    assert!(rejection.reason.contains("iot.Vitals") && rejection.reason.contains("permanent"), "{}", rejection.reason);
-    assert!(rejection.blob.as_deref().is_some_and(|b| b.contains("tempstorage") && !b.contains("sig=")), "{:?}", rejection.blob);
+    assert!(
+        rejection.reason.contains("iot.Vitals") && rejection.reason.contains("permanent"),
+        "{}",
+        rejection.reason
+    );
+    assert!(
+        rejection
+            .blob
+            .as_deref()
+            .is_some_and(|b| b.contains("tempstorage") && !b.contains("sig=")),
+        "{:?}",
+        rejection.blob
+    );
 }
 
 #[tokio::test]
 async fn managed_falls_back_to_queued_when_throttling_persists() {
     let (_dir, k, _s, sink) = rig("managed").await;
-    k.inject(Fault { class: RouteClass::Ingest, kind: FaultKind::Throttle { retry_after_secs: 0 }, count: 3 });
+    k.inject(Fault {
+        class: RouteClass::Ingest,
+        kind: FaultKind::Throttle {
+            retry_after_secs: 0,
+        },
+        count: 3,
+    });
     let payload = b"{\"Device\":\"a\"}\n".to_vec();
-    let origin = vec![Span { partition: "0".into(), first: 1, last: 1, events: 1 }];
-    let outcome = sink.deliver(Batch { destination: 0, payload, rows: 1, tickets: Vec::new(), origin }).await.unwrap();
-    assert!(matches!(&outcome, Outcome::Accepted(d) if d.target.contains("(queued)")), "{outcome:?}");
+    let origin = vec![Span {
+        partition: "0".into(),
+        first: 1,
+        last: 1,
+        events: 1,
+    }];
+    let outcome = sink
+        .deliver(Batch {
+            destination: 0,
+            payload,
+            rows: 1,
+            tickets: Vec::new(),
+            origin,
+        })
+        .await
+        .unwrap();
+    assert!(
+        matches!(&outcome, Outcome::Accepted(d) if d.target.contains("(queued)")),
+        "{outcome:?}"
+    );
     let statuses: Vec<u16> = ingest_requests(&k).iter().map(|r| r.status).collect();
-    assert_eq!(statuses, vec![429, 429, 429], "streaming_attempts (3) throttled attempts, then queued");
+    assert_eq!(
+        statuses,
+        vec![429, 429, 429],
+        "streaming_attempts (3) throttled attempts, then queued"
+    );
     wait_rows(&k, 1).await;
 }

@@ -20,8 +20,17 @@ fn check(folder: &str) {
     for (i, line) in support::lines(&dir.join("sample.jsonl")).iter().enumerate() {
         let event = support::event(line, &format!("{folder}/sample.jsonl:{}", i + 1), i as i64);
         processor.process(&event, &mut output);
-        assert!(output.failures.is_empty(), "{folder} sample line {}: {:?}", i + 1, output.failures);
-        assert!(output.accepted(0), "{folder} sample line {} is not accepted by the filter", i + 1);
+        assert!(
+            output.failures.is_empty(),
+            "{folder} sample line {}: {:?}",
+            i + 1,
+            output.failures
+        );
+        assert!(
+            output.accepted(0),
+            "{folder} sample line {} is not accepted by the filter",
+            i + 1
+        );
         produced.extend_from_slice(output.rows(0).0);
     }
     let expected_path = dir.join("expected.jsonl");
@@ -68,14 +77,32 @@ fn audit() {
 
 #[test]
 fn every_folder_has_a_test() {
-    let tested = ["smartvitalspatch", "properties", "connectivity", "device-lifecycle", "template-lifecycle", "audit"];
+    let tested = [
+        "smartvitalspatch",
+        "properties",
+        "connectivity",
+        "device-lifecycle",
+        "template-lifecycle",
+        "audit",
+    ];
     for entry in std::fs::read_dir(support::repo().join("transforms")).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {
             let name = path.file_name().unwrap().to_string_lossy().to_string();
-            assert!(tested.contains(&name.as_str()), "transforms/{name} has no golden test");
-            for file in ["destination.toml", "transform.jmespath", "sample.jsonl", "expected.jsonl"] {
-                assert!(Path::new(&path).join(file).exists(), "transforms/{name}/{file} is missing");
+            assert!(
+                tested.contains(&name.as_str()),
+                "transforms/{name} has no golden test"
+            );
+            for file in [
+                "destination.toml",
+                "transform.jmespath",
+                "sample.jsonl",
+                "expected.jsonl",
+            ] {
+                assert!(
+                    Path::new(&path).join(file).exists(),
+                    "transforms/{name}/{file} is missing"
+                );
             }
         }
     }
@@ -91,7 +118,10 @@ fn readme_recipes_work() {
         "telemetry": {"HeartRate": 88, "BodyTemperature": 98.6, "BloodPressure": {"Systolic": 120, "Diastolic": 80}, "Activity": "walking", "BatteryLevel": 50}});
     let meta = json!({"partition": "3", "sequenceNumber": 42});
     let run = |text: &str, message: &Value| {
-        Expression::compile(text).unwrap_or_else(|e| panic!("{text}: {e}")).search_with(message, &[("meta", &meta)]).unwrap()
+        Expression::compile(text)
+            .unwrap_or_else(|e| panic!("{text}: {e}"))
+            .search_with(message, &[("meta", &meta)])
+            .unwrap()
     };
     let readme = std::fs::read_to_string(support::repo().join("transforms/README.md")).unwrap();
     let recipes: Vec<String> = readme
@@ -107,14 +137,28 @@ fn readme_recipes_work() {
         run(&recipes[0], &message),
         json!({"EnqueuedTime": "2026-01-01T00:00:00Z", "Device": "v1", "HeartRate": 88, "Temp": 98.6})
     );
-    assert_eq!(run(&recipes[1], &message), json!({"Device": "v1", "Battery": 50}));
+    assert_eq!(
+        run(&recipes[1], &message),
+        json!({"Device": "v1", "Battery": 50})
+    );
     let mut other = message.clone();
     other["component"] = json!("Other");
     assert_eq!(run(&recipes[1], &other), Value::Null);
-    assert_eq!(run(&recipes[2], &message), json!({"Device": "v1", "Systolic": 120, "Diastolic": 80}));
+    assert_eq!(
+        run(&recipes[2], &message),
+        json!({"Device": "v1", "Systolic": 120, "Diastolic": 80})
+    );
     let rows = run(&recipes[3], &message);
-    let capabilities: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r["Capability"].as_str().unwrap()).collect();
-    assert_eq!(capabilities, vec!["HeartRate", "BodyTemperature", "BatteryLevel"]);
+    let capabilities: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["Capability"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        capabilities,
+        vec!["HeartRate", "BodyTemperature", "BatteryLevel"]
+    );
     assert_eq!(rows[0]["Partition"], "3");
     assert_eq!(rows[0]["Sequence"], 42);
 }

@@ -31,7 +31,10 @@ pub struct CertificateAssertion {
 
 impl fmt::Debug for CertificateAssertion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CertificateAssertion").field("client_id", &self.client_id).field("x5t#S256", &self.x5t_s256).finish_non_exhaustive()
+        f.debug_struct("CertificateAssertion")
+            .field("client_id", &self.client_id)
+            .field("x5t#S256", &self.x5t_s256)
+            .finish_non_exhaustive()
     }
 }
 
@@ -49,8 +52,15 @@ struct Claims<'a> {
 impl CertificateAssertion {
     /// Reads a PEM file holding the RSA private key and the certificate. `token_endpoint` is
     /// the assertion's audience: `<authority host>/<tenant>/oauth2/v2.0/token`.
-    pub fn from_pem_file(path: &Path, client_id: &str, token_endpoint: &str) -> Result<Self, AuthError> {
-        let bad = |reason: String| AuthError::Certificate { path: path.display().to_string(), reason };
+    pub fn from_pem_file(
+        path: &Path,
+        client_id: &str,
+        token_endpoint: &str,
+    ) -> Result<Self, AuthError> {
+        let bad = |reason: String| AuthError::Certificate {
+            path: path.display().to_string(),
+            reason,
+        };
         let text = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
         Self::from_pem(&text, client_id, token_endpoint).map_err(bad)
     }
@@ -79,7 +89,9 @@ impl CertificateAssertion {
 
     /// A freshly signed assertion.
     pub fn sign(&self) -> Result<String, jsonwebtoken::errors::Error> {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
         let mut header = Header::new(Algorithm::RS256);
         header.x5t = Some(self.x5t.clone());
         header.x5t_s256 = Some(self.x5t_s256.clone());
@@ -98,8 +110,16 @@ impl CertificateAssertion {
 
 #[async_trait::async_trait]
 impl ClientAssertion for CertificateAssertion {
-    async fn secret(&self, _options: Option<ClientMethodOptions<'_>>) -> azure_core::Result<String> {
-        self.sign().map_err(|e| azure_core::Error::with_message(azure_core::error::ErrorKind::Credential, format!("cannot sign the client assertion: {e}")))
+    async fn secret(
+        &self,
+        _options: Option<ClientMethodOptions<'_>>,
+    ) -> azure_core::Result<String> {
+        self.sign().map_err(|e| {
+            azure_core::Error::with_message(
+                azure_core::error::ErrorKind::Credential,
+                format!("cannot sign the client assertion: {e}"),
+            )
+        })
     }
 }
 
@@ -111,14 +131,23 @@ mod tests {
 
     #[test]
     fn signs_an_rs256_assertion_with_thumbprints() {
-        let a = CertificateAssertion::from_pem(PEM, "app-id", "https://login.example/t/oauth2/v2.0/token").unwrap();
+        let a = CertificateAssertion::from_pem(
+            PEM,
+            "app-id",
+            "https://login.example/t/oauth2/v2.0/token",
+        )
+        .unwrap();
         let jwt = a.sign().unwrap();
         let header = jsonwebtoken::decode_header(&jwt).unwrap();
         assert_eq!(header.alg, Algorithm::RS256);
         assert_eq!(header.x5t_s256.as_deref().map(str::len), Some(43));
         assert_eq!(header.x5t.as_deref().map(str::len), Some(27));
         // The signature verifies with the certificate's public key.
-        let public = pem::parse_many(PEM).unwrap().into_iter().find(|b| b.tag() == "PUBLIC KEY").unwrap();
+        let public = pem::parse_many(PEM)
+            .unwrap()
+            .into_iter()
+            .find(|b| b.tag() == "PUBLIC KEY")
+            .unwrap();
         let key = jsonwebtoken::DecodingKey::from_rsa_pem(pem::encode(&public).as_bytes()).unwrap();
         let mut v = jsonwebtoken::Validation::new(Algorithm::RS256);
         v.set_audience(&["https://login.example/t/oauth2/v2.0/token"]);
@@ -129,7 +158,12 @@ mod tests {
 
     #[test]
     fn explains_what_is_missing() {
-        let err = CertificateAssertion::from_pem(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "a", "b").unwrap_err();
+        let err = CertificateAssertion::from_pem(
+            b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+            "a",
+            "b",
+        )
+        .unwrap_err();
         assert!(err.contains("PRIVATE KEY"), "{err}");
         let err = CertificateAssertion::from_pem(b"nothing", "a", "b").unwrap_err();
         assert!(err.contains("CERTIFICATE"), "{err}");

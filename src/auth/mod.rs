@@ -12,9 +12,10 @@ use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::{Secret, TokenCredential};
 use azure_core::http::ClientOptions;
 use azure_identity::{
-    AzureCliCredential, AzureCliCredentialOptions, ClientAssertionCredential, ClientAssertionCredentialOptions,
-    ClientSecretCredential, ClientSecretCredentialOptions, ManagedIdentityCredential, ManagedIdentityCredentialOptions,
-    UserAssignedId, WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
+    AzureCliCredential, AzureCliCredentialOptions, ClientAssertionCredential,
+    ClientAssertionCredentialOptions, ClientSecretCredential, ClientSecretCredentialOptions,
+    ManagedIdentityCredential, ManagedIdentityCredentialOptions, UserAssignedId,
+    WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
 };
 use std::fmt;
 use std::path::PathBuf;
@@ -94,9 +95,18 @@ impl AuthSettings {
     pub fn describe(&self) -> String {
         match self {
             AuthSettings::None => "none (no Authorization header)".into(),
-            AuthSettings::ManagedIdentity { user_assigned: None } => "managed identity (system-assigned)".into(),
-            AuthSettings::ManagedIdentity { user_assigned: Some(id) } => format!("managed identity (user-assigned, {id:?})"),
-            AuthSettings::ServicePrincipal { tenant_id, client_id, proof, .. } => {
+            AuthSettings::ManagedIdentity {
+                user_assigned: None,
+            } => "managed identity (system-assigned)".into(),
+            AuthSettings::ManagedIdentity {
+                user_assigned: Some(id),
+            } => format!("managed identity (user-assigned, {id:?})"),
+            AuthSettings::ServicePrincipal {
+                tenant_id,
+                client_id,
+                proof,
+                ..
+            } => {
                 let how = match proof {
                     ServicePrincipalProof::Secret(_) => "client secret".to_string(),
                     ServicePrincipalProof::Certificate(p) => format!("certificate {}", p.display()),
@@ -104,7 +114,12 @@ impl AuthSettings {
                 format!("service principal {client_id} in tenant {tenant_id} with a {how}")
             }
             AuthSettings::WorkloadIdentity { client_id, .. } => {
-                format!("workload identity ({})", client_id.as_deref().unwrap_or("client id from AZURE_CLIENT_ID"))
+                format!(
+                    "workload identity ({})",
+                    client_id
+                        .as_deref()
+                        .unwrap_or("client id from AZURE_CLIENT_ID")
+                )
             }
             AuthSettings::AzureCli { .. } => "Azure CLI (az login)".into(),
         }
@@ -136,7 +151,10 @@ pub enum AuthError {
 /// Builds the credential `settings` name; `None` for [`AuthSettings::None`].
 ///
 /// `options` carries the HTTP transport; tests pass one that trusts a local token endpoint.
-pub fn credential(settings: &AuthSettings, options: ClientOptions) -> Result<Option<Arc<dyn TokenCredential>>, AuthError> {
+pub fn credential(
+    settings: &AuthSettings,
+    options: ClientOptions,
+) -> Result<Option<Arc<dyn TokenCredential>>, AuthError> {
     let failed = |what: &str| {
         let what = what.to_string();
         move |source| AuthError::Credential { what, source }
@@ -149,10 +167,19 @@ pub fn credential(settings: &AuthSettings, options: ClientOptions) -> Result<Opt
                 UserAssigned::ObjectId(v) => UserAssignedId::ObjectId(v.clone()),
                 UserAssigned::ResourceId(v) => UserAssignedId::ResourceId(v.clone()),
             });
-            let options = ManagedIdentityCredentialOptions { user_assigned_id, client_options: options, ..Default::default() };
+            let options = ManagedIdentityCredentialOptions {
+                user_assigned_id,
+                client_options: options,
+                ..Default::default()
+            };
             ManagedIdentityCredential::new(Some(options)).map_err(failed("managed identity"))?
         }
-        AuthSettings::ServicePrincipal { tenant_id, client_id, proof, authority_host } => {
+        AuthSettings::ServicePrincipal {
+            tenant_id,
+            client_id,
+            proof,
+            authority_host,
+        } => {
             let client_options = with_authority(options, authority_host);
             match proof {
                 ServicePrincipalProof::Secret(secret) => ClientSecretCredential::new(
@@ -163,8 +190,12 @@ pub fn credential(settings: &AuthSettings, options: ClientOptions) -> Result<Opt
                 )
                 .map_err(failed("service principal"))?,
                 ServicePrincipalProof::Certificate(path) => {
-                    let endpoint = format!("{}/{tenant_id}/oauth2/v2.0/token", authority_host.trim_end_matches('/'));
-                    let assertion = CertificateAssertion::from_pem_file(path, client_id, &endpoint)?;
+                    let endpoint = format!(
+                        "{}/{tenant_id}/oauth2/v2.0/token",
+                        authority_host.trim_end_matches('/')
+                    );
+                    let assertion =
+                        CertificateAssertion::from_pem_file(path, client_id, &endpoint)?;
                     ClientAssertionCredential::new(
                         tenant_id.clone(),
                         client_id.clone(),
@@ -175,9 +206,16 @@ pub fn credential(settings: &AuthSettings, options: ClientOptions) -> Result<Opt
                 }
             }
         }
-        AuthSettings::WorkloadIdentity { tenant_id, client_id, token_file, authority_host } => {
+        AuthSettings::WorkloadIdentity {
+            tenant_id,
+            client_id,
+            token_file,
+            authority_host,
+        } => {
             let options = WorkloadIdentityCredentialOptions {
-                credential_options: ClientAssertionCredentialOptions { client_options: with_authority(options, authority_host) },
+                credential_options: ClientAssertionCredentialOptions {
+                    client_options: with_authority(options, authority_host),
+                },
                 client_id: client_id.clone(),
                 tenant_id: tenant_id.clone(),
                 token_file_path: token_file.clone(),
@@ -186,7 +224,10 @@ pub fn credential(settings: &AuthSettings, options: ClientOptions) -> Result<Opt
             WorkloadIdentityCredential::new(Some(options)).map_err(failed("workload identity"))?
         }
         AuthSettings::AzureCli { tenant_id } => {
-            let options = AzureCliCredentialOptions { tenant_id: tenant_id.clone(), ..Default::default() };
+            let options = AzureCliCredentialOptions {
+                tenant_id: tenant_id.clone(),
+                ..Default::default()
+            };
             AzureCliCredential::new(Some(options)).map_err(failed("Azure CLI"))?
         }
     };
@@ -227,7 +268,10 @@ mod tests {
 
     #[test]
     fn scopes_come_from_the_resource() {
-        assert_eq!(scope_for("https://x.kusto.windows.net/"), "https://x.kusto.windows.net/.default");
+        assert_eq!(
+            scope_for("https://x.kusto.windows.net/"),
+            "https://x.kusto.windows.net/.default"
+        );
     }
 
     #[test]
@@ -238,7 +282,13 @@ mod tests {
             proof: ServicePrincipalProof::Certificate("/nonexistent/sp.pem".into()),
             authority_host: DEFAULT_AUTHORITY_HOST.into(),
         };
-        let err = credential(&s, ClientOptions::default()).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("auth.certificate_path") && err.contains("/nonexistent/sp.pem"), "{err}");
+        let err = credential(&s, ClientOptions::default())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("auth.certificate_path") && err.contains("/nonexistent/sp.pem"),
+            "{err}"
+        );
     }
 }

@@ -13,17 +13,36 @@ pub fn check(config_path: &Path) -> anyhow::Result<ExitCode> {
         SourceSettings::EventHubs(e) => {
             let mut container = e.checkpoint_container.clone();
             container.set_query(None);
-            println!("source        eventhubs: {}/{} (consumer group {}, start {:?})", e.namespace, e.event_hub, e.consumer_group, e.start);
+            println!(
+                "source        eventhubs: {}/{} (consumer group {}, start {:?})",
+                e.namespace, e.event_hub, e.consumer_group, e.start
+            );
             println!(
                 "                {}, checkpoints in {container} at most every {} ms",
-                if e.connection_string.is_some() { "connection string" } else { "signed in with [auth]" },
+                if e.connection_string.is_some() {
+                    "connection string"
+                } else {
+                    "signed in with [auth]"
+                },
                 e.checkpoint_every.as_millis()
             );
         }
-        SourceSettings::File { input: FileInput::Stdin } => println!("source        file: standard input (JSON Lines)"),
-        SourceSettings::File { input: input @ FileInput::Path(path) } => {
-            let files: Vec<String> = FileSource::open(input)?.files().map(|f| f.display().to_string()).collect();
-            println!("source        file: {} ({} file{})", path.display(), files.len(), if files.len() == 1 { "" } else { "s" });
+        SourceSettings::File {
+            input: FileInput::Stdin,
+        } => println!("source        file: standard input (JSON Lines)"),
+        SourceSettings::File {
+            input: input @ FileInput::Path(path),
+        } => {
+            let files: Vec<String> = FileSource::open(input)?
+                .files()
+                .map(|f| f.display().to_string())
+                .collect();
+            println!(
+                "source        file: {} ({} file{})",
+                path.display(),
+                files.len(),
+                if files.len() == 1 { "" } else { "s" }
+            );
             for f in files {
                 println!("                {f}");
             }
@@ -31,16 +50,30 @@ pub fn check(config_path: &Path) -> anyhow::Result<ExitCode> {
     }
     match &settings.sink {
         SinkSettings::File { dir, gzip } => {
-            println!("sink          file: {} (one directory per destination{})", dir.display(), if *gzip { ", gzipped" } else { "" })
+            println!(
+                "sink          file: {} (one directory per destination{})",
+                dir.display(),
+                if *gzip { ", gzipped" } else { "" }
+            )
         }
         SinkSettings::Kusto(k) => {
-            let ingest = k.ingest_url.as_ref().map_or_else(|| "derived from the cluster".to_string(), |u| u.to_string());
-            println!("sink          kusto: {} (queued ingestion: {ingest})", k.cluster);
+            let ingest = k
+                .ingest_url
+                .as_ref()
+                .map_or_else(|| "derived from the cluster".to_string(), |u| u.to_string());
+            println!(
+                "sink          kusto: {} (queued ingestion: {ingest})",
+                k.cluster
+            );
             println!(
                 "                {} batches in flight per destination, dedupe {}, failure queue {}",
                 k.max_in_flight,
                 if k.dedupe { "on" } else { "off" },
-                if k.watch_failures { "watched" } else { "not watched" }
+                if k.watch_failures {
+                    "watched"
+                } else {
+                    "not watched"
+                }
             );
             println!("auth          {}", settings.auth.describe());
         }
@@ -51,9 +84,15 @@ pub fn check(config_path: &Path) -> anyhow::Result<ExitCode> {
         settings.dead_letter.max_file_bytes
     );
     println!("metrics       {}", settings.metrics.listen);
-    println!("log           {} ({:?})", settings.log.filter, settings.log.format);
+    println!(
+        "log           {} ({:?})",
+        settings.log.filter, settings.log.format
+    );
     for d in &settings.destinations {
-        println!("\ndestination {:?} -> {}.{} ({} ingestion)", d.name, d.database, d.table, d.ingestion);
+        println!(
+            "\ndestination {:?} -> {}.{} ({} ingestion)",
+            d.name, d.database, d.table, d.ingestion
+        );
         println!("  filter      {}", d.filter.describe());
         println!("  transform   {}", d.transform.path().display());
         println!("  columns     {}", d.schema.to_csl());

@@ -64,7 +64,11 @@ pub fn main() -> ExitCode {
         Command::Run { config } => run::run(&config),
         Command::Check { config } => check::check(&config),
         Command::Provision { config, dry_run } => provision::provision(&config, dry_run),
-        Command::Transform { config, destination, input } => preview::preview(&config, &destination, input.as_deref()),
+        Command::Transform {
+            config,
+            destination,
+            input,
+        } => preview::preview(&config, &destination, input.as_deref()),
     };
     match result {
         Ok(code) => code,

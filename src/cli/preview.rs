@@ -15,14 +15,26 @@ use std::process::ExitCode;
 pub fn preview(config_path: &Path, name: &str, input: Option<&Path>) -> anyhow::Result<ExitCode> {
     let settings = config::load(config_path)?;
     let Some(destination) = settings.destinations.iter().find(|d| d.name == name) else {
-        let names: Vec<&str> = settings.destinations.iter().map(|d| d.name.as_str()).collect();
-        bail!("no destination is named {name:?}; the configuration has: {}", names.join(", "));
+        let names: Vec<&str> = settings
+            .destinations
+            .iter()
+            .map(|d| d.name.as_str())
+            .collect();
+        bail!(
+            "no destination is named {name:?}; the configuration has: {}",
+            names.join(", ")
+        );
     };
     let (label, bytes) = match input {
-        Some(path) => (path.display().to_string(), std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?),
+        Some(path) => (
+            path.display().to_string(),
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?,
+        ),
         None => {
             let mut buf = Vec::new();
-            std::io::stdin().read_to_end(&mut buf).context("cannot read standard input")?;
+            std::io::stdin()
+                .read_to_end(&mut buf)
+                .context("cannot read standard input")?;
             ("stdin".to_string(), buf)
         }
     };
@@ -38,8 +50,16 @@ pub fn preview(config_path: &Path, name: &str, input: Option<&Path>) -> anyhow::
         }
         println!();
     }
-    println!("{} message(s): {} ok, {failed} would be dead-lettered", messages.len(), messages.len() - failed);
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    println!(
+        "{} message(s): {} ok, {failed} would be dead-lettered",
+        messages.len(),
+        messages.len() - failed
+    );
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// One JSON document (possibly pretty-printed) is one message; anything else is JSON Lines.
@@ -82,11 +102,17 @@ fn show(d: &DestinationSettings, event: &SourceEvent) -> bool {
             return false;
         }
     };
-    println!("  message     source {}, type {}", message.source(), message.message_type().unwrap_or("(none)"));
+    println!(
+        "  message     source {}, type {}",
+        message.source(),
+        message.message_type().unwrap_or("(none)")
+    );
     let meta = event.meta.to_value();
     match d.filter.check(&message, &meta) {
         Ok(Ok(())) => println!("  filter      accepted ({})", d.filter.describe()),
-        Ok(Err(why)) => println!("  filter      NOT accepted: {why}; the transform runs anyway below"),
+        Ok(Err(why)) => {
+            println!("  filter      NOT accepted: {why}; the transform runs anyway below")
+        }
         Err(e) => {
             println!("  filter      FAILED: the predicate could not be evaluated: {e}");
             return false;
@@ -104,7 +130,10 @@ fn show(d: &DestinationSettings, event: &SourceEvent) -> bool {
     let mut rows = Vec::new();
     match encode_rows(&result, &d.schema, &mut rows) {
         Ok(n) => {
-            println!("  rows        {n} for {}.{} (as ingested, multijson):", d.database, d.table);
+            println!(
+                "  rows        {n} for {}.{} (as ingested, multijson):",
+                d.database, d.table
+            );
             print_indented(&String::from_utf8_lossy(&rows));
             true
         }

@@ -11,9 +11,15 @@ pub fn provision(config_path: &Path, dry_run: bool) -> anyhow::Result<ExitCode> 
     let settings = config::load(config_path)?;
     iotc_adx::telemetry::log::init(&settings.log);
     let SinkSettings::Kusto(kusto) = &settings.sink else {
-        anyhow::bail!("{}: provisioning needs [sink] type = \"kusto\" (this configuration writes files)", config_path.display());
+        anyhow::bail!(
+            "{}: provisioning needs [sink] type = \"kusto\" (this configuration writes files)",
+            config_path.display()
+        );
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     runtime.block_on(async {
         let client = super::run::kusto_client(kusto, &settings.auth)?;
         let mut last = String::new();
@@ -28,7 +34,10 @@ pub fn provision(config_path: &Path, dry_run: bool) -> anyhow::Result<ExitCode> 
         if dry_run {
             println!("dry run: nothing was changed on {}", kusto.cluster);
         } else {
-            println!("{ran} commands ran on {}: every destination's table is ready", kusto.cluster);
+            println!(
+                "{ran} commands ran on {}: every destination's table is ready",
+                kusto.cluster
+            );
         }
         anyhow::Ok(ExitCode::SUCCESS)
     })

@@ -2,21 +2,21 @@
 //! shutdown signal) and prints the summary.
 
 use anyhow::Context;
-use iotc_adx::auth::AuthSettings;
 use azure_core::credentials::TokenCredential;
+use iotc_adx::auth::AuthSettings;
 use iotc_adx::config::{self, KustoSinkSettings, Settings, SinkSettings, SourceSettings};
-use iotc_adx::pipeline::Summary;
-use iotc_adx::source::eventhubs::EventHubsSource;
-use iotc_adx::source::Source;
-use std::sync::Arc;
-use iotc_adx::kusto::KustoClient;
-use iotc_adx::sink::kusto::KustoSink;
 use iotc_adx::deadletter::LocalDirStore;
+use iotc_adx::kusto::KustoClient;
 use iotc_adx::pipeline::Pipeline;
+use iotc_adx::pipeline::Summary;
 use iotc_adx::sink::file::FileSink;
+use iotc_adx::sink::kusto::KustoSink;
+use iotc_adx::source::eventhubs::EventHubsSource;
 use iotc_adx::source::file::FileSource;
+use iotc_adx::source::Source;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// Exit code of a run that stopped before the sink confirmed every batch (nothing is lost:
 /// the source replays from its checkpoints).
@@ -25,7 +25,10 @@ const EXIT_UNCLEAN: u8 = 3;
 pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     let settings = config::load(config_path)?;
     iotc_adx::telemetry::log::init(&settings.log);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     let summary = runtime.block_on(async {
         // Catch SIGTERM and SIGINT from here on: a signal during start-up must not kill the
         // process with batches half written.
@@ -66,27 +69,36 @@ async fn run_with<S: Source>(
     config_path: &Path,
     shutdown: ShutdownSignal,
 ) -> anyhow::Result<Summary> {
-    let dead_letters = Box::new(LocalDirStore::new(&settings.dead_letter.dir, settings.dead_letter.max_file_bytes));
+    let dead_letters = Box::new(LocalDirStore::new(
+        &settings.dead_letter.dir,
+        settings.dead_letter.max_file_bytes,
+    ));
     let destinations = settings.destinations.clone();
     tracing::info!(config = %config_path.display(), destinations = destinations.len(), "pipeline starting");
     match &settings.sink {
         SinkSettings::File { dir, gzip } => {
             let names: Vec<String> = destinations.iter().map(|d| d.name.clone()).collect();
             let sink = FileSink::new(dir, &names, *gzip);
-            Ok(Pipeline::new(destinations, sink, dead_letters).run(source, shutdown.wait()).await?)
+            Ok(Pipeline::new(destinations, sink, dead_letters)
+                .run(source, shutdown.wait())
+                .await?)
         }
         SinkSettings::Kusto(kusto) => {
             let client = iotc_adx::sink::kusto::client(kusto, credential)?;
             let sink = KustoSink::connect(client, kusto, &destinations).await?;
             tracing::info!(cluster = %kusto.cluster, auth = %settings.auth.describe(), "connected to Data Explorer");
-            let pipeline = Pipeline::new(destinations, sink, dead_letters).with_drain_grace(kusto.shutdown_grace);
+            let pipeline = Pipeline::new(destinations, sink, dead_letters)
+                .with_drain_grace(kusto.shutdown_grace);
             Ok(pipeline.run(source, shutdown.wait()).await?)
         }
     }
 }
 
 /// The Kusto client for the sink's cluster, signed in as `[auth]` says.
-pub fn kusto_client(settings: &KustoSinkSettings, auth: &AuthSettings) -> anyhow::Result<KustoClient> {
+pub fn kusto_client(
+    settings: &KustoSinkSettings,
+    auth: &AuthSettings,
+) -> anyhow::Result<KustoClient> {
     let credential = iotc_adx::auth::credential(auth, Default::default())?;
     Ok(iotc_adx::sink::kusto::client(settings, credential)?)
 }

@@ -9,41 +9,90 @@ use crate::auth::{AuthSettings, ServicePrincipalProof, UserAssigned, DEFAULT_AUT
 use crate::retry::RetryPolicy;
 use std::time::Duration;
 
-pub(super) fn kusto_sink_settings(c: &mut Checker, k: KustoSinkConfig) -> Option<KustoSinkSettings> {
+pub(super) fn kusto_sink_settings(
+    c: &mut Checker,
+    k: KustoSinkConfig,
+) -> Option<KustoSinkSettings> {
     let before = c.problems_len();
-    let cluster = http_url(c, "sink.cluster", &k.cluster, "https://mycluster.westeurope.kusto.windows.net");
-    let ingest_url = k.ingest_url.as_deref().and_then(|u| http_url(c, "sink.ingest_url", u, "https://ingest-mycluster.westeurope.kusto.windows.net"));
+    let cluster = http_url(
+        c,
+        "sink.cluster",
+        &k.cluster,
+        "https://mycluster.westeurope.kusto.windows.net",
+    );
+    let ingest_url = k.ingest_url.as_deref().and_then(|u| {
+        http_url(
+            c,
+            "sink.ingest_url",
+            u,
+            "https://ingest-mycluster.westeurope.kusto.windows.net",
+        )
+    });
     let max_in_flight = k.max_in_flight.unwrap_or(4);
     if !(1..=64).contains(&max_in_flight) {
-        c.problem("sink.max_in_flight", format!("{max_in_flight} is out of range: expected 1 to 64"));
+        c.problem(
+            "sink.max_in_flight",
+            format!("{max_in_flight} is out of range: expected 1 to 64"),
+        );
     }
     let timeout_ms = k.request_timeout_ms.unwrap_or(60_000);
     if !(1_000..=3_600_000).contains(&timeout_ms) {
-        c.problem("sink.request_timeout_ms", format!("{timeout_ms} is out of range: expected 1000 to 3600000"));
+        c.problem(
+            "sink.request_timeout_ms",
+            format!("{timeout_ms} is out of range: expected 1000 to 3600000"),
+        );
     }
     let poll_ms = k.failure_poll_ms.unwrap_or(10_000);
     if !(100..=600_000).contains(&poll_ms) {
-        c.problem("sink.failure_poll_ms", format!("{poll_ms} is out of range: expected 100 to 600000"));
+        c.problem(
+            "sink.failure_poll_ms",
+            format!("{poll_ms} is out of range: expected 100 to 600000"),
+        );
     }
     let grace_ms = k.shutdown_grace_ms.unwrap_or(25_000);
     if grace_ms > 3_600_000 {
-        c.problem("sink.shutdown_grace_ms", format!("{grace_ms} is out of range: expected 0 to 3600000"));
+        c.problem(
+            "sink.shutdown_grace_ms",
+            format!("{grace_ms} is out of range: expected 0 to 3600000"),
+        );
     }
     let defaults = RetryPolicy::default();
-    let initial = k.retry.initial_backoff_ms.map_or(defaults.initial_backoff, Duration::from_millis);
-    let max = k.retry.max_backoff_ms.map_or(defaults.max_backoff, Duration::from_millis);
+    let initial = k
+        .retry
+        .initial_backoff_ms
+        .map_or(defaults.initial_backoff, Duration::from_millis);
+    let max = k
+        .retry
+        .max_backoff_ms
+        .map_or(defaults.max_backoff, Duration::from_millis);
     if initial.is_zero() || initial > Duration::from_secs(60) {
-        c.problem("sink.retry.initial_backoff_ms", format!("{} is out of range: expected 1 to 60000", initial.as_millis()));
+        c.problem(
+            "sink.retry.initial_backoff_ms",
+            format!(
+                "{} is out of range: expected 1 to 60000",
+                initial.as_millis()
+            ),
+        );
     }
     if max < initial || max > Duration::from_secs(600) {
         c.problem(
             "sink.retry.max_backoff_ms",
-            format!("{} is out of range: expected initial_backoff_ms ({}) to 600000", max.as_millis(), initial.as_millis()),
+            format!(
+                "{} is out of range: expected initial_backoff_ms ({}) to 600000",
+                max.as_millis(),
+                initial.as_millis()
+            ),
         );
     }
-    let streaming_attempts = k.retry.streaming_attempts.unwrap_or(defaults.streaming_attempts);
+    let streaming_attempts = k
+        .retry
+        .streaming_attempts
+        .unwrap_or(defaults.streaming_attempts);
     if !(1..=20).contains(&streaming_attempts) {
-        c.problem("sink.retry.streaming_attempts", format!("{streaming_attempts} is out of range: expected 1 to 20"));
+        c.problem(
+            "sink.retry.streaming_attempts",
+            format!("{streaming_attempts} is out of range: expected 1 to 20"),
+        );
     }
     let cluster = cluster?;
     (c.problems_len() == before).then(|| KustoSinkSettings {
@@ -55,19 +104,37 @@ pub(super) fn kusto_sink_settings(c: &mut Checker, k: KustoSinkConfig) -> Option
         watch_failures: k.watch_failures.unwrap_or(true),
         failure_poll: Duration::from_millis(poll_ms),
         shutdown_grace: Duration::from_millis(grace_ms),
-        retry: RetryPolicy { initial_backoff: initial, max_backoff: max, streaming_attempts },
+        retry: RetryPolicy {
+            initial_backoff: initial,
+            max_backoff: max,
+            streaming_attempts,
+        },
     })
 }
 
 fn http_url(c: &mut Checker, key: &str, text: &str, example: &str) -> Option<url::Url> {
     match url::Url::parse(text) {
-        Ok(u) if (u.scheme() == "https" || u.scheme() == "http") && u.host().is_some() && u.path().trim_matches('/').is_empty() => Some(u),
+        Ok(u)
+            if (u.scheme() == "https" || u.scheme() == "http")
+                && u.host().is_some()
+                && u.path().trim_matches('/').is_empty() =>
+        {
+            Some(u)
+        }
         Ok(_) => {
-            c.problem(key, format!("{text:?} must be the cluster's base URL with no path, such as {example:?}"));
+            c.problem(
+                key,
+                format!(
+                    "{text:?} must be the cluster's base URL with no path, such as {example:?}"
+                ),
+            );
             None
         }
         Err(e) => {
-            c.problem(key, format!("{text:?} is not a URL ({e}); expected something like {example:?}"));
+            c.problem(
+                key,
+                format!("{text:?} is not a URL ({e}); expected something like {example:?}"),
+            );
             None
         }
     }
@@ -89,16 +156,23 @@ pub(super) fn auth_settings(c: &mut Checker, a: AuthConfig) -> Option<AuthSettin
             if ids.len() > 1 {
                 c.problem("auth", "set at most one of client_id, object_id and resource_id (none means the system-assigned identity)");
             }
-            AuthSettings::ManagedIdentity { user_assigned: ids.into_iter().next() }
+            AuthSettings::ManagedIdentity {
+                user_assigned: ids.into_iter().next(),
+            }
         }
         AuthConfig::ServicePrincipal(sp) => {
             not_blank(c, "auth.tenant_id", &sp.tenant_id);
             not_blank(c, "auth.client_id", &sp.client_id);
             let proof = match (sp.client_secret, sp.certificate_path) {
-                (Some(secret), None) if !secret.is_empty() => Some(ServicePrincipalProof::Secret(secret)),
+                (Some(secret), None) if !secret.is_empty() => {
+                    Some(ServicePrincipalProof::Secret(secret))
+                }
                 (None, Some(path)) => Some(ServicePrincipalProof::Certificate(c.path(&path))),
                 (Some(_), Some(_)) => {
-                    c.problem("auth", "set either client_secret or certificate_path, not both");
+                    c.problem(
+                        "auth",
+                        "set either client_secret or certificate_path, not both",
+                    );
                     None
                 }
                 _ => {
@@ -110,7 +184,12 @@ pub(super) fn auth_settings(c: &mut Checker, a: AuthConfig) -> Option<AuthSettin
                 }
             };
             let authority_host = authority(c, sp.authority_host);
-            AuthSettings::ServicePrincipal { tenant_id: sp.tenant_id, client_id: sp.client_id, proof: proof?, authority_host: authority_host? }
+            AuthSettings::ServicePrincipal {
+                tenant_id: sp.tenant_id,
+                client_id: sp.client_id,
+                proof: proof?,
+                authority_host: authority_host?,
+            }
         }
         AuthConfig::WorkloadIdentity(w) => AuthSettings::WorkloadIdentity {
             tenant_id: w.tenant_id,
@@ -118,7 +197,9 @@ pub(super) fn auth_settings(c: &mut Checker, a: AuthConfig) -> Option<AuthSettin
             token_file: w.token_file.map(|p| c.path(&p)),
             authority_host: authority(c, w.authority_host)?,
         },
-        AuthConfig::AzureCli(a) => AuthSettings::AzureCli { tenant_id: a.tenant_id },
+        AuthConfig::AzureCli(a) => AuthSettings::AzureCli {
+            tenant_id: a.tenant_id,
+        },
     };
     (c.problems_len() == before).then_some(settings)
 }
@@ -134,18 +215,28 @@ fn authority(c: &mut Checker, host: Option<String>) -> Option<String> {
     match url::Url::parse(&host) {
         Ok(u) if u.scheme() == "https" => Some(host.trim_end_matches('/').to_string()),
         _ => {
-            c.problem("auth.authority_host", format!("{host:?} must be an https URL such as {DEFAULT_AUTHORITY_HOST:?}"));
+            c.problem(
+                "auth.authority_host",
+                format!("{host:?} must be an https URL such as {DEFAULT_AUTHORITY_HOST:?}"),
+            );
             None
         }
     }
 }
 
-pub(super) fn batching_policy(c: &mut Checker, key: &str, p: &BatchingPolicyConfig) -> Option<BatchingPolicy> {
+pub(super) fn batching_policy(
+    c: &mut Checker,
+    key: &str,
+    p: &BatchingPolicyConfig,
+) -> Option<BatchingPolicy> {
     let before = c.problems_len();
     let mut range = |field: &str, value: Option<u64>, lo: u64, hi: u64| {
         if let Some(v) = value {
             if !(lo..=hi).contains(&v) {
-                c.problem(format!("{key}.{field}"), format!("{v} is out of range: Data Explorer accepts {lo} to {hi}"));
+                c.problem(
+                    format!("{key}.{field}"),
+                    format!("{v} is out of range: Data Explorer accepts {lo} to {hi}"),
+                );
             }
         }
     };
@@ -159,10 +250,20 @@ pub(super) fn batching_policy(c: &mut Checker, key: &str, p: &BatchingPolicyConf
     })
 }
 
-pub(super) fn eventhubs_source_settings(c: &mut Checker, e: EventHubsSourceConfig) -> Option<EventHubsSourceSettings> {
+pub(super) fn eventhubs_source_settings(
+    c: &mut Checker,
+    e: EventHubsSourceConfig,
+) -> Option<EventHubsSourceSettings> {
     let before = c.problems_len();
     let (namespace, entity) = match (&e.namespace, &e.connection_string) {
-        (Some(ns), None) => (Some(ns.trim_start_matches("sb://").trim_end_matches('/').to_string()), None),
+        (Some(ns), None) => (
+            Some(
+                ns.trim_start_matches("sb://")
+                    .trim_end_matches('/')
+                    .to_string(),
+            ),
+            None,
+        ),
         (None, Some(cs)) => match parse_connection_string(cs) {
             Ok(parsed) => parsed,
             Err(why) => {
@@ -171,7 +272,10 @@ pub(super) fn eventhubs_source_settings(c: &mut Checker, e: EventHubsSourceConfi
             }
         },
         (Some(_), Some(_)) => {
-            c.problem("source", "set either namespace (signing in with [auth]) or connection_string, not both");
+            c.problem(
+                "source",
+                "set either namespace (signing in with [auth]) or connection_string, not both",
+            );
             (None, None)
         }
         (None, None) => {
@@ -186,12 +290,18 @@ pub(super) fn eventhubs_source_settings(c: &mut Checker, e: EventHubsSourceConfi
     }
     let event_hub = match (e.event_hub, entity) {
         (Some(hub), Some(entity)) if hub != entity => {
-            c.problem("source.event_hub", format!("{hub:?} differs from the connection string's EntityPath {entity:?}"));
+            c.problem(
+                "source.event_hub",
+                format!("{hub:?} differs from the connection string's EntityPath {entity:?}"),
+            );
             None
         }
         (Some(hub), _) | (None, Some(hub)) => Some(hub),
         (None, None) => {
-            c.problem("source.event_hub", "missing: the event hub IoT Central exports to");
+            c.problem(
+                "source.event_hub",
+                "missing: the event hub IoT Central exports to",
+            );
             None
         }
     };
@@ -208,25 +318,43 @@ pub(super) fn eventhubs_source_settings(c: &mut Checker, e: EventHubsSourceConfi
     };
     let prefetch = e.prefetch.unwrap_or(300);
     if !(1..=10_000).contains(&prefetch) {
-        c.problem("source.prefetch", format!("{prefetch} is out of range: expected 1 to 10000"));
+        c.problem(
+            "source.prefetch",
+            format!("{prefetch} is out of range: expected 1 to 10000"),
+        );
     }
-    let custom_endpoint = e.custom_endpoint.as_deref().and_then(|u| match url::Url::parse(u) {
-        Ok(url) if url.host().is_some() => Some(url),
-        _ => {
-            c.problem("source.custom_endpoint", format!("{u:?} is not a URL such as \"amqps://10.0.0.4:5671\""));
-            None
-        }
-    });
+    let custom_endpoint = e
+        .custom_endpoint
+        .as_deref()
+        .and_then(|u| match url::Url::parse(u) {
+            Ok(url) if url.host().is_some() => Some(url),
+            _ => {
+                c.problem(
+                    "source.custom_endpoint",
+                    format!("{u:?} is not a URL such as \"amqps://10.0.0.4:5671\""),
+                );
+                None
+            }
+        });
     let greedy = match e.load_balancing.as_deref().unwrap_or("balanced") {
         "balanced" => false,
         "greedy" => true,
         other => {
-            c.problem("source.load_balancing", format!("{other:?} is not balanced or greedy"));
+            c.problem(
+                "source.load_balancing",
+                format!("{other:?} is not balanced or greedy"),
+            );
             false
         }
     };
     let checkpoint_container = match url::Url::parse(&e.checkpoint_container) {
-        Ok(u) if (u.scheme() == "https" || u.scheme() == "http") && u.path().trim_matches('/').split('/').count() >= 1 && !u.path().trim_matches('/').is_empty() => Some(u),
+        Ok(u)
+            if (u.scheme() == "https" || u.scheme() == "http")
+                && u.path().trim_matches('/').split('/').count() >= 1
+                && !u.path().trim_matches('/').is_empty() =>
+        {
+            Some(u)
+        }
         _ => {
             let mut shown = e.checkpoint_container.clone();
             shown.truncate(shown.find('?').unwrap_or(shown.len()));
@@ -236,11 +364,17 @@ pub(super) fn eventhubs_source_settings(c: &mut Checker, e: EventHubsSourceConfi
     };
     let every_ms = e.checkpoint_every_ms.unwrap_or(5_000);
     if !(100..=600_000).contains(&every_ms) {
-        c.problem("source.checkpoint_every_ms", format!("{every_ms} is out of range: expected 100 to 600000"));
+        c.problem(
+            "source.checkpoint_every_ms",
+            format!("{every_ms} is out of range: expected 100 to 600000"),
+        );
     }
     let balance_ms = e.balance_interval_ms.unwrap_or(10_000);
     if !(200..=300_000).contains(&balance_ms) {
-        c.problem("source.balance_interval_ms", format!("{balance_ms} is out of range: expected 200 to 300000"));
+        c.problem(
+            "source.balance_interval_ms",
+            format!("{balance_ms} is out of range: expected 200 to 300000"),
+        );
     }
     if c.problems_len() != before {
         return None;
@@ -268,7 +402,9 @@ fn parse_connection_string(text: &str) -> Result<(Option<String>, Option<String>
     let mut has_key = false;
     for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
         let Some((key, value)) = part.split_once('=') else {
-            return Err("is not a connection string: expected Key=Value pairs separated by ';'".into());
+            return Err(
+                "is not a connection string: expected Key=Value pairs separated by ';'".into(),
+            );
         };
         match key.to_ascii_lowercase().as_str() {
             "endpoint" => endpoint = Some(value.to_string()),
@@ -281,6 +417,9 @@ fn parse_connection_string(text: &str) -> Result<(Option<String>, Option<String>
     if !has_key {
         return Err("has no SharedAccessKey (or SharedAccessSignature)".into());
     }
-    let host = url::Url::parse(&endpoint).ok().and_then(|u| u.host_str().map(str::to_string)).ok_or("Endpoint is not a URL such as sb://myns.servicebus.windows.net/")?;
+    let host = url::Url::parse(&endpoint)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .ok_or("Endpoint is not a URL such as sb://myns.servicebus.windows.net/")?;
     Ok((Some(host), entity))
 }

@@ -245,7 +245,12 @@ pub struct ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.problems.len();
-        write!(f, "configuration {} has {n} problem{}:", self.origin, if n == 1 { "" } else { "s" })?;
+        write!(
+            f,
+            "configuration {} has {n} problem{}:",
+            self.origin,
+            if n == 1 { "" } else { "s" }
+        )?;
         for p in &self.problems {
             // Multi-line messages (a transform's caret snippet) stay indented under their key.
             write!(f, "\n  - {}: {}", p.key, p.message.replace('\n', "\n    "))?;
@@ -258,7 +263,13 @@ impl std::error::Error for ConfigError {}
 
 impl ConfigError {
     fn single(origin: &str, key: &str, message: String) -> Self {
-        ConfigError { origin: origin.to_string(), problems: vec![Problem { key: key.to_string(), message }] }
+        ConfigError {
+            origin: origin.to_string(),
+            problems: vec![Problem {
+                key: key.to_string(),
+                message,
+            }],
+        }
     }
 }
 
@@ -268,10 +279,14 @@ pub fn load(path: &Path) -> Result<Settings, ConfigError> {
 }
 
 /// Loads a configuration file with overrides from the given environment (for tests).
-pub fn load_with_env(path: &Path, env: impl IntoIterator<Item = (String, String)>) -> Result<Settings, ConfigError> {
+pub fn load_with_env(
+    path: &Path,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Settings, ConfigError> {
     let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError::single(&origin, "(file)", format!("cannot read {origin}: {e}")))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigError::single(&origin, "(file)", format!("cannot read {origin}: {e}"))
+    })?;
     let base = path.parent().unwrap_or(Path::new("."));
     load_text(&text, base, &origin, env)
 }
@@ -288,8 +303,10 @@ fn load_text(
     env: impl IntoIterator<Item = (String, String)>,
 ) -> Result<Settings, ConfigError> {
     let prefix = format!("{ENV_PREFIX}__");
-    let overrides: config::Map<String, String> =
-        env.into_iter().filter(|(k, _)| k.starts_with(&prefix)).collect();
+    let overrides: config::Map<String, String> = env
+        .into_iter()
+        .filter(|(k, _)| k.starts_with(&prefix))
+        .collect();
     let merged = config::Config::builder()
         .add_source(config::File::from_str(text, config::FileFormat::Toml))
         .add_source(
@@ -304,7 +321,10 @@ fn load_text(
     let tree: serde_json::Value = merged
         .try_deserialize()
         .map_err(|e| ConfigError::single(origin, "(syntax)", e.to_string()))?;
-    validate::validate(tree, base_dir).map_err(|problems| ConfigError { origin: origin.to_string(), problems })
+    validate::validate(tree, base_dir).map_err(|problems| ConfigError {
+        origin: origin.to_string(),
+        problems,
+    })
 }
 
 /// Resolves a configured path: absolute stays, relative is taken from `base_dir`.

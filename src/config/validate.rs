@@ -4,12 +4,12 @@
 //! with the key path it concerns; none stops the search for the next.
 
 use super::raw::{
-    AuthConfig, DeadLetterConfig, DestinationConfig, FilterConfig, IngestionModeConfig, LogConfig, MetricsConfig, SinkConfig,
-    SourceConfig,
+    AuthConfig, DeadLetterConfig, DestinationConfig, FilterConfig, IngestionModeConfig, LogConfig,
+    MetricsConfig, SinkConfig, SourceConfig,
 };
 use super::{
-    DeadLetterSettings, DestinationSettings, FileInput, LogSettings, MetricsSettings, Problem, Settings, SinkSettings,
-    SourceSettings,
+    DeadLetterSettings, DestinationSettings, FileInput, LogSettings, MetricsSettings, Problem,
+    Settings, SinkSettings, SourceSettings,
 };
 use crate::auth::AuthSettings;
 use crate::batch::BatchLimits;
@@ -25,7 +25,15 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-const SECTIONS: [&str; 7] = ["source", "sink", "auth", "destination", "dead_letter", "metrics", "log"];
+const SECTIONS: [&str; 7] = [
+    "source",
+    "sink",
+    "auth",
+    "destination",
+    "dead_letter",
+    "metrics",
+    "log",
+];
 
 /// Collects problems while building settings.
 pub(super) struct Checker<'a> {
@@ -35,7 +43,10 @@ pub(super) struct Checker<'a> {
 
 impl Checker<'_> {
     pub(super) fn problem(&mut self, key: impl Into<String>, message: impl Into<String>) {
-        self.problems.push(Problem { key: key.into(), message: message.into() });
+        self.problems.push(Problem {
+            key: key.into(),
+            message: message.into(),
+        });
     }
 
     /// Deserialises `value` as `T`, recording a problem at `prefix.<path>` on failure.
@@ -48,7 +59,11 @@ impl Checker<'_> {
             Ok(v) => Some(v),
             Err(e) => {
                 let inner = e.path().to_string();
-                let key = if inner == "." { prefix.to_string() } else { format!("{prefix}.{inner}") };
+                let key = if inner == "." {
+                    prefix.to_string()
+                } else {
+                    format!("{prefix}.{inner}")
+                };
                 self.problem(key, e.into_inner().to_string());
                 None
             }
@@ -62,7 +77,10 @@ impl Checker<'_> {
 
 /// Validates the merged configuration tree. `base_dir` anchors relative paths.
 pub(super) fn validate(tree: Value, base_dir: &Path) -> Result<Settings, Vec<Problem>> {
-    let mut c = Checker { base_dir, problems: Vec::new() };
+    let mut c = Checker {
+        base_dir,
+        problems: Vec::new(),
+    };
     let mut root = match tree {
         Value::Object(map) => map,
         _ => {
@@ -72,21 +90,45 @@ pub(super) fn validate(tree: Value, base_dir: &Path) -> Result<Settings, Vec<Pro
     };
     for key in root.keys() {
         if !SECTIONS.contains(&key.as_str()) {
-            c.problem(key.clone(), format!("unknown section, expected one of {}", SECTIONS.join(", ")));
+            c.problem(
+                key.clone(),
+                format!("unknown section, expected one of {}", SECTIONS.join(", ")),
+            );
         }
     }
-    let source = take_required(&mut c, &mut root, "source", "add a [source] section, e.g. type = \"file\"")
-        .and_then(|v| c.section::<SourceConfig>("source", v))
-        .and_then(|s| source_settings(&mut c, s));
-    let kusto_sink = root.get("sink").and_then(|s| s.get("type")).and_then(Value::as_str) == Some("kusto");
+    let source = take_required(
+        &mut c,
+        &mut root,
+        "source",
+        "add a [source] section, e.g. type = \"file\"",
+    )
+    .and_then(|v| c.section::<SourceConfig>("source", v))
+    .and_then(|s| source_settings(&mut c, s));
+    let kusto_sink = root
+        .get("sink")
+        .and_then(|s| s.get("type"))
+        .and_then(Value::as_str)
+        == Some("kusto");
     let raw_source = root.get("source");
-    let eventhubs_with_identity = raw_source.and_then(|s| s.get("type")).and_then(Value::as_str) == Some("eventhubs")
-        && raw_source.and_then(|s| s.get("connection_string")).is_none();
-    let sink = take_required(&mut c, &mut root, "sink", "add a [sink] section, e.g. type = \"file\"")
-        .and_then(|v| c.section::<SinkConfig>("sink", v))
-        .and_then(|s| sink_settings(&mut c, s));
+    let eventhubs_with_identity = raw_source
+        .and_then(|s| s.get("type"))
+        .and_then(Value::as_str)
+        == Some("eventhubs")
+        && raw_source
+            .and_then(|s| s.get("connection_string"))
+            .is_none();
+    let sink = take_required(
+        &mut c,
+        &mut root,
+        "sink",
+        "add a [sink] section, e.g. type = \"file\"",
+    )
+    .and_then(|v| c.section::<SinkConfig>("sink", v))
+    .and_then(|s| sink_settings(&mut c, s));
     let auth = match root.remove("auth") {
-        Some(v) => c.section::<AuthConfig>("auth", v).and_then(|a| super::azure::auth_settings(&mut c, a)),
+        Some(v) => c
+            .section::<AuthConfig>("auth", v)
+            .and_then(|a| super::azure::auth_settings(&mut c, a)),
         None => {
             if kusto_sink || eventhubs_with_identity {
                 c.problem(
@@ -98,19 +140,36 @@ pub(super) fn validate(tree: Value, base_dir: &Path) -> Result<Settings, Vec<Pro
         }
     };
     let destinations = destinations(&mut c, root.remove("destination"));
-    let dead_letter = optional::<DeadLetterConfig>(&mut c, &mut root, "dead_letter").map(|d| dead_letter_settings(&c, d));
-    let metrics = optional::<MetricsConfig>(&mut c, &mut root, "metrics").and_then(|m| metrics_settings(&mut c, m));
+    let dead_letter = optional::<DeadLetterConfig>(&mut c, &mut root, "dead_letter")
+        .map(|d| dead_letter_settings(&c, d));
+    let metrics = optional::<MetricsConfig>(&mut c, &mut root, "metrics")
+        .and_then(|m| metrics_settings(&mut c, m));
     let log = optional::<LogConfig>(&mut c, &mut root, "log").and_then(|l| log_settings(&mut c, l));
 
     match (source, sink, auth, dead_letter, metrics, log) {
-        (Some(source), Some(sink), Some(auth), Some(dead_letter), Some(metrics), Some(log)) if c.problems.is_empty() => {
-            Ok(Settings { source, sink, auth, destinations, dead_letter, metrics, log })
+        (Some(source), Some(sink), Some(auth), Some(dead_letter), Some(metrics), Some(log))
+            if c.problems.is_empty() =>
+        {
+            Ok(Settings {
+                source,
+                sink,
+                auth,
+                destinations,
+                dead_letter,
+                metrics,
+                log,
+            })
         }
         _ => Err(c.problems),
     }
 }
 
-fn take_required(c: &mut Checker, root: &mut Map<String, Value>, key: &str, hint: &str) -> Option<Value> {
+fn take_required(
+    c: &mut Checker,
+    root: &mut Map<String, Value>,
+    key: &str,
+    hint: &str,
+) -> Option<Value> {
     let v = root.remove(key);
     if v.is_none() {
         c.problem(key, format!("missing section: {hint}"));
@@ -118,7 +177,11 @@ fn take_required(c: &mut Checker, root: &mut Map<String, Value>, key: &str, hint
     v
 }
 
-fn optional<T: DeserializeOwned + Default>(c: &mut Checker, root: &mut Map<String, Value>, key: &str) -> Option<T> {
+fn optional<T: DeserializeOwned + Default>(
+    c: &mut Checker,
+    root: &mut Map<String, Value>,
+    key: &str,
+) -> Option<T> {
     match root.remove(key) {
         None => Some(T::default()),
         Some(v) => c.section(key, v),
@@ -129,19 +192,31 @@ fn source_settings(c: &mut Checker, s: SourceConfig) -> Option<SourceSettings> {
     match s {
         SourceConfig::File(f) => {
             if f.path.trim().is_empty() {
-                c.problem("source.path", "must name a file, a directory or - (standard input)");
+                c.problem(
+                    "source.path",
+                    "must name a file, a directory or - (standard input)",
+                );
                 return None;
             }
-            let input = if f.path == "-" { FileInput::Stdin } else { FileInput::Path(c.path(&f.path)) };
+            let input = if f.path == "-" {
+                FileInput::Stdin
+            } else {
+                FileInput::Path(c.path(&f.path))
+            };
             Some(SourceSettings::File { input })
         }
-        SourceConfig::Eventhubs(e) => super::azure::eventhubs_source_settings(c, e).map(SourceSettings::EventHubs),
+        SourceConfig::Eventhubs(e) => {
+            super::azure::eventhubs_source_settings(c, e).map(SourceSettings::EventHubs)
+        }
     }
 }
 
 fn sink_settings(c: &mut Checker, s: SinkConfig) -> Option<SinkSettings> {
     match s {
-        SinkConfig::File(f) => Some(SinkSettings::File { dir: c.path(&f.path), gzip: f.gzip }),
+        SinkConfig::File(f) => Some(SinkSettings::File {
+            dir: c.path(&f.path),
+            gzip: f.gzip,
+        }),
         SinkConfig::Kusto(k) => super::azure::kusto_sink_settings(c, k).map(SinkSettings::Kusto),
     }
 }
@@ -158,7 +233,10 @@ fn metrics_settings(c: &mut Checker, m: MetricsConfig) -> Option<MetricsSettings
     match text.parse::<SocketAddr>() {
         Ok(listen) => Some(MetricsSettings { listen }),
         Err(_) => {
-            c.problem("metrics.listen", format!("{text:?} is not a socket address such as \"0.0.0.0:9464\""));
+            c.problem(
+                "metrics.listen",
+                format!("{text:?} is not a socket address such as \"0.0.0.0:9464\""),
+            );
             None
         }
     }
@@ -178,18 +256,27 @@ fn log_settings(c: &mut Checker, l: LogConfig) -> Option<LogSettings> {
         c.problem("log.level", format!("{filter:?} is not a log level or filter: {e} (try \"info\" or \"info,iotc_adx=debug\")"));
         return None;
     }
-    Some(LogSettings { filter, format: l.format })
+    Some(LogSettings {
+        filter,
+        format: l.format,
+    })
 }
 
 fn destinations(c: &mut Checker, value: Option<Value>) -> Vec<DestinationSettings> {
     let items = match value {
         None => {
-            c.problem("destination", "no [[destination]] is configured, so nothing would be ingested");
+            c.problem(
+                "destination",
+                "no [[destination]] is configured, so nothing would be ingested",
+            );
             return Vec::new();
         }
         Some(Value::Array(items)) => items,
         Some(_) => {
-            c.problem("destination", "must be an array of tables: write each one under [[destination]]");
+            c.problem(
+                "destination",
+                "must be an array of tables: write each one under [[destination]]",
+            );
             return Vec::new();
         }
     };
@@ -197,9 +284,17 @@ fn destinations(c: &mut Checker, value: Option<Value>) -> Vec<DestinationSetting
     let mut out = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
         let key = format!("destination[{i}]");
-        let Some(d) = c.section::<DestinationConfig>(&key, item) else { continue };
+        let Some(d) = c.section::<DestinationConfig>(&key, item) else {
+            continue;
+        };
         if !names.insert(d.name.clone()) {
-            c.problem(format!("{key}.name"), format!("{:?} is used by another destination: names must be unique", d.name));
+            c.problem(
+                format!("{key}.name"),
+                format!(
+                    "{:?} is used by another destination: names must be unique",
+                    d.name
+                ),
+            );
         }
         if let Some(settings) = destination(c, &key, d) {
             out.push(settings);
@@ -210,20 +305,39 @@ fn destinations(c: &mut Checker, value: Option<Value>) -> Vec<DestinationSetting
 
 fn destination(c: &mut Checker, key: &str, d: DestinationConfig) -> Option<DestinationSettings> {
     let before = c.problems.len();
-    let name_ok = !d.name.is_empty() && d.name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_');
+    let name_ok = !d.name.is_empty()
+        && d.name
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_');
     if !name_ok {
-        c.problem(format!("{key}.name"), format!("{:?} must be non-empty and use only letters, digits, '-' and '_'", d.name));
+        c.problem(
+            format!("{key}.name"),
+            format!(
+                "{:?} must be non-empty and use only letters, digits, '-' and '_'",
+                d.name
+            ),
+        );
     }
     for (field, value) in [("database", &d.database), ("table", &d.table)] {
         if value.trim().is_empty() || value.len() > 1024 {
-            c.problem(format!("{key}.{field}"), "must be a non-empty name of at most 1024 characters");
+            c.problem(
+                format!("{key}.{field}"),
+                "must be a non-empty name of at most 1024 characters",
+            );
         }
     }
     let schema = TableSchema::parse(&d.columns)
-        .map_err(|e| c.problem(format!("{key}.columns"), format!("{e} (expected `Name:type, Name:type`)")))
+        .map_err(|e| {
+            c.problem(
+                format!("{key}.columns"),
+                format!("{e} (expected `Name:type, Name:type`)"),
+            )
+        })
         .ok();
     let transform_path = c.path(&d.transform);
-    let transform = Transform::from_file(&transform_path).map_err(|e| c.problem(format!("{key}.transform"), e.to_string())).ok();
+    let transform = Transform::from_file(&transform_path)
+        .map_err(|e| c.problem(format!("{key}.transform"), e.to_string()))
+        .ok();
     let filter = filter(c, &format!("{key}.filter"), &d.filter);
     let mode = match d.ingestion {
         IngestionModeConfig::Streaming => IngestionMode::Streaming,
@@ -231,13 +345,28 @@ fn destination(c: &mut Checker, key: &str, d: DestinationConfig) -> Option<Desti
         IngestionModeConfig::Managed => IngestionMode::Managed,
     };
     let batch = batch_limits(c, &format!("{key}.batch"), &d, mode);
-    let mapping = d.mapping.clone().unwrap_or_else(|| DEFAULT_MAPPING.to_string());
-    if mapping.is_empty() || !mapping.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-' || ch == '.') {
-        c.problem(format!("{key}.mapping"), format!("{mapping:?} must be non-empty and use only letters, digits, '_', '-' and '.'"));
+    let mapping = d
+        .mapping
+        .clone()
+        .unwrap_or_else(|| DEFAULT_MAPPING.to_string());
+    if mapping.is_empty()
+        || !mapping
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-' || ch == '.')
+    {
+        c.problem(
+            format!("{key}.mapping"),
+            format!("{mapping:?} must be non-empty and use only letters, digits, '_', '-' and '.'"),
+        );
     }
-    let batching_policy = d.batching_policy.as_ref().and_then(|p| super::azure::batching_policy(c, &format!("{key}.batching_policy"), p));
+    let batching_policy = d
+        .batching_policy
+        .as_ref()
+        .and_then(|p| super::azure::batching_policy(c, &format!("{key}.batching_policy"), p));
     match (schema, transform, filter, batch) {
-        (Some(schema), Some(transform), Some(filter), Some(batch)) if c.problems.len() == before => {
+        (Some(schema), Some(transform), Some(filter), Some(batch))
+            if c.problems.len() == before =>
+        {
             Some(DestinationSettings {
                 name: d.name,
                 database: d.database,
@@ -263,7 +392,10 @@ fn filter(c: &mut Checker, key: &str, f: &FilterConfig) -> Option<Filter> {
         if source.is_known() {
             sources.push(source);
         } else {
-            let known: Vec<&str> = MessageSource::KNOWN.iter().map(MessageSource::as_str).collect();
+            let known: Vec<&str> = MessageSource::KNOWN
+                .iter()
+                .map(MessageSource::as_str)
+                .collect();
             c.problem(
                 format!("{key}.message_sources[{i}]"),
                 format!(
@@ -278,7 +410,10 @@ fn filter(c: &mut Checker, key: &str, f: &FilterConfig) -> Option<Filter> {
         if !known_types.contains(&t.as_str()) {
             c.problem(
                 format!("{key}.message_types[{i}]"),
-                format!("{t:?} is not a message type: expected one of {}", known_types.join(", ")),
+                format!(
+                    "{t:?} is not a message type: expected one of {}",
+                    known_types.join(", ")
+                ),
             );
         }
     }
@@ -301,23 +436,31 @@ fn filter(c: &mut Checker, key: &str, f: &FilterConfig) -> Option<Filter> {
         Some(text) => match compile_commented(text) {
             Ok(e) => Some(Some(e)),
             Err(None) => {
-                c.problem(format!("{key}.predicate"), "is empty: remove it, or write a JMESPath expression");
+                c.problem(
+                    format!("{key}.predicate"),
+                    "is empty: remove it, or write a JMESPath expression",
+                );
                 None
             }
             Err(Some(e)) => {
-                c.problem(format!("{key}.predicate"), format!("is not a valid JMESPath expression: {e}"));
+                c.problem(
+                    format!("{key}.predicate"),
+                    format!("is not a valid JMESPath expression: {e}"),
+                );
                 None
             }
         },
     };
     match (templates, devices, predicate) {
-        (Some(templates), Some(devices), Some(predicate)) if c.problems.len() == before => Some(Filter {
-            sources,
-            types: f.message_types.clone(),
-            templates,
-            devices,
-            predicate,
-        }),
+        (Some(templates), Some(devices), Some(predicate)) if c.problems.len() == before => {
+            Some(Filter {
+                sources,
+                types: f.message_types.clone(),
+                templates,
+                devices,
+                predicate,
+            })
+        }
         _ => None,
     }
 }
@@ -330,30 +473,55 @@ pub fn default_batch_limits(mode: IngestionMode) -> BatchLimits {
     match mode {
         // Streaming requests are capped at 4 MB; gzip shrinks multijson 5-20x, so 16 MiB
         // uncompressed stays well below the cap for typical telemetry.
-        IngestionMode::Streaming | IngestionMode::Managed => {
-            BatchLimits { max_rows: 20_000, max_bytes: 16 * 1024 * 1024, max_age: Duration::from_secs(1) }
-        }
+        IngestionMode::Streaming | IngestionMode::Managed => BatchLimits {
+            max_rows: 20_000,
+            max_bytes: 16 * 1024 * 1024,
+            max_age: Duration::from_secs(1),
+        },
         // Queued ingestion favours fewer, larger blobs.
-        IngestionMode::Queued => {
-            BatchLimits { max_rows: 500_000, max_bytes: 256 * 1024 * 1024, max_age: Duration::from_secs(30) }
-        }
+        IngestionMode::Queued => BatchLimits {
+            max_rows: 500_000,
+            max_bytes: 256 * 1024 * 1024,
+            max_age: Duration::from_secs(30),
+        },
     }
 }
 
-fn batch_limits(c: &mut Checker, key: &str, d: &DestinationConfig, mode: IngestionMode) -> Option<BatchLimits> {
+fn batch_limits(
+    c: &mut Checker,
+    key: &str,
+    d: &DestinationConfig,
+    mode: IngestionMode,
+) -> Option<BatchLimits> {
     let defaults = default_batch_limits(mode);
     let before = c.problems.len();
     let max_rows = d.batch.max_rows.unwrap_or(defaults.max_rows);
     if max_rows == 0 || max_rows > 10_000_000 {
-        c.problem(format!("{key}.max_rows"), format!("{max_rows} is out of range: expected 1 to 10000000"));
+        c.problem(
+            format!("{key}.max_rows"),
+            format!("{max_rows} is out of range: expected 1 to 10000000"),
+        );
     }
     let max_bytes = d.batch.max_bytes.unwrap_or(defaults.max_bytes);
     if !(1024..=1024 * 1024 * 1024).contains(&max_bytes) {
-        c.problem(format!("{key}.max_bytes"), format!("{max_bytes} is out of range: expected 1024 to 1073741824 (1 GiB)"));
+        c.problem(
+            format!("{key}.max_bytes"),
+            format!("{max_bytes} is out of range: expected 1024 to 1073741824 (1 GiB)"),
+        );
     }
-    let max_age_ms = d.batch.max_age_ms.unwrap_or(defaults.max_age.as_millis() as u64);
+    let max_age_ms = d
+        .batch
+        .max_age_ms
+        .unwrap_or(defaults.max_age.as_millis() as u64);
     if !(1..=3_600_000).contains(&max_age_ms) {
-        c.problem(format!("{key}.max_age_ms"), format!("{max_age_ms} is out of range: expected 1 to 3600000 (one hour)"));
+        c.problem(
+            format!("{key}.max_age_ms"),
+            format!("{max_age_ms} is out of range: expected 1 to 3600000 (one hour)"),
+        );
     }
-    (c.problems.len() == before).then(|| BatchLimits { max_rows, max_bytes, max_age: Duration::from_millis(max_age_ms) })
+    (c.problems.len() == before).then(|| BatchLimits {
+        max_rows,
+        max_bytes,
+        max_age: Duration::from_millis(max_age_ms),
+    })
 }

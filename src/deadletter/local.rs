@@ -21,11 +21,20 @@ pub struct LocalDirStore {
 impl LocalDirStore {
     /// A store writing into `dir` (created when needed).
     pub fn new(dir: &Path, max_file_bytes: u64) -> Self {
-        LocalDirStore { dir: dir.to_path_buf(), max_file_bytes, current: None, files_opened: 0, dirty: false }
+        LocalDirStore {
+            dir: dir.to_path_buf(),
+            max_file_bytes,
+            current: None,
+            files_opened: 0,
+            dirty: false,
+        }
     }
 
     fn error(&self, path: &Path, source: std::io::Error) -> DeadLetterError {
-        DeadLetterError { location: path.display().to_string(), source }
+        DeadLetterError {
+            location: path.display().to_string(),
+            source,
+        }
     }
 
     fn open_next(&mut self) -> Result<(), DeadLetterError> {
@@ -38,7 +47,11 @@ impl LocalDirStore {
             self.files_opened
         );
         let path = self.dir.join(name);
-        let file = OpenOptions::new().create(true).append(true).open(&path).map_err(|e| self.error(&path, e))?;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| self.error(&path, e))?;
         self.current = Some((path, BufWriter::new(file), 0));
         Ok(())
     }
@@ -48,7 +61,10 @@ impl DeadLetterStore for LocalDirStore {
     fn put(&mut self, letter: &DeadLetter) -> Result<(), DeadLetterError> {
         let mut line = serde_json::to_vec(letter).map_err(|e| self.error(&self.dir, e.into()))?;
         line.push(b'\n');
-        let full = self.current.as_ref().is_some_and(|(_, _, n)| *n > 0 && n + line.len() as u64 > self.max_file_bytes);
+        let full = self
+            .current
+            .as_ref()
+            .is_some_and(|(_, _, n)| *n > 0 && n + line.len() as u64 > self.max_file_bytes);
         if full {
             self.flush()?;
             self.current = None;
@@ -110,11 +126,20 @@ mod tests {
     }
 
     fn read_all(dir: &Path) -> Vec<Value> {
-        let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         files.sort();
         files
             .iter()
-            .flat_map(|f| std::fs::read_to_string(f).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect::<Vec<_>>())
+            .flat_map(|f| {
+                std::fs::read_to_string(f)
+                    .unwrap()
+                    .lines()
+                    .map(|l| serde_json::from_str(l).unwrap())
+                    .collect::<Vec<_>>()
+            })
             .collect()
     }
 
@@ -122,7 +147,10 @@ mod tests {
     fn keeps_bodies_exactly_and_rolls_files() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = LocalDirStore::new(dir.path(), 1024);
-        assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none(), "nothing written before the first letter");
+        assert!(
+            std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+            "nothing written before the first letter"
+        );
         let text = DeadLetter::new(&event(b"{\"oops\""), Stage::Decode, "not JSON".into(), None);
         let binary = DeadLetter::new(&event(b"\xff\xfe"), Stage::Decode, "not UTF-8".into(), None);
         for _ in 0..5 {

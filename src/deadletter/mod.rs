@@ -34,7 +34,13 @@ pub enum Stage {
 
 impl Stage {
     /// Every stage, in pipeline order.
-    pub const ALL: [Stage; 5] = [Stage::Decode, Stage::Route, Stage::Transform, Stage::Coerce, Stage::Ingest];
+    pub const ALL: [Stage; 5] = [
+        Stage::Decode,
+        Stage::Route,
+        Stage::Transform,
+        Stage::Coerce,
+        Stage::Ingest,
+    ];
 
     /// The stage's name as written in dead letters and metrics.
     pub fn as_str(self) -> &'static str {
@@ -88,10 +94,18 @@ pub struct DeadLetter {
 
 impl DeadLetter {
     /// Builds a dead letter for `event`, keeping its body byte for byte.
-    pub fn new(event: &SourceEvent, stage: Stage, reason: String, destination: Option<String>) -> Self {
+    pub fn new(
+        event: &SourceEvent,
+        stage: Stage,
+        reason: String,
+        destination: Option<String>,
+    ) -> Self {
         let (body, body_base64) = match std::str::from_utf8(&event.body) {
             Ok(text) => (Some(text.to_string()), None),
-            Err(_) => (None, Some(base64::engine::general_purpose::STANDARD.encode(&event.body))),
+            Err(_) => (
+                None,
+                Some(base64::engine::general_purpose::STANDARD.encode(&event.body)),
+            ),
         };
         DeadLetter {
             time: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
@@ -109,17 +123,39 @@ impl DeadLetter {
 
     /// Builds a dead letter for a queued ingestion that failed after it was accepted: the
     /// rows are in `blob` (when the service kept it), the events are named.
-    pub fn for_late_failure(reason: String, destination: String, events: Vec<Span>, blob: Option<String>) -> Self {
+    pub fn for_late_failure(
+        reason: String,
+        destination: String,
+        events: Vec<Span>,
+        blob: Option<String>,
+    ) -> Self {
         Self::ingest(reason, destination, events, None, blob)
     }
 
     /// Builds a dead letter for rows Data Explorer refused, with the events they came from.
     /// The rows are ready to ingest again once the cause is fixed.
-    pub fn for_rows(reason: String, destination: String, events: Vec<Span>, payload: &[u8]) -> Self {
-        Self::ingest(reason, destination, events, Some(String::from_utf8_lossy(payload).into_owned()), None)
+    pub fn for_rows(
+        reason: String,
+        destination: String,
+        events: Vec<Span>,
+        payload: &[u8],
+    ) -> Self {
+        Self::ingest(
+            reason,
+            destination,
+            events,
+            Some(String::from_utf8_lossy(payload).into_owned()),
+            None,
+        )
     }
 
-    fn ingest(reason: String, destination: String, events: Vec<Span>, rows: Option<String>, blob: Option<String>) -> Self {
+    fn ingest(
+        reason: String,
+        destination: String,
+        events: Vec<Span>,
+        rows: Option<String>,
+        blob: Option<String>,
+    ) -> Self {
         DeadLetter {
             time: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
             stage: Stage::Ingest,

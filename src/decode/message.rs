@@ -67,9 +67,11 @@ impl MessageSource {
     pub fn known_types(&self) -> &'static [&'static str] {
         match self {
             MessageSource::Telemetry | MessageSource::Other(_) => &[],
-            MessageSource::Properties => {
-                &["cloudPropertyChange", "devicePropertyDesiredChange", "devicePropertyReportedChange"]
-            }
+            MessageSource::Properties => &[
+                "cloudPropertyChange",
+                "devicePropertyDesiredChange",
+                "devicePropertyReportedChange",
+            ],
             MessageSource::DeviceConnectivity => &["connected", "disconnected"],
             MessageSource::DeviceLifecycle => &[
                 "registered",
@@ -93,8 +95,10 @@ impl MessageSource {
 
     /// Every documented message type of every source, for validating filters.
     pub fn all_known_types() -> Vec<&'static str> {
-        let mut all: Vec<&'static str> =
-            Self::KNOWN.iter().flat_map(|s| s.known_types().iter().copied()).collect();
+        let mut all: Vec<&'static str> = Self::KNOWN
+            .iter()
+            .flat_map(|s| s.known_types().iter().copied())
+            .collect();
         all.sort_unstable();
         all.dedup();
         all
@@ -121,7 +125,10 @@ pub struct Message {
 impl Message {
     /// Wraps an already validated body (see [`super::decode`]).
     pub(super) fn new(source: MessageSource, body: Map<String, Value>) -> Self {
-        Message { source, body: Value::Object(body) }
+        Message {
+            source,
+            body: Value::Object(body),
+        }
     }
 
     /// The message source.
@@ -136,7 +143,8 @@ impl Message {
 
     /// Whether the message type is one IoT Central documents for this source.
     pub fn has_known_type(&self) -> bool {
-        self.message_type().is_some_and(|t| self.source.known_types().contains(&t))
+        self.message_type()
+            .is_some_and(|t| self.source.known_types().contains(&t))
     }
 
     /// `deviceId`; absent on device template lifecycle and audit messages.
@@ -199,7 +207,12 @@ mod tests {
     #[test]
     fn known_types_cover_the_documentation() {
         let all = MessageSource::all_known_types();
-        for t in ["cloudPropertyChange", "connected", "deviceTemplateChanged", "updated"] {
+        for t in [
+            "cloudPropertyChange",
+            "connected",
+            "deviceTemplateChanged",
+            "updated",
+        ] {
             assert!(all.contains(&t), "{t}");
         }
         assert_eq!(all.iter().filter(|t| **t == "deleted").count(), 1);

@@ -60,13 +60,20 @@ pub enum DecodeError {
 }
 
 /// Header fields that are strings whenever present.
-const STRING_FIELDS: [&str; 6] =
-    ["messageType", "deviceId", "templateId", "applicationId", "enqueuedTime", "schema"];
+const STRING_FIELDS: [&str; 6] = [
+    "messageType",
+    "deviceId",
+    "templateId",
+    "applicationId",
+    "enqueuedTime",
+    "schema",
+];
 
 /// Decodes one event body.
 pub fn decode(body: &[u8]) -> Result<Message, DecodeError> {
-    let text = std::str::from_utf8(body)
-        .map_err(|e| DecodeError::NotUtf8 { valid_up_to: e.valid_up_to() })?;
+    let text = std::str::from_utf8(body).map_err(|e| DecodeError::NotUtf8 {
+        valid_up_to: e.valid_up_to(),
+    })?;
     if text.trim().is_empty() {
         return Err(DecodeError::Empty);
     }
@@ -77,7 +84,11 @@ pub fn decode(body: &[u8]) -> Result<Message, DecodeError> {
     })?;
     let body = match value {
         Value::Object(map) => map,
-        other => return Err(DecodeError::NotAnObject { found: json_type(&other) }),
+        other => {
+            return Err(DecodeError::NotAnObject {
+                found: json_type(&other),
+            })
+        }
     };
     let source = match body.get("messageSource") {
         Some(Value::String(s)) => MessageSource::from_wire(s),
@@ -88,7 +99,11 @@ pub fn decode(body: &[u8]) -> Result<Message, DecodeError> {
                 found: json_type(other),
             })
         }
-        None => return Err(DecodeError::MissingField { field: "messageSource" }),
+        None => {
+            return Err(DecodeError::MissingField {
+                field: "messageSource",
+            })
+        }
     };
     for field in STRING_FIELDS {
         expect_type(&body, field, "a string", Value::is_string)?;
@@ -123,9 +138,11 @@ fn expect_type(
     ok: fn(&Value) -> bool,
 ) -> Result<(), DecodeError> {
     match body.get(field) {
-        Some(v) if !ok(v) && !v.is_null() => {
-            Err(DecodeError::WrongType { field, expected, found: json_type(v) })
-        }
+        Some(v) if !ok(v) && !v.is_null() => Err(DecodeError::WrongType {
+            field,
+            expected,
+            found: json_type(v),
+        }),
         _ => Ok(()),
     }
 }
@@ -144,7 +161,11 @@ pub fn json_type(v: &Value) -> &'static str {
 
 /// "an array", "a string": a JSON type name with its article, for messages.
 pub fn with_article(type_name: &str) -> String {
-    let article = if type_name.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    let article = if type_name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
     format!("{article} {type_name}")
 }
 
@@ -152,7 +173,8 @@ pub fn with_article(type_name: &str) -> String {
 fn describe_json_error(e: &serde_json::Error) -> String {
     let text = e.to_string();
     if text.starts_with("recursion limit exceeded") {
-        return "it nests more than 128 arrays or objects deep (recursion limit exceeded)".to_string();
+        return "it nests more than 128 arrays or objects deep (recursion limit exceeded)"
+            .to_string();
     }
     match text.rfind(" at line ") {
         Some(i) => text[..i].to_string(),
@@ -178,34 +200,70 @@ mod tests {
 
     #[test]
     fn unknown_sources_and_types_pass() {
-        let m = decode(br#"{"messageSource":"quantumTelemetry","messageType":"entangled"}"#).unwrap();
+        let m =
+            decode(br#"{"messageSource":"quantumTelemetry","messageType":"entangled"}"#).unwrap();
         assert_eq!(m.source().as_str(), "quantumTelemetry");
         assert_eq!(m.message_type(), Some("entangled"));
         assert!(!m.has_known_type());
-        let m = decode(br#"{"messageSource":"deviceConnectivity","messageType":"connected"}"#).unwrap();
+        let m =
+            decode(br#"{"messageSource":"deviceConnectivity","messageType":"connected"}"#).unwrap();
         assert!(m.has_known_type());
     }
 
     #[test]
     fn bad_bodies_say_why() {
-        assert_eq!(decode(b"{\"a\":\"\xff\"}"), Err(DecodeError::NotUtf8 { valid_up_to: 6 }));
+        assert_eq!(
+            decode(b"{\"a\":\"\xff\"}"),
+            Err(DecodeError::NotUtf8 { valid_up_to: 6 })
+        );
         assert_eq!(decode(b"  "), Err(DecodeError::Empty));
         let e = decode(b"{\"a\":").unwrap_err();
         assert!(matches!(e, DecodeError::InvalidJson { line: 1, .. }), "{e}");
-        assert_eq!(decode(b"[1,2]"), Err(DecodeError::NotAnObject { found: "array" }));
-        assert_eq!(decode(b"{}"), Err(DecodeError::MissingField { field: "messageSource" }));
+        assert_eq!(
+            decode(b"[1,2]"),
+            Err(DecodeError::NotAnObject { found: "array" })
+        );
+        assert_eq!(
+            decode(b"{}"),
+            Err(DecodeError::MissingField {
+                field: "messageSource"
+            })
+        );
         let e = decode(br#"{"messageSource":"telemetry","telemetry":[1]}"#).unwrap_err();
-        assert_eq!(e.to_string(), "`telemetry` should be an object, but it is an array");
+        assert_eq!(
+            e.to_string(),
+            "`telemetry` should be an object, but it is an array"
+        );
         let e = decode(br#"{"messageSource":"audit","deviceId":7}"#).unwrap_err();
-        assert_eq!(e, DecodeError::WrongType { field: "deviceId", expected: "a string", found: "number" });
+        assert_eq!(
+            e,
+            DecodeError::WrongType {
+                field: "deviceId",
+                expected: "a string",
+                found: "number"
+            }
+        );
         let e = decode(br#"{"messageSource":"properties"}"#).unwrap_err();
-        assert_eq!(e, DecodeError::MissingField { field: "properties" });
+        assert_eq!(
+            e,
+            DecodeError::MissingField {
+                field: "properties"
+            }
+        );
     }
 
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
-        let deep = format!("{{\"messageSource\":\"telemetry\",\"telemetry\":{}{}}}", "[".repeat(10_000), "]".repeat(10_000));
+        let deep = format!(
+            "{{\"messageSource\":\"telemetry\",\"telemetry\":{}{}}}",
+            "[".repeat(10_000),
+            "]".repeat(10_000)
+        );
         let e = decode(deep.as_bytes()).unwrap_err();
-        assert!(e.to_string().contains("nests more than 128 arrays or objects deep"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("nests more than 128 arrays or objects deep"),
+            "{e}"
+        );
     }
 }

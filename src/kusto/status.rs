@@ -153,7 +153,10 @@ impl Attempt<'_> {
         let response = request.send().await.map_err(|e| self.transport_error(e))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let bytes = response.bytes().await.map_err(|e| self.transport_error(e))?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(e))?;
         if (200..300).contains(&status) {
             Ok(bytes)
         } else {
@@ -169,7 +172,8 @@ impl Attempt<'_> {
         body: &[u8],
     ) -> KustoError {
         let retry_after = if status == 429 || status == 503 {
-            header(headers, "retry-after").and_then(|v| crate::retry::parse_retry_after(&v, SystemTime::now()))
+            header(headers, "retry-after")
+                .and_then(|v| crate::retry::parse_retry_after(&v, SystemTime::now()))
         } else {
             None
         };

@@ -19,10 +19,11 @@ pub use processor::{Failure, Output, Processor};
 pub use summary::{DestinationSummary, Summary};
 
 use crate::ack::{AckTracker, Ticket};
-use crate::batch::{Batch, Batcher};
+use crate::batch::{Batch, Lanes};
 use crate::config::DestinationSettings;
 use crate::deadletter::{DeadLetter, DeadLetterError, DeadLetterStore, Stage};
 use crate::event::SourceEvent;
+use crate::resume::Ledger;
 use crate::sink::{LateRejection, Outcome, Sink, SinkError};
 use crate::source::{Checkpointer, Source, SourceError};
 use std::collections::{HashMap, VecDeque};
@@ -64,7 +65,13 @@ struct InFlight {
 /// Everything a run needs.
 pub struct Pipeline<K: Sink> {
     processor: Processor,
-    batchers: Vec<Batcher>,
+    /// Open batches, per destination.
+    batchers: Vec<Lanes>,
+    /// What resumable destinations already hold, per partition.
+    ledger: Ledger,
+    /// The last sequence number read per partition, to notice a partition read again from an
+    /// older position.
+    last_seen: HashMap<String, i64>,
     sink: K,
     dead_letters: Box<dyn DeadLetterStore>,
     summary: Summary,
@@ -80,8 +87,16 @@ pub struct Pipeline<K: Sink> {
 
 impl<K: Sink> Pipeline<K> {
     /// Builds a pipeline over these destinations.
-    pub fn new(destinations: Vec<DestinationSettings>, sink: K, dead_letters: Box<dyn DeadLetterStore>) -> Self {
-        let batchers = destinations.iter().enumerate().map(|(i, d)| Batcher::new(i, d.batch)).collect();
+    pub fn new(
+        destinations: Vec<DestinationSettings>,
+        sink: K,
+        dead_letters: Box<dyn DeadLetterStore>,
+    ) -> Self {
+        let batchers = destinations
+            .iter()
+            .enumerate()
+            .map(|(i, d)| Lanes::new(i, d.batch, sink.resumable(i)))
+            .collect();
         let summary = Summary {
             destinations: destinations
                 .iter()
@@ -96,8 +111,10 @@ impl<K: Sink> Pipeline<K> {
         };
         let busy = vec![0; destinations.len()];
         Pipeline {
+            ledger: Ledger::new(destinations.len()),
             processor: Processor::new(destinations),
             batchers,
+            last_seen: HashMap::new(),
             sink,
             dead_letters,
             summary,
@@ -118,7 +135,11 @@ impl<K: Sink> Pipeline<K> {
 
     /// Runs until the source is exhausted or `shutdown` completes, then drains and returns
     /// the summary.
-    pub async fn run<S: Source>(mut self, mut source: S, shutdown: impl Future<Output = ()>) -> Result<Summary, PipelineError> {
+    pub async fn run<S: Source>(
+        mut self,
+        mut source: S,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<Summary, PipelineError> {
         let started = Instant::now();
         let mut checkpointer = source.checkpointer();
         let (tx, mut rx) = mpsc::channel::<Result<Vec<SourceEvent>, SourceError>>(CHANNEL_DEPTH);
@@ -127,7 +148,7 @@ impl<K: Sink> Pipeline<K> {
         let mut output = Output::new(self.batchers.len());
         let mut late = self.sink.late_rejections();
         loop {
-            let deadline = self.batchers.iter().filter_map(Batcher::deadline).min();
+            let deadline = self.batchers.iter().filter_map(Lanes::deadline).min();
             // Full destinations hold reading back: this is the backpressure.
             let can_read = self.waiting.is_empty();
             tokio::select! {
@@ -141,6 +162,7 @@ impl<K: Sink> Pipeline<K> {
                 () = sleep_until(deadline) => self.close_due(),
                 received = rx.recv(), if can_read => match received {
                     Some(Ok(events)) => {
+                        self.resume(&events).await;
                         for event in &events {
                             self.handle(event, &mut output)?;
                         }
@@ -156,19 +178,22 @@ impl<K: Sink> Pipeline<K> {
         // with a replayable source they are read again next time.
         drop(rx);
         reader.abort();
-        for i in 0..self.batchers.len() {
-            if let Some(batch) = self.batchers[i].take() {
-                self.waiting.push_back(batch);
-            }
+        for lanes in &mut self.batchers {
+            self.waiting.extend(lanes.take_all());
         }
         self.launch_waiting();
-        let grace = self.summary.interrupted.then(|| tokio::time::Instant::now() + self.drain_grace);
+        let grace = self
+            .summary
+            .interrupted
+            .then(|| tokio::time::Instant::now() + self.drain_grace);
         while !self.tasks.is_empty() {
             let next = match grace {
-                Some(until) => match tokio::time::timeout_at(until, self.tasks.join_next_with_id()).await {
-                    Ok(next) => next,
-                    Err(_) => break,
-                },
+                Some(until) => {
+                    match tokio::time::timeout_at(until, self.tasks.join_next_with_id()).await {
+                        Ok(next) => next,
+                        Err(_) => break,
+                    }
+                }
                 None => self.tasks.join_next_with_id().await,
             };
             let Some(done) = next else { break };
@@ -196,10 +221,16 @@ impl<K: Sink> Pipeline<K> {
     fn handle(&mut self, event: &SourceEvent, output: &mut Output) -> Result<(), PipelineError> {
         self.summary.messages += 1;
         self.summary.bytes += event.body.len() as u64;
-        let ticket = self.acks.open(&event.meta.partition, event.meta.sequence_number, &event.meta.offset);
+        let ticket = self.acks.open(
+            &event.meta.partition,
+            event.meta.sequence_number,
+            &event.meta.offset,
+        );
         self.processor.process(event, output);
         for failure in &output.failures {
-            let destination = failure.destination.map(|i| self.processor.destinations()[i].name.clone());
+            let destination = failure
+                .destination
+                .map(|i| self.processor.destinations()[i].name.clone());
             tracing::debug!(stage = %failure.stage, destination = destination.as_deref(), location = %event.meta.location(), reason = %failure.reason, "dead-lettered");
             let letter = DeadLetter::new(event, failure.stage, failure.reason.clone(), destination);
             self.dead_letters.put(&letter)?;
@@ -214,10 +245,25 @@ impl<K: Sink> Pipeline<K> {
                 self.summary.destinations[i].matched += 1;
             }
             let (rows, count) = output.rows(i);
-            if count > 0 {
-                self.acks.add_batch_ref(ticket);
+            if count == 0 {
+                continue;
             }
-            self.waiting.extend(self.batchers[i].push(rows, count, ticket, now));
+            if self.batchers[i].per_partition()
+                && self
+                    .ledger
+                    .covers(i, &event.meta.partition, event.meta.sequence_number)
+            {
+                // Read again after a restart or a takeover, and already in the table.
+                self.summary.destinations[i].skipped += count as u64;
+                continue;
+            }
+            if self.batchers[i].per_partition() {
+                self.ledger
+                    .taken(i, &event.meta.partition, event.meta.sequence_number);
+            }
+            self.acks.add_batch_ref(ticket);
+            self.waiting
+                .extend(self.batchers[i].push(rows, count, ticket, now));
         }
         // Dead letters are written before the event can count as done.
         self.acks.release(ticket);
@@ -226,9 +272,51 @@ impl<K: Sink> Pipeline<K> {
 
     fn close_due(&mut self) {
         let now = Instant::now();
-        for i in 0..self.batchers.len() {
-            if let Some(batch) = self.batchers[i].take_due(now) {
-                self.waiting.push_back(batch);
+        for lanes in &mut self.batchers {
+            self.waiting.extend(lanes.take_due(now));
+        }
+    }
+
+    /// Before events are processed: for each partition seen for the first time, or read again
+    /// from an older position, asks the sink what each resumable destination already holds
+    /// of it. A failed lookup is logged and the run goes on (rows may then come twice, but
+    /// none is lost).
+    async fn resume(&mut self, events: &[SourceEvent]) {
+        let resumable: Vec<usize> = (0..self.batchers.len())
+            .filter(|&i| self.batchers[i].per_partition())
+            .collect();
+        if resumable.is_empty() {
+            return;
+        }
+        let mut starts: Vec<String> = Vec::new();
+        for event in events {
+            let (partition, seq) = (&event.meta.partition, event.meta.sequence_number);
+            let restarted = match self.last_seen.get_mut(partition.as_str()) {
+                Some(last) => std::mem::replace(last, seq) >= seq,
+                None => {
+                    self.last_seen.insert(partition.clone(), seq);
+                    true
+                }
+            };
+            if restarted && !starts.contains(partition) {
+                starts.push(partition.clone());
+            }
+        }
+        for partition in starts {
+            self.ledger.restart(&partition);
+            for &d in &resumable {
+                match self.sink.ingested(d, &partition).await {
+                    Ok(ranges) => {
+                        tracing::debug!(destination = %self.processor.destinations()[d].name, partition = %partition, ranges = ranges.len(), "looked up what the table already holds");
+                        self.ledger.learn(d, &partition, ranges);
+                    }
+                    Err(e) => tracing::warn!(
+                        destination = %self.processor.destinations()[d].name,
+                        partition = %partition,
+                        error = %e,
+                        "cannot tell which events the table already holds: events read again may be ingested twice"
+                    ),
+                }
             }
         }
     }
@@ -250,7 +338,11 @@ impl<K: Sink> Pipeline<K> {
                 continue;
             }
             batch.origin = self.acks.spans(&batch.tickets);
-            let flight = InFlight { destination: d, rows: batch.rows as u64, tickets: std::mem::take(&mut batch.tickets) };
+            let flight = InFlight {
+                destination: d,
+                rows: batch.rows as u64,
+                tickets: std::mem::take(&mut batch.tickets),
+            };
             let handle = self.tasks.spawn(self.sink.deliver(batch));
             self.in_flight.insert(handle.id(), flight);
             self.busy[d] += 1;
@@ -258,15 +350,27 @@ impl<K: Sink> Pipeline<K> {
         self.waiting = kept;
     }
 
-    fn complete(&mut self, done: Result<(Id, Result<Outcome, SinkError>), JoinError>) -> Result<(), PipelineError> {
+    fn complete(
+        &mut self,
+        done: Result<(Id, Result<Outcome, SinkError>), JoinError>,
+    ) -> Result<(), PipelineError> {
         let (id, result) = match done {
             Ok((id, result)) => (id, result),
             Err(e) => {
-                let destination = self.in_flight.get(&e.id()).map_or(usize::MAX, |f| f.destination);
-                return Err(SinkError::Aborted { destination, reason: e.to_string() }.into());
+                let destination = self
+                    .in_flight
+                    .get(&e.id())
+                    .map_or(usize::MAX, |f| f.destination);
+                return Err(SinkError::Aborted {
+                    destination,
+                    reason: e.to_string(),
+                }
+                .into());
             }
         };
-        let Some(flight) = self.in_flight.remove(&id) else { return Ok(()) };
+        let Some(flight) = self.in_flight.remove(&id) else {
+            return Ok(());
+        };
         self.busy[flight.destination] -= 1;
         let d = flight.destination;
         match result? {
@@ -281,10 +385,12 @@ impl<K: Sink> Pipeline<K> {
                 let name = self.processor.destinations()[d].name.clone();
                 let spans = self.acks.spans(&flight.tickets);
                 tracing::warn!(destination = %name, rows = flight.rows, %reason, "Data Explorer refused a batch: its rows are dead-lettered");
-                self.dead_letters.put(&DeadLetter::for_rows(reason, name, spans, &payload))?;
+                self.dead_letters
+                    .put(&DeadLetter::for_rows(reason, name, spans, &payload))?;
                 // The letter must be durable before its events may be checkpointed.
                 self.dead_letters.flush()?;
-                *self.summary.dead_letters.entry(Stage::Ingest).or_default() += flight.tickets.len() as u64;
+                *self.summary.dead_letters.entry(Stage::Ingest).or_default() +=
+                    flight.tickets.len() as u64;
             }
         }
         for ticket in flight.tickets {
@@ -294,15 +400,24 @@ impl<K: Sink> Pipeline<K> {
     }
 
     fn late_rejection(&mut self, r: LateRejection) -> Result<(), PipelineError> {
-        let name = self.processor.destinations().get(r.destination).map_or_else(|| format!("#{}", r.destination), |d| d.name.clone());
+        let name = self
+            .processor
+            .destinations()
+            .get(r.destination)
+            .map_or_else(|| format!("#{}", r.destination), |d| d.name.clone());
         let events: u64 = r.events.iter().map(|s| s.events as u64).sum();
-        self.dead_letters.put(&DeadLetter::for_late_failure(r.reason, name, r.events, r.blob))?;
+        self.dead_letters.put(&DeadLetter::for_late_failure(
+            r.reason, name, r.events, r.blob,
+        ))?;
         self.dead_letters.flush()?;
         *self.summary.dead_letters.entry(Stage::Ingest).or_default() += events;
         Ok(())
     }
 
-    async fn checkpoint<C: Checkpointer>(&mut self, checkpointer: &mut C) -> Result<(), PipelineError> {
+    async fn checkpoint<C: Checkpointer>(
+        &mut self,
+        checkpointer: &mut C,
+    ) -> Result<(), PipelineError> {
         let progress = self.acks.take_progress();
         if progress.is_empty() {
             return Ok(());
@@ -328,7 +443,10 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-async fn read_source<S: Source>(mut source: S, tx: mpsc::Sender<Result<Vec<SourceEvent>, SourceError>>) {
+async fn read_source<S: Source>(
+    mut source: S,
+    tx: mpsc::Sender<Result<Vec<SourceEvent>, SourceError>>,
+) {
     loop {
         let next = source.next_batch(READ_BATCH).await;
         let done = !matches!(next, Ok(Some(_)));

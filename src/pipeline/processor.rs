@@ -52,7 +52,10 @@ impl Output {
 
     /// The multijson rows destination `index` got from the event, and their count.
     pub fn rows(&self, index: usize) -> (&[u8], usize) {
-        (self.payloads.get(index).map_or(&[][..], Vec::as_slice), self.rows.get(index).copied().unwrap_or(0))
+        (
+            self.payloads.get(index).map_or(&[][..], Vec::as_slice),
+            self.rows.get(index).copied().unwrap_or(0),
+        )
     }
 
     fn clear(&mut self) {
@@ -75,8 +78,13 @@ pub struct Processor {
 impl Processor {
     /// A processor for these destinations (indices follow their order).
     pub fn new(destinations: Vec<DestinationSettings>) -> Self {
-        let needs_meta = destinations.iter().any(|d| d.filter.uses_meta() || d.transform.uses_meta());
-        Processor { destinations, needs_meta }
+        let needs_meta = destinations
+            .iter()
+            .any(|d| d.filter.uses_meta() || d.transform.uses_meta());
+        Processor {
+            destinations,
+            needs_meta,
+        }
     }
 
     /// The destinations.
@@ -93,30 +101,53 @@ impl Processor {
         let message = match decode(&event.body) {
             Ok(m) => m,
             Err(e) => {
-                out.failures.push(Failure { stage: Stage::Decode, destination: None, reason: e.to_string() });
+                out.failures.push(Failure {
+                    stage: Stage::Decode,
+                    destination: None,
+                    reason: e.to_string(),
+                });
                 return;
             }
         };
-        let meta = if self.needs_meta { event.meta.to_value() } else { serde_json::Value::Null };
+        let meta = if self.needs_meta {
+            event.meta.to_value()
+        } else {
+            serde_json::Value::Null
+        };
         for (i, d) in self.destinations.iter().enumerate() {
             match d.filter.check(&message, &meta) {
                 Ok(Ok(())) => {}
                 Ok(Err(_rejected)) => continue,
                 Err(e) => {
                     let reason = format!("filter predicate failed: {e}");
-                    out.failures.push(Failure { stage: Stage::Route, destination: Some(i), reason });
+                    out.failures.push(Failure {
+                        stage: Stage::Route,
+                        destination: Some(i),
+                        reason,
+                    });
                     continue;
                 }
             }
             out.accepted[i] = true;
-            match d.transform.apply_encoded(message.value(), &meta, &d.schema, &mut out.payloads[i]) {
+            match d
+                .transform
+                .apply_encoded(message.value(), &meta, &d.schema, &mut out.payloads[i])
+            {
                 Ok(n) => out.rows[i] = n,
                 Err(ApplyError::Transform(e)) => {
-                    out.failures.push(Failure { stage: Stage::Transform, destination: Some(i), reason: e.to_string() });
+                    out.failures.push(Failure {
+                        stage: Stage::Transform,
+                        destination: Some(i),
+                        reason: e.to_string(),
+                    });
                 }
                 Err(ApplyError::Rows(e)) => {
                     let reason = format!("table {}: {e}", d.table);
-                    out.failures.push(Failure { stage: Stage::Coerce, destination: Some(i), reason });
+                    out.failures.push(Failure {
+                        stage: Stage::Coerce,
+                        destination: Some(i),
+                        reason,
+                    });
                 }
             }
         }

@@ -17,6 +17,9 @@ pub struct DestinationSummary {
     pub matched: u64,
     /// Rows delivered to the sink.
     pub rows: u64,
+    /// Rows not sent because the table already held them (events read again after a restart
+    /// or a takeover, see [`crate::resume`]).
+    pub skipped: u64,
     /// Batches delivered.
     pub batches: u64,
     /// Bytes the sink wrote or sent.
@@ -70,8 +73,22 @@ fn plural(n: u64, noun: &str) -> String {
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let secs = self.elapsed.as_secs_f64().max(1e-9);
-        let w = self.destinations.iter().map(|d| d.name.len()).max().unwrap_or(0).max(15);
-        writeln!(f, "iotc-adx run {}", if self.interrupted { "interrupted (shutdown signal)" } else { "complete" })?;
+        let w = self
+            .destinations
+            .iter()
+            .map(|d| d.name.len())
+            .max()
+            .unwrap_or(0)
+            .max(15);
+        writeln!(
+            f,
+            "iotc-adx run {}",
+            if self.interrupted {
+                "interrupted (shutdown signal)"
+            } else {
+                "complete"
+            }
+        )?;
         writeln!(
             f,
             "  {:<w$} {} ({:.1} KiB) in {:.3} s: {:.0} messages/s, {:.2} MB/s",
@@ -96,12 +113,33 @@ impl fmt::Display for Summary {
             if let Some(target) = &d.last_target {
                 writeln!(f, "  {:<w$} last batch went to {target}", "")?;
             }
+            if d.skipped > 0 {
+                writeln!(
+                    f,
+                    "  {:<w$} {} already in the table (read again after a restart), skipped",
+                    "",
+                    plural(d.skipped, "row")
+                )?;
+            }
         }
-        writeln!(f, "  {:<w$} {} (decoded, but no destination's filter took them)", "unrouted", self.unrouted)?;
-        let by_stage: Vec<String> = self.dead_letters.iter().map(|(s, n)| format!("{s} {n}")).collect();
+        writeln!(
+            f,
+            "  {:<w$} {} (decoded, but no destination's filter took them)",
+            "unrouted", self.unrouted
+        )?;
+        let by_stage: Vec<String> = self
+            .dead_letters
+            .iter()
+            .map(|(s, n)| format!("{s} {n}"))
+            .collect();
         write!(f, "  {:<w$} {}", "dead-lettered", self.dead_lettered())?;
         if !by_stage.is_empty() {
-            write!(f, " ({}) in {}", by_stage.join(", "), self.dead_letter_location)?;
+            write!(
+                f,
+                " ({}) in {}",
+                by_stage.join(", "),
+                self.dead_letter_location
+            )?;
         }
         Ok(())
     }

@@ -36,7 +36,9 @@ max_age_ms = 3600000
 }
 
 fn event(partition: &str, sequence_number: i64, device: &str) -> SourceEvent {
-    let body = format!(r#"{{"messageSource":"telemetry","deviceId":"{device}","enqueuedTime":"2026-01-01T00:00:00Z","telemetry":{{}}}}"#);
+    let body = format!(
+        r#"{{"messageSource":"telemetry","deviceId":"{device}","enqueuedTime":"2026-01-01T00:00:00Z","telemetry":{{}}}}"#
+    );
     SourceEvent {
         body: body.into_bytes(),
         meta: EventMeta {
@@ -96,9 +98,15 @@ impl Sink for ScriptedSink {
             tokio::time::sleep(Duration::from_millis(60u64.saturating_sub(n as u64 * 20))).await;
             running.fetch_sub(1, Ordering::SeqCst);
             if String::from_utf8_lossy(&batch.payload).contains("bad") {
-                return Ok(Outcome::Rejected { reason: "column Device: bad value".into(), payload: batch.payload });
+                return Ok(Outcome::Rejected {
+                    reason: "column Device: bad value".into(),
+                    payload: batch.payload,
+                });
             }
-            Ok(Outcome::Accepted(Delivery { target: "test".into(), bytes: batch.payload.len() as u64 }))
+            Ok(Outcome::Accepted(Delivery {
+                target: "test".into(),
+                bytes: batch.payload.len() as u64,
+            }))
         })
     }
     fn max_in_flight(&self) -> usize {
@@ -110,28 +118,62 @@ impl Sink for ScriptedSink {
 async fn checkpoints_follow_confirmed_deliveries_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let s = settings(dir.path(), 2);
-    let events = vec![event("0", 1, "a"), event("0", 2, "b"), event("0", 3, "bad"), event("0", 4, "c"), event("0", 5, "d"), event("1", 9, "e")];
+    let events = vec![
+        event("0", 1, "a"),
+        event("0", 2, "b"),
+        event("0", 3, "bad"),
+        event("0", 4, "c"),
+        event("0", 5, "d"),
+        event("1", 9, "e"),
+    ];
     let progress = Arc::new(Mutex::new(Vec::new()));
     let sink = ScriptedSink::default();
     let dead = Box::new(LocalDirStore::new(&dir.path().join("dl"), 1 << 20));
     let pipeline = Pipeline::new(s.destinations, sink.clone(), dead);
-    let source = VecSource { events: Some(events), progress: progress.clone() };
+    let source = VecSource {
+        events: Some(events),
+        progress: progress.clone(),
+    };
     let summary = pipeline.run(source, std::future::pending()).await.unwrap();
 
     assert_eq!(summary.acknowledged, 6);
     assert_eq!(summary.destinations[0].rows, 4);
-    assert_eq!(summary.dead_letters.get(&Stage::Ingest), Some(&2), "the refused batch held two events");
-    assert!(sink.peak.load(Ordering::SeqCst) <= 2, "never more than max_in_flight at once");
+    assert_eq!(
+        summary.dead_letters.get(&Stage::Ingest),
+        Some(&2),
+        "the refused batch held two events"
+    );
+    assert!(
+        sink.peak.load(Ordering::SeqCst) <= 2,
+        "never more than max_in_flight at once"
+    );
     // Partition 0 advances monotonically and ends at 5, partition 1 at 9.
     let progress = progress.lock().unwrap();
-    let p0: Vec<i64> = progress.iter().filter(|p| p.partition == "0").map(|p| p.sequence_number).collect();
+    let p0: Vec<i64> = progress
+        .iter()
+        .filter(|p| p.partition == "0")
+        .map(|p| p.sequence_number)
+        .collect();
     assert!(p0.windows(2).all(|w| w[0] < w[1]), "{p0:?}");
     assert_eq!(p0.last(), Some(&5));
-    assert_eq!(progress.iter().filter(|p| p.partition == "1").map(|p| p.sequence_number).last(), Some(9));
+    assert_eq!(
+        progress
+            .iter()
+            .filter(|p| p.partition == "1")
+            .map(|p| p.sequence_number)
+            .last(),
+        Some(9)
+    );
 
     let letters: Vec<serde_json::Value> = std::fs::read_dir(dir.path().join("dl"))
         .unwrap()
-        .flat_map(|f| std::fs::read_to_string(f.unwrap().path()).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect::<Vec<_>>())
+        .flat_map(|f| {
+            std::fs::read_to_string(f.unwrap().path())
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect::<Vec<_>>()
+        })
         .collect();
     assert_eq!(letters.len(), 1);
     assert_eq!(letters[0]["stage"], "ingest");
@@ -158,8 +200,14 @@ async fn a_stuck_sink_holds_checkpoints_back_and_shutdown_still_ends() {
     let progress = Arc::new(Mutex::new(Vec::new()));
     let dead = Box::new(LocalDirStore::new(&dir.path().join("dl"), 1 << 20));
     let pipeline = Pipeline::new(s.destinations, StuckSink, dead);
-    let source = VecSource { events: Some(vec![event("0", 1, "a"), event("0", 2, "b")]), progress: progress.clone() };
-    let summary = pipeline.run(source, tokio::time::sleep(Duration::from_secs(1))).await.unwrap();
+    let source = VecSource {
+        events: Some(vec![event("0", 1, "a"), event("0", 2, "b")]),
+        progress: progress.clone(),
+    };
+    let summary = pipeline
+        .run(source, tokio::time::sleep(Duration::from_secs(1)))
+        .await
+        .unwrap();
     assert!(summary.interrupted);
     assert_eq!(summary.acknowledged, 0);
     assert!(progress.lock().unwrap().is_empty());
@@ -170,9 +218,16 @@ struct LateSink(std::sync::Mutex<Option<tokio::sync::mpsc::Receiver<crate::sink:
 
 impl Sink for LateSink {
     fn deliver(&self, batch: Batch) -> DeliveryFuture {
-        Box::pin(async move { Ok(Outcome::Accepted(Delivery { target: "t".into(), bytes: batch.payload.len() as u64 })) })
+        Box::pin(async move {
+            Ok(Outcome::Accepted(Delivery {
+                target: "t".into(),
+                bytes: batch.payload.len() as u64,
+            }))
+        })
     }
-    fn late_rejections(&mut self) -> Option<tokio::sync::mpsc::Receiver<crate::sink::LateRejection>> {
+    fn late_rejections(
+        &mut self,
+    ) -> Option<tokio::sync::mpsc::Receiver<crate::sink::LateRejection>> {
         self.0.lock().unwrap().take()
     }
 }
@@ -182,11 +237,25 @@ async fn late_rejections_become_dead_letters() {
     let dir = tempfile::tempdir().unwrap();
     let s = settings(dir.path(), 1);
     let (tx, rx) = tokio::sync::mpsc::channel(1);
-    let events = crate::ack::Span { partition: "0".into(), first: 1, last: 1, events: 1 };
-    let late = crate::sink::LateRejection { destination: 0, reason: "bad data".into(), events: vec![events], blob: Some("https://b/x".into()) };
+    let events = crate::ack::Span {
+        partition: "0".into(),
+        first: 1,
+        last: 1,
+        events: 1,
+    };
+    let late = crate::sink::LateRejection {
+        destination: 0,
+        reason: "bad data".into(),
+        events: vec![events],
+        blob: Some("https://b/x".into()),
+    };
     tx.send(late).await.unwrap();
     let dead = Box::new(LocalDirStore::new(&dir.path().join("dl"), 1 << 20));
-    let pipeline = Pipeline::new(s.destinations, LateSink(std::sync::Mutex::new(Some(rx))), dead);
+    let pipeline = Pipeline::new(
+        s.destinations,
+        LateSink(std::sync::Mutex::new(Some(rx))),
+        dead,
+    );
     let progress = Arc::new(Mutex::new(Vec::new()));
     // The source never ends; the run stops on the signal after the rejection arrived.
     struct Endless(Arc<Mutex<Vec<Progress>>>);
@@ -195,15 +264,34 @@ async fn late_rejections_become_dead_letters() {
         fn checkpointer(&mut self) -> Recorder {
             Recorder(self.0.clone())
         }
-        async fn next_batch(&mut self, _max: usize) -> Result<Option<Vec<SourceEvent>>, SourceError> {
+        async fn next_batch(
+            &mut self,
+            _max: usize,
+        ) -> Result<Option<Vec<SourceEvent>>, SourceError> {
             std::future::pending().await
         }
     }
-    let summary = pipeline.run(Endless(progress), tokio::time::sleep(Duration::from_millis(300))).await.unwrap();
+    let summary = pipeline
+        .run(
+            Endless(progress),
+            tokio::time::sleep(Duration::from_millis(300)),
+        )
+        .await
+        .unwrap();
     assert_eq!(summary.dead_letters.get(&Stage::Ingest), Some(&1));
-    let text = std::fs::read_dir(dir.path().join("dl")).unwrap().map(|f| std::fs::read_to_string(f.unwrap().path()).unwrap()).collect::<String>();
+    let text = std::fs::read_dir(dir.path().join("dl"))
+        .unwrap()
+        .map(|f| std::fs::read_to_string(f.unwrap().path()).unwrap())
+        .collect::<String>();
     let letter: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
-    assert_eq!((letter["reason"].as_str(), letter["blob"].as_str(), letter["destination"].as_str()), (Some("bad data"), Some("https://b/x"), Some("devices")));
+    assert_eq!(
+        (
+            letter["reason"].as_str(),
+            letter["blob"].as_str(),
+            letter["destination"].as_str()
+        ),
+        (Some("bad data"), Some("https://b/x"), Some("devices"))
+    );
 }
 
 /// Counts the events it hands out; never ends.
@@ -216,7 +304,11 @@ impl Source for Counting {
     }
     async fn next_batch(&mut self, max: usize) -> Result<Option<Vec<SourceEvent>>, SourceError> {
         let start = self.0.fetch_add(max, Ordering::SeqCst);
-        Ok(Some((start..start + max).map(|i| event("0", i as i64, "d")).collect()))
+        Ok(Some(
+            (start..start + max)
+                .map(|i| event("0", i as i64, "d"))
+                .collect(),
+        ))
     }
 }
 
@@ -228,11 +320,112 @@ async fn a_stuck_sink_stops_reading_instead_of_buffering() {
     let dead = Box::new(LocalDirStore::new(&dir.path().join("dl"), 1 << 20));
     let pipeline = Pipeline::new(s.destinations, StuckSink, dead);
     let source = Counting(read.clone(), Arc::new(Mutex::new(Vec::new())));
-    let summary = pipeline.run(source, tokio::time::sleep(Duration::from_secs(5))).await.unwrap();
+    let summary = pipeline
+        .run(source, tokio::time::sleep(Duration::from_secs(5)))
+        .await
+        .unwrap();
     // One batch in flight (stuck), one waiting for its slot, then the channel and the reader's
     // hand-over fill up: a fixed bound, whatever the time.
     let bound = (CHANNEL_DEPTH + 2) * READ_BATCH + 2 * 100;
-    assert!(read.load(Ordering::SeqCst) <= bound, "read {} events, bound {bound}", read.load(Ordering::SeqCst));
-    assert!(summary.messages <= 200 + READ_BATCH as u64, "processed {}", summary.messages);
+    assert!(
+        read.load(Ordering::SeqCst) <= bound,
+        "read {} events, bound {bound}",
+        read.load(Ordering::SeqCst)
+    );
+    assert!(
+        summary.messages <= 200 + READ_BATCH as u64,
+        "processed {}",
+        summary.messages
+    );
     assert_eq!(summary.acknowledged, 0);
+}
+
+/// Hands out fixed chunks of events, one per read, then ends.
+struct ChunkSource(VecDeque<Vec<SourceEvent>>);
+
+impl Source for ChunkSource {
+    type Checkpointer = crate::source::NoCheckpoints;
+    fn checkpointer(&mut self) -> crate::source::NoCheckpoints {
+        crate::source::NoCheckpoints
+    }
+    async fn next_batch(&mut self, _max: usize) -> Result<Option<Vec<SourceEvent>>, SourceError> {
+        Ok(self.0.pop_front())
+    }
+}
+
+/// A resumable sink whose table already holds events 1..=3 of partition "0"; records each
+/// delivered batch's (partition, first, last) and each lookup.
+#[derive(Clone, Default)]
+struct HoldingSink {
+    delivered: Arc<Mutex<Vec<(String, i64, i64)>>>,
+    lookups: Arc<Mutex<Vec<String>>>,
+}
+
+impl Sink for HoldingSink {
+    fn deliver(&self, batch: Batch) -> DeliveryFuture {
+        assert_eq!(batch.origin.len(), 1, "one partition per batch");
+        let span = &batch.origin[0];
+        self.delivered
+            .lock()
+            .unwrap()
+            .push((span.partition.clone(), span.first, span.last));
+        Box::pin(async move {
+            Ok(Outcome::Accepted(Delivery {
+                target: "test".into(),
+                bytes: batch.payload.len() as u64,
+            }))
+        })
+    }
+    fn resumable(&self, _destination: usize) -> bool {
+        true
+    }
+    fn ingested(&self, _destination: usize, partition: &str) -> crate::sink::IngestedFuture {
+        self.lookups.lock().unwrap().push(partition.to_string());
+        let held = if partition == "0" {
+            vec![crate::resume::SeqRange::new(1, 3)]
+        } else {
+            Vec::new()
+        };
+        Box::pin(async move { Ok(held) })
+    }
+}
+
+#[tokio::test]
+async fn events_the_table_holds_or_read_again_are_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = settings(dir.path(), 2);
+    let first: Vec<SourceEvent> = (1..=6)
+        .map(|i| event("0", i, "a"))
+        .chain((1..=3).map(|i| event("1", i, "b")))
+        .collect();
+    // Partition 0 read again from an older position (a new reader after a lost link).
+    let again: Vec<SourceEvent> = (4..=6).map(|i| event("0", i, "a")).collect();
+    let sink = HoldingSink::default();
+    let dead = Box::new(LocalDirStore::new(&dir.path().join("dl"), 1 << 20));
+    let pipeline = Pipeline::new(s.destinations, sink.clone(), dead);
+    let summary = pipeline
+        .run(
+            ChunkSource(VecDeque::from([first, again])),
+            std::future::pending(),
+        )
+        .await
+        .unwrap();
+
+    let mut delivered = sink.delivered.lock().unwrap().clone();
+    delivered.sort();
+    // Events 1..=3 of "0" were in the table already.
+    let expected =
+        [("0", 4, 5), ("0", 6, 6), ("1", 1, 2), ("1", 3, 3)].map(|(p, a, b)| (p.to_string(), a, b));
+    assert_eq!(delivered, expected.to_vec());
+    assert_eq!(summary.destinations[0].rows, 6);
+    assert_eq!(
+        summary.destinations[0].skipped, 6,
+        "3 held by the table, 3 read again"
+    );
+    assert_eq!(summary.acknowledged, 12);
+    assert_eq!(
+        *sink.lookups.lock().unwrap(),
+        vec!["0", "1", "0"],
+        "asked on first sight and when read again"
+    );
 }

@@ -12,7 +12,7 @@
 
 use crate::config::{BatchingPolicy, DestinationSettings};
 use crate::kusto::{KustoClient, KustoError};
-use crate::schema::{quote_name, TableSchema};
+use crate::schema::{kql_string, quote_name, TableSchema};
 use crate::sink::IngestionMode;
 use serde_json::json;
 use std::fmt;
@@ -110,23 +110,37 @@ impl fmt::Display for Step {
 
 /// The commands that provision destination `d`, given the table's current schema (`None`
 /// when it does not exist). Fails on a column type conflict.
-pub fn plan(d: &DestinationSettings, existing: Option<&TableSchema>) -> Result<Vec<Step>, ProvisionError> {
+pub fn plan(
+    d: &DestinationSettings,
+    existing: Option<&TableSchema>,
+) -> Result<Vec<Step>, ProvisionError> {
     if let Some(existing) = existing {
         compare(d, existing, false)?;
     }
     let table = quote_name(&d.table);
-    let step = |csl: String| Step { database: d.database.clone(), csl };
-    let mut steps = vec![step(format!(".create-merge table {table} ({})", d.schema.to_csl()))];
+    let step = |csl: String| Step {
+        database: d.database.clone(),
+        csl,
+    };
+    let mut steps = vec![step(format!(
+        ".create-merge table {table} ({})",
+        d.schema.to_csl()
+    ))];
     steps.push(step(format!(
         ".create-or-alter table {table} ingestion json mapping {} {}",
         kql_string(&d.mapping),
         kql_string(&mapping_json(&d.schema))
     )));
     if d.ingestion != IngestionMode::Queued {
-        steps.push(step(format!(".alter table {table} policy streamingingestion enable")));
+        steps.push(step(format!(
+            ".alter table {table} policy streamingingestion enable"
+        )));
     }
     if let Some(policy) = &d.batching_policy {
-        steps.push(step(format!(".alter table {table} policy ingestionbatching {}", kql_string(&batching_json(policy)))));
+        steps.push(step(format!(
+            ".alter table {table} policy ingestionbatching {}",
+            kql_string(&batching_json(policy))
+        )));
     }
     Ok(steps)
 }
@@ -148,7 +162,10 @@ fn batching_json(p: &BatchingPolicy) -> String {
     let mut policy = serde_json::Map::new();
     if let Some(t) = p.max_time {
         let s = t.as_secs();
-        policy.insert("MaximumBatchingTimeSpan".into(), json!(format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)));
+        policy.insert(
+            "MaximumBatchingTimeSpan".into(),
+            json!(format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)),
+        );
     }
     if let Some(n) = p.max_items {
         policy.insert("MaximumNumberOfItems".into(), json!(n));
@@ -160,45 +177,90 @@ fn batching_json(p: &BatchingPolicy) -> String {
 }
 
 /// A KQL string literal: single quotes, with backslash and quote escaped.
-fn kql_string(text: &str) -> String {
-    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
-}
-
 /// The table's current schema, `None` when it does not exist.
-pub async fn current_schema(client: &KustoClient, d: &DestinationSettings) -> Result<Option<TableSchema>, ProvisionError> {
+pub async fn current_schema(
+    client: &KustoClient,
+    d: &DestinationSettings,
+) -> Result<Option<TableSchema>, ProvisionError> {
     let command = format!(".show table {} cslschema", quote_name(&d.table));
     let data = match client.mgmt(&d.database, &command).await {
         Ok(data) => data,
         Err(e) if is_missing_table(&e) => return Ok(None),
-        Err(source) => return Err(ProvisionError::Command { database: d.database.clone(), command, source }),
+        Err(source) => {
+            return Err(ProvisionError::Command {
+                database: d.database.clone(),
+                command,
+                source,
+            })
+        }
     };
-    let unexpected = |detail: &str| ProvisionError::Unexpected { database: d.database.clone(), table: d.table.clone(), detail: detail.into() };
+    let unexpected = |detail: &str| ProvisionError::Unexpected {
+        database: d.database.clone(),
+        table: d.table.clone(),
+        detail: detail.into(),
+    };
     let table = data.primary().ok_or_else(|| unexpected("no table"))?;
-    let column = table.columns.iter().position(|c| c.name == "Schema").ok_or_else(|| unexpected("no Schema column"))?;
-    let Some(row) = table.rows.first() else { return Ok(None) };
-    let text = row.get(column).and_then(|v| v.as_str()).ok_or_else(|| unexpected("Schema is not a string"))?;
-    TableSchema::parse(text).map(Some).map_err(|e| unexpected(&format!("cannot read schema {text:?}: {e}")))
+    let column = table
+        .columns
+        .iter()
+        .position(|c| c.name == "Schema")
+        .ok_or_else(|| unexpected("no Schema column"))?;
+    let Some(row) = table.rows.first() else {
+        return Ok(None);
+    };
+    let text = row
+        .get(column)
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| unexpected("Schema is not a string"))?;
+    TableSchema::parse(text)
+        .map(Some)
+        .map_err(|e| unexpected(&format!("cannot read schema {text:?}: {e}")))
 }
 
 fn is_missing_table(e: &KustoError) -> bool {
     let text = e.to_string().to_ascii_lowercase();
-    e.status() == Some(404) || ((e.status() == Some(400)) && (text.contains("not found") || text.contains("does not exist") || text.contains("entitynotfound")))
+    e.status() == Some(404)
+        || ((e.status() == Some(400))
+            && (text.contains("not found")
+                || text.contains("does not exist")
+                || text.contains("entitynotfound")))
 }
 
 /// Start-up check: the table exists, has every configured column with its type, and has the
 /// JSON mapping the sink names (without it every batch would be refused).
-pub async fn check_table(client: &KustoClient, d: &DestinationSettings) -> Result<(), ProvisionError> {
+pub async fn check_table(
+    client: &KustoClient,
+    d: &DestinationSettings,
+) -> Result<(), ProvisionError> {
     match current_schema(client, d).await? {
-        None => return Err(ProvisionError::Missing { destination: d.name.clone(), database: d.database.clone(), table: d.table.clone() }),
+        None => {
+            return Err(ProvisionError::Missing {
+                destination: d.name.clone(),
+                database: d.database.clone(),
+                table: d.table.clone(),
+            })
+        }
         Some(existing) => compare(d, &existing, true)?,
     }
-    let command = format!(".show table {} ingestion json mappings", quote_name(&d.table));
-    let data = client
-        .mgmt(&d.database, &command)
-        .await
-        .map_err(|source| ProvisionError::Command { database: d.database.clone(), command, source })?;
+    let command = format!(
+        ".show table {} ingestion json mappings",
+        quote_name(&d.table)
+    );
+    let data =
+        client
+            .mgmt(&d.database, &command)
+            .await
+            .map_err(|source| ProvisionError::Command {
+                database: d.database.clone(),
+                command,
+                source,
+            })?;
     let found = data.primary().is_some_and(|t| {
-        t.column("Name").is_some_and(|i| t.rows.iter().any(|r| r.get(i).and_then(|v| v.as_str()) == Some(d.mapping.as_str())))
+        t.column("Name").is_some_and(|i| {
+            t.rows
+                .iter()
+                .any(|r| r.get(i).and_then(|v| v.as_str()) == Some(d.mapping.as_str()))
+        })
     });
     if found {
         Ok(())
@@ -214,9 +276,16 @@ pub async fn check_table(client: &KustoClient, d: &DestinationSettings) -> Resul
 
 /// Compares the configured columns with the table's; with `require_all`, a configured
 /// column missing from the table is an error too.
-fn compare(d: &DestinationSettings, existing: &TableSchema, require_all: bool) -> Result<(), ProvisionError> {
+fn compare(
+    d: &DestinationSettings,
+    existing: &TableSchema,
+    require_all: bool,
+) -> Result<(), ProvisionError> {
     for c in d.schema.columns() {
-        match existing.index_of(&c.name).map(|i| existing.columns()[i].kind) {
+        match existing
+            .index_of(&c.name)
+            .map(|i| existing.columns()[i].kind)
+        {
             Some(kind) if kind == c.kind => {}
             Some(kind) => {
                 return Err(ProvisionError::ColumnType {
@@ -261,11 +330,21 @@ pub async fn provision(
         for step in steps {
             report(d, &step);
             if !dry_run {
-                client.mgmt(&step.database, &step.csl).await.map_err(|source| ProvisionError::Command {
-                    database: step.database.clone(),
-                    command: step.csl.lines().next().unwrap_or_default().chars().take(120).collect(),
-                    source,
-                })?;
+                client
+                    .mgmt(&step.database, &step.csl)
+                    .await
+                    .map_err(|source| ProvisionError::Command {
+                        database: step.database.clone(),
+                        command: step
+                            .csl
+                            .lines()
+                            .next()
+                            .unwrap_or_default()
+                            .chars()
+                            .take(120)
+                            .collect(),
+                        source,
+                    })?;
                 ran += 1;
             }
         }

@@ -20,17 +20,31 @@ fn a_new_managed_table_gets_table_mapping_and_streaming_policy() {
     let d = destination("", "managed");
     let steps = plan(&d, None).unwrap();
     let csl: Vec<&str> = steps.iter().map(|s| s.csl.as_str()).collect();
-    assert_eq!(csl[0], ".create-merge table Telemetry (EnqueuedTime:datetime, Device:string, ['Value-x']:dynamic)");
-    assert!(csl[1].starts_with(".create-or-alter table Telemetry ingestion json mapping 'iotc_adx' '[{"), "{}", csl[1]);
+    assert_eq!(
+        csl[0],
+        ".create-merge table Telemetry (EnqueuedTime:datetime, Device:string, ['Value-x']:dynamic)"
+    );
+    assert!(
+        csl[1]
+            .starts_with(".create-or-alter table Telemetry ingestion json mapping 'iotc_adx' '[{"),
+        "{}",
+        csl[1]
+    );
     assert!(csl[1].contains(r#""Path":"$[\'Value-x\']""#), "{}", csl[1]);
-    assert_eq!(csl[2], ".alter table Telemetry policy streamingingestion enable");
+    assert_eq!(
+        csl[2],
+        ".alter table Telemetry policy streamingingestion enable"
+    );
     assert_eq!(steps.len(), 3);
     assert!(steps.iter().all(|s| s.database == "iot"));
 }
 
 #[test]
 fn queued_tables_get_the_batching_policy_and_no_streaming() {
-    let d = destination("[destination.batching_policy]\nmax_time_s = 30\nmax_items = 500\n", "queued");
+    let d = destination(
+        "[destination.batching_policy]\nmax_time_s = 30\nmax_items = 500\n",
+        "queued",
+    );
     let steps = plan(&d, None).unwrap();
     assert_eq!(steps.len(), 3);
     assert_eq!(
@@ -44,17 +58,29 @@ fn a_type_conflict_names_table_column_and_both_types() {
     let d = destination("", "managed");
     let existing = TableSchema::parse("EnqueuedTime:datetime, Device:long, Extra:string").unwrap();
     let e = plan(&d, Some(&existing)).unwrap_err().to_string();
-    assert!(e.contains("iot.Telemetry") && e.contains("column Device") && e.contains("type long") && e.contains("configures string"), "{e}");
+    assert!(
+        e.contains("iot.Telemetry")
+            && e.contains("column Device")
+            && e.contains("type long")
+            && e.contains("configures string"),
+        "{e}"
+    );
     // Extra columns in the cluster, and missing ones, are fine for provisioning.
     let existing = TableSchema::parse("EnqueuedTime:datetime, Other:string").unwrap();
     assert!(plan(&d, Some(&existing)).is_ok());
-    assert!(matches!(compare(&d, &existing, true), Err(ProvisionError::MissingColumn { .. })));
+    assert!(matches!(
+        compare(&d, &existing, true),
+        Err(ProvisionError::MissingColumn { .. })
+    ));
 }
 
 #[test]
 fn the_mapping_reads_each_column_by_name() {
     let d = destination("", "queued");
     let m: serde_json::Value = serde_json::from_str(&mapping_json(&d.schema)).unwrap();
-    assert_eq!(m[0], serde_json::json!({"column": "EnqueuedTime", "datatype": "datetime", "Properties": {"Path": "$['EnqueuedTime']"}}));
+    assert_eq!(
+        m[0],
+        serde_json::json!({"column": "EnqueuedTime", "datatype": "datetime", "Properties": {"Path": "$['EnqueuedTime']"}})
+    );
     assert_eq!(m[2]["Properties"]["Path"], "$['Value-x']");
 }

@@ -47,7 +47,10 @@ impl Patterns {
             pattern: globs.join(", "),
             message: e.to_string(),
         })?;
-        Ok(Patterns { globs: globs.to_vec(), set })
+        Ok(Patterns {
+            globs: globs.to_vec(),
+            set,
+        })
     }
 
     /// Whether no pattern is set (everything matches).
@@ -98,12 +101,30 @@ pub enum Rejection {
 
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let or_none = |v: &Option<String>| v.as_deref().map_or("none".to_string(), |s| format!("'{s}'"));
+        let or_none = |v: &Option<String>| {
+            v.as_deref()
+                .map_or("none".to_string(), |s| format!("'{s}'"))
+        };
         match self {
-            Rejection::Source(s) => write!(f, "message source '{s}' is not one of the filter's message_sources"),
-            Rejection::Type(t) => write!(f, "message type {} is not one of the filter's message_types", or_none(t)),
-            Rejection::Template(t) => write!(f, "template id {} matches none of the filter's template_ids", or_none(t)),
-            Rejection::Device(d) => write!(f, "device id {} matches none of the filter's device_ids", or_none(d)),
+            Rejection::Source(s) => write!(
+                f,
+                "message source '{s}' is not one of the filter's message_sources"
+            ),
+            Rejection::Type(t) => write!(
+                f,
+                "message type {} is not one of the filter's message_types",
+                or_none(t)
+            ),
+            Rejection::Template(t) => write!(
+                f,
+                "template id {} matches none of the filter's template_ids",
+                or_none(t)
+            ),
+            Rejection::Device(d) => write!(
+                f,
+                "device id {} matches none of the filter's device_ids",
+                or_none(d)
+            ),
             Rejection::Predicate => write!(f, "the filter's predicate is false for this message"),
         }
     }
@@ -113,21 +134,35 @@ impl Filter {
     /// Decides whether `message` feeds this destination; `meta` is the event's `$meta`.
     ///
     /// The cheap conditions run first; the predicate only when they all hold.
-    pub fn check(&self, message: &Message, meta: &Value) -> Result<Result<(), Rejection>, EvalError> {
+    pub fn check(
+        &self,
+        message: &Message,
+        meta: &Value,
+    ) -> Result<Result<(), Rejection>, EvalError> {
         if !self.sources.is_empty() && !self.sources.contains(message.source()) {
             return Ok(Err(Rejection::Source(message.source().to_string())));
         }
-        if !self.types.is_empty() && !message.message_type().is_some_and(|t| self.types.iter().any(|x| x == t)) {
-            return Ok(Err(Rejection::Type(message.message_type().map(str::to_string))));
+        if !self.types.is_empty()
+            && !message
+                .message_type()
+                .is_some_and(|t| self.types.iter().any(|x| x == t))
+        {
+            return Ok(Err(Rejection::Type(
+                message.message_type().map(str::to_string),
+            )));
         }
         if let Some(p) = &self.templates {
             if !p.matches(message.template_id()) {
-                return Ok(Err(Rejection::Template(message.template_id().map(str::to_string))));
+                return Ok(Err(Rejection::Template(
+                    message.template_id().map(str::to_string),
+                )));
             }
         }
         if let Some(p) = &self.devices {
             if !p.matches(message.device_id()) {
-                return Ok(Err(Rejection::Device(message.device_id().map(str::to_string))));
+                return Ok(Err(Rejection::Device(
+                    message.device_id().map(str::to_string),
+                )));
             }
         }
         if let Some(predicate) = &self.predicate {
@@ -141,7 +176,9 @@ impl Filter {
 
     /// Whether the predicate reads `$meta`.
     pub fn uses_meta(&self) -> bool {
-        self.predicate.as_ref().is_some_and(crate::transform::uses_meta)
+        self.predicate
+            .as_ref()
+            .is_some_and(crate::transform::uses_meta)
     }
 
     /// A one-line description of the filter, for `iotc-adx check`.
@@ -182,8 +219,10 @@ mod tests {
     }
 
     fn telemetry() -> Message {
-        msg(json!({"messageSource": "telemetry", "deviceId": "vitals-01", "templateId": "urn:vitals:1",
-                   "telemetry": {"HeartRate": 120}, "enrichments": {"site": "north"}}))
+        msg(
+            json!({"messageSource": "telemetry", "deviceId": "vitals-01", "templateId": "urn:vitals:1",
+                   "telemetry": {"HeartRate": 120}, "enrichments": {"site": "north"}}),
+        )
     }
 
     fn strings(v: &[&str]) -> Vec<String> {
@@ -192,38 +231,78 @@ mod tests {
 
     #[test]
     fn empty_filter_takes_everything() {
-        assert_eq!(Filter::default().check(&telemetry(), &Value::Null).unwrap(), Ok(()));
+        assert_eq!(
+            Filter::default().check(&telemetry(), &Value::Null).unwrap(),
+            Ok(())
+        );
         assert_eq!(Filter::default().describe(), "every message");
     }
 
     #[test]
     fn each_condition_rejects_with_a_reason() {
         let m = telemetry();
-        let f = Filter { sources: vec![MessageSource::Properties], ..Filter::default() };
-        assert_eq!(f.check(&m, &Value::Null).unwrap(), Err(Rejection::Source("telemetry".into())));
-        let f = Filter { types: strings(&["connected"]), ..Filter::default() };
-        assert_eq!(f.check(&m, &Value::Null).unwrap(), Err(Rejection::Type(None)));
-        let f = Filter { templates: Some(Patterns::new(&strings(&["urn:knee:*"])).unwrap()), ..Filter::default() };
-        assert!(matches!(f.check(&m, &Value::Null).unwrap(), Err(Rejection::Template(Some(_)))));
-        let f = Filter { devices: Some(Patterns::new(&strings(&["vitals-0?", "x*"])).unwrap()), ..Filter::default() };
+        let f = Filter {
+            sources: vec![MessageSource::Properties],
+            ..Filter::default()
+        };
+        assert_eq!(
+            f.check(&m, &Value::Null).unwrap(),
+            Err(Rejection::Source("telemetry".into()))
+        );
+        let f = Filter {
+            types: strings(&["connected"]),
+            ..Filter::default()
+        };
+        assert_eq!(
+            f.check(&m, &Value::Null).unwrap(),
+            Err(Rejection::Type(None))
+        );
+        let f = Filter {
+            templates: Some(Patterns::new(&strings(&["urn:knee:*"])).unwrap()),
+            ..Filter::default()
+        };
+        assert!(matches!(
+            f.check(&m, &Value::Null).unwrap(),
+            Err(Rejection::Template(Some(_)))
+        ));
+        let f = Filter {
+            devices: Some(Patterns::new(&strings(&["vitals-0?", "x*"])).unwrap()),
+            ..Filter::default()
+        };
         assert_eq!(f.check(&m, &Value::Null).unwrap(), Ok(()));
     }
 
     #[test]
     fn predicate_sees_message_and_meta() {
         let f = Filter {
-            predicate: Some(Expression::compile("telemetry.HeartRate > `100` && $meta.partition == '1'").unwrap()),
+            predicate: Some(
+                Expression::compile("telemetry.HeartRate > `100` && $meta.partition == '1'")
+                    .unwrap(),
+            ),
             ..Filter::default()
         };
-        assert_eq!(f.check(&telemetry(), &json!({"partition": "1"})).unwrap(), Ok(()));
-        assert_eq!(f.check(&telemetry(), &json!({"partition": "2"})).unwrap(), Err(Rejection::Predicate));
+        assert_eq!(
+            f.check(&telemetry(), &json!({"partition": "1"})).unwrap(),
+            Ok(())
+        );
+        assert_eq!(
+            f.check(&telemetry(), &json!({"partition": "2"})).unwrap(),
+            Err(Rejection::Predicate)
+        );
     }
 
     #[test]
     fn device_patterns_need_a_device() {
-        let template_msg = msg(json!({"messageSource": "deviceTemplateLifecycle", "messageType": "created"}));
-        let f = Filter { devices: Some(Patterns::new(&strings(&["*"])).unwrap()), ..Filter::default() };
-        assert_eq!(f.check(&template_msg, &Value::Null).unwrap(), Err(Rejection::Device(None)));
+        let template_msg =
+            msg(json!({"messageSource": "deviceTemplateLifecycle", "messageType": "created"}));
+        let f = Filter {
+            devices: Some(Patterns::new(&strings(&["*"])).unwrap()),
+            ..Filter::default()
+        };
+        assert_eq!(
+            f.check(&template_msg, &Value::Null).unwrap(),
+            Err(Rejection::Device(None))
+        );
     }
 
     #[test]

@@ -7,8 +7,8 @@ use crate::batch::Batch;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use std::io::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Writes batches to files.
 #[derive(Debug)]
@@ -43,7 +43,11 @@ impl Sink for FileSink {
     fn deliver(&self, batch: Batch) -> DeliveryFuture {
         let dir = self.dirs.get(batch.destination).cloned();
         let number = self.written.fetch_add(1, Ordering::Relaxed) + 1;
-        let extension = if self.gzip { "multijson.gz" } else { "multijson" };
+        let extension = if self.gzip {
+            "multijson.gz"
+        } else {
+            "multijson"
+        };
         let name = format!("{}-{:06}.{extension}", self.run, number);
         let gz = self.gzip;
         Box::pin(async move {
@@ -59,9 +63,16 @@ impl Sink for FileSink {
             };
             tokio::fs::create_dir_all(&dir).await.map_err(io(&dir))?;
             let path = dir.join(name);
-            let body = if gz { gzip(&batch.payload).map_err(io(&path))? } else { batch.payload };
+            let body = if gz {
+                gzip(&batch.payload).map_err(io(&path))?
+            } else {
+                batch.payload
+            };
             tokio::fs::write(&path, &body).await.map_err(io(&path))?;
-            Ok(Outcome::Accepted(Delivery { target: path.display().to_string(), bytes: body.len() as u64 }))
+            Ok(Outcome::Accepted(Delivery {
+                target: path.display().to_string(),
+                bytes: body.len() as u64,
+            }))
         })
     }
 }
@@ -77,8 +88,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         for gz in [false, true] {
             let sink = FileSink::new(dir.path(), &["a".into(), "b".into()], gz);
-            let batch = Batch { destination: 1, payload: b"{\"x\":1}\n".to_vec(), rows: 1, tickets: Vec::new(), origin: Vec::new() };
-            let Outcome::Accepted(d) = sink.deliver(batch).await.unwrap() else { panic!("rejected") };
+            let batch = Batch {
+                destination: 1,
+                payload: b"{\"x\":1}\n".to_vec(),
+                rows: 1,
+                tickets: Vec::new(),
+                origin: Vec::new(),
+            };
+            let Outcome::Accepted(d) = sink.deliver(batch).await.unwrap() else {
+                panic!("rejected")
+            };
             let bytes = std::fs::read(&d.target).unwrap();
             let text = if gz {
                 assert!(d.target.ends_with(".multijson.gz"));

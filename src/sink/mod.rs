@@ -8,6 +8,7 @@ pub mod file;
 pub mod kusto;
 
 use crate::batch::Batch;
+use crate::resume::SeqRange;
 use std::fmt;
 
 /// How a destination's batches reach Data Explorer.
@@ -106,16 +107,23 @@ impl fmt::Debug for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Outcome::Accepted(d) => f.debug_tuple("Accepted").field(d).finish(),
-            Outcome::Rejected { reason, payload } => {
-                f.debug_struct("Rejected").field("reason", reason).field("payload_bytes", &payload.len()).finish()
-            }
+            Outcome::Rejected { reason, payload } => f
+                .debug_struct("Rejected")
+                .field("reason", reason)
+                .field("payload_bytes", &payload.len())
+                .finish(),
         }
     }
 }
 
 /// The future a delivery runs as; it owns everything it needs, so the pipeline can run several
 /// at once on the runtime's threads.
-pub type DeliveryFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Outcome, SinkError>> + Send>>;
+pub type DeliveryFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Outcome, SinkError>> + Send>>;
+
+/// The future of [`Sink::ingested`].
+pub type IngestedFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<SeqRange>, SinkError>> + Send>>;
 
 /// A batch consumer.
 pub trait Sink: Send + Sync + 'static {
@@ -133,5 +141,18 @@ pub trait Sink: Send + Sync + 'static {
     /// pipeline as it starts.
     fn late_rejections(&mut self) -> Option<tokio::sync::mpsc::Receiver<LateRejection>> {
         None
+    }
+
+    /// Whether this sink can tell which events a destination already holds
+    /// ([`Sink::ingested`]); the pipeline then gives each of its batches one partition's
+    /// events and skips events read again whose rows are already there.
+    fn resumable(&self, _destination: usize) -> bool {
+        false
+    }
+
+    /// The ranges of `partition`'s sequence numbers whose rows `destination` already holds
+    /// (only asked when [`Sink::resumable`] says so).
+    fn ingested(&self, _destination: usize, _partition: &str) -> IngestedFuture {
+        Box::pin(async { Ok(Vec::new()) })
     }
 }

@@ -39,7 +39,12 @@ impl FileSource {
     /// Opens the input: for a directory, lists its JSON Lines files now, so a missing or
     /// empty input is reported before anything runs.
     pub fn open(input: &FileInput) -> Result<FileSource, SourceError> {
-        let mut source = FileSource { pending: VecDeque::new(), current: None, stdin: false, sequence: 0 };
+        let mut source = FileSource {
+            pending: VecDeque::new(),
+            current: None,
+            stdin: false,
+            sequence: 0,
+        };
         match input {
             FileInput::Stdin => source.stdin = true,
             FileInput::Path(path) => source.pending = list_inputs(path)?,
@@ -63,8 +68,12 @@ impl FileSource {
             });
             return Ok(true);
         }
-        let Some(path) = self.pending.pop_front() else { return Ok(false) };
-        let file = tokio::fs::File::open(&path).await.map_err(|source| io(&path, source))?;
+        let Some(path) = self.pending.pop_front() else {
+            return Ok(false);
+        };
+        let file = tokio::fs::File::open(&path)
+            .await
+            .map_err(|source| io(&path, source))?;
         self.current = Some(Reader {
             name: path.display().to_string(),
             lines: BufReader::with_capacity(256 * 1024, Box::new(file)),
@@ -76,7 +85,10 @@ impl FileSource {
 }
 
 fn io(path: &Path, source: std::io::Error) -> SourceError {
-    SourceError::Io { path: path.display().to_string(), source }
+    SourceError::Io {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 fn list_inputs(path: &Path) -> Result<VecDeque<PathBuf>, SourceError> {
@@ -87,14 +99,20 @@ fn list_inputs(path: &Path) -> Result<VecDeque<PathBuf>, SourceError> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(path).map_err(|e| io(path, e))? {
         let p = entry.map_err(|e| io(path, e))?.path();
-        let wanted = p.extension().and_then(|e| e.to_str()).is_some_and(|e| EXTENSIONS.contains(&e));
+        let wanted = p
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| EXTENSIONS.contains(&e));
         if wanted && p.is_file() {
             files.push(p);
         }
     }
     if files.is_empty() {
         let message = format!("the directory holds no .{} file", EXTENSIONS.join(", ."));
-        return Err(io(path, std::io::Error::new(std::io::ErrorKind::NotFound, message)));
+        return Err(io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::NotFound, message),
+        ));
     }
     files.sort();
     Ok(files.into())
@@ -118,7 +136,9 @@ struct Header<'a> {
 /// dead-letter it with the reason).
 fn iot_central_properties(body: &[u8]) -> Map<String, Value> {
     let mut properties = Map::new();
-    let Ok(header) = serde_json::from_slice::<Header<'_>>(body) else { return properties };
+    let Ok(header) = serde_json::from_slice::<Header<'_>>(body) else {
+        return properties;
+    };
     let fields = [
         ("iotcentral-application-id", header.application_id),
         ("iotcentral-device-id", header.device_id),
@@ -146,13 +166,18 @@ impl Source for FileSource {
             if self.current.is_none() && !self.advance().await? {
                 break;
             }
-            let Some(reader) = self.current.as_mut() else { break };
+            let Some(reader) = self.current.as_mut() else {
+                break;
+            };
             let mut buf = Vec::new();
             let n = reader
                 .lines
                 .read_until(b'\n', &mut buf)
                 .await
-                .map_err(|source| SourceError::Io { path: reader.name.clone(), source })?;
+                .map_err(|source| SourceError::Io {
+                    path: reader.name.clone(),
+                    source,
+                })?;
             if n == 0 {
                 self.current = None;
                 continue;
@@ -208,16 +233,39 @@ mod tests {
     async fn reads_a_directory_in_name_order_with_positions() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("b.jsonl"), b"{\"n\":3}\r\n").unwrap();
-        std::fs::write(dir.path().join("a.jsonl"), b"{\"n\":1}\n\n  \n\xff\xfe\n{\"n\":2}").unwrap();
+        std::fs::write(
+            dir.path().join("a.jsonl"),
+            b"{\"n\":1}\n\n  \n\xff\xfe\n{\"n\":2}",
+        )
+        .unwrap();
         std::fs::write(dir.path().join("ignored.txt"), b"nope\n").unwrap();
         let mut source = FileSource::open(&FileInput::Path(dir.path().to_path_buf())).unwrap();
         let events = read_all(&mut source).await;
         let bodies: Vec<&[u8]> = events.iter().map(|e| e.body.as_slice()).collect();
-        assert_eq!(bodies, vec![&b"{\"n\":1}"[..], b"\xff\xfe", b"{\"n\":2}", b"{\"n\":3}"]);
-        assert_eq!(events.iter().map(|e| e.meta.sequence_number).collect::<Vec<_>>(), vec![0, 1, 2, 3]);
-        assert!(events[1].meta.origin.as_deref().unwrap().ends_with("a.jsonl:4"));
+        assert_eq!(
+            bodies,
+            vec![&b"{\"n\":1}"[..], b"\xff\xfe", b"{\"n\":2}", b"{\"n\":3}"]
+        );
+        assert_eq!(
+            events
+                .iter()
+                .map(|e| e.meta.sequence_number)
+                .collect::<Vec<_>>(),
+            vec![0, 1, 2, 3]
+        );
+        assert!(events[1]
+            .meta
+            .origin
+            .as_deref()
+            .unwrap()
+            .ends_with("a.jsonl:4"));
         assert_eq!(events[1].meta.offset, "12");
-        assert!(events[3].meta.origin.as_deref().unwrap().ends_with("b.jsonl:1"));
+        assert!(events[3]
+            .meta
+            .origin
+            .as_deref()
+            .unwrap()
+            .ends_with("b.jsonl:1"));
     }
 
     #[test]
@@ -227,17 +275,27 @@ mod tests {
         assert_eq!(p["iotcentral-device-id"], "d\u{e9}");
         assert_eq!(p["iotcentral-message-source"], "deviceConnectivity");
         assert_eq!(p["iotcentral-message-type"], "connected");
-        assert!(iot_central_properties(br#"{"messageSource":"telemetry"}"#).get("iotcentral-device-id").is_none());
+        assert!(iot_central_properties(br#"{"messageSource":"telemetry"}"#)
+            .get("iotcentral-device-id")
+            .is_none());
         assert!(iot_central_properties(b"[1]").is_empty());
         assert!(iot_central_properties(br#"{"deviceId": 7}"#).is_empty());
     }
 
     #[test]
     fn missing_and_empty_inputs_are_errors() {
-        let e = FileSource::open(&FileInput::Path("/nonexistent/x.jsonl".into())).err().unwrap();
-        assert!(e.to_string().starts_with("cannot read /nonexistent/x.jsonl"), "{e}");
+        let e = FileSource::open(&FileInput::Path("/nonexistent/x.jsonl".into()))
+            .err()
+            .unwrap();
+        assert!(
+            e.to_string()
+                .starts_with("cannot read /nonexistent/x.jsonl"),
+            "{e}"
+        );
         let dir = tempfile::tempdir().unwrap();
-        let e = FileSource::open(&FileInput::Path(dir.path().to_path_buf())).err().unwrap();
+        let e = FileSource::open(&FileInput::Path(dir.path().to_path_buf()))
+            .err()
+            .unwrap();
         assert!(e.to_string().contains("holds no .jsonl"), "{e}");
     }
 }

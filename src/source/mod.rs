@@ -45,7 +45,10 @@ pub trait Source: Send + 'static {
     type Checkpointer: Checkpointer;
 
     /// The next events, at most `max`; `None` once the source is exhausted.
-    fn next_batch(&mut self, max: usize) -> impl Future<Output = Result<Option<Vec<SourceEvent>>, SourceError>> + Send;
+    fn next_batch(
+        &mut self,
+        max: usize,
+    ) -> impl Future<Output = Result<Option<Vec<SourceEvent>>, SourceError>> + Send;
 
     /// The handle the pipeline reports progress to; taken once, before reading starts.
     fn checkpointer(&mut self) -> Self::Checkpointer;
@@ -55,7 +58,10 @@ pub trait Source: Send + 'static {
 /// pipeline calls it only with progress the sink has confirmed (see [`crate::ack`]).
 pub trait Checkpointer: Send + 'static {
     /// Records that every event up to each given position is done.
-    fn commit(&mut self, progress: Vec<Progress>) -> impl Future<Output = Result<(), SourceError>> + Send;
+    fn commit(
+        &mut self,
+        progress: Vec<Progress>,
+    ) -> impl Future<Output = Result<(), SourceError>> + Send;
 
     /// The run is over: write what is still pending and release what the source holds
     /// (partition ownership).

@@ -60,7 +60,11 @@ pub enum RowError {
 /// On error nothing is appended: `out` is restored to its length on entry, so a message
 /// either contributes all of its rows or none. A thin wrapper over [`encode_view`] for
 /// callers holding a `serde_json::Value` (the preview command, tests).
-pub fn encode_rows(result: &Value, schema: &TableSchema, out: &mut Vec<u8>) -> Result<usize, RowError> {
+pub fn encode_rows(
+    result: &Value,
+    schema: &TableSchema,
+    out: &mut Vec<u8>,
+) -> Result<usize, RowError> {
     encode_view(View::json(result), schema, out)
 }
 
@@ -69,7 +73,11 @@ pub fn encode_rows(result: &Value, schema: &TableSchema, out: &mut Vec<u8>) -> R
 /// never copied into a `serde_json::Value`: cells that point into the message are written
 /// from it, and built strings, numbers and booleans are written directly where the column
 /// type allows. Output and errors are the same as [`encode_rows`] on the copied result.
-pub fn encode_view(result: View<'_>, schema: &TableSchema, out: &mut Vec<u8>) -> Result<usize, RowError> {
+pub fn encode_view(
+    result: View<'_>,
+    schema: &TableSchema,
+    out: &mut Vec<u8>,
+) -> Result<usize, RowError> {
     let start = out.len();
     let outcome = encode_result(result, schema, out);
     if outcome.is_err() {
@@ -82,7 +90,11 @@ pub fn encode_view(result: View<'_>, schema: &TableSchema, out: &mut Vec<u8>) ->
 const STACK_COLUMNS: usize = 32;
 
 /// Dispatches on the result's shape: null (no row), an object (one row) or an array of them.
-fn encode_result(result: View<'_>, schema: &TableSchema, out: &mut Vec<u8>) -> Result<usize, RowError> {
+fn encode_result(
+    result: View<'_>,
+    schema: &TableSchema,
+    out: &mut Vec<u8>,
+) -> Result<usize, RowError> {
     let columns = schema.columns().len();
     let mut stack = [None; STACK_COLUMNS];
     let mut heap = Vec::new();
@@ -100,7 +112,9 @@ fn encode_result(result: View<'_>, schema: &TableSchema, out: &mut Vec<u8>) -> R
     }
     match result.json_type() {
         JsonType::Null => Ok(0),
-        other => Err(RowError::NotRows { found: other.name() }),
+        other => Err(RowError::NotRows {
+            found: other.name(),
+        }),
     }
 }
 
@@ -120,7 +134,12 @@ fn encode_array<'v>(
         match row.json_type() {
             // A projection never yields null elements, but a literal array could: no row.
             JsonType::Null => {}
-            other => return Err(RowError::RowNotObject { row: i + 1, found: other.name() }),
+            other => {
+                return Err(RowError::RowNotObject {
+                    row: i + 1,
+                    found: other.name(),
+                })
+            }
         }
     }
     Ok(written)
@@ -137,7 +156,11 @@ fn encode_row<'v>(
 ) -> Result<(), RowError> {
     assign_slots(row, number, schema, slots)?;
     out.push(b'{');
-    let cells = schema.columns().iter().zip(schema.json_keys()).zip(slots.iter());
+    let cells = schema
+        .columns()
+        .iter()
+        .zip(schema.json_keys())
+        .zip(slots.iter());
     for (i, ((column, key), slot)) in cells.enumerate() {
         if i > 0 {
             out.push(b',');
@@ -145,7 +168,8 @@ fn encode_row<'v>(
         out.extend_from_slice(key);
         match slot {
             None => out.extend_from_slice(b"null"),
-            Some(value) => write_view_cell(out, *value, column.kind).map_err(|problem| bad_value(number, column, problem))?,
+            Some(value) => write_view_cell(out, *value, column.kind)
+                .map_err(|problem| bad_value(number, column, problem))?,
         }
     }
     out.extend_from_slice(b"}\n");
@@ -153,7 +177,12 @@ fn encode_row<'v>(
 }
 
 /// Puts each field of `row` into the slot of its column; an unknown field is an error.
-fn assign_slots<'v>(row: Entries<'v>, number: usize, schema: &TableSchema, slots: &mut [Option<View<'v>>]) -> Result<(), RowError> {
+fn assign_slots<'v>(
+    row: Entries<'v>,
+    number: usize,
+    schema: &TableSchema,
+    slots: &mut [Option<View<'v>>],
+) -> Result<(), RowError> {
     slots.fill(None);
     let columns = schema.columns();
     // Fields usually come in column order, so the search starts after the last match.
@@ -163,7 +192,11 @@ fn assign_slots<'v>(row: Entries<'v>, number: usize, schema: &TableSchema, slots
             return Err(RowError::UnknownColumn {
                 row: number,
                 field: field.to_string(),
-                columns: columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", "),
+                columns: columns
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         };
         if let Some(slot) = slots.get_mut(i) {
@@ -204,7 +237,9 @@ fn write_built_cell(out: &mut Vec<u8>, value: View<'_>, kind: KustoType) -> bool
     match value.json_type() {
         JsonType::Null => out.extend_from_slice(b"null"),
         JsonType::String => {
-            let Some(s) = value.as_str() else { return false };
+            let Some(s) = value.as_str() else {
+                return false;
+            };
             match kind {
                 KustoType::String | KustoType::Dynamic => write_json(out, s),
                 KustoType::DateTime => return write_utc_datetime(out, s),
@@ -213,12 +248,16 @@ fn write_built_cell(out: &mut Vec<u8>, value: View<'_>, kind: KustoType) -> bool
         }
         JsonType::Number => match (value.as_i64(), value.as_f64()) {
             (Some(i), _) => return write_integer(out, i, kind),
-            (None, Some(f)) if matches!(kind, KustoType::Real | KustoType::Dynamic) => write_json(out, &f),
+            (None, Some(f)) if matches!(kind, KustoType::Real | KustoType::Dynamic) => {
+                write_json(out, &f)
+            }
             _ => return false,
         },
         JsonType::Bool => match (value.as_bool(), kind) {
             (Some(b), KustoType::Bool | KustoType::Dynamic) => write_json(out, &b),
-            (Some(b), KustoType::String) => out.extend_from_slice(if b { b"\"true\"" } else { b"\"false\"" }),
+            (Some(b), KustoType::String) => {
+                out.extend_from_slice(if b { b"\"true\"" } else { b"\"false\"" })
+            }
             _ => return false,
         },
         JsonType::Array | JsonType::Object => return false,
@@ -243,7 +282,12 @@ fn write_integer(out: &mut Vec<u8>, i: i64, kind: KustoType) -> bool {
 }
 
 fn bad_value(row: usize, column: &Column, problem: String) -> RowError {
-    RowError::BadValue { row, column: column.name.clone(), kind: column.kind, problem }
+    RowError::BadValue {
+        row,
+        column: column.name.clone(),
+        kind: column.kind,
+        problem,
+    }
 }
 
 fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
@@ -271,17 +315,28 @@ fn write_utc_datetime(out: &mut Vec<u8>, s: &str) -> bool {
         return false;
     }
     let digits = |range: std::ops::Range<usize>| -> Option<u32> {
-        b[range].iter().try_fold(0u32, |n, c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+        b[range].iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
     };
-    let separators = b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[13] == b':' && b[16] == b':';
-    let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) =
-        (digits(0..4), digits(5..7), digits(8..10), digits(11..13), digits(14..16), digits(17..19))
-    else {
+    let separators =
+        b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[13] == b':' && b[16] == b':';
+    let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) = (
+        digits(0..4),
+        digits(5..7),
+        digits(8..10),
+        digits(11..13),
+        digits(14..16),
+        digits(17..19),
+    ) else {
         return false;
     };
     let fraction = &b[19..b.len() - 1];
     let fraction_ok = fraction.is_empty()
-        || (fraction.len() >= 2 && fraction.len() <= 10 && fraction[0] == b'.' && fraction[1..].iter().all(u8::is_ascii_digit));
+        || (fraction.len() >= 2
+            && fraction.len() <= 10
+            && fraction[0] == b'.'
+            && fraction[1..].iter().all(u8::is_ascii_digit));
     let valid = separators
         && fraction_ok
         && hour < 24
@@ -342,7 +397,11 @@ fn quote(value: &Value) -> String {
 }
 
 fn wrong(value: &Value, expected: &str) -> String {
-    format!("{} is {}, expected {expected}", quote(value), with_article(json_type(value)))
+    format!(
+        "{} is {}, expected {expected}",
+        quote(value),
+        with_article(json_type(value))
+    )
 }
 
 fn to_bool(value: &Value) -> Result<Value, String> {
@@ -352,7 +411,10 @@ fn to_bool(value: &Value) -> Result<Value, String> {
         Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(Value::Bool(false)),
         Value::Number(n) if n.as_i64() == Some(1) => Ok(Value::Bool(true)),
         Value::Number(n) if n.as_i64() == Some(0) => Ok(Value::Bool(false)),
-        _ => Err(format!("{} is not a boolean: expected true, false, \"true\", \"false\", 1 or 0", quote(value))),
+        _ => Err(format!(
+            "{} is not a boolean: expected true, false, \"true\", \"false\", 1 or 0",
+            quote(value)
+        )),
     }
 }
 
@@ -366,10 +428,16 @@ fn to_integer(value: &Value, min: i64, max: i64, name: &str) -> Result<Value, St
             } else {
                 let f = n.as_f64().unwrap_or(f64::NAN);
                 if f.fract() != 0.0 {
-                    return Err(format!("{} has a fractional part, so it is not an {name}", quote(value)));
+                    return Err(format!(
+                        "{} has a fractional part, so it is not an {name}",
+                        quote(value)
+                    ));
                 }
                 if f.abs() > 9.3e18 {
-                    return Err(format!("{} is out of range for {name} ({min} to {max})", quote(value)));
+                    return Err(format!(
+                        "{} is out of range for {name} ({min} to {max})",
+                        quote(value)
+                    ));
                 }
                 f as i128
             }
@@ -381,7 +449,10 @@ fn to_integer(value: &Value, min: i64, max: i64, name: &str) -> Result<Value, St
         _ => return Err(wrong(value, &format!("an integer ({name})"))),
     };
     if n < i128::from(min) || n > i128::from(max) {
-        return Err(format!("{} is out of range for {name} ({min} to {max})", quote(value)));
+        return Err(format!(
+            "{} is out of range for {name} ({min} to {max})",
+            quote(value)
+        ));
     }
     Ok(Value::Number(Number::from(n as i64)))
 }
@@ -397,7 +468,9 @@ fn to_real(value: &Value) -> Result<Value, String> {
                 "-Infinity" | "-inf" => return Ok(Value::String("-Infinity".into())),
                 _ => {}
             }
-            let f: f64 = t.parse().map_err(|_| format!("{} is not a number", quote(value)))?;
+            let f: f64 = t
+                .parse()
+                .map_err(|_| format!("{} is not a number", quote(value)))?;
             Number::from_f64(f)
                 .map(Value::Number)
                 .ok_or_else(|| format!("{} is not a finite number", quote(value)))
@@ -450,7 +523,12 @@ fn to_datetime(value: &Value) -> Result<String, String> {
     parse_datetime(s.trim())
         .map(|t| t.to_rfc3339_opts(SecondsFormat::Nanos, true))
         .map(|t| seven_digits(&t))
-        .ok_or_else(|| format!("{} is not an ISO 8601 date-time (such as 2026-01-31T12:00:00Z)", quote(value)))
+        .ok_or_else(|| {
+            format!(
+                "{} is not an ISO 8601 date-time (such as 2026-01-31T12:00:00Z)",
+                quote(value)
+            )
+        })
 }
 
 fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
@@ -458,7 +536,11 @@ fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
         return Some(t.to_utc());
     }
     // Kusto treats date-times without an offset as UTC, with a 'T' or a space.
-    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, format) {
             return Some(t.and_utc());
         }
@@ -466,7 +548,10 @@ fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%:z") {
         return Some(t.to_utc());
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc())
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
 }
 
 /// `...:55.455000000Z` → `...:55.4550000Z`: Kusto's datetime has 100 ns ticks.
@@ -482,8 +567,12 @@ fn to_timespan(value: &Value) -> Result<String, String> {
     let Value::String(s) = value else {
         return Err(wrong(value, "a timespan string such as \"1.02:03:04.5\""));
     };
-    parse_timespan(s.trim())
-        .ok_or_else(|| format!("{} is not a timespan: expected [-][d.]hh:mm:ss[.fffffff]", quote(value)))
+    parse_timespan(s.trim()).ok_or_else(|| {
+        format!(
+            "{} is not a timespan: expected [-][d.]hh:mm:ss[.fffffff]",
+            quote(value)
+        )
+    })
 }
 
 fn parse_timespan(s: &str) -> Option<String> {
@@ -501,7 +590,9 @@ fn parse_timespan(s: &str) -> Option<String> {
         None => (None, clock),
     };
     let parts: Vec<&str> = clock.split(':').collect();
-    let [h, m, sec] = parts.as_slice() else { return None };
+    let [h, m, sec] = parts.as_slice() else {
+        return None;
+    };
     let number = |t: &str, max: u64| -> Option<u64> {
         if t.is_empty() || t.len() > 2 || !t.bytes().all(|b| b.is_ascii_digit()) {
             return None;
@@ -510,12 +601,16 @@ fn parse_timespan(s: &str) -> Option<String> {
     };
     let (h, m, sec) = (number(h, 23)?, number(m, 59)?, number(sec, 59)?);
     let days = match days {
-        Some(d) if !d.is_empty() && d.len() <= 8 && d.bytes().all(|b| b.is_ascii_digit()) => d.parse::<u64>().ok()?,
+        Some(d) if !d.is_empty() && d.len() <= 8 && d.bytes().all(|b| b.is_ascii_digit()) => {
+            d.parse::<u64>().ok()?
+        }
         Some(_) => return None,
         None => 0,
     };
     let ticks_fraction = match fraction {
-        Some(f) if !f.is_empty() && f.len() <= 7 && f.bytes().all(|b| b.is_ascii_digit()) => format!("{f:0<7}"),
+        Some(f) if !f.is_empty() && f.len() <= 7 && f.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("{f:0<7}")
+        }
         Some(_) => return None,
         None => String::new(),
     };
@@ -540,7 +635,12 @@ fn to_guid(value: &Value) -> Result<String, String> {
     };
     uuid::Uuid::parse_str(s.trim())
         .map(|u| u.hyphenated().to_string())
-        .map_err(|_| format!("{} is not a GUID (such as 1dffa667-9bee-4f16-b243-25ad4151475e)", quote(value)))
+        .map_err(|_| {
+            format!(
+                "{} is not a GUID (such as 1dffa667-9bee-4f16-b243-25ad4151475e)",
+                quote(value)
+            )
+        })
 }
 
 #[cfg(test)]
@@ -559,22 +659,49 @@ mod tests {
         assert_eq!(c(json!(0), Bool), Ok(json!(false)));
         assert_eq!(c(json!(7.0), Int), Ok(json!(7)));
         assert_eq!(c(json!(" -12 "), Int), Ok(json!(-12)));
-        assert_eq!(c(json!(9007199254740993_i64), Long), Ok(json!(9007199254740993_i64)));
+        assert_eq!(
+            c(json!(9007199254740993_i64), Long),
+            Ok(json!(9007199254740993_i64))
+        );
         assert_eq!(c(json!("1.5e3"), Real), Ok(json!(1500.0)));
         assert_eq!(c(json!("NaN"), Real), Ok(json!("NaN")));
         assert_eq!(c(json!(88), Real), Ok(json!(88)));
         assert_eq!(c(json!(1.25), Decimal), Ok(json!("1.25")));
-        assert_eq!(c(json!("-0.000000000000000000001"), Decimal), Ok(json!("-0.000000000000000000001")));
+        assert_eq!(
+            c(json!("-0.000000000000000000001"), Decimal),
+            Ok(json!("-0.000000000000000000001"))
+        );
         assert_eq!(c(json!(12), String), Ok(json!("12")));
         assert_eq!(c(json!({"a":1}), String), Ok(json!("{\"a\":1}")));
-        assert_eq!(c(json!("2020-08-05T22:26:55.455Z"), DateTime), Ok(json!("2020-08-05T22:26:55.4550000Z")));
-        assert_eq!(c(json!("2020-08-05T23:26:55+01:00"), DateTime), Ok(json!("2020-08-05T22:26:55.0000000Z")));
-        assert_eq!(c(json!("2020-08-05 22:26:55.1234567891"), DateTime), Ok(json!("2020-08-05T22:26:55.1234567Z")));
-        assert_eq!(c(json!("2020-08-05"), DateTime), Ok(json!("2020-08-05T00:00:00.0000000Z")));
-        assert_eq!(c(json!("1.02:03:04.5"), TimeSpan), Ok(json!("1.02:03:04.5000000")));
+        assert_eq!(
+            c(json!("2020-08-05T22:26:55.455Z"), DateTime),
+            Ok(json!("2020-08-05T22:26:55.4550000Z"))
+        );
+        assert_eq!(
+            c(json!("2020-08-05T23:26:55+01:00"), DateTime),
+            Ok(json!("2020-08-05T22:26:55.0000000Z"))
+        );
+        assert_eq!(
+            c(json!("2020-08-05 22:26:55.1234567891"), DateTime),
+            Ok(json!("2020-08-05T22:26:55.1234567Z"))
+        );
+        assert_eq!(
+            c(json!("2020-08-05"), DateTime),
+            Ok(json!("2020-08-05T00:00:00.0000000Z"))
+        );
+        assert_eq!(
+            c(json!("1.02:03:04.5"), TimeSpan),
+            Ok(json!("1.02:03:04.5000000"))
+        );
         assert_eq!(c(json!("-00:00:01"), TimeSpan), Ok(json!("-00:00:01")));
-        assert_eq!(c(json!("{1DFFA667-9BEE-4F16-B243-25AD4151475E}"), Guid), Ok(json!("1dffa667-9bee-4f16-b243-25ad4151475e")));
-        assert_eq!(c(json!([1, {"b": null}]), Dynamic), Ok(json!([1, {"b": null}])));
+        assert_eq!(
+            c(json!("{1DFFA667-9BEE-4F16-B243-25AD4151475E}"), Guid),
+            Ok(json!("1dffa667-9bee-4f16-b243-25ad4151475e"))
+        );
+        assert_eq!(
+            c(json!([1, {"b": null}]), Dynamic),
+            Ok(json!([1, {"b": null}]))
+        );
         for k in KustoType::ALL {
             assert_eq!(c(Value::Null, k), Ok(Value::Null), "{k}");
         }
@@ -587,7 +714,11 @@ mod tests {
             (json!("yes"), Bool, "not a boolean"),
             (json!(3.5), Int, "fractional part"),
             (json!(3_000_000_000_i64), Int, "out of range for int"),
-            (json!(18446744073709551615_u64), Long, "out of range for long"),
+            (
+                json!(18446744073709551615_u64),
+                Long,
+                "out of range for long",
+            ),
             (json!("12a"), Long, "not an integer"),
             (json!({"a": 1}), Real, "is an object"),
             (json!("1.2.3"), Decimal, "not a decimal"),
@@ -612,7 +743,12 @@ mod tests {
     #[test]
     fn rows_are_written_in_column_order_with_nulls() {
         let mut out = b"previous\n".to_vec();
-        let n = encode_rows(&json!([{"Value": 1, "T": "2020-01-01"}, null, {"Device": "d"}]), &schema(), &mut out).unwrap();
+        let n = encode_rows(
+            &json!([{"Value": 1, "T": "2020-01-01"}, null, {"Device": "d"}]),
+            &schema(),
+            &mut out,
+        )
+        .unwrap();
         assert_eq!(n, 2);
         assert_eq!(
             String::from_utf8(out).unwrap(),
@@ -624,13 +760,31 @@ mod tests {
     #[test]
     fn a_bad_row_leaves_the_buffer_untouched() {
         let mut out = b"keep\n".to_vec();
-        let e = encode_rows(&json!([{"T": "2020-01-01"}, {"T": "soon"}]), &schema(), &mut out).unwrap_err();
+        let e = encode_rows(
+            &json!([{"T": "2020-01-01"}, {"T": "soon"}]),
+            &schema(),
+            &mut out,
+        )
+        .unwrap_err();
         assert_eq!(out, b"keep\n");
-        assert!(e.to_string().starts_with("row 2, column `T` (datetime): \"soon\" is not"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("row 2, column `T` (datetime): \"soon\" is not"),
+            "{e}"
+        );
         let e = encode_rows(&json!({"Devise": "x"}), &schema(), &mut out).unwrap_err();
         assert_eq!(e.to_string(), "row 1 has the field `Devise`, which is not a column of the table (columns: T, Device, Value)");
-        assert_eq!(encode_rows(&json!("x"), &schema(), &mut out), Err(RowError::NotRows { found: "string" }));
-        assert_eq!(encode_rows(&json!([1]), &schema(), &mut out), Err(RowError::RowNotObject { row: 1, found: "number" }));
+        assert_eq!(
+            encode_rows(&json!("x"), &schema(), &mut out),
+            Err(RowError::NotRows { found: "string" })
+        );
+        assert_eq!(
+            encode_rows(&json!([1]), &schema(), &mut out),
+            Err(RowError::RowNotObject {
+                row: 1,
+                found: "number"
+            })
+        );
     }
 
     #[test]
@@ -657,7 +811,10 @@ mod tests {
             }
         }
         let mut out = Vec::new();
-        assert!(!write_utc_datetime(&mut out, "2023-02-29T00:00:00Z"), "not a leap year");
+        assert!(
+            !write_utc_datetime(&mut out, "2023-02-29T00:00:00Z"),
+            "not a leap year"
+        );
         assert!(write_utc_datetime(&mut out, "2020-08-05T22:26:55.455Z"));
         assert_eq!(out, b"\"2020-08-05T22:26:55.4550000Z\"");
     }
@@ -674,12 +831,18 @@ mod tests {
             let mut fast = Vec::new();
             let took_fast_path = v.as_json().is_none() && write_built_cell(&mut fast, v, kind);
             let mut viewed = Vec::new();
-            let via_view = write_view_cell(&mut viewed, v, kind).map(|()| String::from_utf8_lossy(&viewed).into_owned());
+            let via_view = write_view_cell(&mut viewed, v, kind)
+                .map(|()| String::from_utf8_lossy(&viewed).into_owned());
             let mut copied = Vec::new();
-            let via_copy = write_cell(&mut copied, &v.to_value(), kind).map(|()| String::from_utf8_lossy(&copied).into_owned());
+            let via_copy = write_cell(&mut copied, &v.to_value(), kind)
+                .map(|()| String::from_utf8_lossy(&copied).into_owned());
             assert_eq!(via_view, via_copy, "{expr} as {kind}");
             if took_fast_path {
-                assert_eq!(Ok(String::from_utf8_lossy(&fast).into_owned()), via_copy, "{expr} as {kind}");
+                assert_eq!(
+                    Ok(String::from_utf8_lossy(&fast).into_owned()),
+                    via_copy,
+                    "{expr} as {kind}"
+                );
             }
             (took_fast_path, via_view)
         })
@@ -691,7 +854,11 @@ mod tests {
         let fast = [
             ("join('', [s])", String, "\"x\""),
             ("join('', [s])", Dynamic, "\"x\""),
-            ("join('', ['2020-08-05T22:26:55.455Z'])", DateTime, "\"2020-08-05T22:26:55.4550000Z\""),
+            (
+                "join('', ['2020-08-05T22:26:55.455Z'])",
+                DateTime,
+                "\"2020-08-05T22:26:55.4550000Z\"",
+            ),
             ("n + `1`", Long, "6"),
             ("n + `1`", Int, "6"),
             ("n + `1`", Real, "6"),
@@ -706,7 +873,11 @@ mod tests {
             ("not_null(missing)", Guid, "null"),
         ];
         for (expr, kind, written) in fast {
-            assert_eq!(view_cell(expr, kind), (true, Ok(written.to_string())), "{expr} as {kind}");
+            assert_eq!(
+                view_cell(expr, kind),
+                (true, Ok(written.to_string())),
+                "{expr} as {kind}"
+            );
         }
         let fallback = [
             ("join('', ['2020-08-05 22:26:55'])", DateTime, Ok("\"2020-08-05T22:26:55.0000000Z\"")),
@@ -723,7 +894,11 @@ mod tests {
             ("[s, n]", String, Ok("\"[\\\"x\\\",5]\"")),
         ];
         for (expr, kind, result) in fallback {
-            assert_eq!(view_cell(expr, kind), (false, result.map(str::to_string).map_err(str::to_string)), "{expr} as {kind}");
+            assert_eq!(
+                view_cell(expr, kind),
+                (false, result.map(str::to_string).map_err(str::to_string)),
+                "{expr} as {kind}"
+            );
         }
     }
 
@@ -733,7 +908,11 @@ mod tests {
             for expr in ["n", "s", "@"] {
                 assert!(!view_cell(expr, kind).0, "{expr} as {kind} is borrowed");
             }
-            assert_eq!(view_cell("missing", kind), (true, Ok("null".to_string())), "a built null, as {kind}");
+            assert_eq!(
+                view_cell("missing", kind),
+                (true, Ok("null".to_string())),
+                "a built null, as {kind}"
+            );
         }
         assert!(with_view("n", |v| v.as_json().is_some()));
     }
@@ -742,23 +921,45 @@ mod tests {
     fn rows_from_views() {
         let schema = schema();
         let mut out = Vec::new();
-        let n = with_view("[{Value: n, T: join('', ['2020-01-01'])}, `null`, not_null(missing), {Device: s}]", |v| {
-            encode_view(v, &schema, &mut out)
-        });
+        let n = with_view(
+            "[{Value: n, T: join('', ['2020-01-01'])}, `null`, not_null(missing), {Device: s}]",
+            |v| encode_view(v, &schema, &mut out),
+        );
         assert_eq!(n, Ok(2));
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "{\"T\":\"2020-01-01T00:00:00.0000000Z\",\"Device\":null,\"Value\":5}\n{\"T\":null,\"Device\":\"x\",\"Value\":null}\n"
         );
         let mut out = b"keep\n".to_vec();
-        let e = with_view("[{Device: s}, {Device: s, Devise: n}]", |v| encode_view(v, &schema, &mut out)).unwrap_err();
+        let e = with_view("[{Device: s}, {Device: s, Devise: n}]", |v| {
+            encode_view(v, &schema, &mut out)
+        })
+        .unwrap_err();
         assert_eq!(e.to_string(), "row 2 has the field `Devise`, which is not a column of the table (columns: T, Device, Value)");
         assert_eq!(out, b"keep\n");
-        let e = with_view("{T: join('', ['soon']), Devise: n}", |v| encode_view(v, &schema, &mut out)).unwrap_err();
-        assert!(matches!(e, RowError::UnknownColumn { row: 1, .. }), "an unknown field is reported before a bad value: {e}");
-        assert_eq!(with_view("n / `2`", |v| encode_view(v, &schema, &mut out)), Err(RowError::NotRows { found: "number" }));
-        assert_eq!(with_view("[[s]]", |v| encode_view(v, &schema, &mut out)), Err(RowError::RowNotObject { row: 1, found: "array" }));
-        assert_eq!(with_view("not_null(missing)", |v| encode_view(v, &schema, &mut out)), Ok(0));
+        let e = with_view("{T: join('', ['soon']), Devise: n}", |v| {
+            encode_view(v, &schema, &mut out)
+        })
+        .unwrap_err();
+        assert!(
+            matches!(e, RowError::UnknownColumn { row: 1, .. }),
+            "an unknown field is reported before a bad value: {e}"
+        );
+        assert_eq!(
+            with_view("n / `2`", |v| encode_view(v, &schema, &mut out)),
+            Err(RowError::NotRows { found: "number" })
+        );
+        assert_eq!(
+            with_view("[[s]]", |v| encode_view(v, &schema, &mut out)),
+            Err(RowError::RowNotObject {
+                row: 1,
+                found: "array"
+            })
+        );
+        assert_eq!(
+            with_view("not_null(missing)", |v| encode_view(v, &schema, &mut out)),
+            Ok(0)
+        );
         assert_eq!(out, b"keep\n");
     }
 
@@ -766,11 +967,21 @@ mod tests {
     fn wide_tables_and_fields_out_of_column_order() {
         let columns: Vec<std::string::String> = (0..40).map(|i| format!("C{i}:long")).collect();
         let schema = TableSchema::parse(&columns.join(", ")).unwrap();
-        let fields: Vec<std::string::String> = (0..40).rev().map(|i| format!("C{i}: n + `{i}`")).collect();
+        let fields: Vec<std::string::String> =
+            (0..40).rev().map(|i| format!("C{i}: n + `{i}`")).collect();
         let mut out = Vec::new();
-        assert_eq!(with_view(&format!("{{{}}}", fields.join(", ")), |v| encode_view(v, &schema, &mut out)), Ok(1));
-        let expected: Vec<std::string::String> = (0..40).map(|i| format!("\"C{i}\":{}", 5 + i)).collect();
-        assert_eq!(String::from_utf8(out).unwrap(), format!("{{{}}}\n", expected.join(",")));
+        assert_eq!(
+            with_view(&format!("{{{}}}", fields.join(", ")), |v| encode_view(
+                v, &schema, &mut out
+            )),
+            Ok(1)
+        );
+        let expected: Vec<std::string::String> =
+            (0..40).map(|i| format!("\"C{i}\":{}", 5 + i)).collect();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!("{{{}}}\n", expected.join(","))
+        );
     }
 
     #[test]

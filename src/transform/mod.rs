@@ -17,9 +17,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::schema::TableSchema;
 use self::coerce::{encode_view, RowError};
 pub use self::jmespath::{is_truthy, CompileError, EvalError, Expression};
+use crate::schema::TableSchema;
 
 /// A compiled transform, tied to the file it came from.
 #[derive(Clone)]
@@ -30,7 +30,9 @@ pub struct Transform {
 
 impl fmt::Debug for Transform {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Transform").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("Transform")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -89,21 +91,32 @@ pub enum ApplyError {
 impl Transform {
     /// Reads and compiles a transform file.
     pub fn from_file(path: &Path) -> Result<Transform, LoadError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Transform::compile(path, &text)
     }
 
     /// Compiles transform text; `path` names it in errors.
     pub fn compile(path: &Path, text: &str) -> Result<Transform, LoadError> {
         let expression = compile_commented(text).map_err(|e| match e {
-            None => LoadError::Empty { path: path.to_path_buf() },
+            None => LoadError::Empty {
+                path: path.to_path_buf(),
+            },
             Some(error) => {
                 let snippet = caret_snippet(text, error.line, error.column);
-                LoadError::Syntax { path: path.to_path_buf(), error, snippet }
+                LoadError::Syntax {
+                    path: path.to_path_buf(),
+                    error,
+                    snippet,
+                }
             }
         })?;
-        Ok(Transform { path: path.to_path_buf(), expression })
+        Ok(Transform {
+            path: path.to_path_buf(),
+            expression,
+        })
     }
 
     /// The file this transform came from.
@@ -125,7 +138,10 @@ impl Transform {
     pub fn apply(&self, message: &Value, meta: &Value) -> Result<Value, TransformError> {
         self.expression
             .search_with(message, &[("meta", meta)])
-            .map_err(|error| TransformError { path: self.path.clone(), error })
+            .map_err(|error| TransformError {
+                path: self.path.clone(),
+                error,
+            })
     }
 
     /// Runs the transform and encodes its rows for `schema` into `out` in one go, returning
@@ -141,8 +157,13 @@ impl Transform {
     ) -> Result<usize, ApplyError> {
         let rows = self
             .expression
-            .search_view(message, &[("meta", meta)], |result| encode_view(result, schema, out))
-            .map_err(|error| TransformError { path: self.path.clone(), error })?;
+            .search_view(message, &[("meta", meta)], |result| {
+                encode_view(result, schema, out)
+            })
+            .map_err(|error| TransformError {
+                path: self.path.clone(),
+                error,
+            })?;
         Ok(rows?)
     }
 }
@@ -206,28 +227,43 @@ mod tests {
         assert_eq!(blanked.len(), text.len());
         assert_eq!(blanked.lines().nth(2), Some("{a: deviceId}"));
         let t = Transform::compile(Path::new("t.jmespath"), text).unwrap();
-        assert_eq!(t.apply(&json!({"deviceId": "d"}), &Value::Null).unwrap(), json!({"a": "d"}));
+        assert_eq!(
+            t.apply(&json!({"deviceId": "d"}), &Value::Null).unwrap(),
+            json!({"a": "d"})
+        );
     }
 
     #[test]
     fn meta_is_a_variable() {
         let t = Transform::compile(Path::new("t"), "{p: $meta.partition, d: deviceId}").unwrap();
         assert!(t.uses_meta());
-        assert!(!Transform::compile(Path::new("t"), "let $meta = @ in $meta.a").unwrap().uses_meta());
-        let out = t.apply(&json!({"deviceId": "x"}), &json!({"partition": "3"})).unwrap();
+        assert!(
+            !Transform::compile(Path::new("t"), "let $meta = @ in $meta.a")
+                .unwrap()
+                .uses_meta()
+        );
+        let out = t
+            .apply(&json!({"deviceId": "x"}), &json!({"partition": "3"}))
+            .unwrap();
         assert_eq!(out, json!({"p": "3", "d": "x"}));
     }
 
     #[test]
     fn empty_files_and_syntax_errors_name_the_file() {
-        let e = Transform::compile(Path::new("transforms/x.jmespath"), "# nothing\n\n").unwrap_err();
+        let e =
+            Transform::compile(Path::new("transforms/x.jmespath"), "# nothing\n\n").unwrap_err();
         assert!(matches!(e, LoadError::Empty { .. }));
         assert!(e.to_string().contains("transforms/x.jmespath"));
-        let e = Transform::compile(Path::new("transforms/y.jmespath"), "# c\n{a: b,, c: d}").unwrap_err();
+        let e = Transform::compile(Path::new("transforms/y.jmespath"), "# c\n{a: b,, c: d}")
+            .unwrap_err();
         let text = e.to_string();
         assert!(text.starts_with("transforms/y.jmespath:2:"), "{text}");
         let e = Transform::from_file(Path::new("/nonexistent/z.jmespath")).unwrap_err();
-        assert!(e.to_string().contains("cannot read transform file /nonexistent/z.jmespath"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("cannot read transform file /nonexistent/z.jmespath"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -246,26 +282,64 @@ mod tests {
 
     /// Cells covering borrowed values, every kind of built value and the general paths.
     const CELLS: [&str; 31] = [
-        "s", "n", "neg", "f", "b", "o", "a", "dt", "big", "z", "missing",
-        "n + `0`", "neg * `1`", "`3000000000` + `0`", "`1` / `4`", "`1.0` * `3`", "f * `2`",
-        "big + `0`", "!`false`", "!b", "to_string(n)", "to_string(f)", "join('', ['2020-08-05T22:26:55.455', 'Z'])",
-        "join('', ['2020-08-05 22:26:55'])", "join('', ['TRUE'])", "join('', [' 42 '])",
-        "join('', ['{1DFFA667-9BEE-4F16-B243-25AD4151475E}'])", "join('', ['1.02:03:04.5'])", "items(o)", "{k: s, v: [n]}",
+        "s",
+        "n",
+        "neg",
+        "f",
+        "b",
+        "o",
+        "a",
+        "dt",
+        "big",
+        "z",
+        "missing",
+        "n + `0`",
+        "neg * `1`",
+        "`3000000000` + `0`",
+        "`1` / `4`",
+        "`1.0` * `3`",
+        "f * `2`",
+        "big + `0`",
+        "!`false`",
+        "!b",
+        "to_string(n)",
+        "to_string(f)",
+        "join('', ['2020-08-05T22:26:55.455', 'Z'])",
+        "join('', ['2020-08-05 22:26:55'])",
+        "join('', ['TRUE'])",
+        "join('', [' 42 '])",
+        "join('', ['{1DFFA667-9BEE-4F16-B243-25AD4151475E}'])",
+        "join('', ['1.02:03:04.5'])",
+        "items(o)",
+        "{k: s, v: [n]}",
         "sum(`[1e308, 1e308]`)",
     ];
 
     /// What the pipeline did before `apply_encoded`: copy the result, then encode it.
-    fn encoded_after_copy(t: &Transform, message: &Value, schema: &TableSchema) -> Result<String, String> {
+    fn encoded_after_copy(
+        t: &Transform,
+        message: &Value,
+        schema: &TableSchema,
+    ) -> Result<String, String> {
         let mut out = b"keep\n".to_vec();
-        let result = t.apply(message, &Value::Null).map_err(|e| format!("transform: {e}"))?;
+        let result = t
+            .apply(message, &Value::Null)
+            .map_err(|e| format!("transform: {e}"))?;
         coerce::encode_rows(&result, schema, &mut out).map_err(|e| format!("rows: {e}"))?;
         Ok(String::from_utf8_lossy(&out).into_owned())
     }
 
-    fn encoded_from_view(t: &Transform, message: &Value, schema: &TableSchema) -> Result<String, String> {
+    fn encoded_from_view(
+        t: &Transform,
+        message: &Value,
+        schema: &TableSchema,
+    ) -> Result<String, String> {
         let mut out = b"keep\n".to_vec();
         let outcome = t.apply_encoded(message, &Value::Null, schema, &mut out);
-        assert!(outcome.is_ok() || out == b"keep\n", "a failure leaves the buffer as it was");
+        assert!(
+            outcome.is_ok() || out == b"keep\n",
+            "a failure leaves the buffer as it was"
+        );
         match outcome {
             Ok(_) => Ok(String::from_utf8_lossy(&out).into_owned()),
             Err(ApplyError::Transform(e)) => Err(format!("transform: {e}")),
@@ -289,7 +363,10 @@ mod tests {
         for kind in crate::schema::KustoType::ALL {
             for cell in CELLS {
                 same_both_ways(&format!("{{C: {cell}}}"), &format!("C:{kind}"));
-                same_both_ways(&format!("[{{D: n, C: {cell}}}, `null`, {{C: {cell}}}]"), &format!("C:{kind}, D:long"));
+                same_both_ways(
+                    &format!("[{{D: n, C: {cell}}}, `null`, {{C: {cell}}}]"),
+                    &format!("C:{kind}, D:long"),
+                );
             }
         }
     }
@@ -323,15 +400,30 @@ mod tests {
     fn apply_encoded_tells_the_stages_apart() {
         let schema = TableSchema::parse("C:int").unwrap();
         let t = Transform::compile(Path::new("t.jmespath"), "{C: n / `0`}").unwrap();
-        let e = t.apply_encoded(&message(), &Value::Null, &schema, &mut Vec::new()).unwrap_err();
+        let e = t
+            .apply_encoded(&message(), &Value::Null, &schema, &mut Vec::new())
+            .unwrap_err();
         assert!(matches!(e, ApplyError::Transform(_)), "{e}");
-        assert_eq!(e.to_string(), t.apply(&message(), &Value::Null).unwrap_err().to_string());
+        assert_eq!(
+            e.to_string(),
+            t.apply(&message(), &Value::Null).unwrap_err().to_string()
+        );
         let t = Transform::compile(Path::new("t.jmespath"), "{C: s, X: n}").unwrap();
-        let e = t.apply_encoded(&message(), &Value::Null, &schema, &mut Vec::new()).unwrap_err();
-        assert!(matches!(&e, ApplyError::Rows(coerce::RowError::UnknownColumn { field, .. }) if field == "X"), "{e}");
+        let e = t
+            .apply_encoded(&message(), &Value::Null, &schema, &mut Vec::new())
+            .unwrap_err();
+        assert!(
+            matches!(&e, ApplyError::Rows(coerce::RowError::UnknownColumn { field, .. }) if field == "X"),
+            "{e}"
+        );
         let t = Transform::compile(Path::new("t.jmespath"), "{C: s}").unwrap();
-        let e = t.apply_encoded(&message(), &Value::Null, &schema, &mut Vec::new()).unwrap_err();
-        assert!(matches!(e, ApplyError::Rows(coerce::RowError::BadValue { .. })), "{e}");
+        let e = t
+            .apply_encoded(&message(), &Value::Null, &schema, &mut Vec::new())
+            .unwrap_err();
+        assert!(
+            matches!(e, ApplyError::Rows(coerce::RowError::BadValue { .. })),
+            "{e}"
+        );
     }
 
     #[test]
@@ -339,13 +431,26 @@ mod tests {
         let schema = TableSchema::parse("P:string, D:string").unwrap();
         let t = Transform::compile(Path::new("t"), "{P: $meta.partition, D: deviceId}").unwrap();
         let mut out = Vec::new();
-        let rows = t.apply_encoded(&json!({"deviceId": "x"}), &json!({"partition": "3"}), &schema, &mut out).unwrap();
-        assert_eq!((rows, out.as_slice()), (1, &b"{\"P\":\"3\",\"D\":\"x\"}\n"[..]));
+        let rows = t
+            .apply_encoded(
+                &json!({"deviceId": "x"}),
+                &json!({"partition": "3"}),
+                &schema,
+                &mut out,
+            )
+            .unwrap();
+        assert_eq!(
+            (rows, out.as_slice()),
+            (1, &b"{\"P\":\"3\",\"D\":\"x\"}\n"[..])
+        );
     }
 
     #[test]
     fn caret_points_at_the_column() {
-        assert_eq!(caret_snippet("a\nfoo.[bar\n", 2, 5), "  | foo.[bar\n  |     ^");
+        assert_eq!(
+            caret_snippet("a\nfoo.[bar\n", 2, 5),
+            "  | foo.[bar\n  |     ^"
+        );
         assert_eq!(caret_snippet("a", 9, 1), "");
     }
 }

@@ -48,8 +48,10 @@ pub struct Azurite {
 }
 
 fn free_port() -> Result<SocketAddr, AzuriteError> {
-    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| AzuriteError::Start(format!("no free port: {e}")))?;
-    l.local_addr().map_err(|e| AzuriteError::Start(e.to_string()))
+    let l = TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| AzuriteError::Start(format!("no free port: {e}")))?;
+    l.local_addr()
+        .map_err(|e| AzuriteError::Start(e.to_string()))
 }
 
 impl Azurite {
@@ -57,18 +59,44 @@ impl Azurite {
     /// accept connections.
     pub fn start() -> Result<Azurite, AzuriteError> {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/ensure-azurite.sh");
-        let out = Command::new("bash").arg(script).output().map_err(|e| AzuriteError::Start(format!("{script}: {e}")))?;
+        let out = Command::new("bash")
+            .arg(script)
+            .output()
+            .map_err(|e| AzuriteError::Start(format!("{script}: {e}")))?;
         if !out.status.success() {
-            return Err(AzuriteError::Start(String::from_utf8_lossy(&out.stderr).into_owned()));
+            return Err(AzuriteError::Start(
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            ));
         }
         let bin = String::from_utf8_lossy(&out.stdout).trim().to_string();
         let data = tempfile::tempdir().map_err(|e| AzuriteError::Start(e.to_string()))?;
         let (blob, queue, table) = (free_port()?, free_port()?, free_port()?);
         let child = Command::new(&bin)
-            .args(["--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--disableTelemetry", "--silent"])
-            .args(["--blobHost", "127.0.0.1", "--blobPort", &blob.port().to_string()])
-            .args(["--queueHost", "127.0.0.1", "--queuePort", &queue.port().to_string()])
-            .args(["--tableHost", "127.0.0.1", "--tablePort", &table.port().to_string()])
+            .args([
+                "--inMemoryPersistence",
+                "--skipApiVersionCheck",
+                "--loose",
+                "--disableTelemetry",
+                "--silent",
+            ])
+            .args([
+                "--blobHost",
+                "127.0.0.1",
+                "--blobPort",
+                &blob.port().to_string(),
+            ])
+            .args([
+                "--queueHost",
+                "127.0.0.1",
+                "--queuePort",
+                &queue.port().to_string(),
+            ])
+            .args([
+                "--tableHost",
+                "127.0.0.1",
+                "--tablePort",
+                &table.port().to_string(),
+            ])
             // In-memory storage; the debug log still needs a directory of its own.
             .current_dir(data.path())
             .stdin(Stdio::null())
@@ -76,14 +104,22 @@ impl Azurite {
             .stderr(Stdio::null())
             .spawn()
             .map_err(|e| AzuriteError::Start(format!("{bin}: {e}")))?;
-        let mut azurite = Azurite { child, blob, queue, table, _data: data };
+        let mut azurite = Azurite {
+            child,
+            blob,
+            queue,
+            table,
+            _data: data,
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(blob).is_err() || TcpStream::connect(queue).is_err() {
             if let Ok(Some(status)) = azurite.child.try_wait() {
                 return Err(AzuriteError::Start(format!("azurite exited with {status}")));
             }
             if Instant::now() > deadline {
-                return Err(AzuriteError::Start("azurite did not listen within 30 s".into()));
+                return Err(AzuriteError::Start(
+                    "azurite did not listen within 30 s".into(),
+                ));
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -113,7 +149,11 @@ impl Azurite {
 
     /// Creates a blob container (idempotent).
     pub async fn create_container(&self, name: &str) -> Result<(), AzuriteError> {
-        let url = format!("{}/{name}?restype=container&{}", self.blob_endpoint(), self.long_sas());
+        let url = format!(
+            "{}/{name}?restype=container&{}",
+            self.blob_endpoint(),
+            self.long_sas()
+        );
         self.put(&url, &format!("create container {name}")).await
     }
 
@@ -134,14 +174,20 @@ impl Azurite {
             .header("content-length", "0")
             .send()
             .await
-            .map_err(|e| AzuriteError::Request { what: what.into(), message: e.to_string() })?;
+            .map_err(|e| AzuriteError::Request {
+                what: what.into(),
+                message: e.to_string(),
+            })?;
         let status = response.status();
         // 201 created, 204 queue exists with the same metadata, 409 container exists.
         if status.is_success() || status.as_u16() == 409 {
             Ok(())
         } else {
             let body = response.text().await.unwrap_or_default();
-            Err(AzuriteError::Request { what: what.into(), message: format!("{status}: {body}") })
+            Err(AzuriteError::Request {
+                what: what.into(),
+                message: format!("{status}: {body}"),
+            })
         }
     }
 }
@@ -155,7 +201,8 @@ impl Drop for Azurite {
 
 /// An account SAS for the development account, valid until `expiry`.
 pub fn account_sas(expiry: chrono::DateTime<chrono::Utc>) -> String {
-    let (permissions, services, resource_types, protocol) = ("rwdlacup", "bqt", "sco", "https,http");
+    let (permissions, services, resource_types, protocol) =
+        ("rwdlacup", "bqt", "sco", "https,http");
     let expiry = expiry.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     // Account SAS string-to-sign for service versions 2015-04-05 up to 2020-12-06.
     let to_sign = format!("{ACCOUNT}\n{permissions}\n{services}\n{resource_types}\n\n{expiry}\n\n{protocol}\n{SAS_VERSION}\n");
@@ -178,7 +225,9 @@ pub fn account_sas(expiry: chrono::DateTime<chrono::Utc>) -> String {
 fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

@@ -2,11 +2,13 @@
 //! with the official tools) and prints the settings that point clients at them.
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
 use azure_messaging_eventhubs::ProducerClient;
+use clap::{Parser, Subcommand};
 use iotc_adx_testkit::azurite::Azurite;
 use iotc_adx_testkit::eventhubs::{EmulatorOptions, EventHubOptions, EventHubsEmulator};
-use iotc_adx_testkit::identity::{AppRegistration, IdentityOptions, IdentityServer, ManagedIdentity, TokenAuthority};
+use iotc_adx_testkit::identity::{
+    AppRegistration, IdentityOptions, IdentityServer, ManagedIdentity, TokenAuthority,
+};
 use iotc_adx_testkit::kusto::{AuthMode, KustoEmulator, KustoOptions, StorageMode};
 use iotc_adx_testkit::replay::{load_messages, replay, ReplayOptions};
 use std::path::PathBuf;
@@ -104,19 +106,31 @@ async fn start(common: &Common) -> anyhow::Result<StandIns> {
     )
     .await
     .context("cannot start the token endpoints")?;
-    let ca_file = tempfile::Builder::new().prefix("iotc-adx-testkit-ca-").suffix(".pem").tempfile()?;
+    let ca_file = tempfile::Builder::new()
+        .prefix("iotc-adx-testkit-ca-")
+        .suffix(".pem")
+        .tempfile()?;
     std::fs::write(ca_file.path(), identity.ca_certificate_pem())?;
     let azurite = Arc::new(tokio::task::spawn_blocking(Azurite::start).await??);
     let sas_key = base64_key();
     let eventhubs = EventHubsEmulator::start(
         EmulatorOptions::new("iotc-adx-demo.servicebus.windows.net")
-            .with_event_hub(EventHubOptions::new(HUB, common.partitions).with_consumer_group(CONSUMER_GROUP))
+            .with_event_hub(
+                EventHubOptions::new(HUB, common.partitions).with_consumer_group(CONSUMER_GROUP),
+            )
             .with_sas_key(SAS_KEY_NAME, &sas_key)
             .with_token_authority(authority.clone()),
     )
     .await
     .context("cannot start the Event Hubs emulator")?;
-    let auth = if common.no_auth { AuthMode::None } else { AuthMode::Tokens { authority, audiences: Vec::new() } };
+    let auth = if common.no_auth {
+        AuthMode::None
+    } else {
+        AuthMode::Tokens {
+            authority,
+            audiences: Vec::new(),
+        }
+    };
     let kusto = KustoEmulator::start(KustoOptions {
         auth,
         databases: vec!["iot".into()],
@@ -126,13 +140,23 @@ async fn start(common: &Common) -> anyhow::Result<StandIns> {
     })
     .await
     .context("cannot start the Data Explorer emulator")?;
-    Ok(StandIns { identity, kusto, eventhubs, azurite, client_secret, ca_file, no_auth: common.no_auth })
+    Ok(StandIns {
+        identity,
+        kusto,
+        eventhubs,
+        azurite,
+        client_secret,
+        ca_file,
+        no_auth: common.no_auth,
+    })
 }
 
 /// A random shared access key, base64 like the ones Azure generates.
 fn base64_key() -> String {
     use base64::Engine;
-    let bytes: Vec<u8> = (0..2).flat_map(|_| uuid::Uuid::new_v4().into_bytes()).collect();
+    let bytes: Vec<u8> = (0..2)
+        .flat_map(|_| uuid::Uuid::new_v4().into_bytes())
+        .collect();
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
@@ -145,13 +169,19 @@ fn print_settings(s: &StandIns) {
     println!("  tenant id        {tenant}");
     println!("  client id        iotc-adx");
     println!("  client secret    {}", s.client_secret);
-    println!("  CA certificate   {} (trust it for the HTTPS endpoint)", s.ca_file.path().display());
+    println!(
+        "  CA certificate   {} (trust it for the HTTPS endpoint)",
+        s.ca_file.path().display()
+    );
     println!("Managed identity (system-assigned, client id iotc-adx-system)");
     println!("  IMDS             {}", s.identity.imds_endpoint());
     println!("  IDENTITY_ENDPOINT={}", s.identity.identity_endpoint());
     println!("  IDENTITY_HEADER={}", s.identity.identity_header());
     println!("Data Explorer");
-    println!("  cluster URL      {} (engine and ingestion; database iot)", s.kusto.url());
+    println!(
+        "  cluster URL      {} (engine and ingestion; database iot)",
+        s.kusto.url()
+    );
     println!("  token scope      {}/.default", s.kusto.url());
     println!("Event Hubs");
     println!("  namespace        {}", s.eventhubs.namespace());
@@ -163,18 +193,28 @@ fn print_settings(s: &StandIns) {
     if let Ok(cs) = s.eventhubs.emulator_connection_string(SAS_KEY_NAME, HUB) {
         println!("  connection string (Python azure-eventhub)\n    {cs}");
     }
-    println!("  token audience   https://eventhubs.azure.net (Entra ID tokens from above work too)");
+    println!(
+        "  token audience   https://eventhubs.azure.net (Entra ID tokens from above work too)"
+    );
     println!("Azure Storage (Azurite)");
     println!("  blob             {}", s.azurite.blob_endpoint());
     println!("  queue            {}", s.azurite.queue_endpoint());
     println!("\niotc-adx from this event hub into this Data Explorer (from the repository root):");
     if s.no_auth {
-        let sas = s.azurite.account_sas(chrono::Utc::now() + chrono::Duration::days(7));
+        let sas = s
+            .azurite
+            .account_sas(chrono::Utc::now() + chrono::Duration::days(7));
         if let Ok(cs) = s.eventhubs.connection_string(SAS_KEY_NAME, HUB) {
             println!("  export IOTC_ADX__SOURCE__CONNECTION_STRING='{cs}'");
         }
-        println!("  export IOTC_ADX__SOURCE__CUSTOM_ENDPOINT='{}'", s.eventhubs.endpoint());
-        println!("  export IOTC_ADX__SOURCE__CHECKPOINT_CONTAINER='{}/checkpoints?{sas}'", s.azurite.blob_endpoint());
+        println!(
+            "  export IOTC_ADX__SOURCE__CUSTOM_ENDPOINT='{}'",
+            s.eventhubs.endpoint()
+        );
+        println!(
+            "  export IOTC_ADX__SOURCE__CHECKPOINT_CONTAINER='{}/checkpoints?{sas}'",
+            s.azurite.blob_endpoint()
+        );
         if s.kusto.url() != "http://127.0.0.1:8080" {
             println!("  export IOTC_ADX__SINK__CLUSTER='{}'", s.kusto.url());
         }
@@ -182,7 +222,9 @@ fn print_settings(s: &StandIns) {
         println!("  cargo run -- run --config examples/eventhubs.toml      # Ctrl-C stops it");
         println!("(examples/kusto.toml reads the sample files instead of the event hub.)");
     } else {
-        println!("  restart with --no-auth: examples/kusto.toml and examples/eventhubs.toml sign in to");
+        println!(
+            "  restart with --no-auth: examples/kusto.toml and examples/eventhubs.toml sign in to"
+        );
         println!("  Data Explorer with [auth] type = \"none\"");
     }
 }
@@ -205,10 +247,14 @@ async fn stop_signal() -> anyhow::Result<()> {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         match cli.command {
             Command::Up { common } => {

@@ -13,9 +13,14 @@ pub struct PythonError(pub String);
 /// The path of the venv's `python`, creating the venv when needed.
 pub fn python() -> Result<PathBuf, PythonError> {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/ensure-python.sh");
-    let out = Command::new("bash").arg(script).output().map_err(|e| PythonError(format!("{script}: {e}")))?;
+    let out = Command::new("bash")
+        .arg(script)
+        .output()
+        .map_err(|e| PythonError(format!("{script}: {e}")))?;
     if !out.status.success() {
-        return Err(PythonError(String::from_utf8_lossy(&out.stderr).into_owned()));
+        return Err(PythonError(
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ));
     }
     Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
 }

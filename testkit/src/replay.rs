@@ -50,7 +50,10 @@ pub struct ReplayStats {
 /// Blank lines are skipped; every other line is sent as it is (broken ones included, so the
 /// pipeline's dead-letter path gets exercised too).
 pub fn load_messages(path: &Path) -> Result<Vec<Vec<u8>>, ReplayError> {
-    let read_err = |p: &Path, source| ReplayError::Read { path: p.display().to_string(), source };
+    let read_err = |p: &Path, source| ReplayError::Read {
+        path: p.display().to_string(),
+        source,
+    };
     let mut files = Vec::new();
     if path.is_dir() {
         for entry in std::fs::read_dir(path).map_err(|e| read_err(path, e))? {
@@ -66,7 +69,12 @@ pub fn load_messages(path: &Path) -> Result<Vec<Vec<u8>>, ReplayError> {
     let mut messages = Vec::new();
     for f in files {
         let bytes = std::fs::read(&f).map_err(|e| read_err(&f, e))?;
-        messages.extend(bytes.split(|b| *b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)).map(<[u8]>::to_vec));
+        messages.extend(
+            bytes
+                .split(|b| *b == b'\n')
+                .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+                .map(<[u8]>::to_vec),
+        );
     }
     Ok(messages)
 }
@@ -83,7 +91,9 @@ pub fn to_event(body: &[u8], live_times: bool) -> EventData {
         }
         _ => body.to_vec(),
     };
-    let mut builder = EventData::builder().with_body(body).with_content_type("application/json".to_string());
+    let mut builder = EventData::builder()
+        .with_body(body)
+        .with_content_type("application/json".to_string());
     if let Some(Value::Object(map)) = &parsed {
         for (property, field) in [
             ("iotcentral-application-id", "applicationId"),
@@ -104,7 +114,11 @@ pub fn to_event(body: &[u8], live_times: bool) -> EventData {
 /// A batch that fails is built and sent again after a short backoff (the SDK reconnects on
 /// the next call), up to four attempts, so a replay rides out a dropped connection; like any
 /// at-least-once producer it may then send some events twice.
-pub async fn replay(producer: &ProducerClient, messages: &[Vec<u8>], options: &ReplayOptions) -> Result<ReplayStats, ReplayError> {
+pub async fn replay(
+    producer: &ProducerClient,
+    messages: &[Vec<u8>],
+    options: &ReplayOptions,
+) -> Result<ReplayStats, ReplayError> {
     let mut stats = ReplayStats::default();
     if messages.is_empty() {
         return Ok(stats);
@@ -139,7 +153,11 @@ pub async fn replay(producer: &ProducerClient, messages: &[Vec<u8>], options: &R
 }
 
 /// Sends bodies as events, in as many batches as they need, retrying the lot on failure.
-async fn send_with_retries(producer: &ProducerClient, bodies: &[&[u8]], live_times: bool) -> Result<(), ReplayError> {
+async fn send_with_retries(
+    producer: &ProducerClient,
+    bodies: &[&[u8]],
+    live_times: bool,
+) -> Result<(), ReplayError> {
     const ATTEMPTS: u32 = 4;
     let mut attempt = 1;
     loop {
@@ -155,13 +173,23 @@ async fn send_with_retries(producer: &ProducerClient, bodies: &[&[u8]], live_tim
     }
 }
 
-async fn send_all(producer: &ProducerClient, bodies: &[&[u8]], live_times: bool) -> Result<(), String> {
+async fn send_all(
+    producer: &ProducerClient,
+    bodies: &[&[u8]],
+    live_times: bool,
+) -> Result<(), String> {
     let mut rest = bodies;
     while !rest.is_empty() {
-        let batch = producer.create_batch(None).await.map_err(|e| e.to_string())?;
+        let batch = producer
+            .create_batch(None)
+            .await
+            .map_err(|e| e.to_string())?;
         let mut taken = 0;
         for body in rest {
-            if !batch.try_add_event_data(to_event(body, live_times), None).map_err(|e| e.to_string())? {
+            if !batch
+                .try_add_event_data(to_event(body, live_times), None)
+                .map_err(|e| e.to_string())?
+            {
                 break;
             }
             taken += 1;
@@ -170,7 +198,10 @@ async fn send_all(producer: &ProducerClient, bodies: &[&[u8]], live_times: bool)
             // A single event larger than a batch can hold: Event Hubs refuses it, so does this.
             return Err("an event is larger than the largest batch".into());
         }
-        producer.send_batch(batch, None).await.map_err(|e| e.to_string())?;
+        producer
+            .send_batch(batch, None)
+            .await
+            .map_err(|e| e.to_string())?;
         rest = &rest[taken..];
     }
     Ok(())
@@ -188,7 +219,10 @@ mod tests {
         assert_eq!(props.len(), 3);
         assert!(props.contains_key("iotcentral-device-id"));
         let sent: Value = serde_json::from_slice(event.body().unwrap()).unwrap();
-        assert_ne!(sent["enqueuedTime"], "2020-01-01T00:00:00Z", "live times rewrite enqueuedTime");
+        assert_ne!(
+            sent["enqueuedTime"], "2020-01-01T00:00:00Z",
+            "live times rewrite enqueuedTime"
+        );
         let broken = to_event(b"not json", true);
         assert_eq!(broken.body().unwrap(), b"not json");
         assert!(broken.properties().is_none_or(|p| p.is_empty()));

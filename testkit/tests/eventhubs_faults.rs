@@ -4,7 +4,9 @@
 use iotc_adx_testkit::eventhubs as eh;
 
 use azure_messaging_eventhubs::models::EventData;
-use azure_messaging_eventhubs::{ConsumerClient, OpenReceiverOptions, ProducerClient, StartLocation, StartPosition};
+use azure_messaging_eventhubs::{
+    ConsumerClient, OpenReceiverOptions, ProducerClient, StartLocation, StartPosition,
+};
 use futures::StreamExt;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
@@ -29,14 +31,23 @@ async fn consumer(e: &eh::EventHubsEmulator) -> ConsumerClient {
 
 fn earliest() -> Option<OpenReceiverOptions> {
     Some(OpenReceiverOptions {
-        start_position: Some(StartPosition { location: StartLocation::Earliest, inclusive: false }),
+        start_position: Some(StartPosition {
+            location: StartLocation::Earliest,
+            inclusive: false,
+        }),
         ..Default::default()
     })
 }
 
 /// After a fault, the stream either reports it, or recovers on a new link (which replays from
 /// the receiver's start position, so the next event is sequence number 0 again, not 1).
-async fn fault_observed<S: futures::Stream<Item = azure_messaging_eventhubs::Result<azure_messaging_eventhubs::models::ReceivedEventData>> + Unpin>(
+async fn fault_observed<
+    S: futures::Stream<
+            Item = azure_messaging_eventhubs::Result<
+                azure_messaging_eventhubs::models::ReceivedEventData,
+            >,
+        > + Unpin,
+>(
     s: &mut S,
     e: &eh::EventHubsEmulator,
 ) -> String {
@@ -47,7 +58,10 @@ async fn fault_observed<S: futures::Stream<Item = azure_messaging_eventhubs::Res
         Ok(None) => "stream ended".into(),
         Err(_) => panic!("the client neither reported the fault nor recovered"),
     };
-    assert!(!what.contains("Some(1)"), "the fault went unnoticed: {what}");
+    assert!(
+        !what.contains("Some(1)"),
+        "the fault went unnoticed: {what}"
+    );
     what
 }
 
@@ -56,10 +70,17 @@ async fn dropping_the_readers_connection_is_seen() {
     let e = start().await;
     e.append("hub", "0", b"first").unwrap();
     let c = consumer(&e).await;
-    let r = c.open_receiver_on_partition("0".into(), earliest()).await.unwrap();
+    let r = c
+        .open_receiver_on_partition("0".into(), earliest())
+        .await
+        .unwrap();
     let s = r.stream_events();
     futures::pin_mut!(s);
-    assert!(tokio::time::timeout(Duration::from_secs(10), s.next()).await.unwrap().unwrap().is_ok());
+    assert!(tokio::time::timeout(Duration::from_secs(10), s.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .is_ok());
     assert_eq!(e.drop_connections_reading("hub", "1"), 0);
     assert_eq!(e.drop_connections_reading("hub", "0"), 1);
     let what = fault_observed(&mut s, &e).await;
@@ -70,11 +91,18 @@ async fn dropping_the_readers_connection_is_seen() {
 async fn dropping_all_connections_is_seen() {
     let e = start().await;
     let c = consumer(&e).await;
-    let r = c.open_receiver_on_partition("0".into(), earliest()).await.unwrap();
+    let r = c
+        .open_receiver_on_partition("0".into(), earliest())
+        .await
+        .unwrap();
     let s = r.stream_events();
     futures::pin_mut!(s);
     e.append("hub", "0", b"first").unwrap();
-    assert!(tokio::time::timeout(Duration::from_secs(10), s.next()).await.unwrap().unwrap().is_ok());
+    assert!(tokio::time::timeout(Duration::from_secs(10), s.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .is_ok());
     assert!(e.drop_connections() >= 1);
     let what = fault_observed(&mut s, &e).await;
     eprintln!("after drop all: {what}");
@@ -85,11 +113,22 @@ async fn forced_detach_is_seen() {
     let e = start().await;
     e.append("hub", "0", b"first").unwrap();
     let c = consumer(&e).await;
-    let r = c.open_receiver_on_partition("0".into(), earliest()).await.unwrap();
+    let r = c
+        .open_receiver_on_partition("0".into(), earliest())
+        .await
+        .unwrap();
     let s = r.stream_events();
     futures::pin_mut!(s);
-    assert!(tokio::time::timeout(Duration::from_secs(10), s.next()).await.unwrap().unwrap().is_ok());
-    let n = e.detach_receivers("hub", Some("0"), eh::LinkFault::new("amqp:link:detach-forced", "test detach"));
+    assert!(tokio::time::timeout(Duration::from_secs(10), s.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .is_ok());
+    let n = e.detach_receivers(
+        "hub",
+        Some("0"),
+        eh::LinkFault::new("amqp:link:detach-forced", "test detach"),
+    );
     assert_eq!(n, 1);
     let what = fault_observed(&mut s, &e).await;
     eprintln!("after detach: {what}");
@@ -104,13 +143,24 @@ async fn delayed_deliveries_arrive_late() {
     e.set_delivery_delay(Duration::from_millis(300));
     let c = consumer(&e).await;
     let t0 = Instant::now();
-    let r = c.open_receiver_on_partition("1".into(), earliest()).await.unwrap();
+    let r = c
+        .open_receiver_on_partition("1".into(), earliest())
+        .await
+        .unwrap();
     let s = r.stream_events();
     futures::pin_mut!(s);
     for _ in 0..3 {
-        tokio::time::timeout(Duration::from_secs(10), s.next()).await.unwrap().unwrap().unwrap();
+        tokio::time::timeout(Duration::from_secs(10), s.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
     }
-    assert!(t0.elapsed() >= Duration::from_millis(900), "took only {:?}", t0.elapsed());
+    assert!(
+        t0.elapsed() >= Duration::from_millis(900),
+        "took only {:?}",
+        t0.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -119,7 +169,10 @@ async fn refused_connections_are_closed_at_once() {
     e.refuse_connections_for(Duration::from_secs(30));
     let mut raw = tokio::net::TcpStream::connect(e.address()).await.unwrap();
     let mut buf = [0u8; 8];
-    let n = tokio::time::timeout(Duration::from_secs(5), raw.read(&mut buf)).await.unwrap().unwrap_or(0);
+    let n = tokio::time::timeout(Duration::from_secs(5), raw.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap_or(0);
     assert_eq!(n, 0, "the emulator must close a refused connection");
     let open = tokio::time::timeout(
         Duration::from_secs(3),
@@ -129,10 +182,13 @@ async fn refused_connections_are_closed_at_once() {
     )
     .await;
     let sent = match open {
-        Ok(Ok(p)) => tokio::time::timeout(Duration::from_secs(3), p.send_event(EventData::builder().with_body(b"x".to_vec()).build(), None))
-            .await
-            .map(|r| r.is_ok())
-            .unwrap_or(false),
+        Ok(Ok(p)) => tokio::time::timeout(
+            Duration::from_secs(3),
+            p.send_event(EventData::builder().with_body(b"x".to_vec()).build(), None),
+        )
+        .await
+        .map(|r| r.is_ok())
+        .unwrap_or(false),
         _ => false,
     };
     assert!(!sent, "no event can be sent while connections are refused");
@@ -147,8 +203,18 @@ async fn refused_links_fail_sends() {
         .open_with_connection_string(&e.connection_string(KEY_NAME, "hub").unwrap(), None)
         .await
         .unwrap();
-    e.refuse_links_for(Duration::from_secs(30), eh::LinkFault::new("com.microsoft:server-busy", "test busy"));
-    let r = tokio::time::timeout(Duration::from_secs(5), p.send_event(EventData::builder().with_body(b"x".to_vec()).build(), None)).await;
-    assert!(!matches!(r, Ok(Ok(()))), "the send must fail while links are refused");
+    e.refuse_links_for(
+        Duration::from_secs(30),
+        eh::LinkFault::new("com.microsoft:server-busy", "test busy"),
+    );
+    let r = tokio::time::timeout(
+        Duration::from_secs(5),
+        p.send_event(EventData::builder().with_body(b"x".to_vec()).build(), None),
+    )
+    .await;
+    assert!(
+        !matches!(r, Ok(Ok(()))),
+        "the send must fail while links are refused"
+    );
     assert!(e.events("hub", "0").unwrap().is_empty() && e.events("hub", "1").unwrap().is_empty());
 }

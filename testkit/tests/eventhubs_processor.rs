@@ -4,7 +4,9 @@
 use iotc_adx_testkit::eventhubs as eh;
 
 use azure_messaging_eventhubs::models::StartPositions;
-use azure_messaging_eventhubs::{ConsumerClient, EventProcessor, InMemoryCheckpointStore, StartLocation, StartPosition};
+use azure_messaging_eventhubs::{
+    ConsumerClient, EventProcessor, InMemoryCheckpointStore, StartLocation, StartPosition,
+};
 use futures::StreamExt;
 use std::collections::{BTreeSet, HashSet};
 use std::sync::{Arc, Mutex};
@@ -20,7 +22,10 @@ async fn start(partitions: u32) -> eh::EventHubsEmulator {
     eh::EventHubsEmulator::start(o).await.unwrap()
 }
 
-async fn processor(e: &eh::EventHubsEmulator, store: Arc<InMemoryCheckpointStore>) -> Arc<EventProcessor> {
+async fn processor(
+    e: &eh::EventHubsEmulator,
+    store: Arc<InMemoryCheckpointStore>,
+) -> Arc<EventProcessor> {
     let c = ConsumerClient::builder()
         .with_custom_endpoint(e.endpoint())
         .open_with_connection_string(&e.connection_string(KEY_NAME, "hub").unwrap(), None)
@@ -28,7 +33,10 @@ async fn processor(e: &eh::EventHubsEmulator, store: Arc<InMemoryCheckpointStore
         .unwrap();
     EventProcessor::builder()
         .with_start_positions(StartPositions {
-            default: StartPosition { location: StartLocation::Earliest, inclusive: false },
+            default: StartPosition {
+                location: StartLocation::Earliest,
+                inclusive: false,
+            },
             ..Default::default()
         })
         .with_update_interval(azure_core::time::Duration::milliseconds(500))
@@ -56,7 +64,10 @@ fn drive(p: Arc<EventProcessor>, seen: Seen, owned: Arc<Mutex<BTreeSet<String>>>
                 let s = pc.stream_events();
                 futures::pin_mut!(s);
                 while let Some(Ok(ev)) = s.next().await {
-                    seen.lock().unwrap().insert((pid.clone(), ev.event_data().body().unwrap_or_default().to_vec()));
+                    seen.lock().unwrap().insert((
+                        pid.clone(),
+                        ev.event_data().body().unwrap_or_default().to_vec(),
+                    ));
                     let _ = pc.update_checkpoint(&ev).await;
                 }
                 owned.lock().unwrap().remove(&pid);
@@ -68,41 +79,59 @@ fn drive(p: Arc<EventProcessor>, seen: Seen, owned: Arc<Mutex<BTreeSet<String>>>
 async fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while !f() {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
 #[tokio::test]
 async fn one_processor_reads_every_partition() {
-    tokio::task::LocalSet::new().run_until(one_processor()).await
+    tokio::task::LocalSet::new()
+        .run_until(one_processor())
+        .await
 }
 
 async fn one_processor() {
     let e = start(3).await;
     for p in 0..3 {
         for i in 0..2 {
-            e.append("hub", &p.to_string(), format!("p{p}-{i}").as_bytes()).unwrap();
+            e.append("hub", &p.to_string(), format!("p{p}-{i}").as_bytes())
+                .unwrap();
         }
     }
     let store = Arc::new(InMemoryCheckpointStore::new());
     let p = processor(&e, store).await;
     let seen = Arc::new(Mutex::new(HashSet::new()));
-    drive(p.clone(), seen.clone(), Arc::new(Mutex::new(BTreeSet::new())));
+    drive(
+        p.clone(),
+        seen.clone(),
+        Arc::new(Mutex::new(BTreeSet::new())),
+    );
     wait_for("all six events", || seen.lock().unwrap().len() == 6).await;
     let _ = p.shutdown().await;
 }
 
 #[tokio::test]
 async fn two_processors_share_and_one_takes_over() {
-    tokio::task::LocalSet::new().run_until(two_processors()).await
+    tokio::task::LocalSet::new()
+        .run_until(two_processors())
+        .await
 }
 
 async fn two_processors() {
     let e = start(4).await;
     let store = Arc::new(InMemoryCheckpointStore::new());
-    let (seen_a, owned_a) = (Arc::new(Mutex::new(HashSet::new())), Arc::new(Mutex::new(BTreeSet::new())));
-    let (seen_b, owned_b) = (Arc::new(Mutex::new(HashSet::new())), Arc::new(Mutex::new(BTreeSet::new())));
+    let (seen_a, owned_a) = (
+        Arc::new(Mutex::new(HashSet::new())),
+        Arc::new(Mutex::new(BTreeSet::new())),
+    );
+    let (seen_b, owned_b) = (
+        Arc::new(Mutex::new(HashSet::new())),
+        Arc::new(Mutex::new(BTreeSet::new())),
+    );
     let a = processor(&e, store.clone()).await;
     drive(a.clone(), seen_a.clone(), owned_a.clone());
     wait_for("A owns all four", || owned_a.lock().unwrap().len() == 4).await;
@@ -110,14 +139,31 @@ async fn two_processors() {
     drive(b.clone(), seen_b.clone(), owned_b.clone());
     wait_for("B takes a share", || !owned_b.lock().unwrap().is_empty()).await;
     for p in 0..4 {
-        e.append("hub", &p.to_string(), format!("shared-{p}").as_bytes()).unwrap();
+        e.append("hub", &p.to_string(), format!("shared-{p}").as_bytes())
+            .unwrap();
     }
-    wait_for("every event seen once by someone", || seen_a.lock().unwrap().len() + seen_b.lock().unwrap().len() >= 4).await;
+    wait_for("every event seen once by someone", || {
+        seen_a.lock().unwrap().len() + seen_b.lock().unwrap().len() >= 4
+    })
+    .await;
     a.shutdown().await.unwrap();
-    wait_for("B owns all four after A stops", || owned_b.lock().unwrap().len() == 4).await;
+    wait_for("B owns all four after A stops", || {
+        owned_b.lock().unwrap().len() == 4
+    })
+    .await;
     for p in 0..4 {
-        e.append("hub", &p.to_string(), format!("after-{p}").as_bytes()).unwrap();
+        e.append("hub", &p.to_string(), format!("after-{p}").as_bytes())
+            .unwrap();
     }
-    wait_for("B sees the later events", || seen_b.lock().unwrap().iter().filter(|(_, b)| b.starts_with(b"after-")).count() == 4).await;
+    wait_for("B sees the later events", || {
+        seen_b
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, b)| b.starts_with(b"after-"))
+            .count()
+            == 4
+    })
+    .await;
     let _ = b.shutdown().await;
 }

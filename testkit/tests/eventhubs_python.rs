@@ -7,7 +7,10 @@ use std::process::Command;
 
 #[tokio::test]
 async fn python_client_sends_and_receives() {
-    let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_test_writer().try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     let o = eh::EmulatorOptions::new("pyns.servicebus.windows.net")
         .with_event_hub(eh::EventHubOptions::new("hub", 2))
         .with_sas_key("py", "cHl0aG9uLWtleQ==");
@@ -18,16 +21,44 @@ async fn python_client_sends_and_receives() {
         .open_with_connection_string(&e.connection_string("py", "hub").unwrap(), None)
         .await
         .unwrap();
-    let ev = azure_messaging_eventhubs::models::EventData::builder().with_body(b"from-rust".to_vec()).build();
-    p.send_event(ev, Some(azure_messaging_eventhubs::SendEventOptions { partition_id: Some("0".into()) })).await.unwrap();
+    let ev = azure_messaging_eventhubs::models::EventData::builder()
+        .with_body(b"from-rust".to_vec())
+        .build();
+    p.send_event(
+        ev,
+        Some(azure_messaging_eventhubs::SendEventOptions {
+            partition_id: Some("0".into()),
+        }),
+    )
+    .await
+    .unwrap();
     let python = iotc_adx_testkit::python::python().expect("python venv");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/eventhubs_roundtrip.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/python/eventhubs_roundtrip.py"
+    );
     let cs = e.emulator_connection_string("py", "hub").unwrap();
-    let out = tokio::task::spawn_blocking(move || Command::new("timeout").arg("50").arg(python).arg(script).arg(cs).arg("from-rust").output())
-        .await
-        .unwrap()
-        .unwrap();
-    let text = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("timeout")
+            .arg("50")
+            .arg(python)
+            .arg(script)
+            .arg(cs)
+            .arg("from-rust")
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.status.success(), "python failed:\n{text}");
-    assert!(e.events("hub", "0").unwrap().iter().any(|ev| ev.body_bytes().as_deref() == Some(b"from-python".as_slice())));
+    assert!(e
+        .events("hub", "0")
+        .unwrap()
+        .iter()
+        .any(|ev| ev.body_bytes().as_deref() == Some(b"from-python".as_slice())));
 }

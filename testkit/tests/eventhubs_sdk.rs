@@ -7,8 +7,8 @@ use iotc_adx_testkit::eventhubs as eh;
 use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
 use azure_messaging_eventhubs::models::EventData;
 use azure_messaging_eventhubs::{
-    ConsumerClient, EventDataBatchOptions, OpenReceiverOptions, ProducerClient, SendEventOptions, StartLocation,
-    StartPosition,
+    ConsumerClient, EventDataBatchOptions, OpenReceiverOptions, ProducerClient, SendEventOptions,
+    StartLocation, StartPosition,
 };
 use futures::StreamExt;
 use iotc_adx_testkit::identity::TokenAuthority;
@@ -25,7 +25,9 @@ async fn emulator(authority: Option<TokenAuthority>) -> eh::EventHubsEmulator {
     if let Some(a) = authority {
         o = o.with_token_authority(a);
     }
-    eh::EventHubsEmulator::start(o).await.expect("emulator starts")
+    eh::EventHubsEmulator::start(o)
+        .await
+        .expect("emulator starts")
 }
 
 async fn producer(e: &eh::EventHubsEmulator) -> ProducerClient {
@@ -46,7 +48,10 @@ async fn consumer(e: &eh::EventHubsEmulator) -> ConsumerClient {
 
 fn earliest(owner_level: Option<i64>) -> OpenReceiverOptions {
     OpenReceiverOptions {
-        start_position: Some(StartPosition { location: StartLocation::Earliest, inclusive: false }),
+        start_position: Some(StartPosition {
+            location: StartLocation::Earliest,
+            inclusive: false,
+        }),
         owner_level,
         ..Default::default()
     }
@@ -61,14 +66,26 @@ async fn produce_single_and_batch_then_consume_from_earliest() {
             .with_body(format!("single-{i}").into_bytes())
             .add_property("n".to_string(), i as i64)
             .build();
-        p.send_event(ev, Some(SendEventOptions { partition_id: Some("0".into()) })).await.expect("send");
+        p.send_event(
+            ev,
+            Some(SendEventOptions {
+                partition_id: Some("0".into()),
+            }),
+        )
+        .await
+        .expect("send");
     }
     let batch = p
-        .create_batch(Some(EventDataBatchOptions { partition_id: Some("0".into()), ..Default::default() }))
+        .create_batch(Some(EventDataBatchOptions {
+            partition_id: Some("0".into()),
+            ..Default::default()
+        }))
         .await
         .expect("batch");
     for i in 0..4 {
-        assert!(batch.try_add_event_data(format!("batched-{i}").into_bytes(), None).unwrap());
+        assert!(batch
+            .try_add_event_data(format!("batched-{i}").into_bytes(), None)
+            .unwrap());
     }
     p.send_batch(batch, None).await.expect("send batch");
 
@@ -79,19 +96,32 @@ async fn produce_single_and_batch_then_consume_from_earliest() {
     let props = p.get_eventhub_properties().await.expect("hub properties");
     assert_eq!(props.name, "hub");
     assert_eq!(props.partition_ids, vec!["0".to_string(), "1".to_string()]);
-    let pp = p.get_partition_properties("0").await.expect("partition properties");
+    let pp = p
+        .get_partition_properties("0")
+        .await
+        .expect("partition properties");
     assert_eq!(pp.last_enqueued_sequence_number, 6);
     assert!(!pp.is_empty);
-    let pp1 = p.get_partition_properties("1").await.expect("partition 1 properties");
+    let pp1 = p
+        .get_partition_properties("1")
+        .await
+        .expect("partition 1 properties");
     assert!(pp1.is_empty);
 
     let c = consumer(&e).await;
-    let r = c.open_receiver_on_partition("0".into(), Some(earliest(None))).await.expect("receiver");
+    let r = c
+        .open_receiver_on_partition("0".into(), Some(earliest(None)))
+        .await
+        .expect("receiver");
     let stream = r.stream_events();
     futures::pin_mut!(stream);
     let mut got = Vec::new();
     while got.len() < 7 {
-        let ev = tokio::time::timeout(Duration::from_secs(10), stream.next()).await.expect("event in time").expect("stream open").expect("event");
+        let ev = tokio::time::timeout(Duration::from_secs(10), stream.next())
+            .await
+            .expect("event in time")
+            .expect("stream open")
+            .expect("event");
         got.push(ev);
     }
     for (i, ev) in got.iter().enumerate() {
@@ -100,15 +130,31 @@ async fn produce_single_and_batch_then_consume_from_earliest() {
         assert!(ev.offset().is_some());
     }
     assert_eq!(got[0].event_data().body().unwrap(), b"single-0");
-    let n = got[2].event_data().properties().and_then(|p| p.get("n")).cloned();
-    assert_eq!(format!("{n:?}"), format!("{:?}", Some(azure_core_amqp_value(2))));
+    let n = got[2]
+        .event_data()
+        .properties()
+        .and_then(|p| p.get("n"))
+        .cloned();
+    assert_eq!(
+        format!("{n:?}"),
+        format!("{:?}", Some(azure_core_amqp_value(2)))
+    );
     assert_eq!(got[6].event_data().body().unwrap(), b"batched-3");
 
     // New events reach a live receiver.
-    p.send_event(EventData::builder().with_body(b"late".to_vec()).build(), Some(SendEventOptions { partition_id: Some("0".into()) }))
+    p.send_event(
+        EventData::builder().with_body(b"late".to_vec()).build(),
+        Some(SendEventOptions {
+            partition_id: Some("0".into()),
+        }),
+    )
+    .await
+    .unwrap();
+    let ev = tokio::time::timeout(Duration::from_secs(10), stream.next())
         .await
+        .unwrap()
+        .unwrap()
         .unwrap();
-    let ev = tokio::time::timeout(Duration::from_secs(10), stream.next()).await.unwrap().unwrap().unwrap();
     assert_eq!(ev.event_data().body().unwrap(), b"late");
     assert_eq!(ev.sequence_number(), Some(7));
 }
@@ -122,28 +168,50 @@ async fn partition_key_and_round_robin() {
     let e = emulator(None).await;
     let p = producer(&e).await;
     let batch = p
-        .create_batch(Some(EventDataBatchOptions { partition_key: Some("device-7".into()), ..Default::default() }))
+        .create_batch(Some(EventDataBatchOptions {
+            partition_key: Some("device-7".into()),
+            ..Default::default()
+        }))
         .await
         .unwrap();
     batch.try_add_event_data(b"a".to_vec(), None).unwrap();
     batch.try_add_event_data(b"b".to_vec(), None).unwrap();
     p.send_batch(batch, None).await.unwrap();
-    let all: Vec<_> = ["0", "1"].iter().flat_map(|p| e.events("hub", p).unwrap()).collect();
+    let all: Vec<_> = ["0", "1"]
+        .iter()
+        .flat_map(|p| e.events("hub", p).unwrap())
+        .collect();
     assert_eq!(all.len(), 2);
-    assert!(all.iter().all(|ev| ev.partition_key.as_deref() == Some("device-7")));
+    assert!(all
+        .iter()
+        .all(|ev| ev.partition_key.as_deref() == Some("device-7")));
     for _ in 0..4 {
-        p.send_event(EventData::builder().with_body(b"rr".to_vec()).build(), None).await.unwrap();
+        p.send_event(EventData::builder().with_body(b"rr".to_vec()).build(), None)
+            .await
+            .unwrap();
     }
-    let counts: Vec<usize> = ["0", "1"].iter().map(|p| e.events("hub", p).unwrap().len()).collect();
+    let counts: Vec<usize> = ["0", "1"]
+        .iter()
+        .map(|p| e.events("hub", p).unwrap().len())
+        .collect();
     assert_eq!(counts.iter().sum::<usize>(), 6);
-    assert!(counts.iter().all(|c| *c >= 2), "round robin spreads: {counts:?}");
+    assert!(
+        counts.iter().all(|c| *c >= 2),
+        "round robin spreads: {counts:?}"
+    );
 }
 
 #[tokio::test]
 async fn bad_key_is_refused() {
     let e = emulator(None).await;
-    let cs = e.connection_string(KEY_NAME, "hub").unwrap().replace(KEY, "d3Jvbmcta2V5");
-    let p = ProducerClient::builder().with_custom_endpoint(e.endpoint()).open_with_connection_string(&cs, None).await;
+    let cs = e
+        .connection_string(KEY_NAME, "hub")
+        .unwrap()
+        .replace(KEY, "d3Jvbmcta2V5");
+    let p = ProducerClient::builder()
+        .with_custom_endpoint(e.endpoint())
+        .open_with_connection_string(&cs, None)
+        .await;
     let result = match p {
         Err(err) => Err(err.to_string()),
         Ok(p) => tokio::time::timeout(
@@ -163,9 +231,18 @@ struct AuthorityCredential(TokenAuthority);
 
 #[async_trait::async_trait]
 impl TokenCredential for AuthorityCredential {
-    async fn get_token(&self, scopes: &[&str], _o: Option<TokenRequestOptions<'_>>) -> azure_core::Result<AccessToken> {
-        let (token, exp) = self.0.issue(scopes.first().copied().unwrap_or_default(), "test-app", Duration::from_secs(3600));
-        let expires = azure_core::time::OffsetDateTime::from_unix_timestamp(exp as i64).unwrap_or(azure_core::time::OffsetDateTime::now_utc());
+    async fn get_token(
+        &self,
+        scopes: &[&str],
+        _o: Option<TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<AccessToken> {
+        let (token, exp) = self.0.issue(
+            scopes.first().copied().unwrap_or_default(),
+            "test-app",
+            Duration::from_secs(3600),
+        );
+        let expires = azure_core::time::OffsetDateTime::from_unix_timestamp(exp as i64)
+            .unwrap_or(azure_core::time::OffsetDateTime::now_utc());
         Ok(AccessToken::new(token, expires))
     }
 }
@@ -176,25 +253,44 @@ async fn jwt_credential_works_and_foreign_tokens_do_not() {
     let e = emulator(Some(authority.clone())).await;
     let p = ProducerClient::builder()
         .with_custom_endpoint(e.endpoint())
-        .open(e.namespace(), "hub", Arc::new(AuthorityCredential(authority)))
+        .open(
+            e.namespace(),
+            "hub",
+            Arc::new(AuthorityCredential(authority)),
+        )
         .await
         .expect("producer with JWT");
-    p.send_event(EventData::builder().with_body(b"jwt".to_vec()).build(), Some(SendEventOptions { partition_id: Some("1".into()) }))
-        .await
-        .expect("send with JWT");
+    p.send_event(
+        EventData::builder().with_body(b"jwt".to_vec()).build(),
+        Some(SendEventOptions {
+            partition_id: Some("1".into()),
+        }),
+    )
+    .await
+    .expect("send with JWT");
     assert_eq!(e.events("hub", "1").unwrap().len(), 1);
     let c = ConsumerClient::builder()
         .with_custom_endpoint(e.endpoint())
-        .open(e.namespace(), "hub".into(), Arc::new(AuthorityCredential(TokenAuthority::default())))
+        .open(
+            e.namespace(),
+            "hub".into(),
+            Arc::new(AuthorityCredential(TokenAuthority::default())),
+        )
         .await;
     let refused = match c {
         Err(_) => true,
-        Ok(c) => match c.open_receiver_on_partition("1".into(), Some(earliest(None))).await {
+        Ok(c) => match c
+            .open_receiver_on_partition("1".into(), Some(earliest(None)))
+            .await
+        {
             Err(_) => true,
             Ok(r) => {
                 let s = r.stream_events();
                 futures::pin_mut!(s);
-                !matches!(tokio::time::timeout(Duration::from_secs(5), s.next()).await, Ok(Some(Ok(_))))
+                !matches!(
+                    tokio::time::timeout(Duration::from_secs(5), s.next()).await,
+                    Ok(Some(Ok(_)))
+                )
             }
         },
     };
@@ -206,24 +302,41 @@ async fn higher_epoch_steals_the_partition() {
     let e = emulator(None).await;
     e.append("hub", "0", b"one").unwrap();
     let c1 = consumer(&e).await;
-    let r1 = c1.open_receiver_on_partition("0".into(), Some(earliest(Some(1)))).await.unwrap();
+    let r1 = c1
+        .open_receiver_on_partition("0".into(), Some(earliest(Some(1))))
+        .await
+        .unwrap();
     let s1 = r1.stream_events();
     futures::pin_mut!(s1);
-    let first = tokio::time::timeout(Duration::from_secs(10), s1.next()).await.unwrap().unwrap().unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(10), s1.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
     assert_eq!(first.sequence_number(), Some(0));
 
     let c2 = consumer(&e).await;
-    let r2 = c2.open_receiver_on_partition("0".into(), Some(earliest(Some(2)))).await.unwrap();
+    let r2 = c2
+        .open_receiver_on_partition("0".into(), Some(earliest(Some(2))))
+        .await
+        .unwrap();
     let s2 = r2.stream_events();
     futures::pin_mut!(s2);
-    let again = tokio::time::timeout(Duration::from_secs(10), s2.next()).await.unwrap().unwrap().unwrap();
+    let again = tokio::time::timeout(Duration::from_secs(10), s2.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
     assert_eq!(again.sequence_number(), Some(0));
 
     // The first receiver is told it lost the partition.
-    let lost = tokio::time::timeout(Duration::from_secs(10), s1.next()).await.expect("r1 learns in time");
+    let lost = tokio::time::timeout(Duration::from_secs(10), s1.next())
+        .await
+        .expect("r1 learns in time");
     match lost {
         Some(Err(err)) => assert!(
-            format!("{err:?}").to_lowercase().contains("stolen") || format!("{err:?}").contains("ConsumerDisconnected"),
+            format!("{err:?}").to_lowercase().contains("stolen")
+                || format!("{err:?}").contains("ConsumerDisconnected"),
             "unexpected error {err:?}"
         ),
         other => panic!("expected the stolen error, got {other:?}"),
@@ -231,13 +344,18 @@ async fn higher_epoch_steals_the_partition() {
 
     // A lower epoch is refused.
     let c3 = consumer(&e).await;
-    let r3 = c3.open_receiver_on_partition("0".into(), Some(earliest(Some(1)))).await;
+    let r3 = c3
+        .open_receiver_on_partition("0".into(), Some(earliest(Some(1))))
+        .await;
     let refused = match r3 {
         Err(_) => true,
         Ok(r3) => {
             let s3 = r3.stream_events();
             futures::pin_mut!(s3);
-            !matches!(tokio::time::timeout(Duration::from_secs(5), s3.next()).await, Ok(Some(Ok(_))))
+            !matches!(
+                tokio::time::timeout(Duration::from_secs(5), s3.next()).await,
+                Ok(Some(Ok(_)))
+            )
         }
     };
     assert!(refused);
@@ -262,9 +380,14 @@ async fn dropped_cbs_sessions_do_not_drop_the_connection() {
         let p = producer(&e).await;
         for target in [None, Some("0"), Some("1")] {
             for i in 0..2 {
-                let ev = EventData::builder().with_body(format!("r{round}-{i}").into_bytes()).build();
-                let options = target.map(|id| SendEventOptions { partition_id: Some(id.to_string()) });
-                let sent = tokio::time::timeout(Duration::from_secs(20), p.send_event(ev, options)).await;
+                let ev = EventData::builder()
+                    .with_body(format!("r{round}-{i}").into_bytes())
+                    .build();
+                let options = target.map(|id| SendEventOptions {
+                    partition_id: Some(id.to_string()),
+                });
+                let sent =
+                    tokio::time::timeout(Duration::from_secs(20), p.send_event(ev, options)).await;
                 match sent {
                     Ok(Ok(())) => {}
                     Ok(Err(err)) => panic!("round {round}, target {target:?}, send {i}: {err}"),
@@ -274,7 +397,10 @@ async fn dropped_cbs_sessions_do_not_drop_the_connection() {
         }
         p.close().await.expect("producer closes");
     }
-    let total: usize = ["0", "1"].iter().map(|p| e.events("hub", p).unwrap().len()).sum();
+    let total: usize = ["0", "1"]
+        .iter()
+        .map(|p| e.events("hub", p).unwrap().len())
+        .sum();
     assert_eq!(total, 20 * 3 * 2);
 }
 
@@ -327,8 +453,12 @@ async fn sends_complete_when_the_sending_thread_is_preempted() {
     let targets = [None, Some("0"), Some("1")];
     for i in 0..400 {
         let target = targets[i % targets.len()];
-        let ev = EventData::builder().with_body(format!("p{i}").into_bytes()).build();
-        let options = target.map(|id| SendEventOptions { partition_id: Some(id.to_string()) });
+        let ev = EventData::builder()
+            .with_body(format!("p{i}").into_bytes())
+            .build();
+        let options = target.map(|id| SendEventOptions {
+            partition_id: Some(id.to_string()),
+        });
         match tokio::time::timeout(Duration::from_secs(5), p.send_event(ev, options)).await {
             Ok(Ok(())) => {}
             Ok(Err(err)) => panic!("send {i} to {target:?}: {err}"),
@@ -341,5 +471,8 @@ async fn sends_complete_when_the_sending_thread_is_preempted() {
 }
 
 fn stored(e: &eh::EventHubsEmulator) -> usize {
-    ["0", "1"].iter().map(|p| e.events("hub", p).map_or(0, |v| v.len())).sum()
+    ["0", "1"]
+        .iter()
+        .map(|p| e.events("hub", p).map_or(0, |v| v.len()))
+        .sum()
 }

@@ -3,8 +3,10 @@
 mod kusto_common;
 
 use iotc_adx_testkit::identity::TokenAuthority;
+use iotc_adx_testkit::kusto::{
+    AuthMode, Fault, FaultKind, KustoEmulator, KustoOptions, RouteClass,
+};
 use kusto_common::*;
-use iotc_adx_testkit::kusto::{AuthMode, Fault, FaultKind, KustoEmulator, KustoOptions, RouteClass};
 use serde_json::json;
 use std::time::{Duration, Instant};
 

@@ -2,8 +2,8 @@
 
 mod kusto_common;
 
-use kusto_common::*;
 use iotc_adx_testkit::kusto::{KustoEmulator, KustoOptions};
+use kusto_common::*;
 use serde_json::json;
 
 #[tokio::test]

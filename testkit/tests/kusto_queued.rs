@@ -5,8 +5,8 @@ mod kusto_common;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use kusto_common::*;
 use iotc_adx_testkit::kusto::{KustoEmulator, KustoOptions, StorageMode};
+use kusto_common::*;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 

@@ -2,8 +2,8 @@
 
 mod kusto_common;
 
-use kusto_common::*;
 use iotc_adx_testkit::kusto::{KustoEmulator, KustoOptions};
+use kusto_common::*;
 use serde_json::json;
 
 async fn table_with_mapping(k: &KustoEmulator) {
@@ -258,13 +258,29 @@ async fn streaming_policy_off_is_refused() {
 async fn summarize_queries_over_ingested_rows() {
     let k = KustoEmulator::start(KustoOptions::default()).await.unwrap();
     table_with_mapping(&k).await;
-    let (s, body) = ingest(k.url(), "db1", "T", "streamFormat=multijson&mappingName=m1", RECORDS.as_bytes().to_vec()).await;
+    let (s, body) = ingest(
+        k.url(),
+        "db1",
+        "T",
+        "streamFormat=multijson&mappingName=m1",
+        RECORDS.as_bytes().to_vec(),
+    )
+    .await;
     assert_eq!(s, 200, "{body}");
     let (s, frames) =
         query(k.url(), "db1", "T | where temp > 21 | summarize n = count(), hottest = max(temp) by dev | order by dev asc").await;
     assert_eq!(s, 200, "{frames}");
-    assert_eq!(primary_rows(&frames), vec![json!(["d1", 1, 21.5]), json!(["d2", 1, 22.0])]);
+    assert_eq!(
+        primary_rows(&frames),
+        vec![json!(["d1", 1, 21.5]), json!(["d2", 1, 22.0])]
+    );
     let (s, error) = query(k.url(), "db1", "T | join (T) on dev").await;
     assert_eq!(s, 400, "{error}");
-    assert!(error["error"]["@message"].as_str().unwrap_or_default().contains("join"), "{error}");
+    assert!(
+        error["error"]["@message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("join"),
+        "{error}"
+    );
 }

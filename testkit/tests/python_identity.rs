@@ -4,7 +4,9 @@
 //! and from the App Service endpoint (`IDENTITY_ENDPOINT`/`IDENTITY_HEADER`). Each Python run is
 //! a child process with its own environment, so these tests can run in parallel.
 
-use iotc_adx_testkit::identity::{AppRegistration, IdentityOptions, IdentityServer, ManagedIdentity, TokenAuthority};
+use iotc_adx_testkit::identity::{
+    AppRegistration, IdentityOptions, IdentityServer, ManagedIdentity, TokenAuthority,
+};
 use std::path::Path;
 use std::process::Command;
 
@@ -22,7 +24,13 @@ async fn start() -> (IdentityServer, ManagedIdentity, ManagedIdentity) {
         user_assigned: vec![user.clone()],
         ..Default::default()
     };
-    (IdentityServer::start(TokenAuthority::default(), options).await.expect("server"), system, user)
+    (
+        IdentityServer::start(TokenAuthority::default(), options)
+            .await
+            .expect("server"),
+        system,
+        user,
+    )
 }
 
 /// Runs the proof script with `args` and `env` (and nothing identity-related inherited).
@@ -31,9 +39,13 @@ async fn python(args: &[&str], env: &[(&str, String)]) -> Result<String, String>
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/identity_proof.py");
     let mut cmd = Command::new(python);
     cmd.arg(script).args(args);
-    for var in
-        ["IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET", "AZURE_POD_IDENTITY_AUTHORITY_HOST"]
-    {
+    for var in [
+        "IDENTITY_ENDPOINT",
+        "IDENTITY_HEADER",
+        "MSI_ENDPOINT",
+        "MSI_SECRET",
+        "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+    ] {
         cmd.env_remove(var);
     }
     cmd.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
@@ -62,34 +74,89 @@ async fn python_client_secret_credential_over_https() {
         ("SSL_CERT_FILE", ca.display().to_string()),
         ("REQUESTS_CA_BUNDLE", ca.display().to_string()),
     ];
-    let token = python(&["secret", SCOPE], &env).await.expect("python got a token");
-    assert_eq!(server.authority().validate(&token, AUDIENCE).expect("valid").sub, APP);
+    let token = python(&["secret", SCOPE], &env)
+        .await
+        .expect("python got a token");
+    assert_eq!(
+        server
+            .authority()
+            .validate(&token, AUDIENCE)
+            .expect("valid")
+            .sub,
+        APP
+    );
 
     // A wrong secret is refused, and Python reports Entra ID's error.
     let mut wrong = env.clone();
     wrong[3].1 = "wrong".into();
-    let err = python(&["secret", SCOPE], &wrong).await.expect_err("refused");
+    let err = python(&["secret", SCOPE], &wrong)
+        .await
+        .expect_err("refused");
     assert!(err.contains("AADSTS7000215"), "{err}");
 }
 
 #[tokio::test]
 async fn python_managed_identity_over_imds() {
     let (server, system, user) = start().await;
-    let env = [("AZURE_POD_IDENTITY_AUTHORITY_HOST", server.http_authority_host())];
-    let token = python(&["managed", SCOPE], &env).await.expect("system-assigned token");
-    assert_eq!(server.authority().validate(&token, AUDIENCE).expect("valid").sub, system.client_id);
-    let token = python(&["managed", SCOPE, &user.client_id], &env).await.expect("user-assigned token");
-    assert_eq!(server.authority().validate(&token, AUDIENCE).expect("valid").sub, user.client_id);
+    let env = [(
+        "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+        server.http_authority_host(),
+    )];
+    let token = python(&["managed", SCOPE], &env)
+        .await
+        .expect("system-assigned token");
+    assert_eq!(
+        server
+            .authority()
+            .validate(&token, AUDIENCE)
+            .expect("valid")
+            .sub,
+        system.client_id
+    );
+    let token = python(&["managed", SCOPE, &user.client_id], &env)
+        .await
+        .expect("user-assigned token");
+    assert_eq!(
+        server
+            .authority()
+            .validate(&token, AUDIENCE)
+            .expect("valid")
+            .sub,
+        user.client_id
+    );
 }
 
 #[tokio::test]
 async fn python_managed_identity_over_app_service() {
     let (server, system, user) = start().await;
-    let env =
-        [("IDENTITY_ENDPOINT", server.identity_endpoint()), ("IDENTITY_HEADER", server.identity_header().to_string())];
-    let token = python(&["managed", SCOPE], &env).await.expect("system-assigned token");
-    assert_eq!(server.authority().validate(&token, AUDIENCE).expect("valid").sub, system.client_id);
-    let token = python(&["managed", SCOPE, &user.client_id], &env).await.expect("user-assigned token");
-    assert_eq!(server.authority().validate(&token, AUDIENCE).expect("valid").sub, user.client_id);
-    assert!(server.requests().iter().all(|r| r.endpoint == iotc_adx_testkit::identity::Endpoint::AppService));
+    let env = [
+        ("IDENTITY_ENDPOINT", server.identity_endpoint()),
+        ("IDENTITY_HEADER", server.identity_header().to_string()),
+    ];
+    let token = python(&["managed", SCOPE], &env)
+        .await
+        .expect("system-assigned token");
+    assert_eq!(
+        server
+            .authority()
+            .validate(&token, AUDIENCE)
+            .expect("valid")
+            .sub,
+        system.client_id
+    );
+    let token = python(&["managed", SCOPE, &user.client_id], &env)
+        .await
+        .expect("user-assigned token");
+    assert_eq!(
+        server
+            .authority()
+            .validate(&token, AUDIENCE)
+            .expect("valid")
+            .sub,
+        user.client_id
+    );
+    assert!(server
+        .requests()
+        .iter()
+        .all(|r| r.endpoint == iotc_adx_testkit::identity::Endpoint::AppService));
 }

@@ -14,22 +14,38 @@ async fn replays_the_quick_start_samples_into_the_hub() {
     let emulator = EventHubsEmulator::start(options).await.unwrap();
     let producer = ProducerClient::builder()
         .with_custom_endpoint(emulator.endpoint())
-        .open_with_connection_string(&emulator.connection_string("send", "iotc-export").unwrap(), None)
+        .open_with_connection_string(
+            &emulator.connection_string("send", "iotc-export").unwrap(),
+            None,
+        )
         .await
         .unwrap();
-    let messages = load_messages(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/data")).unwrap();
-    let options = ReplayOptions { rate_per_sec: 500.0, loops: Some(1), live_times: false };
+    let messages =
+        load_messages(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/data")).unwrap();
+    let options = ReplayOptions {
+        rate_per_sec: 500.0,
+        loops: Some(1),
+        live_times: false,
+    };
     let started = std::time::Instant::now();
     // Bounded: a hang of the SDK's send (seen rarely under load, not yet explained) must fail
     // this test, not stall the suite.
-    let stats = tokio::time::timeout(std::time::Duration::from_secs(60), replay(&producer, &messages, &options))
-        .await
-        .expect("the replay finishes within 60 s")
-        .unwrap();
+    let stats = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        replay(&producer, &messages, &options),
+    )
+    .await
+    .expect("the replay finishes within 60 s")
+    .unwrap();
     assert_eq!(stats.events, 56);
-    assert!(started.elapsed() >= std::time::Duration::from_millis(50), "paced, not sent at once");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(50),
+        "paced, not sent at once"
+    );
 
-    let stored: Vec<_> = (0..4).flat_map(|p| emulator.events("iotc-export", &p.to_string()).unwrap()).collect();
+    let stored: Vec<_> = (0..4)
+        .flat_map(|p| emulator.events("iotc-export", &p.to_string()).unwrap())
+        .collect();
     assert_eq!(stored.len(), 56, "every sample message is in the hub");
     let with_device = stored
         .iter()
@@ -41,6 +57,9 @@ async fn replays_the_quick_start_samples_into_the_hub() {
         .count();
     // 41 telemetry + 2 properties + 2 connectivity + 1 lifecycle + 1 unknown-source message name a
     // device; broken lines and device-less sources do not.
-    assert!(with_device >= 45, "{with_device} events carry iotcentral-device-id");
+    assert!(
+        with_device >= 45,
+        "{with_device} events carry iotcentral-device-id"
+    );
     producer.close().await.unwrap();
 }

@@ -38,12 +38,17 @@ pub fn lines(path: &Path) -> Vec<Vec<u8>> {
 }
 
 /// A minimal configuration head (source and sink) to put before `[[destination]]` blocks.
-pub const CONFIG_HEAD: &str = "[source]\ntype = \"file\"\npath = \"-\"\n\n[sink]\ntype = \"file\"\npath = \"out\"\n\n";
+pub const CONFIG_HEAD: &str =
+    "[source]\ntype = \"file\"\npath = \"-\"\n\n[sink]\ntype = \"file\"\npath = \"out\"\n\n";
 
 /// Asserts two multi-line texts are equal, reporting only the first line that differs.
 pub fn assert_same_lines(produced: &str, expected: &str, what: &str) {
     for (i, (p, e)) in produced.lines().zip(expected.lines()).enumerate() {
         assert_eq!(p, e, "{what}: line {} differs", i + 1);
     }
-    assert_eq!(produced.lines().count(), expected.lines().count(), "{what}: number of lines differs");
+    assert_eq!(
+        produced.lines().count(),
+        expected.lines().count(),
+        "{what}: number of lines differs"
+    );
 }

@@ -41,7 +41,9 @@ pub(super) async fn deliver(inner: &Inner, batch: Batch) -> Result<Outcome, Sink
         IngestionMode::Queued => queued(inner, target, &batch).await,
         IngestionMode::Streaming => streaming_split(inner, target, batch.payload).await,
         IngestionMode::Managed => {
-            let off = inner.streaming_off_until(batch.destination).is_some_and(|t| t > Instant::now());
+            let off = inner
+                .streaming_off_until(batch.destination)
+                .is_some_and(|t| t > Instant::now());
             let body = gzip(&batch.payload)?;
             let why = if off {
                 "streaming ingestion is off for the table"
@@ -52,7 +54,10 @@ pub(super) async fn deliver(inner: &Inner, batch: Batch) -> Result<Outcome, Sink
                     Streamed::Done(outcome) => return Ok(outcome),
                     Streamed::FallBack(why) => {
                         if why == STREAMING_OFF {
-                            inner.remember_streaming_off(batch.destination, Instant::now() + STREAMING_OFF_MEMORY);
+                            inner.remember_streaming_off(
+                                batch.destination,
+                                Instant::now() + STREAMING_OFF_MEMORY,
+                            );
                         }
                         why
                     }
@@ -67,10 +72,17 @@ pub(super) async fn deliver(inner: &Inner, batch: Batch) -> Result<Outcome, Sink
 const STREAMING_OFF: &str = "streaming ingestion is off for the table";
 
 /// Streaming only: splits bodies over the limit, then retries each part until accepted.
-async fn streaming_split(inner: &Inner, target: &Target, payload: Vec<u8>) -> Result<Outcome, SinkError> {
+async fn streaming_split(
+    inner: &Inner,
+    target: &Target,
+    payload: Vec<u8>,
+) -> Result<Outcome, SinkError> {
     // Parts still to send, in order; split in halves while too large.
     let mut parts = vec![payload];
-    let mut accepted = Delivery { target: format!("{} (streaming)", target.table_name()), bytes: 0 };
+    let mut accepted = Delivery {
+        target: format!("{} (streaming)", target.table_name()),
+        bytes: 0,
+    };
     let mut rejected: Vec<u8> = Vec::new();
     let mut reasons: Vec<String> = Vec::new();
     while let Some(part) = parts.pop() {
@@ -99,22 +111,40 @@ async fn streaming_split(inner: &Inner, target: &Target, payload: Vec<u8>) -> Re
     if rejected.is_empty() {
         Ok(Outcome::Accepted(accepted))
     } else {
-        Ok(Outcome::Rejected { reason: reasons.join("; "), payload: rejected })
+        Ok(Outcome::Rejected {
+            reason: reasons.join("; "),
+            payload: rejected,
+        })
     }
 }
 
 /// Splits multijson rows into two halves at a line boundary; `None` for a single row.
 fn split_rows(payload: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
     let middle = payload.len() / 2;
-    let cut = payload[middle..].iter().position(|&b| b == b'\n').map(|i| middle + i + 1)
+    let cut = payload[middle..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map(|i| middle + i + 1)
         .filter(|&c| c < payload.len())
-        .or_else(|| payload[..middle].iter().rposition(|&b| b == b'\n').map(|i| i + 1).filter(|&c| c > 0))?;
+        .or_else(|| {
+            payload[..middle]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map(|i| i + 1)
+                .filter(|&c| c > 0)
+        })?;
     Some((payload[..cut].to_vec(), payload[cut..].to_vec()))
 }
 
 /// Sends one body to the streaming endpoint until it is accepted, rejected, or (when
 /// `may_fall_back`) streaming gives up in favour of queued ingestion.
-async fn streaming(inner: &Inner, target: &Target, payload: &[u8], body: Vec<u8>, may_fall_back: bool) -> Result<Streamed, SinkError> {
+async fn streaming(
+    inner: &Inner,
+    target: &Target,
+    payload: &[u8],
+    body: Vec<u8>,
+    may_fall_back: bool,
+) -> Result<Streamed, SinkError> {
     let body = Bytes::from(body);
     let mut refusals = 0;
     for attempt in 1.. {
@@ -127,17 +157,28 @@ async fn streaming(inner: &Inner, target: &Target, payload: &[u8], body: Vec<u8>
         };
         let error = match inner.client.streaming_ingest(request).await {
             Ok(()) => {
-                let delivery = Delivery { target: format!("{} (streaming)", target.table_name()), bytes: body.len() as u64 };
+                let delivery = Delivery {
+                    target: format!("{} (streaming)", target.table_name()),
+                    bytes: body.len() as u64,
+                };
                 return Ok(Streamed::Done(Outcome::Accepted(delivery)));
             }
             Err(e) => e,
         };
         match error.kind() {
             ErrorKind::Permanent => return Ok(Streamed::Done(rejected(&error, payload))),
-            ErrorKind::TooLarge if may_fall_back => return Ok(Streamed::FallBack("the service found the batch too large to stream")),
+            ErrorKind::TooLarge if may_fall_back => {
+                return Ok(Streamed::FallBack(
+                    "the service found the batch too large to stream",
+                ))
+            }
             ErrorKind::TooLarge => return Ok(Streamed::Done(rejected(&error, payload))),
-            ErrorKind::StreamingDisabled if may_fall_back => return Ok(Streamed::FallBack(STREAMING_OFF)),
-            ErrorKind::Throttled | ErrorKind::Transient | ErrorKind::StorageAuth if may_fall_back && attempt >= inner.retry.streaming_attempts => {
+            ErrorKind::StreamingDisabled if may_fall_back => {
+                return Ok(Streamed::FallBack(STREAMING_OFF))
+            }
+            ErrorKind::Throttled | ErrorKind::Transient | ErrorKind::StorageAuth
+                if may_fall_back && attempt >= inner.retry.streaming_attempts =>
+            {
                 tracing::info!(table = %target.table_name(), attempts = attempt, error = %error, "streaming keeps failing: falling back to queued ingestion");
                 return Ok(Streamed::FallBack("streaming kept failing"));
             }
@@ -152,8 +193,11 @@ async fn streaming(inner: &Inner, target: &Target, payload: &[u8], body: Vec<u8>
 async fn queued(inner: &Inner, target: &Target, batch: &Batch) -> Result<Outcome, SinkError> {
     let body = Bytes::from(gzip(&batch.payload)?);
     // A batch without known events (none in the pipeline; tools and benches) has no identity.
-    let identity = (inner.dedupe && !batch.origin.is_empty()).then(|| BatchIdentity::new(&target.database, &target.table, &batch.origin));
-    let source_id = identity.as_ref().map_or_else(uuid::Uuid::new_v4, |i| i.source_id);
+    let identity = (inner.dedupe && !batch.origin.is_empty())
+        .then(|| BatchIdentity::new(&target.database, &target.table, &target.name, &batch.origin));
+    let source_id = identity
+        .as_ref()
+        .map_or_else(uuid::Uuid::new_v4, |i| i.source_id);
     let mut refusals = 0;
     for attempt in 1.. {
         let request = QueuedRequest {
@@ -163,14 +207,20 @@ async fn queued(inner: &Inner, target: &Target, batch: &Batch) -> Result<Outcome
             body: body.clone(),
             raw_size: batch.payload.len() as u64,
             source_id,
-            tags: identity.iter().map(|i| format!("ingest-by:{}", i.tag)).collect(),
+            tags: identity
+                .iter()
+                .map(|i| format!("ingest-by:{}", i.tag))
+                .collect(),
             ingest_if_not_exists: identity.iter().map(|i| i.tag.clone()).collect(),
             report_failures: inner.watch_failures,
         };
         let error = match inner.client.queued().ingest(request).await {
             Ok(receipt) => {
                 inner.remember_queued(receipt.source_id, batch.destination, &batch.origin);
-                let delivery = Delivery { target: format!("{} (queued)", target.table_name()), bytes: body.len() as u64 };
+                let delivery = Delivery {
+                    target: format!("{} (queued)", target.table_name()),
+                    bytes: body.len() as u64,
+                };
                 return Ok(Outcome::Accepted(delivery));
             }
             Err(e) => e,
@@ -185,7 +235,14 @@ async fn queued(inner: &Inner, target: &Target, batch: &Batch) -> Result<Outcome
 
 /// Waits before retrying after `error`; credentials refused [`UNAUTHORIZED_LIMIT`] times in a
 /// row (counted in `refusals`) stop the pipeline instead.
-async fn wait(inner: &Inner, target: &Target, how: &str, attempt: u32, error: KustoError, refusals: &mut u32) -> Result<(), SinkError> {
+async fn wait(
+    inner: &Inner,
+    target: &Target,
+    how: &str,
+    attempt: u32,
+    error: KustoError,
+    refusals: &mut u32,
+) -> Result<(), SinkError> {
     if error.kind() == ErrorKind::Unauthorized {
         *refusals += 1;
         if *refusals >= UNAUTHORIZED_LIMIT {
@@ -208,15 +265,24 @@ async fn wait(inner: &Inner, target: &Target, how: &str, attempt: u32, error: Ku
 }
 
 fn rejected(error: &KustoError, payload: &[u8]) -> Outcome {
-    Outcome::Rejected { reason: error.to_string(), payload: payload.to_vec() }
+    Outcome::Rejected {
+        reason: error.to_string(),
+        payload: payload.to_vec(),
+    }
 }
 
 fn fatal(target: &Target, error: KustoError) -> SinkError {
-    SinkError::Service { target: target.table_name(), source: Box::new(error) }
+    SinkError::Service {
+        target: target.table_name(),
+        source: Box::new(error),
+    }
 }
 
 fn gzip(payload: &[u8]) -> Result<Vec<u8>, SinkError> {
-    crate::sink::file::gzip(payload).map_err(|source| SinkError::Io { path: "(gzip in memory)".into(), source })
+    crate::sink::file::gzip(payload).map_err(|source| SinkError::Io {
+        path: "(gzip in memory)".into(),
+        source,
+    })
 }
 
 #[cfg(test)]

@@ -56,11 +56,20 @@ pub(super) fn watch(inner: Arc<Inner>, every: Duration) -> mpsc::Receiver<LateRe
                     f.database,
                     f.table,
                     f.error_code,
-                    if f.permanent { ", permanent" } else { ", transient" },
+                    if f.permanent {
+                        ", permanent"
+                    } else {
+                        ", transient"
+                    },
                     f.details
                 );
                 tracing::warn!(%reason, "Data Explorer reported a failed queued ingestion");
-                let late = LateRejection { destination, reason, events, blob: f.blob };
+                let late = LateRejection {
+                    destination,
+                    reason,
+                    events,
+                    blob: f.blob,
+                };
                 if tx.send(late).await.is_err() {
                     return;
                 }

@@ -10,11 +10,12 @@
 mod dedupe;
 mod deliver;
 mod failures;
+mod held;
 
 pub use dedupe::BatchIdentity;
 pub use deliver::STREAMING_LIMIT;
 
-use super::{DeliveryFuture, IngestionMode, LateRejection, Sink};
+use super::{DeliveryFuture, IngestedFuture, IngestionMode, LateRejection, Sink};
 use crate::ack::Span;
 use crate::batch::Batch;
 use crate::config::{DestinationSettings, KustoSinkSettings};
@@ -46,6 +47,8 @@ pub enum ConnectError {
 /// Where one destination's batches go.
 #[derive(Debug, Clone)]
 pub(crate) struct Target {
+    /// The destination's name (part of dedupe tags).
+    name: String,
     database: String,
     table: String,
     mapping: String,
@@ -89,13 +92,19 @@ impl Inner {
         if let Ok(mut map) = self.queued.lock() {
             // Failures are reported within minutes; two hours is plenty.
             let now = Instant::now();
-            map.retain(|_, (_, _, at)| now.duration_since(*at) < std::time::Duration::from_secs(7200));
+            map.retain(|_, (_, _, at)| {
+                now.duration_since(*at) < std::time::Duration::from_secs(7200)
+            });
             map.insert(source_id, (destination, origin.to_vec(), now));
         }
     }
 
     fn forget_queued(&self, source_id: &uuid::Uuid) -> Option<(usize, Vec<Span>)> {
-        self.queued.lock().ok()?.remove(source_id).map(|(d, s, _)| (d, s))
+        self.queued
+            .lock()
+            .ok()?
+            .remove(source_id)
+            .map(|(d, s, _)| (d, s))
     }
 }
 
@@ -126,11 +135,18 @@ pub struct KustoSink {
 impl KustoSink {
     /// Connects: checks the cluster and every destination's table, then starts the failure
     /// watcher when configured.
-    pub async fn connect(client: KustoClient, settings: &KustoSinkSettings, destinations: &[DestinationSettings]) -> Result<Self, ConnectError> {
+    pub async fn connect(
+        client: KustoClient,
+        settings: &KustoSinkSettings,
+        destinations: &[DestinationSettings],
+    ) -> Result<Self, ConnectError> {
         client
             .mgmt("NetDefaultDB", ".show version")
             .await
-            .map_err(|source| ConnectError::Unreachable { cluster: settings.cluster.to_string(), source })?;
+            .map_err(|source| ConnectError::Unreachable {
+                cluster: settings.cluster.to_string(),
+                source,
+            })?;
         for d in destinations {
             provision::check_table(&client, d).await?;
         }
@@ -138,10 +154,20 @@ impl KustoSink {
     }
 
     /// A sink without start-up checks (tests, and `connect` after its checks).
-    pub fn new(client: KustoClient, settings: &KustoSinkSettings, destinations: &[DestinationSettings]) -> Self {
+    pub fn new(
+        client: KustoClient,
+        settings: &KustoSinkSettings,
+        destinations: &[DestinationSettings],
+    ) -> Self {
         let targets = destinations
             .iter()
-            .map(|d| Target { database: d.database.clone(), table: d.table.clone(), mapping: d.mapping.clone(), mode: d.ingestion })
+            .map(|d| Target {
+                name: d.name.clone(),
+                database: d.database.clone(),
+                table: d.table.clone(),
+                mapping: d.mapping.clone(),
+                mode: d.ingestion,
+            })
             .collect();
         let inner = Arc::new(Inner {
             client,
@@ -152,9 +178,16 @@ impl KustoSink {
             streaming_off: Mutex::new(HashMap::new()),
             queued: Mutex::new(HashMap::new()),
         });
-        let uses_queued = destinations.iter().any(|d| d.ingestion != IngestionMode::Streaming);
-        let late = (settings.watch_failures && uses_queued).then(|| failures::watch(inner.clone(), settings.failure_poll));
-        KustoSink { inner, max_in_flight: settings.max_in_flight, late }
+        let uses_queued = destinations
+            .iter()
+            .any(|d| d.ingestion != IngestionMode::Streaming);
+        let late = (settings.watch_failures && uses_queued)
+            .then(|| failures::watch(inner.clone(), settings.failure_poll));
+        KustoSink {
+            inner,
+            max_in_flight: settings.max_in_flight,
+            late,
+        }
     }
 }
 
@@ -170,5 +203,22 @@ impl Sink for KustoSink {
 
     fn late_rejections(&mut self) -> Option<mpsc::Receiver<LateRejection>> {
         self.late.take()
+    }
+
+    /// Queued destinations with dedupe on: their batches' `ingest-by:` tags say which events
+    /// the table holds.
+    fn resumable(&self, destination: usize) -> bool {
+        self.inner.dedupe
+            && self
+                .inner
+                .targets
+                .get(destination)
+                .is_some_and(|t| t.mode == IngestionMode::Queued)
+    }
+
+    fn ingested(&self, destination: usize, partition: &str) -> IngestedFuture {
+        let inner = self.inner.clone();
+        let partition = partition.to_string();
+        Box::pin(async move { held::ranges(&inner, destination, &partition).await })
     }
 }

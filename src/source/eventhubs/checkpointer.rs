@@ -41,15 +41,21 @@ impl EventHubsCheckpointer {
                 all || match self.written.get(*p) {
                     None => true,
                     Some((at, seq)) => {
-                        let events = self.pending.get(*p).map_or(0, |g| g.sequence_number.saturating_sub(*seq));
-                        now.duration_since(*at) >= self.every || (self.every_events > 0 && events >= self.every_events as i64)
+                        let events = self
+                            .pending
+                            .get(*p)
+                            .map_or(0, |g| g.sequence_number.saturating_sub(*seq));
+                        now.duration_since(*at) >= self.every
+                            || (self.every_events > 0 && events >= self.every_events as i64)
                     }
                 }
             })
             .cloned()
             .collect();
         for partition in due {
-            let Some(progress) = self.pending.remove(&partition) else { continue };
+            let Some(progress) = self.pending.remove(&partition) else {
+                continue;
+            };
             if !owned.contains(&partition) {
                 tracing::debug!(partition = %partition, "not checkpointing a partition this replica no longer reads");
                 continue;
@@ -65,9 +71,13 @@ impl EventHubsCheckpointer {
             self.store
                 .update_checkpoint(checkpoint)
                 .await
-                .map_err(|e| SourceError::Checkpoint { partition: partition.clone(), reason: e.to_string() })?;
+                .map_err(|e| SourceError::Checkpoint {
+                    partition: partition.clone(),
+                    reason: e.to_string(),
+                })?;
             tracing::debug!(partition = %partition, sequence_number = progress.sequence_number, "checkpoint written");
-            self.written.insert(partition, (now, progress.sequence_number));
+            self.written
+                .insert(partition, (now, progress.sequence_number));
         }
         Ok(())
     }
@@ -106,14 +116,27 @@ mod tests {
         async fn claim_ownership(&self, o: &[Ownership]) -> azure_core::Result<Vec<Ownership>> {
             Ok(o.to_vec())
         }
-        async fn list_checkpoints(&self, _: &str, _: &str, _: &str) -> azure_core::Result<Vec<Checkpoint>> {
+        async fn list_checkpoints(
+            &self,
+            _: &str,
+            _: &str,
+            _: &str,
+        ) -> azure_core::Result<Vec<Checkpoint>> {
             Ok(Vec::new())
         }
-        async fn list_ownerships(&self, _: &str, _: &str, _: &str) -> azure_core::Result<Vec<Ownership>> {
+        async fn list_ownerships(
+            &self,
+            _: &str,
+            _: &str,
+            _: &str,
+        ) -> azure_core::Result<Vec<Ownership>> {
             Ok(Vec::new())
         }
         async fn update_checkpoint(&self, c: Checkpoint) -> azure_core::Result<()> {
-            self.0.lock().unwrap().push((c.partition_id, c.sequence_number));
+            self.0
+                .lock()
+                .unwrap()
+                .push((c.partition_id, c.sequence_number));
             Ok(())
         }
     }
@@ -136,7 +159,11 @@ mod tests {
     }
 
     fn progress(partition: &str, seq: i64) -> Vec<Progress> {
-        vec![Progress { partition: partition.into(), sequence_number: seq, offset: seq.to_string() }]
+        vec![Progress {
+            partition: partition.into(),
+            sequence_number: seq,
+            offset: seq.to_string(),
+        }]
     }
 
     #[tokio::test]
@@ -149,6 +176,13 @@ mod tests {
         c.commit(progress("1", 3)).await.unwrap(); // not owned: never written
         c.commit(progress("0", 16)).await.unwrap(); // held
         c.finish().await.unwrap(); // the rest of the owned ones
-        assert_eq!(*store.0.lock().unwrap(), vec![("0".into(), Some(5)), ("0".into(), Some(15)), ("0".into(), Some(16))]);
+        assert_eq!(
+            *store.0.lock().unwrap(),
+            vec![
+                ("0".into(), Some(5)),
+                ("0".into(), Some(15)),
+                ("0".into(), Some(16))
+            ]
+        );
     }
 }

@@ -10,14 +10,23 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 /// System properties already carried as [`EventMeta`] fields.
-const POSITION_KEYS: [&str; 4] = ["x-opt-sequence-number", "x-opt-offset", "x-opt-enqueued-time", "x-opt-partition-key"];
+const POSITION_KEYS: [&str; 4] = [
+    "x-opt-sequence-number",
+    "x-opt-offset",
+    "x-opt-enqueued-time",
+    "x-opt-partition-key",
+];
 
 /// Converts one received event of `partition`.
 pub fn to_source_event(partition: &str, event: &ReceivedEventData) -> SourceEvent {
     let data = event.event_data();
     let properties: Map<String, Value> = data
         .properties()
-        .map(|p| p.iter().map(|(k, v)| (k.clone(), simple_to_json(v))).collect())
+        .map(|p| {
+            p.iter()
+                .map(|(k, v)| (k.clone(), simple_to_json(v)))
+                .collect()
+        })
         .unwrap_or_default();
     let system_properties: Map<String, Value> = event
         .system_properties()
@@ -25,7 +34,10 @@ pub fn to_source_event(partition: &str, event: &ReceivedEventData) -> SourceEven
         .filter(|(k, _)| !POSITION_KEYS.contains(&k.as_str()))
         .map(|(k, v)| (k.clone(), value_to_json(v)))
         .collect();
-    let enqueued_time = event.enqueued_time().map(DateTime::<Utc>::from).unwrap_or_else(Utc::now);
+    let enqueued_time = event
+        .enqueued_time()
+        .map(DateTime::<Utc>::from)
+        .unwrap_or_else(Utc::now);
     SourceEvent {
         body: data.body().map(<[u8]>::to_vec).unwrap_or_default(),
         meta: EventMeta {
@@ -55,12 +67,18 @@ fn simple_to_json(v: &AmqpSimpleValue) -> Value {
         AmqpSimpleValue::Int(n) => (*n).into(),
         AmqpSimpleValue::ULong(n) => (*n).into(),
         AmqpSimpleValue::Long(n) => (*n).into(),
-        AmqpSimpleValue::Float(n) => serde_json::Number::from_f64(f64::from(*n)).map_or(Value::Null, Value::Number),
-        AmqpSimpleValue::Double(n) => serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number),
+        AmqpSimpleValue::Float(n) => {
+            serde_json::Number::from_f64(f64::from(*n)).map_or(Value::Null, Value::Number)
+        }
+        AmqpSimpleValue::Double(n) => {
+            serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number)
+        }
         AmqpSimpleValue::Char(c) => Value::String(c.to_string()),
         AmqpSimpleValue::String(s) => Value::String(s.clone()),
         AmqpSimpleValue::Symbol(s) => Value::String(s.0.clone()),
-        AmqpSimpleValue::Binary(b) => Value::String(base64::engine::general_purpose::STANDARD.encode(b)),
+        AmqpSimpleValue::Binary(b) => {
+            Value::String(base64::engine::general_purpose::STANDARD.encode(b))
+        }
         AmqpSimpleValue::Uuid(u) => Value::String(u.to_string()),
         AmqpSimpleValue::TimeStamp(t) => match t.0 {
             Some(time) => Value::String(DateTime::<Utc>::from(time).to_rfc3339()),

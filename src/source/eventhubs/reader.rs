@@ -27,19 +27,38 @@ impl EventHubsSource {
     /// Connects: prepares the checkpoint container, opens the consumer and starts the event
     /// processor; fails with a clear error when either is unreachable or refuses the
     /// credentials.
-    pub async fn connect(settings: &EventHubsSourceSettings, credential: Option<Arc<dyn TokenCredential>>) -> Result<Self, SourceError> {
-        let failed = |reason: String| SourceError::Connect { what: format!("event hub {}", settings.event_hub), reason };
-        let auth = if settings.checkpoint_container.query().is_some_and(|q| q.contains("sig=")) {
-            ContainerAuth::Sas
-        } else {
-            match &credential {
-                Some(c) => ContainerAuth::Token(c.clone()),
-                None => return Err(failed("the checkpoint container URL has no SAS and [auth] gives no credential".into())),
-            }
+    pub async fn connect(
+        settings: &EventHubsSourceSettings,
+        credential: Option<Arc<dyn TokenCredential>>,
+    ) -> Result<Self, SourceError> {
+        let failed = |reason: String| SourceError::Connect {
+            what: format!("event hub {}", settings.event_hub),
+            reason,
         };
-        let store = BlobCheckpointStore::new(settings.checkpoint_container.clone(), auth, None).map_err(|e| failed(e.to_string()))?;
-        store.ensure_container().await.map_err(|e| failed(e.to_string()))?;
-        let store: Arc<dyn azure_messaging_eventhubs::CheckpointStore + Send + Sync> = Arc::new(store);
+        let auth =
+            if settings
+                .checkpoint_container
+                .query()
+                .is_some_and(|q| q.contains("sig="))
+            {
+                ContainerAuth::Sas
+            } else {
+                match &credential {
+                    Some(c) => ContainerAuth::Token(c.clone()),
+                    None => return Err(failed(
+                        "the checkpoint container URL has no SAS and [auth] gives no credential"
+                            .into(),
+                    )),
+                }
+            };
+        let store = BlobCheckpointStore::new(settings.checkpoint_container.clone(), auth, None)
+            .map_err(|e| failed(e.to_string()))?;
+        store
+            .ensure_container()
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        let store: Arc<dyn azure_messaging_eventhubs::CheckpointStore + Send + Sync> =
+            Arc::new(store);
         let (tx, rx) = mpsc::channel(CHANNEL_EVENTS);
         let (stop_tx, stop_rx) = watch::channel(false);
         let owned = Arc::new(Mutex::new(HashSet::new()));
@@ -56,7 +75,11 @@ impl EventHubsSource {
         match ready_rx.await {
             Ok(Ok(())) => {}
             Ok(Err(reason)) => return Err(failed(reason)),
-            Err(_) => return Err(failed("the Event Hubs thread ended while connecting".into())),
+            Err(_) => {
+                return Err(failed(
+                    "the Event Hubs thread ended while connecting".into(),
+                ))
+            }
         }
         let checkpointer = EventHubsCheckpointer {
             store,
@@ -71,7 +94,11 @@ impl EventHubsSource {
             stop: stop_tx.clone(),
             thread: Some(thread),
         };
-        Ok(EventHubsSource { events: rx, checkpointer: Some(checkpointer), stop: stop_tx })
+        Ok(EventHubsSource {
+            events: rx,
+            checkpointer: Some(checkpointer),
+            stop: stop_tx,
+        })
     }
 }
 
@@ -96,7 +123,9 @@ impl Source for EventHubsSource {
     }
 
     async fn next_batch(&mut self, max: usize) -> Result<Option<Vec<SourceEvent>>, SourceError> {
-        let Some(first) = self.events.recv().await else { return Ok(None) };
+        let Some(first) = self.events.recv().await else {
+            return Ok(None);
+        };
         let mut batch = Vec::with_capacity(max.min(CHANNEL_EVENTS));
         batch.push(first);
         while batch.len() < max {

@@ -20,7 +20,10 @@ use crate::event::SourceEvent;
 use azure_core::credentials::TokenCredential;
 use azure_messaging_eventhubs::error::ErrorKind;
 use azure_messaging_eventhubs::models::StartPositions;
-use azure_messaging_eventhubs::{CheckpointStore, ConsumerClient, EventProcessor, ProcessorStrategy, StartLocation, StartPosition};
+use azure_messaging_eventhubs::{
+    CheckpointStore, ConsumerClient, EventProcessor, ProcessorStrategy, StartLocation,
+    StartPosition,
+};
 use futures::StreamExt;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -43,18 +46,27 @@ pub(super) struct Runner {
 
 impl Runner {
     /// Starts the thread; `ready` gets the outcome of connecting.
-    pub fn spawn(self, ready: oneshot::Sender<Result<(), String>>) -> std::io::Result<std::thread::JoinHandle<()>> {
-        std::thread::Builder::new().name("eventhubs".into()).spawn(move || {
-            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                Ok(rt) => rt,
-                Err(e) => {
-                    let _ = ready.send(Err(format!("cannot start the Event Hubs runtime: {e}")));
-                    return;
-                }
-            };
-            let local = tokio::task::LocalSet::new();
-            local.block_on(&runtime, self.run(ready));
-        })
+    pub fn spawn(
+        self,
+        ready: oneshot::Sender<Result<(), String>>,
+    ) -> std::io::Result<std::thread::JoinHandle<()>> {
+        std::thread::Builder::new()
+            .name("eventhubs".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ =
+                            ready.send(Err(format!("cannot start the Event Hubs runtime: {e}")));
+                        return;
+                    }
+                };
+                let local = tokio::task::LocalSet::new();
+                local.block_on(&runtime, self.run(ready));
+            })
     }
 
     /// Runs the processor; when a partition reader fails with an error the SDK could not
@@ -89,7 +101,10 @@ impl Runner {
             if watchdog.is_none() {
                 watchdog = self.watchdog(&owner).await;
             }
-            match self.run_generation(processor, &progress, watchdog.as_ref()).await {
+            match self
+                .run_generation(processor, &progress, watchdog.as_ref())
+                .await
+            {
                 Generation::Stopped => return,
                 Generation::Failed(partition) => {
                     tracing::warn!(partition = %partition, "a partition reader failed and the SDK did not recover it; reopening the Event Hubs client (reading resumes from the checkpoints)");
@@ -103,7 +118,12 @@ impl Runner {
     }
 
     /// Hands out partition clients from one processor until shutdown or a reader failure.
-    async fn run_generation(&self, processor: Arc<EventProcessor>, progress: &Arc<Progress>, watchdog: Option<&Watchdog>) -> Generation {
+    async fn run_generation(
+        &self,
+        processor: Arc<EventProcessor>,
+        progress: &Arc<Progress>,
+        watchdog: Option<&Watchdog>,
+    ) -> Generation {
         let runner = processor.clone();
         tokio::task::spawn_local(async move {
             if let Err(e) = runner.run().await {
@@ -114,7 +134,8 @@ impl Runner {
         let (retire_tx, retire_rx) = watch::channel(false);
         let mut stop = self.stop.clone();
         let check_every = watchdog.map_or(Duration::from_secs(3600), |w| w.stall_after / 2);
-        let mut check = tokio::time::interval_at(tokio::time::Instant::now() + check_every, check_every);
+        let mut check =
+            tokio::time::interval_at(tokio::time::Instant::now() + check_every, check_every);
         let outcome = loop {
             tokio::select! {
                 _ = stop.changed() => break Generation::Stopped,
@@ -159,16 +180,33 @@ impl Runner {
     /// Opens a consumer client named `application_id` (the SDK names its connection after it).
     async fn open_consumer(&self, application_id: String) -> Result<ConsumerClient, String> {
         let s = &self.settings;
-        let mut builder = ConsumerClient::builder().with_consumer_group(s.consumer_group.clone()).with_application_id(application_id);
+        let mut builder = ConsumerClient::builder()
+            .with_consumer_group(s.consumer_group.clone())
+            .with_application_id(application_id);
         if let Some(endpoint) = &s.custom_endpoint {
             builder = builder.with_custom_endpoint(endpoint.to_string());
         }
         match (&s.connection_string, &self.credential) {
-            (Some(cs), _) => builder.open_with_connection_string(cs, Some(&s.event_hub)).await,
-            (None, Some(credential)) => builder.open(&s.namespace, s.event_hub.clone(), credential.clone()).await,
-            (None, None) => return Err("Event Hubs needs [auth] credentials or a connection string".into()),
+            (Some(cs), _) => {
+                builder
+                    .open_with_connection_string(cs, Some(&s.event_hub))
+                    .await
+            }
+            (None, Some(credential)) => {
+                builder
+                    .open(&s.namespace, s.event_hub.clone(), credential.clone())
+                    .await
+            }
+            (None, None) => {
+                return Err("Event Hubs needs [auth] credentials or a connection string".into())
+            }
         }
-        .map_err(|e| format!("cannot connect to event hub {} in {}: {e}", s.event_hub, s.namespace))
+        .map_err(|e| {
+            format!(
+                "cannot connect to event hub {} in {}: {e}",
+                s.event_hub, s.namespace
+            )
+        })
     }
 
     /// The stuck-reader check, on its own connection; `None` (with a warning) if that cannot
@@ -202,11 +240,23 @@ impl Runner {
         };
         let interval = s.balance_interval.as_millis() as i64;
         EventProcessor::builder()
-            .with_start_positions(StartPositions { default: StartPosition { location, inclusive: false }, ..Default::default() })
-            .with_load_balancing_strategy(if s.greedy { ProcessorStrategy::Greedy } else { ProcessorStrategy::Balanced })
+            .with_start_positions(StartPositions {
+                default: StartPosition {
+                    location,
+                    inclusive: false,
+                },
+                ..Default::default()
+            })
+            .with_load_balancing_strategy(if s.greedy {
+                ProcessorStrategy::Greedy
+            } else {
+                ProcessorStrategy::Balanced
+            })
             .with_prefetch(s.prefetch)
             .with_update_interval(azure_core::time::Duration::milliseconds(interval))
-            .with_partition_expiration_duration(azure_core::time::Duration::milliseconds(interval * 6))
+            .with_partition_expiration_duration(azure_core::time::Duration::milliseconds(
+                interval * 6,
+            ))
             .build(consumer, self.store.clone())
             .await
             .map_err(|e| format!("cannot start the event processor for {}: {e}", s.event_hub))
@@ -215,7 +265,10 @@ impl Runner {
 
 /// A unique, readable owner id: `iotc-adx-<host name>-<random>` (the pod name on Kubernetes).
 fn owner_id() -> String {
-    let host = std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "host".into());
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".into());
     let random = uuid::Uuid::new_v4().simple().to_string();
     format!("iotc-adx-{host}-{}", &random[..8])
 }
@@ -313,13 +366,18 @@ impl Reader {
 /// balancing round opens a new reader from the last checkpoint if this replica still owns the
 /// partition (events after the checkpoint come again; the pipeline's checkpoints never move
 /// back). The processor keeps only a weak reference, so the reader holds the one strong one.
-async fn hand_back(client: Arc<azure_messaging_eventhubs::processor::PartitionClient>, partition: &str) {
+async fn hand_back(
+    client: Arc<azure_messaging_eventhubs::processor::PartitionClient>,
+    partition: &str,
+) {
     match Arc::try_unwrap(client) {
         Ok(client) => {
             if let Err(e) = client.close().await {
                 tracing::debug!(partition = %partition, error = %e, "closing the lost partition client");
             }
         }
-        Err(_) => tracing::warn!(partition = %partition, "the lost partition client is still shared; the processor reopens it when ownership moves"),
+        Err(_) => {
+            tracing::warn!(partition = %partition, "the lost partition client is still shared; the processor reopens it when ownership moves")
+        }
     }
 }

@@ -33,15 +33,29 @@ impl Progress {
     /// A reader started on `partition`.
     pub fn started(&self, partition: &str) {
         let mut all = self.lock();
-        let entry = all.entry(partition.to_string()).or_insert(PartitionProgress { baseline: None, since: Instant::now() });
+        let entry = all
+            .entry(partition.to_string())
+            .or_insert(PartitionProgress {
+                baseline: None,
+                since: Instant::now(),
+            });
         entry.since = Instant::now();
     }
 
     /// A reader delivered the event with `sequence_number`.
     pub fn delivered(&self, partition: &str, sequence_number: i64) {
         let mut all = self.lock();
-        let entry = all.entry(partition.to_string()).or_insert(PartitionProgress { baseline: None, since: Instant::now() });
-        entry.baseline = Some(entry.baseline.map_or(sequence_number, |b| b.max(sequence_number)));
+        let entry = all
+            .entry(partition.to_string())
+            .or_insert(PartitionProgress {
+                baseline: None,
+                since: Instant::now(),
+            });
+        entry.baseline = Some(
+            entry
+                .baseline
+                .map_or(sequence_number, |b| b.max(sequence_number)),
+        );
         entry.since = Instant::now();
     }
 }
@@ -74,13 +88,26 @@ impl Watchdog {
         if candidates.is_empty() {
             return None;
         }
-        let checkpoints: HashMap<String, i64> =
-            match tokio::time::timeout(CALL_TIMEOUT, self.store.list_checkpoints(&self.namespace, &self.event_hub, &self.consumer_group)).await {
-                Ok(Ok(list)) => list.into_iter().filter_map(|c| c.sequence_number.map(|s| (c.partition_id, s))).collect(),
-                _ => HashMap::new(),
-            };
+        let checkpoints: HashMap<String, i64> = match tokio::time::timeout(
+            CALL_TIMEOUT,
+            self.store
+                .list_checkpoints(&self.namespace, &self.event_hub, &self.consumer_group),
+        )
+        .await
+        {
+            Ok(Ok(list)) => list
+                .into_iter()
+                .filter_map(|c| c.sequence_number.map(|s| (c.partition_id, s)))
+                .collect(),
+            _ => HashMap::new(),
+        };
         for (partition, seen) in candidates {
-            let last = match tokio::time::timeout(CALL_TIMEOUT, self.probe.get_partition_properties(&partition)).await {
+            let last = match tokio::time::timeout(
+                CALL_TIMEOUT,
+                self.probe.get_partition_properties(&partition),
+            )
+            .await
+            {
                 Ok(Ok(p)) if !p.is_empty => p.last_enqueued_sequence_number,
                 Ok(Ok(_)) => continue,
                 Ok(Err(e)) => {

@@ -75,7 +75,11 @@ fn is_ident_char(c: char) -> bool {
 }
 
 /// Appends identifier characters from `chars` to `name`, moving `end` past them.
-fn take_ident(mut name: String, chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>, end: &mut usize) -> String {
+fn take_ident(
+    mut name: String,
+    chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>,
+    end: &mut usize,
+) -> String {
     while let Some(&(i, ch)) = chars.peek() {
         if !is_ident_char(ch) {
             break;
@@ -154,7 +158,9 @@ pub(super) fn tokenize(text: &str) -> Result<Vec<Token>, CompileError> {
                 }
             }
             '$' => match next {
-                Some(n) if is_ident_start(n) => Tok::Var(take_ident(String::new(), &mut chars, &mut end)),
+                Some(n) if is_ident_start(n) => {
+                    Tok::Var(take_ident(String::new(), &mut chars, &mut end))
+                }
                 _ => Tok::Root,
             },
             c if is_ident_start(c) => Tok::Ident(take_ident(String::from(c), &mut chars, &mut end)),

@@ -13,7 +13,11 @@ pub(crate) enum Entity {
     /// A partition of a hub (producer target).
     HubPartition { hub: String, partition: String },
     /// A consumer group's partition (consumer source).
-    ConsumerPartition { hub: String, group: String, partition: String },
+    ConsumerPartition {
+        hub: String,
+        group: String,
+        partition: String,
+    },
     /// Anything else: a reply node chosen by the client, or garbage.
     Other(String),
 }
@@ -49,11 +53,22 @@ pub(crate) fn parse(address: &str) -> Entity {
     match parts.as_slice() {
         ["$cbs"] => Entity::Cbs,
         ["$management"] => Entity::Management,
-        [hub, p, id] if p.eq_ignore_ascii_case("Partitions") => Entity::HubPartition { hub: hub.to_string(), partition: id.to_string() },
-        [hub, c, g, p, id] if c.eq_ignore_ascii_case("ConsumerGroups") && p.eq_ignore_ascii_case("Partitions") => {
-            Entity::ConsumerPartition { hub: hub.to_string(), group: g.to_string(), partition: id.to_string() }
+        [hub, p, id] if p.eq_ignore_ascii_case("Partitions") => Entity::HubPartition {
+            hub: hub.to_string(),
+            partition: id.to_string(),
+        },
+        [hub, c, g, p, id]
+            if c.eq_ignore_ascii_case("ConsumerGroups") && p.eq_ignore_ascii_case("Partitions") =>
+        {
+            Entity::ConsumerPartition {
+                hub: hub.to_string(),
+                group: g.to_string(),
+                partition: id.to_string(),
+            }
         }
-        [hub] if !hub.is_empty() && !hub.starts_with('$') => Entity::Hub { hub: hub.to_string() },
+        [hub] if !hub.is_empty() && !hub.starts_with('$') => Entity::Hub {
+            hub: hub.to_string(),
+        },
         _ => Entity::Other(address.to_string()),
     }
 }
@@ -65,13 +80,31 @@ mod tests {
     #[test]
     fn addresses_parse() {
         assert_eq!(parse("$cbs"), Entity::Cbs);
-        assert_eq!(parse("amqps://ns.example/hub"), Entity::Hub { hub: "hub".into() });
-        assert_eq!(parse("hub/Partitions/1"), Entity::HubPartition { hub: "hub".into(), partition: "1".into() });
+        assert_eq!(
+            parse("amqps://ns.example/hub"),
+            Entity::Hub { hub: "hub".into() }
+        );
+        assert_eq!(
+            parse("hub/Partitions/1"),
+            Entity::HubPartition {
+                hub: "hub".into(),
+                partition: "1".into()
+            }
+        );
         assert_eq!(
             parse("amqps://ns/hub/ConsumerGroups/$Default/Partitions/0"),
-            Entity::ConsumerPartition { hub: "hub".into(), group: "$Default".into(), partition: "0".into() }
+            Entity::ConsumerPartition {
+                hub: "hub".into(),
+                group: "$Default".into(),
+                partition: "0".into()
+            }
         );
-        assert_eq!(parse("rust_amqp_cbs"), Entity::Hub { hub: "rust_amqp_cbs".into() });
+        assert_eq!(
+            parse("rust_amqp_cbs"),
+            Entity::Hub {
+                hub: "rust_amqp_cbs".into()
+            }
+        );
         assert_eq!(host_and_path("sb://NS/hub/"), "ns/hub");
     }
 }

@@ -35,7 +35,9 @@ fn under(path: &str, prefix: &str) -> bool {
 pub(crate) fn covers(grants: &[Grant], address: &str) -> bool {
     let now = now_ms();
     let path = path_of(address);
-    grants.iter().any(|g| g.expires_ms > now && under(path, &g.path))
+    grants
+        .iter()
+        .any(|g| g.expires_ms > now && under(path, &g.path))
 }
 
 /// Decodes `%XX` escapes (and `+` as space).
@@ -46,7 +48,10 @@ pub(crate) fn url_decode(s: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'%' if i + 2 < bytes.len() => {
-                match std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                match std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                {
                     Some(b) => {
                         out.push(b);
                         i += 3;
@@ -67,7 +72,9 @@ pub(crate) fn url_decode(s: &str) -> String {
 pub(crate) fn url_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -87,15 +94,29 @@ pub(crate) fn sign(key: &str, encoded_resource: &str, expiry: &str) -> String {
 pub fn sas_token(resource: &str, key_name: &str, key: &str, expiry: u64) -> String {
     let sr = url_encode(resource);
     let sig = sign(key, &sr, &expiry.to_string());
-    format!("SharedAccessSignature sr={sr}&sig={}&se={expiry}&skn={}", url_encode(&sig), url_encode(key_name))
+    format!(
+        "SharedAccessSignature sr={sr}&sig={}&se={expiry}&skn={}",
+        url_encode(&sig),
+        url_encode(key_name)
+    )
 }
 
 /// Checks a shared access signature for `audience`; returns its expiry in ms.
-pub(crate) fn validate_sas(keys: &BTreeMap<String, String>, token: &str, audience: &str) -> Result<i64, String> {
-    let body = token.trim().strip_prefix("SharedAccessSignature").ok_or("not a SharedAccessSignature")?.trim();
+pub(crate) fn validate_sas(
+    keys: &BTreeMap<String, String>,
+    token: &str,
+    audience: &str,
+) -> Result<i64, String> {
+    let body = token
+        .trim()
+        .strip_prefix("SharedAccessSignature")
+        .ok_or("not a SharedAccessSignature")?
+        .trim();
     let (mut sr, mut sig, mut se, mut skn) = (None, None, None, None);
     for part in body.split('&') {
-        let (k, v) = part.split_once('=').ok_or("malformed SharedAccessSignature")?;
+        let (k, v) = part
+            .split_once('=')
+            .ok_or("malformed SharedAccessSignature")?;
         match k {
             "sr" => sr = Some(v),
             "sig" => sig = Some(v),
@@ -109,7 +130,9 @@ pub(crate) fn validate_sas(keys: &BTreeMap<String, String>, token: &str, audienc
         _ => return Err("SharedAccessSignature lacks sr, sig, se or skn".into()),
     };
     let key_name = url_decode(skn);
-    let key = keys.get(&key_name).ok_or_else(|| format!("unknown key {key_name}"))?;
+    let key = keys
+        .get(&key_name)
+        .ok_or_else(|| format!("unknown key {key_name}"))?;
     if sign(key, sr, se) != url_decode(sig) {
         return Err("the signature does not match".into());
     }
@@ -137,12 +160,17 @@ pub(crate) fn validate_put_token(
         SAS_TYPE => validate_sas(keys, token, audience)?,
         JWT_TYPE => {
             let authority = authority.ok_or("this namespace trusts no token authority")?;
-            let claims = authority.validate(token, EVENTHUBS_AUDIENCE).map_err(|e| e.to_string())?;
+            let claims = authority
+                .validate(token, EVENTHUBS_AUDIENCE)
+                .map_err(|e| e.to_string())?;
             (claims.exp as i64) * 1000
         }
         other => return Err(format!("unsupported token type {other}")),
     };
-    Ok(Grant { path: path_of(audience).to_string(), expires_ms })
+    Ok(Grant {
+        path: path_of(audience).to_string(),
+        expires_ms,
+    })
 }
 
 #[cfg(test)]
@@ -154,14 +182,31 @@ mod tests {
         let keys = BTreeMap::from([("k".to_string(), "secret".to_string())]);
         let exp = (now_ms() / 1000 + 60) as u64;
         let t = sas_token("sb://ns/hub", "k", "secret", exp);
-        assert!(validate_sas(&keys, &t, "amqps://ns/hub/ConsumerGroups/$Default/Partitions/0").is_ok());
+        assert!(validate_sas(
+            &keys,
+            &t,
+            "amqps://ns/hub/ConsumerGroups/$Default/Partitions/0"
+        )
+        .is_ok());
         assert!(validate_sas(&keys, &t, "amqps://ns/hub2").is_err());
         let bad = sas_token("sb://ns/hub", "k", "wrong", exp);
         assert!(validate_sas(&keys, &bad, "amqps://ns/hub").is_err());
         let old = sas_token("sb://ns/hub", "k", "secret", 1000);
         assert!(validate_sas(&keys, &old, "amqps://ns/hub").is_err());
         assert_eq!(url_decode("a%2Fb%3d"), "a/b=");
-        assert!(covers(&[Grant { path: "hub".into(), expires_ms: now_ms() + 1000 }], "amqps://x/hub/Partitions/0"));
-        assert!(!covers(&[Grant { path: "hub".into(), expires_ms: now_ms() + 1000 }], "amqps://x/hubx"));
+        assert!(covers(
+            &[Grant {
+                path: "hub".into(),
+                expires_ms: now_ms() + 1000
+            }],
+            "amqps://x/hub/Partitions/0"
+        ));
+        assert!(!covers(
+            &[Grant {
+                path: "hub".into(),
+                expires_ms: now_ms() + 1000
+            }],
+            "amqps://x/hubx"
+        ));
     }
 }

@@ -15,7 +15,9 @@ use super::owners;
 use super::requests::{self, Msg};
 use super::sasl::NamespaceSasl;
 use super::selector;
-use fe2o3_amqp::acceptor::{ConnectionAcceptor, LinkAcceptor, LinkEndpoint, ListenerSessionHandle, SessionAcceptor};
+use fe2o3_amqp::acceptor::{
+    ConnectionAcceptor, LinkAcceptor, LinkEndpoint, ListenerSessionHandle, SessionAcceptor,
+};
 use fe2o3_amqp::link::{Receiver, Sender};
 use fe2o3_amqp_types::definitions::Role;
 use fe2o3_amqp_types::messaging::TargetArchetype;
@@ -43,7 +45,13 @@ pub(crate) struct ConnCtx {
 
 impl ConnCtx {
     pub fn new(id: u64, shared: Arc<Shared>, cancel: CancellationToken) -> Self {
-        ConnCtx { id, shared, cancel, grants: Mutex::new(Vec::new()), replies: Mutex::new(HashMap::new()) }
+        ConnCtx {
+            id,
+            shared,
+            cancel,
+            grants: Mutex::new(Vec::new()),
+            replies: Mutex::new(HashMap::new()),
+        }
     }
 
     fn grants(&self) -> std::sync::MutexGuard<'_, Vec<Grant>> {
@@ -73,7 +81,10 @@ impl ConnCtx {
 }
 
 /// fe2o3's link acceptor with its default (pass-through) terminus handlers.
-type Links = LinkAcceptor<fn(fe2o3_amqp_types::messaging::Source) -> Option<fe2o3_amqp_types::messaging::Source>, fn(fe2o3_amqp_types::messaging::Target) -> Option<fe2o3_amqp_types::messaging::Target>>;
+type Links = LinkAcceptor<
+    fn(fe2o3_amqp_types::messaging::Source) -> Option<fe2o3_amqp_types::messaging::Source>,
+    fn(fe2o3_amqp_types::messaging::Target) -> Option<fe2o3_amqp_types::messaging::Target>,
+>;
 
 fn link_acceptor() -> Links {
     // Like the service, settle at once (rcv-settle-mode first) even when a client asks for
@@ -149,11 +160,18 @@ fn target_address(attach: &Attach) -> String {
 }
 
 fn source_address(attach: &Attach) -> String {
-    attach.source.as_ref().and_then(|s| s.address.clone()).unwrap_or_default()
+    attach
+        .source
+        .as_ref()
+        .and_then(|s| s.address.clone())
+        .unwrap_or_default()
 }
 
 fn epoch_of(attach: &Attach) -> Option<i64> {
-    let v = attach.properties.as_ref()?.get(&Symbol::from("com.microsoft:epoch"))?;
+    let v = attach
+        .properties
+        .as_ref()?
+        .get(&Symbol::from("com.microsoft:epoch"))?;
     match v {
         Value::Long(x) => Some(*x),
         Value::Int(x) => Some(i64::from(*x)),
@@ -164,14 +182,23 @@ fn epoch_of(attach: &Attach) -> Option<i64> {
 }
 
 /// Accepts the link and detaches it at once with `fault`: how the service refuses a link.
-async fn refuse(links: &Links, session: &mut ListenerSessionHandle, attach: Attach, fault: LinkFault) {
+async fn refuse(
+    links: &Links,
+    session: &mut ListenerSessionHandle,
+    attach: Attach,
+    fault: LinkFault,
+) {
     tracing::info!(link = %attach.name, condition = %fault.condition, description = %fault.description, "refusing link");
     match links.accept_incoming_attach(attach, session).await {
         Ok(LinkEndpoint::Sender(s)) => {
-            tokio::spawn(async move { tokio::time::timeout(HANDSHAKE_TIMEOUT, s.close_with_error(fault.to_error())).await });
+            tokio::spawn(async move {
+                tokio::time::timeout(HANDSHAKE_TIMEOUT, s.close_with_error(fault.to_error())).await
+            });
         }
         Ok(LinkEndpoint::Receiver(r)) => {
-            tokio::spawn(async move { tokio::time::timeout(HANDSHAKE_TIMEOUT, r.close_with_error(fault.to_error())).await });
+            tokio::spawn(async move {
+                tokio::time::timeout(HANDSHAKE_TIMEOUT, r.close_with_error(fault.to_error())).await
+            });
         }
         Err(e) => tracing::debug!(error = %e, "refused link failed to attach"),
     }
@@ -182,7 +209,10 @@ fn unauthorised(address: &str) -> LinkFault {
 }
 
 fn not_found(what: &str) -> LinkFault {
-    LinkFault::new("amqp:not-found", &format!("The messaging entity '{what}' could not be found."))
+    LinkFault::new(
+        "amqp:not-found",
+        &format!("The messaging entity '{what}' could not be found."),
+    )
 }
 
 async fn on_attach(
@@ -201,7 +231,9 @@ async fn on_attach(
             match entity {
                 Entity::Cbs | Entity::Management => {
                     let is_cbs = entity == Entity::Cbs;
-                    if let Ok(LinkEndpoint::Receiver(r)) = links.accept_incoming_attach(attach, session).await {
+                    if let Ok(LinkEndpoint::Receiver(r)) =
+                        links.accept_incoming_attach(attach, session).await
+                    {
                         tokio::spawn(serve_requests(ctx.clone(), r, is_cbs));
                     }
                 }
@@ -218,11 +250,15 @@ async fn on_attach(
                     let partition = match &entity {
                         Entity::HubPartition { partition, .. } => match h.partition(partition) {
                             Some(_) => Some(partition.clone()),
-                            None => return refuse(links, session, attach, not_found(&address)).await,
+                            None => {
+                                return refuse(links, session, attach, not_found(&address)).await
+                            }
                         },
                         _ => None,
                     };
-                    if let Ok(LinkEndpoint::Receiver(r)) = links.accept_incoming_attach(attach, session).await {
+                    if let Ok(LinkEndpoint::Receiver(r)) =
+                        links.accept_incoming_attach(attach, session).await
+                    {
                         tokio::spawn(ingest::run(ctx.cancel.clone(), r, h, partition));
                     }
                 }
@@ -240,14 +276,25 @@ async fn on_attach(
                     // sends none) are answered on the link attached from the node itself.
                     let node = target_address(&attach);
                     let own = node_key(entity == Entity::Cbs);
-                    if let Ok(LinkEndpoint::Sender(s)) = links.accept_incoming_attach(attach, session).await {
+                    if let Ok(LinkEndpoint::Sender(s)) =
+                        links.accept_incoming_attach(attach, session).await
+                    {
                         let (tx, rx) = mpsc::channel(16);
                         ctx.replies().insert(node.clone(), tx.clone());
                         ctx.replies().insert(own.to_string(), tx);
-                        tokio::spawn(serve_replies(ctx.clone(), s, rx, vec![node, own.to_string()]));
+                        tokio::spawn(serve_replies(
+                            ctx.clone(),
+                            s,
+                            rx,
+                            vec![node, own.to_string()],
+                        ));
                     }
                 }
-                Entity::ConsumerPartition { ref hub, ref group, ref partition } => {
+                Entity::ConsumerPartition {
+                    ref hub,
+                    ref group,
+                    ref partition,
+                } => {
                     if let Some(fault) = shared.faults.link_refusal() {
                         return refuse(links, session, attach, fault).await;
                     }
@@ -258,28 +305,54 @@ async fn on_attach(
                         return refuse(links, session, attach, not_found(hub)).await;
                     };
                     if !h.has_group(group) {
-                        return refuse(links, session, attach, not_found(&format!("{hub}/ConsumerGroups/{group}"))).await;
+                        return refuse(
+                            links,
+                            session,
+                            attach,
+                            not_found(&format!("{hub}/ConsumerGroups/{group}")),
+                        )
+                        .await;
                     }
                     let Some(p) = h.partition(partition).cloned() else {
                         return refuse(links, session, attach, not_found(&address)).await;
                     };
-                    let filter = selector::selector_of(attach.source.as_ref().and_then(|s| s.filter.as_ref()));
+                    let filter = selector::selector_of(
+                        attach.source.as_ref().and_then(|s| s.filter.as_ref()),
+                    );
                     let start = match filter.as_deref().map(selector::parse) {
                         None => selector::StartAt::Earliest,
                         Some(Ok(s)) => s,
                         Some(Err(e)) => {
-                            return refuse(links, session, attach, LinkFault::new("amqp:not-implemented", &e.to_string())).await
+                            return refuse(
+                                links,
+                                session,
+                                attach,
+                                LinkFault::new("amqp:not-implemented", &e.to_string()),
+                            )
+                            .await
                         }
                     };
                     let key = owners::key(hub, group, partition);
-                    let registration = match shared.owners.register(key.clone(), ctx.id, epoch_of(&attach)) {
-                        Ok(r) => r,
-                        Err(fault) => return refuse(links, session, attach, fault).await,
-                    };
+                    let registration =
+                        match shared
+                            .owners
+                            .register(key.clone(), ctx.id, epoch_of(&attach))
+                        {
+                            Ok(r) => r,
+                            Err(fault) => return refuse(links, session, attach, fault).await,
+                        };
                     match links.accept_incoming_attach(attach, session).await {
                         Ok(LinkEndpoint::Sender(s)) => {
                             let from = selector::resolve(&start, &p);
-                            tokio::spawn(deliver::run(ctx.clone(), s, p, from, key, registration, partition.clone()));
+                            tokio::spawn(deliver::run(
+                                ctx.clone(),
+                                s,
+                                p,
+                                from,
+                                key,
+                                registration,
+                                partition.clone(),
+                            ));
                         }
                         _ => shared.owners.unregister(&key, registration.id),
                     }
@@ -300,7 +373,12 @@ fn node_key(is_cbs: bool) -> &'static str {
     }
 }
 
-async fn serve_replies(ctx: Arc<ConnCtx>, mut sender: Sender, mut rx: mpsc::Receiver<Msg>, nodes: Vec<String>) {
+async fn serve_replies(
+    ctx: Arc<ConnCtx>,
+    mut sender: Sender,
+    mut rx: mpsc::Receiver<Msg>,
+    nodes: Vec<String>,
+) {
     loop {
         let msg = tokio::select! {
             _ = ctx.cancel.cancelled() => break,
@@ -308,7 +386,10 @@ async fn serve_replies(ctx: Arc<ConnCtx>, mut sender: Sender, mut rx: mpsc::Rece
             m = rx.recv() => m,
         };
         let Some(msg) = msg else { break };
-        let sendable = fe2o3_amqp::link::delivery::Sendable::builder().message(msg).settled(true).build();
+        let sendable = fe2o3_amqp::link::delivery::Sendable::builder()
+            .message(msg)
+            .settled(true)
+            .build();
         if let Err(e) = sender.send_batchable(sendable).await {
             tracing::debug!(error = %e, "reply link failed");
             break;
@@ -343,7 +424,11 @@ async fn serve_requests(ctx: Arc<ConnCtx>, mut receiver: Receiver, is_cbs: bool)
         };
         let _ = receiver.accept(&delivery).await;
         let request: &Msg = delivery.message();
-        let reply = if is_cbs { cbs_reply(&ctx, request) } else { management_reply(&ctx, request) };
+        let reply = if is_cbs {
+            cbs_reply(&ctx, request)
+        } else {
+            management_reply(&ctx, request)
+        };
         let to = requests::reply_to(request).unwrap_or_else(|| node_key(is_cbs).to_string());
         ctx.send_reply(&to, reply).await;
     }
@@ -353,7 +438,12 @@ async fn serve_requests(ctx: Arc<ConnCtx>, mut receiver: Receiver, is_cbs: bool)
 fn cbs_reply(ctx: &ConnCtx, request: &Msg) -> Msg {
     let op = requests::prop_str(request, "operation").unwrap_or_default();
     if op != "put-token" {
-        return requests::reply(request, 400, &format!("unsupported operation {op:?}"), Value::Null);
+        return requests::reply(
+            request,
+            400,
+            &format!("unsupported operation {op:?}"),
+            Value::Null,
+        );
     }
     let token_type = requests::prop_str(request, "type").unwrap_or_default();
     let audience = requests::prop_str(request, "name").unwrap_or_default();
@@ -361,7 +451,13 @@ fn cbs_reply(ctx: &ConnCtx, request: &Msg) -> Msg {
         return requests::reply(request, 400, "the token is missing", Value::Null);
     };
     let shared = &ctx.shared;
-    match auth::validate_put_token(&shared.options.sas_keys, shared.options.token_authority.as_ref(), &token_type, &audience, &token) {
+    match auth::validate_put_token(
+        &shared.options.sas_keys,
+        shared.options.token_authority.as_ref(),
+        &token_type,
+        &audience,
+        &token,
+    ) {
         Ok(grant) => {
             tracing::debug!(%audience, "put-token accepted");
             ctx.grants().push(grant);
@@ -369,7 +465,12 @@ fn cbs_reply(ctx: &ConnCtx, request: &Msg) -> Msg {
         }
         Err(why) => {
             tracing::info!(%audience, %why, "put-token refused");
-            requests::reply(request, 401, &format!("InvalidSignature: {why}"), Value::Null)
+            requests::reply(
+                request,
+                401,
+                &format!("InvalidSignature: {why}"),
+                Value::Null,
+            )
         }
     }
 }
@@ -377,11 +478,25 @@ fn cbs_reply(ctx: &ConnCtx, request: &Msg) -> Msg {
 fn management_reply(ctx: &ConnCtx, request: &Msg) -> Msg {
     let shared = &ctx.shared;
     let name = requests::prop_str(request, "name").unwrap_or_default();
-    let has_grant = ctx.grants().iter().any(|g| g.expires_ms > super::log::now_ms());
+    let has_grant = ctx
+        .grants()
+        .iter()
+        .any(|g| g.expires_ms > super::log::now_ms());
     let token_ok = requests::prop_str(request, "security_token").is_some_and(|t| {
-        let ty = if t.starts_with("SharedAccessSignature") { auth::SAS_TYPE } else { auth::JWT_TYPE };
+        let ty = if t.starts_with("SharedAccessSignature") {
+            auth::SAS_TYPE
+        } else {
+            auth::JWT_TYPE
+        };
         let aud = format!("amqps://{}/{}", shared.options.namespace, name);
-        auth::validate_put_token(&shared.options.sas_keys, shared.options.token_authority.as_ref(), ty, &aud, &t).is_ok()
+        auth::validate_put_token(
+            &shared.options.sas_keys,
+            shared.options.token_authority.as_ref(),
+            ty,
+            &aud,
+            &t,
+        )
+        .is_ok()
     });
     management::handle(shared, has_grant || token_ok, request)
 }

@@ -20,11 +20,18 @@ const READ_CHUNK: usize = 64;
 /// The event as a message, with `x-opt-sequence-number` (long), `x-opt-offset` (string),
 /// `x-opt-enqueued-time` (timestamp) and `x-opt-partition-key` (string).
 pub(crate) fn to_message(e: &StoredEvent) -> Msg {
-    let mut ann: OrderedMap<OwnedKey, Value> = e.message_annotations.clone().map(|a| a.0).unwrap_or_default();
+    let mut ann: OrderedMap<OwnedKey, Value> = e
+        .message_annotations
+        .clone()
+        .map(|a| a.0)
+        .unwrap_or_default();
     let k = |s: &str| OwnedKey::Symbol(Symbol::from(s));
     ann.insert(k("x-opt-sequence-number"), Value::Long(e.sequence_number));
     ann.insert(k("x-opt-offset"), Value::String(e.offset.to_string()));
-    ann.insert(k("x-opt-enqueued-time"), Value::Timestamp(Timestamp::from_milliseconds(e.enqueued_time_ms)));
+    ann.insert(
+        k("x-opt-enqueued-time"),
+        Value::Timestamp(Timestamp::from_milliseconds(e.enqueued_time_ms)),
+    );
     if let Some(pk) = &e.partition_key {
         ann.insert(k("x-opt-partition-key"), Value::String(pk.clone()));
     }
@@ -83,7 +90,10 @@ pub(crate) async fn run(
                     _ = tokio::time::sleep(delay) => {}
                 }
             }
-            let sendable = Sendable::builder().message(to_message(&e)).settled(true).build();
+            let sendable = Sendable::builder()
+                .message(to_message(&e))
+                .settled(true)
+                .build();
             tokio::select! {
                 _ = ctx.cancel.cancelled() => break 'outer End::Gone,
                 _ = stop.changed() => continue 'outer,
@@ -101,7 +111,11 @@ pub(crate) async fn run(
     match end {
         End::Fault(f) => {
             tracing::info!(partition = %partition_id, condition = %f.condition, "detaching consumer link");
-            let _ = tokio::time::timeout(Duration::from_secs(2), sender.close_with_error(f.to_error())).await;
+            let _ = tokio::time::timeout(
+                Duration::from_secs(2),
+                sender.close_with_error(f.to_error()),
+            )
+            .await;
         }
         End::ClientDetached => {
             let _ = tokio::time::timeout(Duration::from_secs(2), sender.close()).await;

@@ -4,7 +4,7 @@
 use super::connection::{serve_connection, ConnCtx};
 use super::error::EmulatorError;
 use super::faults::{Faults, LinkFault};
-use super::log::{NewEvent, StoredEvent, Store};
+use super::log::{NewEvent, Store, StoredEvent};
 use super::options::EmulatorOptions;
 use super::owners::Owners;
 use fe2o3_amqp_types::messaging::{Body, Data};
@@ -82,7 +82,10 @@ impl EventHubsEmulator {
             .sas_keys
             .get(key_name)
             .map(|s| s.as_str())
-            .ok_or_else(|| EmulatorError::Unknown { what: "shared access key", name: key_name.into() })
+            .ok_or_else(|| EmulatorError::Unknown {
+                what: "shared access key",
+                name: key_name.into(),
+            })
     }
 
     /// A connection string naming the namespace (use it with `with_custom_endpoint`).
@@ -96,7 +99,11 @@ impl EventHubsEmulator {
 
     /// A connection string pointing at the socket with `UseDevelopmentEmulator=true`, as the
     /// Python client needs for plain AMQP.
-    pub fn emulator_connection_string(&self, key_name: &str, hub: &str) -> Result<String, EmulatorError> {
+    pub fn emulator_connection_string(
+        &self,
+        key_name: &str,
+        hub: &str,
+    ) -> Result<String, EmulatorError> {
         let key = self.key(key_name)?;
         Ok(format!(
             "Endpoint=sb://{};SharedAccessKeyName={key_name};SharedAccessKey={key};EntityPath={hub};UseDevelopmentEmulator=true",
@@ -106,15 +113,39 @@ impl EventHubsEmulator {
 
     /// The events stored in a partition.
     pub fn events(&self, hub: &str, partition: &str) -> Result<Vec<StoredEvent>, EmulatorError> {
-        let h = self.shared.store.hub(hub).ok_or_else(|| EmulatorError::Unknown { what: "event hub", name: hub.into() })?;
-        let p = h.partition(partition).ok_or_else(|| EmulatorError::Unknown { what: "partition", name: partition.into() })?;
+        let h = self
+            .shared
+            .store
+            .hub(hub)
+            .ok_or_else(|| EmulatorError::Unknown {
+                what: "event hub",
+                name: hub.into(),
+            })?;
+        let p = h
+            .partition(partition)
+            .ok_or_else(|| EmulatorError::Unknown {
+                what: "partition",
+                name: partition.into(),
+            })?;
         Ok(p.snapshot())
     }
 
     /// Appends an event with `body` directly (as if a producer sent it); returns its sequence number.
     pub fn append(&self, hub: &str, partition: &str, body: &[u8]) -> Result<i64, EmulatorError> {
-        let h = self.shared.store.hub(hub).ok_or_else(|| EmulatorError::Unknown { what: "event hub", name: hub.into() })?;
-        let p = h.partition(partition).ok_or_else(|| EmulatorError::Unknown { what: "partition", name: partition.into() })?;
+        let h = self
+            .shared
+            .store
+            .hub(hub)
+            .ok_or_else(|| EmulatorError::Unknown {
+                what: "event hub",
+                name: hub.into(),
+            })?;
+        let p = h
+            .partition(partition)
+            .ok_or_else(|| EmulatorError::Unknown {
+                what: "partition",
+                name: partition.into(),
+            })?;
         let ev = NewEvent {
             partition_key: None,
             body: Body::Data(vec![Data(Binary::from(body.to_vec()))].into()),
@@ -225,7 +256,11 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             continue;
         }
         let id = shared.next_connection.fetch_add(1, Ordering::Relaxed);
-        let ctx = Arc::new(ConnCtx::new(id, shared.clone(), shared.cancel.child_token()));
+        let ctx = Arc::new(ConnCtx::new(
+            id,
+            shared.clone(),
+            shared.cancel.child_token(),
+        ));
         shared.connections().insert(id, ctx.clone());
         let shared2 = shared.clone();
         tokio::spawn(async move {

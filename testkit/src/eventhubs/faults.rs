@@ -17,12 +17,17 @@ pub struct LinkFault {
 impl LinkFault {
     /// A fault with `condition` and `description`.
     pub fn new(condition: &str, description: &str) -> Self {
-        LinkFault { condition: condition.into(), description: description.into() }
+        LinkFault {
+            condition: condition.into(),
+            description: description.into(),
+        }
     }
 
     /// The AMQP error for this fault.
     pub(crate) fn to_error(&self) -> fe2o3_amqp_types::definitions::Error {
-        use fe2o3_amqp_types::definitions::{AmqpError, ConnectionError, ErrorCondition, LinkError};
+        use fe2o3_amqp_types::definitions::{
+            AmqpError, ConnectionError, ErrorCondition, LinkError,
+        };
         use fe2o3_amqp_types::primitives::Symbol;
         let c = self.condition.as_str();
         let condition = if let Ok(e) = AmqpError::try_from(c) {
@@ -64,7 +69,10 @@ impl Faults {
     }
 
     pub fn link_refusal(&self) -> Option<LinkFault> {
-        lock(&self.refuse_links_until).as_ref().filter(|(t, _)| Instant::now() < *t).map(|(_, f)| f.clone())
+        lock(&self.refuse_links_until)
+            .as_ref()
+            .filter(|(t, _)| Instant::now() < *t)
+            .map(|(_, f)| f.clone())
     }
 
     pub fn set_delivery_delay(&self, d: Duration) {

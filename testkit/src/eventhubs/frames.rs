@@ -21,11 +21,19 @@ const FIRST: &[u8] = &[0x50, 0x00];
 /// that are left alone.
 fn defaults(code: u64) -> Option<&'static [&'static [u8]]> {
     Some(match code {
-        0x10 => &[NULL, NULL, UINT_MAX, USHORT_MAX, NULL, NULL, NULL, NULL, NULL, NULL],
+        0x10 => &[
+            NULL, NULL, UINT_MAX, USHORT_MAX, NULL, NULL, NULL, NULL, NULL, NULL,
+        ],
         0x11 => &[NULL, NULL, NULL, NULL, UINT_MAX, NULL, NULL, NULL],
-        0x12 => &[NULL, NULL, NULL, MIXED, FIRST, NULL, NULL, NULL, FALSE, NULL, NULL, NULL, NULL, NULL],
-        0x13 => &[NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, FALSE, FALSE, NULL],
-        0x14 => &[NULL, NULL, NULL, NULL, NULL, FALSE, NULL, NULL, FALSE, FALSE, FALSE],
+        0x12 => &[
+            NULL, NULL, NULL, MIXED, FIRST, NULL, NULL, NULL, FALSE, NULL, NULL, NULL, NULL, NULL,
+        ],
+        0x13 => &[
+            NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, FALSE, FALSE, NULL,
+        ],
+        0x14 => &[
+            NULL, NULL, NULL, NULL, NULL, FALSE, NULL, NULL, FALSE, FALSE, FALSE,
+        ],
         0x15 => &[NULL, NULL, NULL, FALSE, NULL, FALSE],
         0x16 => &[NULL, FALSE, NULL],
         0x17 | 0x18 => &[NULL],
@@ -79,8 +87,16 @@ fn descriptor_code(b: &[u8]) -> Option<(u64, usize)> {
 /// A short description of one frame for trace logs: channel, performative and its bytes.
 pub(crate) fn describe(frame: &[u8]) -> String {
     let name = |code: u64| match code {
-        0x10 => "open", 0x11 => "begin", 0x12 => "attach", 0x13 => "flow", 0x14 => "transfer",
-        0x15 => "disposition", 0x16 => "detach", 0x17 => "end", 0x18 => "close", _ => "other",
+        0x10 => "open",
+        0x11 => "begin",
+        0x12 => "attach",
+        0x13 => "flow",
+        0x14 => "transfer",
+        0x15 => "disposition",
+        0x16 => "detach",
+        0x17 => "end",
+        0x18 => "close",
+        _ => "other",
     };
     if frame.len() < 8 {
         return format!("{frame:02x?}");
@@ -91,7 +107,11 @@ pub(crate) fn describe(frame: &[u8]) -> String {
         return format!("ch{channel} empty");
     }
     let body = &frame[doff..];
-    let code = if body.first() == Some(&0x00) { descriptor_code(&body[1..]).map(|c| c.0).unwrap_or(u64::MAX) } else { u64::MAX };
+    let code = if body.first() == Some(&0x00) {
+        descriptor_code(&body[1..]).map(|c| c.0).unwrap_or(u64::MAX)
+    } else {
+        u64::MAX
+    };
     let shown = &body[..body.len().min(48)];
     format!("ch{channel} {} {shown:02x?}", name(code))
 }
@@ -113,7 +133,11 @@ pub(crate) fn split_body(body: &[u8]) -> Option<Performative<'_>> {
     let list = &body[1 + dlen..];
     let (count, mut pos, list_total) = match *list.first()? {
         0x45 => (0usize, 1usize, 1usize),
-        0xc0 => (usize::from(*list.get(2)?), 3, 2 + usize::from(*list.get(1)?)),
+        0xc0 => (
+            usize::from(*list.get(2)?),
+            3,
+            2 + usize::from(*list.get(1)?),
+        ),
         0xd0 => (
             u32::from_be_bytes(list.get(5..9)?.try_into().ok()?) as usize,
             9,
@@ -130,7 +154,11 @@ pub(crate) fn split_body(body: &[u8]) -> Option<Performative<'_>> {
         fields.push(&list[pos..pos + n]);
         pos += n;
     }
-    Some(Performative { code, fields, tail: &list[list_total..] })
+    Some(Performative {
+        code,
+        fields,
+        tail: &list[list_total..],
+    })
 }
 
 /// Splits a whole frame: its channel, the bytes before the body (size excluded) and the
@@ -223,7 +251,11 @@ impl FrameRewriter {
             let doff = usize::from(rest[4]) * 4;
             let frame = &rest[..size];
             tracing::trace!(frame = %describe(frame), "emulator sends");
-            let rewritten = if doff >= 8 && doff < size { rewrite_body(&frame[doff..]) } else { None };
+            let rewritten = if doff >= 8 && doff < size {
+                rewrite_body(&frame[doff..])
+            } else {
+                None
+            };
             match rewritten {
                 Some(body) => {
                     out.extend_from_slice(&((doff + body.len()) as u32).to_be_bytes());
@@ -321,7 +353,13 @@ impl IncomingFilter {
 
     /// Passes on the units before `keep` (skipping `dropped` ones), or all of the input in
     /// passthrough; keeps the rest.
-    fn emit(&mut self, units: &[(usize, usize, Unit)], dropped: &[bool], keep: usize, out: &mut Vec<u8>) {
+    fn emit(
+        &mut self,
+        units: &[(usize, usize, Unit)],
+        dropped: &[bool],
+        keep: usize,
+        out: &mut Vec<u8>,
+    ) {
         if self.passthrough {
             out.append(&mut self.input);
             return;
@@ -348,7 +386,10 @@ impl IncomingFilter {
                 for j in 0..i {
                     if units[j].2 == Unit::Detach(channel) {
                         if !dropped[j] {
-                            tracing::debug!(channel, "dropping a client detach that its session end supersedes");
+                            tracing::debug!(
+                                channel,
+                                "dropping a client detach that its session end supersedes"
+                            );
                         }
                         dropped[j] = true;
                     }
@@ -380,7 +421,6 @@ impl IncomingFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
-
 
     fn frame(channel: u16, body: &[u8]) -> Vec<u8> {
         let mut f = ((8 + body.len()) as u32).to_be_bytes().to_vec();
@@ -447,14 +487,22 @@ mod tests {
         rw.push(&input[5..], &mut out);
         assert_eq!(&out[..8], b"AMQP\x00\x01\x00\x00");
         let f = &out[8..];
-        assert_eq!(u32::from_be_bytes([f[0], f[1], f[2], f[3]]) as usize, f.len());
-        assert_eq!(&f[8..], &[0x00, 0x53, 0x16, 0xc0, 0x05, 0x03, 0x52, 0x01, 0x42, 0x40]);
+        assert_eq!(
+            u32::from_be_bytes([f[0], f[1], f[2], f[3]]) as usize,
+            f.len()
+        );
+        assert_eq!(
+            &f[8..],
+            &[0x00, 0x53, 0x16, 0xc0, 0x05, 0x03, 0x52, 0x01, 0x42, 0x40]
+        );
     }
 
     #[test]
     fn transfer_payload_is_kept() {
         // Transfer(handle=0, delivery-id=0, tag=bin8 "a") + payload.
-        let mut body = vec![0x00, 0x53, 0x14, 0xc0, 0x06, 0x03, 0x43, 0x43, 0xa0, 0x01, b'a'];
+        let mut body = vec![
+            0x00, 0x53, 0x14, 0xc0, 0x06, 0x03, 0x43, 0x43, 0xa0, 0x01, b'a',
+        ];
         body.extend_from_slice(b"PAYLOAD");
         let mut frame = ((8 + body.len()) as u32).to_be_bytes().to_vec();
         frame.extend_from_slice(&[2, 0, 0, 1]);
@@ -464,6 +512,9 @@ mod tests {
         rw.push(&frame, &mut out);
         assert!(out.ends_with(b"PAYLOAD"));
         assert_eq!(out[8 + 5], 11);
-        assert_eq!(u32::from_be_bytes([out[0], out[1], out[2], out[3]]) as usize, out.len());
+        assert_eq!(
+            u32::from_be_bytes([out[0], out[1], out[2], out[3]]) as usize,
+            out.len()
+        );
     }
 }

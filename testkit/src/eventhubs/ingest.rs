@@ -16,7 +16,10 @@ use tokio_util::sync::CancellationToken;
 pub(crate) const BATCH_FORMAT: u32 = 0x8001_3700;
 
 fn partition_key(annotations: Option<&MessageAnnotations>) -> Option<String> {
-    match annotations?.0.get(&OwnedKey::Symbol(Symbol::from("x-opt-partition-key")))? {
+    match annotations?
+        .0
+        .get(&OwnedKey::Symbol(Symbol::from("x-opt-partition-key")))?
+    {
         Value::String(s) => Some(s.clone()),
         Value::Symbol(s) => Some(s.0.clone()),
         _ => None,
@@ -24,9 +27,10 @@ fn partition_key(annotations: Option<&MessageAnnotations>) -> Option<String> {
 }
 
 fn to_event(m: Msg) -> NewEvent {
-    let size = serde_amqp::to_vec(&fe2o3_amqp_types::messaging::message::__private::Serializable(&m))
-        .map(|v| v.len() as u64)
-        .unwrap_or(64);
+    let size =
+        serde_amqp::to_vec(&fe2o3_amqp_types::messaging::message::__private::Serializable(&m))
+            .map(|v| v.len() as u64)
+            .unwrap_or(64);
     NewEvent {
         partition_key: partition_key(m.message_annotations.as_ref()),
         body: m.body,
@@ -48,9 +52,11 @@ fn events_of(format: Option<u32>, m: Msg) -> Result<Vec<NewEvent>, String> {
     let envelope_key = partition_key(m.message_annotations.as_ref());
     let mut out = Vec::new();
     for d in sections.iter() {
-        let inner: Msg = serde_amqp::from_slice::<fe2o3_amqp_types::messaging::message::__private::Deserializable<Msg>>(&d.0)
-            .map(|x| x.0)
-            .map_err(|e| format!("a batched message does not decode: {e}"))?;
+        let inner: Msg = serde_amqp::from_slice::<
+            fe2o3_amqp_types::messaging::message::__private::Deserializable<Msg>,
+        >(&d.0)
+        .map(|x| x.0)
+        .map_err(|e| format!("a batched message does not decode: {e}"))?;
         let mut ev = to_event(inner);
         if ev.partition_key.is_none() {
             ev.partition_key = envelope_key.clone();
@@ -61,7 +67,12 @@ fn events_of(format: Option<u32>, m: Msg) -> Result<Vec<NewEvent>, String> {
 }
 
 /// Receives events on a producer link until it ends.
-pub(crate) async fn run(cancel: CancellationToken, mut receiver: Receiver, hub: Arc<Hub>, partition: Option<String>) {
+pub(crate) async fn run(
+    cancel: CancellationToken,
+    mut receiver: Receiver,
+    hub: Arc<Hub>,
+    partition: Option<String>,
+) {
     loop {
         let delivery = tokio::select! {
             _ = cancel.cancelled() => return,
@@ -92,7 +103,12 @@ pub(crate) async fn run(cancel: CancellationToken, mut receiver: Receiver, hub: 
                 let _ = receiver.accept(&delivery).await;
             }
             Err(why) => {
-                let _ = receiver.reject(&delivery, Error::new(AmqpError::DecodeError, Some(why), None)).await;
+                let _ = receiver
+                    .reject(
+                        &delivery,
+                        Error::new(AmqpError::DecodeError, Some(why), None),
+                    )
+                    .await;
             }
         }
     }

@@ -48,7 +48,9 @@ const OUT_HIGH_WATER: usize = 256 * 1024;
 
 impl std::fmt::Debug for CuttableStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CuttableStream").field("peer", &self.inner.peer_addr().ok()).finish()
+        f.debug_struct("CuttableStream")
+            .field("peer", &self.inner.peer_addr().ok())
+            .finish()
     }
 }
 
@@ -71,7 +73,10 @@ impl CuttableStream {
 
     fn check_cut(&mut self, cx: &mut Context<'_>) -> Result<(), io::Error> {
         if self.token.is_cancelled() || self.cut.as_mut().poll(cx).is_ready() {
-            return Err(io::Error::new(io::ErrorKind::ConnectionReset, "connection dropped by the emulator"));
+            return Err(io::Error::new(
+                io::ErrorKind::ConnectionReset,
+                "connection dropped by the emulator",
+            ));
         }
         Ok(())
     }
@@ -93,7 +98,8 @@ impl CuttableStream {
                 break;
             }
             self.settle_timer = None;
-            self.settle.release_due(std::time::Instant::now(), &mut self.out);
+            self.settle
+                .release_due(std::time::Instant::now(), &mut self.out);
             self.arm_settle_timer();
         }
         match self.poll_drain(cx) {
@@ -121,7 +127,11 @@ impl CuttableStream {
 use std::future::Future;
 
 impl AsyncRead for CuttableStream {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         if let Err(e) = this.check_cut(cx) {
             return Poll::Ready(Err(e));
@@ -173,7 +183,11 @@ impl AsyncRead for CuttableStream {
 }
 
 impl AsyncWrite for CuttableStream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         if let Err(e) = this.check_cut(cx) {
             return Poll::Ready(Err(e));
@@ -187,7 +201,8 @@ impl AsyncWrite for CuttableStream {
         }
         let mut rewritten = Vec::new();
         this.rewriter.push(buf, &mut rewritten);
-        this.settle.outgoing(&rewritten, std::time::Instant::now(), &mut this.out);
+        this.settle
+            .outgoing(&rewritten, std::time::Instant::now(), &mut this.out);
         this.arm_settle_timer();
         // Start writing now; what does not fit is written by later writes or flushes.
         if let Poll::Ready(Err(e)) = this.poll_drain(cx) {

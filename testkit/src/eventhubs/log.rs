@@ -61,12 +61,18 @@ pub(crate) struct Partition {
 }
 
 pub(crate) fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 impl Partition {
     fn new() -> Self {
-        Partition { events: Mutex::new(Vec::new()), appended: watch::channel(-1).0 }
+        Partition {
+            events: Mutex::new(Vec::new()),
+            appended: watch::channel(-1).0,
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<StoredEvent>> {
@@ -121,13 +127,20 @@ impl Partition {
 
     /// The sequence number after the last event.
     pub fn next_sequence(&self) -> i64 {
-        self.lock().last().map(|e| e.sequence_number + 1).unwrap_or(0)
+        self.lock()
+            .last()
+            .map(|e| e.sequence_number + 1)
+            .unwrap_or(0)
     }
 
     /// The first sequence number whose event matches `pred`, or the end.
     pub fn first_matching(&self, pred: impl Fn(&StoredEvent) -> bool) -> i64 {
         let events = self.lock();
-        events.iter().find(|e| pred(e)).map(|e| e.sequence_number).unwrap_or_else(|| events.len() as i64)
+        events
+            .iter()
+            .find(|e| pred(e))
+            .map(|e| e.sequence_number)
+            .unwrap_or_else(|| events.len() as i64)
     }
 
     /// A receiver that changes whenever events are appended.
@@ -149,12 +162,16 @@ pub(crate) struct Hub {
 impl Hub {
     /// The partition with id `id`.
     pub fn partition(&self, id: &str) -> Option<&Arc<Partition>> {
-        id.parse::<usize>().ok().and_then(|i| self.partitions.get(i))
+        id.parse::<usize>()
+            .ok()
+            .and_then(|i| self.partitions.get(i))
     }
 
     /// Whether `group` exists (case-insensitive, as the service).
     pub fn has_group(&self, group: &str) -> bool {
-        self.consumer_groups.iter().any(|g| g.eq_ignore_ascii_case(group))
+        self.consumer_groups
+            .iter()
+            .any(|g| g.eq_ignore_ascii_case(group))
     }
 
     /// The partition for a partition key (stable FNV-1a hash), or the next in round robin.
@@ -198,7 +215,9 @@ impl Store {
                 let hub = Hub {
                     name: h.name.clone(),
                     created_at_ms,
-                    partitions: (0..h.partition_count.max(1)).map(|_| Arc::new(Partition::new())).collect(),
+                    partitions: (0..h.partition_count.max(1))
+                        .map(|_| Arc::new(Partition::new()))
+                        .collect(),
                     consumer_groups: groups,
                     round_robin: Mutex::new(0),
                 };

@@ -27,8 +27,8 @@ mod sasl;
 mod selector;
 mod settle;
 
-pub use emulator::EventHubsEmulator;
 pub use auth::sas_token;
+pub use emulator::EventHubsEmulator;
 pub use error::EmulatorError;
 pub use faults::LinkFault;
 pub use log::StoredEvent;

@@ -18,7 +18,11 @@ pub struct EventHubOptions {
 impl EventHubOptions {
     /// A hub with `partition_count` partitions and only the `$Default` consumer group.
     pub fn new(name: &str, partition_count: u32) -> Self {
-        EventHubOptions { name: name.to_string(), partition_count: partition_count.max(1), consumer_groups: vec!["$Default".into()] }
+        EventHubOptions {
+            name: name.to_string(),
+            partition_count: partition_count.max(1),
+            consumer_groups: vec!["$Default".into()],
+        }
     }
 
     /// Adds a consumer group.
@@ -46,7 +50,10 @@ impl Default for EmulatorOptions {
         EmulatorOptions {
             namespace: "testns.servicebus.windows.net".into(),
             event_hubs: vec![EventHubOptions::new("hub", 2)],
-            sas_keys: BTreeMap::from([("RootManageSharedAccessKey".to_string(), "dGVzdC1rZXktbm90LWEtc2VjcmV0".to_string())]),
+            sas_keys: BTreeMap::from([(
+                "RootManageSharedAccessKey".to_string(),
+                "dGVzdC1rZXktbm90LWEtc2VjcmV0".to_string(),
+            )]),
             token_authority: None,
         }
     }
@@ -55,7 +62,12 @@ impl Default for EmulatorOptions {
 impl EmulatorOptions {
     /// Options for `namespace` with no hubs and no keys.
     pub fn new(namespace: &str) -> Self {
-        EmulatorOptions { namespace: namespace.into(), event_hubs: vec![], sas_keys: BTreeMap::new(), token_authority: None }
+        EmulatorOptions {
+            namespace: namespace.into(),
+            event_hubs: vec![],
+            sas_keys: BTreeMap::new(),
+            token_authority: None,
+        }
     }
 
     /// Adds a hub.

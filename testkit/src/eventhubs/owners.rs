@@ -32,7 +32,11 @@ pub(crate) struct Registration {
 }
 
 pub(crate) fn key(hub: &str, group: &str, partition: &str) -> PartitionKey {
-    (hub.to_ascii_lowercase(), group.to_ascii_lowercase(), partition.to_string())
+    (
+        hub.to_ascii_lowercase(),
+        group.to_ascii_lowercase(),
+        partition.to_string(),
+    )
 }
 
 impl Owners {
@@ -41,7 +45,12 @@ impl Owners {
     }
 
     /// Registers a reader, stealing from lower or equal epochs, or refuses it.
-    pub fn register(&self, key: PartitionKey, connection: u64, epoch: Option<i64>) -> Result<Registration, LinkFault> {
+    pub fn register(
+        &self,
+        key: PartitionKey,
+        connection: u64,
+        epoch: Option<i64>,
+    ) -> Result<Registration, LinkFault> {
         let mut all = self.lock();
         let readers = all.entry(key).or_default();
         let top = readers.iter().filter_map(|r| r.epoch).max();
@@ -74,7 +83,12 @@ impl Owners {
             *n
         };
         let (tx, rx) = watch::channel(None);
-        readers.push(Reader { id, connection, epoch, stop: tx });
+        readers.push(Reader {
+            id,
+            connection,
+            epoch,
+            stop: tx,
+        });
         Ok(Registration { id, stop: rx })
     }
 

@@ -1,7 +1,9 @@
 //! Request/response plumbing shared by `$cbs` and `$management`: reading application
 //! properties, and building replies (status code, description, correlation id).
 
-use fe2o3_amqp_types::messaging::{AmqpValue, ApplicationProperties, Body, Message, MessageId, Properties};
+use fe2o3_amqp_types::messaging::{
+    AmqpValue, ApplicationProperties, Body, Message, MessageId, Properties,
+};
 use fe2o3_amqp_types::primitives::{OrderedMap, SimpleValue, Value};
 
 /// A request or reply message.
@@ -21,7 +23,10 @@ pub(crate) fn body_str(m: &Msg) -> Option<String> {
     match &m.body {
         Body::Value(AmqpValue(Value::String(s))) => Some(s.clone()),
         Body::Value(AmqpValue(Value::Symbol(s))) => Some(s.0.clone()),
-        Body::Data(d) => d.iter().next().map(|d| String::from_utf8_lossy(&d.0).into_owned()),
+        Body::Data(d) => d
+            .iter()
+            .next()
+            .map(|d| String::from_utf8_lossy(&d.0).into_owned()),
         _ => None,
     }
 }
@@ -39,12 +44,19 @@ pub(crate) fn reply(request: &Msg, status: i32, description: &str, body: Value) 
         .and_then(|p| p.message_id.clone().or_else(|| p.correlation_id.clone()));
     let mut props = OrderedMap::new();
     props.insert("status-code".to_string(), SimpleValue::Int(status));
-    props.insert("status-description".to_string(), SimpleValue::String(description.to_string()));
+    props.insert(
+        "status-description".to_string(),
+        SimpleValue::String(description.to_string()),
+    );
     Message {
         header: None,
         delivery_annotations: None,
         message_annotations: None,
-        properties: Some(Properties { correlation_id: correlation, to: reply_to(request), ..Default::default() }),
+        properties: Some(Properties {
+            correlation_id: correlation,
+            to: reply_to(request),
+            ..Default::default()
+        }),
         application_properties: Some(ApplicationProperties(props)),
         body: Body::Value(AmqpValue(body)),
         footer: None,

@@ -11,15 +11,25 @@ pub(crate) struct NamespaceSasl;
 
 impl SaslAcceptor for NamespaceSasl {
     fn mechanisms(&self) -> Array<Symbol> {
-        Array::from(vec![Symbol::from("MSSBCBS"), Symbol::from("PLAIN"), Symbol::from("ANONYMOUS")])
+        Array::from(vec![
+            Symbol::from("MSSBCBS"),
+            Symbol::from("PLAIN"),
+            Symbol::from("ANONYMOUS"),
+        ])
     }
 
     fn on_init(&mut self, init: SaslInit) -> SaslServerFrame {
         tracing::debug!(mechanism = %init.mechanism.0, "SASL init");
-        SaslServerFrame::Outcome(SaslOutcome { code: SaslCode::Ok, additional_data: None })
+        SaslServerFrame::Outcome(SaslOutcome {
+            code: SaslCode::Ok,
+            additional_data: None,
+        })
     }
 
     fn on_response(&mut self, _response: SaslResponse) -> SaslServerFrame {
-        SaslServerFrame::Outcome(SaslOutcome { code: SaslCode::Ok, additional_data: None })
+        SaslServerFrame::Outcome(SaslOutcome {
+            code: SaslCode::Ok,
+            additional_data: None,
+        })
     }
 }

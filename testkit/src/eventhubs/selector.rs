@@ -71,11 +71,20 @@ pub(crate) fn parse(expr: &str) -> Result<StartAt, SelectorError> {
             } else if v == "-1" {
                 Ok(StartAt::Earliest)
             } else {
-                Ok(StartAt::Offset { value: v.parse().map_err(|_| err())?, inclusive })
+                Ok(StartAt::Offset {
+                    value: v.parse().map_err(|_| err())?,
+                    inclusive,
+                })
             }
         }
-        "x-opt-sequence-number" => Ok(StartAt::Sequence { value: v.parse().map_err(|_| err())?, inclusive }),
-        "x-opt-enqueued-time" => Ok(StartAt::EnqueuedTime { value: v.parse().map_err(|_| err())?, inclusive }),
+        "x-opt-sequence-number" => Ok(StartAt::Sequence {
+            value: v.parse().map_err(|_| err())?,
+            inclusive,
+        }),
+        "x-opt-enqueued-time" => Ok(StartAt::EnqueuedTime {
+            value: v.parse().map_err(|_| err())?,
+            inclusive,
+        }),
         _ => Err(err()),
     }
 }
@@ -85,9 +94,13 @@ pub(crate) fn resolve(start: &StartAt, partition: &Partition) -> i64 {
     match *start {
         StartAt::Earliest => 0,
         StartAt::Latest => partition.next_sequence(),
-        StartAt::Offset { value, inclusive } => {
-            partition.first_matching(|e| if inclusive { e.offset >= value } else { e.offset > value })
-        }
+        StartAt::Offset { value, inclusive } => partition.first_matching(|e| {
+            if inclusive {
+                e.offset >= value
+            } else {
+                e.offset > value
+            }
+        }),
         StartAt::Sequence { value, inclusive } => {
             if inclusive {
                 value.max(0)
@@ -95,8 +108,13 @@ pub(crate) fn resolve(start: &StartAt, partition: &Partition) -> i64 {
                 value.saturating_add(1).max(0)
             }
         }
-        StartAt::EnqueuedTime { value, inclusive } => partition
-            .first_matching(|e| if inclusive { e.enqueued_time_ms >= value } else { e.enqueued_time_ms > value }),
+        StartAt::EnqueuedTime { value, inclusive } => partition.first_matching(|e| {
+            if inclusive {
+                e.enqueued_time_ms >= value
+            } else {
+                e.enqueued_time_ms > value
+            }
+        }),
     }
 }
 
@@ -106,16 +124,34 @@ mod tests {
 
     #[test]
     fn selectors_parse() {
-        assert_eq!(parse("amqp.annotation.x-opt-offset > '-1'"), Ok(StartAt::Earliest));
-        assert_eq!(parse("amqp.annotation.x-opt-offset > '@latest'"), Ok(StartAt::Latest));
-        assert_eq!(parse("amqp.annotation.x-opt-offset >= '120'"), Ok(StartAt::Offset { value: 120, inclusive: true }));
+        assert_eq!(
+            parse("amqp.annotation.x-opt-offset > '-1'"),
+            Ok(StartAt::Earliest)
+        );
+        assert_eq!(
+            parse("amqp.annotation.x-opt-offset > '@latest'"),
+            Ok(StartAt::Latest)
+        );
+        assert_eq!(
+            parse("amqp.annotation.x-opt-offset >= '120'"),
+            Ok(StartAt::Offset {
+                value: 120,
+                inclusive: true
+            })
+        );
         assert_eq!(
             parse("amqp.annotation.x-opt-sequence-number > '5'"),
-            Ok(StartAt::Sequence { value: 5, inclusive: false })
+            Ok(StartAt::Sequence {
+                value: 5,
+                inclusive: false
+            })
         );
         assert_eq!(
             parse("amqp.annotation.x-opt-enqueued-time >= '1700000000000'"),
-            Ok(StartAt::EnqueuedTime { value: 1_700_000_000_000, inclusive: true })
+            Ok(StartAt::EnqueuedTime {
+                value: 1_700_000_000_000,
+                inclusive: true
+            })
         );
         assert!(parse("garbage").is_err());
         assert!(parse("amqp.annotation.x-opt-offset < '3'").is_err());

@@ -27,7 +27,8 @@ use std::time::{Duration, Instant};
 
 /// When the unsettled outcome is sent again, after the first: soon, for a client thread that
 /// was preempted briefly, and once more for one that was held up longer.
-pub(crate) const RESEND_AFTER: [Duration; 2] = [Duration::from_millis(20), Duration::from_millis(100)];
+pub(crate) const RESEND_AFTER: [Duration; 2] =
+    [Duration::from_millis(20), Duration::from_millis(100)];
 
 /// When the settled disposition follows the first unsettled one: far longer than a client
 /// thread stays preempted.
@@ -101,7 +102,10 @@ fn boolean(field: Option<&&[u8]>) -> Option<bool> {
 
 /// Whether a receiver-settle-mode field means `first` (absent, null or 0).
 fn is_first(field: Option<&&[u8]>) -> bool {
-    matches!(field.map(|f| &**f), None | Some([0x40]) | Some([0x50, 0x00]))
+    matches!(
+        field.map(|f| &**f),
+        None | Some([0x40]) | Some([0x50, 0x00])
+    )
 }
 
 /// Calls `f` with each unit of `bytes` (protocol headers and frames, whole); a rest that is
@@ -115,7 +119,11 @@ fn for_each_unit(mut bytes: &[u8], mut f: impl FnMut(&[u8])) {
         } else {
             0
         };
-        let n = if n < 8 || n > bytes.len() { bytes.len() } else { n };
+        let n = if n < 8 || n > bytes.len() {
+            bytes.len()
+        } else {
+            n
+        };
         f(&bytes[..n]);
         bytes = &bytes[n..];
     }
@@ -129,7 +137,9 @@ impl LateSettlement {
     }
 
     fn incoming_frame(&mut self, frame: &[u8]) {
-        let Some((channel, _, p)) = split_frame(frame) else { return };
+        let Some((channel, _, p)) = split_frame(frame) else {
+            return;
+        };
         let f = &p.fields;
         match p.code {
             ATTACH => {
@@ -142,15 +152,19 @@ impl LateSettlement {
                 }
             }
             TRANSFER => {
-                let (Some(handle), Some(id)) = (uint(f.get(0)), uint(f.get(1))) else { return };
-                if self.first_links.contains(&(channel, handle)) && boolean(f.get(4)) != Some(true) {
+                let (Some(handle), Some(id)) = (uint(f.get(0)), uint(f.get(1))) else {
+                    return;
+                };
+                if self.first_links.contains(&(channel, handle)) && boolean(f.get(4)) != Some(true)
+                {
                     self.deliveries.insert((channel, id), handle);
                 }
             }
             DETACH => {
                 let Some(handle) = uint(f.get(0)) else { return };
                 self.first_links.remove(&(channel, handle));
-                self.deliveries.retain(|&(c, _), h| c != channel || *h != handle);
+                self.deliveries
+                    .retain(|&(c, _), h| c != channel || *h != handle);
             }
             END => self.forget_channel(channel),
             _ => {}
@@ -186,17 +200,32 @@ impl LateSettlement {
                 let receiver = boolean(f.get(0)) == Some(true);
                 let settled = boolean(f.get(3)) == Some(true);
                 let has_state = f.get(4).is_some_and(|s| **s != [0x40]);
-                if let (true, true, true, Some(first), Some(theirs)) = (receiver, settled, has_state, uint(f.get(1)), theirs) {
+                if let (true, true, true, Some(first), Some(theirs)) =
+                    (receiver, settled, has_state, uint(f.get(1)), theirs)
+                {
                     let last = uint(f.get(2)).unwrap_or(first);
                     let before = self.deliveries.len();
-                    self.deliveries.retain(|&(c, id), _| c != theirs || id < first || id > last);
+                    self.deliveries
+                        .retain(|&(c, id), _| c != theirs || id < first || id > last);
                     if self.deliveries.len() != before {
                         let mut fields = p.fields.clone();
                         fields[3] = FALSE;
                         let unsettled = encode_frame(header, &encode_body(p.code, &fields, p.tail));
                         out.extend_from_slice(&unsettled);
-                        self.hold(Held { due: now + RESEND_AFTER[0], sent: now, resent: 0, channel, settled: frame.to_vec(), unsettled });
-                        tracing::trace!(channel, first, last, "outcome sent unsettled; settlement held back");
+                        self.hold(Held {
+                            due: now + RESEND_AFTER[0],
+                            sent: now,
+                            resent: 0,
+                            channel,
+                            settled: frame.to_vec(),
+                            unsettled,
+                        });
+                        tracing::trace!(
+                            channel,
+                            first,
+                            last,
+                            "outcome sent unsettled; settlement held back"
+                        );
                         return;
                     }
                 }
@@ -244,7 +273,9 @@ impl LateSettlement {
     /// dispositions whose time has come.
     pub fn release_due(&mut self, now: Instant, out: &mut Vec<u8>) {
         while self.held.front().is_some_and(|h| h.due <= now) {
-            let Some(mut h) = self.held.pop_front() else { break };
+            let Some(mut h) = self.held.pop_front() else {
+                break;
+            };
             if h.resent < RESEND_AFTER.len() {
                 out.extend_from_slice(&h.unsettled);
                 h.resent += 1;
@@ -264,7 +295,19 @@ mod tests {
     /// Our begin on `ours` answering the client's begin on `theirs`.
     fn begin(ours: u16, theirs: u16) -> Vec<u8> {
         let remote = [0x60, (theirs >> 8) as u8, theirs as u8];
-        frame(ours, &encode_body(BEGIN, &[&remote, &[0x43], &[0x70, 0, 0, 0x13, 0x88], &[0x70, 0, 0, 0x13, 0x88]], &[]))
+        frame(
+            ours,
+            &encode_body(
+                BEGIN,
+                &[
+                    &remote,
+                    &[0x43],
+                    &[0x70, 0, 0, 0x13, 0x88],
+                    &[0x70, 0, 0, 0x13, 0x88],
+                ],
+                &[],
+            ),
+        )
     }
 
     fn frame(channel: u16, body: &[u8]) -> Vec<u8> {
@@ -277,7 +320,13 @@ mod tests {
 
     /// Attach(name "s", handle 0, role sender) with the given rcv-settle-mode field.
     fn attach(rcv_settle_mode: &[u8]) -> Vec<u8> {
-        let fields: [&[u8]; 5] = [&[0xa1, 0x01, b's'], &[0x43], &[0x42], &[0x40], rcv_settle_mode];
+        let fields: [&[u8]; 5] = [
+            &[0xa1, 0x01, b's'],
+            &[0x43],
+            &[0x42],
+            &[0x40],
+            rcv_settle_mode,
+        ];
         frame(1, &encode_body(ATTACH, &fields, &[]))
     }
 
@@ -289,8 +338,14 @@ mod tests {
 
     /// Disposition(role receiver, first `id`, settled `settled`, accepted), full length.
     fn disposition(id: u8, settled: bool) -> Vec<u8> {
-        let fields: [&[u8]; 6] =
-            [&[0x41], &[0x52, id], &[0x40], if settled { &[0x41] } else { &[0x42] }, &[0x00, 0x53, 0x24, 0x45], &[0x42]];
+        let fields: [&[u8]; 6] = [
+            &[0x41],
+            &[0x52, id],
+            &[0x40],
+            if settled { &[0x41] } else { &[0x42] },
+            &[0x00, 0x53, 0x24, 0x45],
+            &[0x42],
+        ];
         frame(1, &encode_body(DISPOSITION, &fields, &[]))
     }
 

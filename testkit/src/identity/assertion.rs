@@ -66,7 +66,10 @@ pub struct AssertionClaims {
 pub fn decode(jwt: &str, now: u64) -> Result<AssertionClaims, AssertionError> {
     let parts: Vec<&str> = jwt.trim().split('.').collect();
     let [header, claims, signature] = parts.as_slice() else {
-        return Err(AssertionError::Malformed(format!("{} segments, not 3", parts.len())));
+        return Err(AssertionError::Malformed(format!(
+            "{} segments, not 3",
+            parts.len()
+        )));
     };
     if signature.is_empty() {
         return Err(AssertionError::Malformed("empty signature segment".into()));
@@ -76,40 +79,69 @@ pub fn decode(jwt: &str, now: u64) -> Result<AssertionClaims, AssertionError> {
         return Err(AssertionError::Malformed("header has no alg".into()));
     }
     let claims = segment_json(claims, "claims")?;
-    let text = |name: &str| claims.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
+    let text = |name: &str| {
+        claims
+            .get(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
     let audiences = match claims.get("aud") {
         Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
         _ => Vec::new(),
     };
-    let exp = claims.get("exp").and_then(Value::as_u64).ok_or(AssertionError::OutOfTime)?;
+    let exp = claims
+        .get("exp")
+        .and_then(Value::as_u64)
+        .ok_or(AssertionError::OutOfTime)?;
     if exp + SKEW_SECONDS <= now {
         return Err(AssertionError::OutOfTime);
     }
-    if claims.get("nbf").and_then(Value::as_u64).is_some_and(|nbf| nbf > now + SKEW_SECONDS) {
+    if claims
+        .get("nbf")
+        .and_then(Value::as_u64)
+        .is_some_and(|nbf| nbf > now + SKEW_SECONDS)
+    {
         return Err(AssertionError::OutOfTime);
     }
-    Ok(AssertionClaims { issuer: text("iss"), subject: text("sub"), audiences })
+    Ok(AssertionClaims {
+        issuer: text("iss"),
+        subject: text("sub"),
+        audiences,
+    })
 }
 
 fn segment_json(segment: &str, what: &str) -> Result<Value, AssertionError> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(segment.trim_end_matches('='))
         .map_err(|e| AssertionError::Malformed(format!("{what} is not base64url: {e}")))?;
-    let value: Value =
-        serde_json::from_slice(&bytes).map_err(|e| AssertionError::Malformed(format!("{what} is not JSON: {e}")))?;
+    let value: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| AssertionError::Malformed(format!("{what} is not JSON: {e}")))?;
     if value.is_object() {
         Ok(value)
     } else {
-        Err(AssertionError::Malformed(format!("{what} is not a JSON object")))
+        Err(AssertionError::Malformed(format!(
+            "{what} is not a JSON object"
+        )))
     }
 }
 
 /// Checks `claims` against `app`: federated credentials first, then the certificate-style rule
 /// (`iss` = `sub` = client id, `aud` = one of `endpoint_urls`).
-pub fn check(claims: &AssertionClaims, app: &AppRegistration, endpoint_urls: &[String]) -> Result<(), AssertionError> {
+pub fn check(
+    claims: &AssertionClaims,
+    app: &AppRegistration,
+    endpoint_urls: &[String],
+) -> Result<(), AssertionError> {
     let federated = app.federated_credentials.iter().any(|f| {
-        f.issuer == claims.issuer && f.subject == claims.subject && claims.audiences.iter().any(|a| a == &f.audience)
+        f.issuer == claims.issuer
+            && f.subject == claims.subject
+            && claims.audiences.iter().any(|a| a == &f.audience)
     });
     if federated {
         return Ok(());
@@ -122,15 +154,23 @@ pub fn check(claims: &AssertionClaims, app: &AppRegistration, endpoint_urls: &[S
         });
     }
     if claims.issuer != app.client_id || claims.subject != app.client_id {
-        let found = if claims.subject != app.client_id { &claims.subject } else { &claims.issuer };
-        return Err(AssertionError::WrongSubject { found: found.clone() });
+        let found = if claims.subject != app.client_id {
+            &claims.subject
+        } else {
+            &claims.issuer
+        };
+        return Err(AssertionError::WrongSubject {
+            found: found.clone(),
+        });
     }
     let norm = |s: &str| s.trim_end_matches('/').to_ascii_lowercase();
     let expected: Vec<String> = endpoint_urls.iter().map(|u| norm(u)).collect();
     if claims.audiences.iter().any(|a| expected.contains(&norm(a))) {
         Ok(())
     } else {
-        Err(AssertionError::WrongAudience { found: claims.audiences.join(",") })
+        Err(AssertionError::WrongAudience {
+            found: claims.audiences.join(","),
+        })
     }
 }
 
@@ -143,23 +183,43 @@ mod tests {
     }
 
     fn jwt(claims: Value) -> String {
-        format!("{}.{}.c2ln", b64(&serde_json::json!({"alg": "RS256", "typ": "JWT"})), b64(&claims))
+        format!(
+            "{}.{}.c2ln",
+            b64(&serde_json::json!({"alg": "RS256", "typ": "JWT"})),
+            b64(&claims)
+        )
     }
 
     #[test]
     fn decodes_and_checks_time() {
         let now = 1_000_000;
-        let ok = jwt(serde_json::json!({"iss": "a", "sub": "a", "aud": ["x", "y"], "exp": now + 600}));
+        let ok =
+            jwt(serde_json::json!({"iss": "a", "sub": "a", "aud": ["x", "y"], "exp": now + 600}));
         let c = decode(&ok, now).unwrap();
         assert_eq!(c.audiences, vec!["x", "y"]);
-        let expired = jwt(serde_json::json!({"iss": "a", "sub": "a", "aud": "x", "exp": now - 3600}));
-        assert_eq!(decode(&expired, now).unwrap_err(), AssertionError::OutOfTime);
+        let expired =
+            jwt(serde_json::json!({"iss": "a", "sub": "a", "aud": "x", "exp": now - 3600}));
+        assert_eq!(
+            decode(&expired, now).unwrap_err(),
+            AssertionError::OutOfTime
+        );
         let no_exp = jwt(serde_json::json!({"iss": "a", "sub": "a", "aud": "x"}));
         assert_eq!(decode(&no_exp, now).unwrap_err(), AssertionError::OutOfTime);
         let future = jwt(serde_json::json!({"aud": "x", "exp": now + 9000, "nbf": now + 3600}));
         assert_eq!(decode(&future, now).unwrap_err(), AssertionError::OutOfTime);
-        for bad in ["", "a.b", "a.b.c.d", "!!.e30.c2ln", "e30.e30.", "e30.e30.c2ln", "eyJhbGciOiJub25lIn0.WzFd.c2ln"] {
-            assert!(matches!(decode(bad, now), Err(AssertionError::Malformed(_))), "{bad}");
+        for bad in [
+            "",
+            "a.b",
+            "a.b.c.d",
+            "!!.e30.c2ln",
+            "e30.e30.",
+            "e30.e30.c2ln",
+            "eyJhbGciOiJub25lIn0.WzFd.c2ln",
+        ] {
+            assert!(
+                matches!(decode(bad, now), Err(AssertionError::Malformed(_))),
+                "{bad}"
+            );
         }
     }
 }

@@ -56,7 +56,9 @@ pub struct TokenAuthority {
 
 impl std::fmt::Debug for TokenAuthority {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenAuthority").field("tenant", &self.tenant).finish_non_exhaustive()
+        f.debug_struct("TokenAuthority")
+            .field("tenant", &self.tenant)
+            .finish_non_exhaustive()
     }
 }
 
@@ -75,14 +77,22 @@ pub fn audience_of(scope_or_resource: &str) -> String {
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 impl TokenAuthority {
     /// An authority for `tenant`, with a fresh random signing key.
     pub fn new(tenant: &str) -> Self {
-        let secret: Vec<u8> = (0..4).flat_map(|_| uuid::Uuid::new_v4().into_bytes()).collect();
-        TokenAuthority { secret, tenant: tenant.to_string() }
+        let secret: Vec<u8> = (0..4)
+            .flat_map(|_| uuid::Uuid::new_v4().into_bytes())
+            .collect();
+        TokenAuthority {
+            secret,
+            tenant: tenant.to_string(),
+        }
     }
 
     /// The tenant id tokens are issued in.
@@ -92,7 +102,12 @@ impl TokenAuthority {
 
     /// Issues a token for `scope_or_resource` to `subject`, valid for `lifetime`.
     /// Returns the token and its expiry in Unix seconds.
-    pub fn issue(&self, scope_or_resource: &str, subject: &str, lifetime: Duration) -> (String, u64) {
+    pub fn issue(
+        &self,
+        scope_or_resource: &str,
+        subject: &str,
+        lifetime: Duration,
+    ) -> (String, u64) {
         let iat = now();
         let exp = iat + lifetime.as_secs().max(1);
         let claims = Claims {
@@ -106,8 +121,12 @@ impl TokenAuthority {
             exp,
         };
         // HS256 over serialisable claims with an in-memory key cannot fail.
-        let token = encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&self.secret))
-            .unwrap_or_default();
+        let token = encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(&self.secret),
+        )
+        .unwrap_or_default();
         (token, exp)
     }
 
@@ -119,15 +138,17 @@ impl TokenAuthority {
         validation.validate_aud = false;
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "aud"]);
-        let data = decode::<Claims>(token, &DecodingKey::from_secret(&self.secret), &validation).map_err(|e| {
-            match e.kind() {
+        let data = decode::<Claims>(token, &DecodingKey::from_secret(&self.secret), &validation)
+            .map_err(|e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
                 _ => TokenError::Invalid(e.to_string()),
-            }
-        })?;
+            })?;
         let expected = audience_of(expected_audience);
         if audience_of(&data.claims.aud) != expected {
-            return Err(TokenError::WrongAudience { expected, found: data.claims.aud });
+            return Err(TokenError::WrongAudience {
+                expected,
+                found: data.claims.aud,
+            });
         }
         Ok(data.claims)
     }
@@ -140,14 +161,29 @@ mod tests {
     #[test]
     fn issued_tokens_validate_for_their_audience_only() {
         let a = TokenAuthority::default();
-        let (token, exp) = a.issue("https://eventhubs.azure.net/.default", "app-1", Duration::from_secs(60));
+        let (token, exp) = a.issue(
+            "https://eventhubs.azure.net/.default",
+            "app-1",
+            Duration::from_secs(60),
+        );
         assert!(exp > now());
-        let claims = a.validate(&format!("Bearer {token}"), "https://eventhubs.azure.net/").unwrap();
+        let claims = a
+            .validate(&format!("Bearer {token}"), "https://eventhubs.azure.net/")
+            .unwrap();
         assert_eq!(claims.sub, "app-1");
-        assert!(matches!(a.validate(&token, "https://kusto.example"), Err(TokenError::WrongAudience { .. })));
+        assert!(matches!(
+            a.validate(&token, "https://kusto.example"),
+            Err(TokenError::WrongAudience { .. })
+        ));
         let other = TokenAuthority::default();
-        assert!(matches!(other.validate(&token, "https://eventhubs.azure.net"), Err(TokenError::Invalid(_))));
-        assert!(matches!(a.validate("garbage", "x"), Err(TokenError::Invalid(_))));
+        assert!(matches!(
+            other.validate(&token, "https://eventhubs.azure.net"),
+            Err(TokenError::Invalid(_))
+        ));
+        assert!(matches!(
+            a.validate("garbage", "x"),
+            Err(TokenError::Invalid(_))
+        ));
     }
 
     #[test]

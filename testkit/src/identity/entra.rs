@@ -67,10 +67,18 @@ impl EntraError {
             NoCredential => (StatusCode::UNAUTHORIZED, "invalid_client", 7000218),
             WrongSecret(_) => (StatusCode::UNAUTHORIZED, "invalid_client", 7000215),
             UnsupportedAssertionType(_) => (StatusCode::BAD_REQUEST, "invalid_request", 700009),
-            BadAssertion(AssertionError::Malformed(_)) => (StatusCode::UNAUTHORIZED, "invalid_client", 50027),
-            BadAssertion(AssertionError::OutOfTime) => (StatusCode::UNAUTHORIZED, "invalid_client", 700024),
-            BadAssertion(AssertionError::WrongSubject { .. }) => (StatusCode::UNAUTHORIZED, "invalid_client", 700021),
-            BadAssertion(AssertionError::WrongAudience { .. }) => (StatusCode::UNAUTHORIZED, "invalid_client", 700212),
+            BadAssertion(AssertionError::Malformed(_)) => {
+                (StatusCode::UNAUTHORIZED, "invalid_client", 50027)
+            }
+            BadAssertion(AssertionError::OutOfTime) => {
+                (StatusCode::UNAUTHORIZED, "invalid_client", 700024)
+            }
+            BadAssertion(AssertionError::WrongSubject { .. }) => {
+                (StatusCode::UNAUTHORIZED, "invalid_client", 700021)
+            }
+            BadAssertion(AssertionError::WrongAudience { .. }) => {
+                (StatusCode::UNAUTHORIZED, "invalid_client", 700212)
+            }
             BadAssertion(AssertionError::NoFederatedMatch { .. }) => {
                 (StatusCode::BAD_REQUEST, "invalid_request", 70021)
             }
@@ -112,7 +120,12 @@ fn chrono_like_timestamp() -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// The handler.
@@ -139,23 +152,41 @@ pub(crate) async fn token(
         Err(e) => {
             tracing::info!(%tenant, %client_id, error = %e, "token request refused");
             let response = e.into_response();
-            shared.record(Endpoint::Entra, &client_id, audience, response.status().as_u16());
+            shared.record(
+                Endpoint::Entra,
+                &client_id,
+                audience,
+                response.status().as_u16(),
+            );
             response
         }
     }
 }
 
-fn issue(shared: &Shared, tenant: &str, host: &str, form: &HashMap<String, String>) -> Result<Response, EntraError> {
+fn issue(
+    shared: &Shared,
+    tenant: &str,
+    host: &str,
+    form: &HashMap<String, String>,
+) -> Result<Response, EntraError> {
     if !tenant.eq_ignore_ascii_case(shared.authority.tenant()) {
         return Err(EntraError::UnknownTenant(tenant.to_string()));
     }
-    let grant_type = form.get("grant_type").ok_or(EntraError::MissingParameter("grant_type"))?;
+    let grant_type = form
+        .get("grant_type")
+        .ok_or(EntraError::MissingParameter("grant_type"))?;
     if grant_type != "client_credentials" {
         return Err(EntraError::UnsupportedGrantType(grant_type.clone()));
     }
-    let client_id = form.get("client_id").filter(|c| !c.is_empty()).ok_or(EntraError::MissingParameter("client_id"))?;
-    let scope =
-        form.get("scope").map(|s| s.trim()).filter(|s| !s.is_empty()).ok_or(EntraError::MissingParameter("scope"))?;
+    let client_id = form
+        .get("client_id")
+        .filter(|c| !c.is_empty())
+        .ok_or(EntraError::MissingParameter("client_id"))?;
+    let scope = form
+        .get("scope")
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .ok_or(EntraError::MissingParameter("scope"))?;
     if scope.split_whitespace().count() != 1 || !scope.ends_with("/.default") {
         return Err(EntraError::InvalidScope(scope.to_string()));
     }
@@ -164,14 +195,19 @@ fn issue(shared: &Shared, tenant: &str, host: &str, form: &HashMap<String, Strin
         .applications
         .iter()
         .find(|a| a.client_id.eq_ignore_ascii_case(client_id))
-        .ok_or_else(|| EntraError::UnknownClient { client_id: client_id.clone(), tenant: tenant.to_string() })?;
+        .ok_or_else(|| EntraError::UnknownClient {
+            client_id: client_id.clone(),
+            tenant: tenant.to_string(),
+        })?;
 
     if let Some(secret) = form.get("client_secret") {
         if app.client_secret.as_deref() != Some(secret.as_str()) {
             return Err(EntraError::WrongSecret(app.client_id.clone()));
         }
     } else if let Some(jwt) = form.get("client_assertion") {
-        let kind = form.get("client_assertion_type").ok_or(EntraError::MissingParameter("client_assertion_type"))?;
+        let kind = form
+            .get("client_assertion_type")
+            .ok_or(EntraError::MissingParameter("client_assertion_type"))?;
         if kind != JWT_BEARER {
             return Err(EntraError::UnsupportedAssertionType(kind.clone()));
         }

@@ -53,12 +53,17 @@ impl ManagedError {
     }
 
     fn imds_response(&self) -> Response {
-        json(self.status(), serde_json::json!({ "error": "invalid_request", "error_description": self.to_string() }))
+        json(
+            self.status(),
+            serde_json::json!({ "error": "invalid_request", "error_description": self.to_string() }),
+        )
     }
 
     fn app_service_response(&self) -> Response {
         let message = match self {
-            ManagedError::IdentityNotFound => "Unable to load the proper Managed Identity.".to_string(),
+            ManagedError::IdentityNotFound => {
+                "Unable to load the proper Managed Identity.".to_string()
+            }
             other => other.to_string(),
         };
         json(
@@ -117,16 +122,18 @@ impl Selector {
             Selector::SystemAssigned => shared.options.system_assigned.as_ref(),
             Selector::ClientId(id) => ua.iter().find(|m| m.client_id.eq_ignore_ascii_case(id)),
             Selector::ObjectId(id) => ua.iter().find(|m| m.object_id.eq_ignore_ascii_case(id)),
-            Selector::ResourceId(id) => {
-                ua.iter().find(|m| !m.resource_id.is_empty() && m.resource_id.eq_ignore_ascii_case(id))
-            }
+            Selector::ResourceId(id) => ua
+                .iter()
+                .find(|m| !m.resource_id.is_empty() && m.resource_id.eq_ignore_ascii_case(id)),
         };
         found.ok_or(ManagedError::IdentityNotFound)
     }
 }
 
 fn parse_query(raw: Option<String>) -> HashMap<String, String> {
-    form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect()
+    form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect()
 }
 
 /// What a successful request gets, before shaping.
@@ -160,19 +167,36 @@ fn handle(
     }
     let refuse = |e: ManagedError| {
         tracing::info!(?endpoint, error = %e, "managed identity token request refused");
-        let response = if endpoint == Endpoint::Imds { e.imds_response() } else { e.app_service_response() };
-        shared.record(endpoint, &shown, audience.clone(), response.status().as_u16());
+        let response = if endpoint == Endpoint::Imds {
+            e.imds_response()
+        } else {
+            e.app_service_response()
+        };
+        shared.record(
+            endpoint,
+            &shown,
+            audience.clone(),
+            response.status().as_u16(),
+        );
         Box::new(response)
     };
     let selector = check().map_err(refuse)?;
-    let resource = query.get("resource").filter(|r| !r.trim().is_empty()).cloned();
-    let resource = resource.ok_or(ManagedError::MissingParameter("resource")).map_err(refuse)?;
+    let resource = query
+        .get("resource")
+        .filter(|r| !r.trim().is_empty())
+        .cloned();
+    let resource = resource
+        .ok_or(ManagedError::MissingParameter("resource"))
+        .map_err(refuse)?;
     let identity = selector.resolve(shared).map_err(|e| {
         tracing::info!(selector = %selector.shown(), "unknown managed identity");
         refuse(e)
     })?;
     let lifetime = shared.lifetime();
-    let (access_token, expires_on) = shared.authority.issue(&resource, &identity.client_id, lifetime);
+    let (access_token, expires_on) =
+        shared
+            .authority
+            .issue(&resource, &identity.client_id, lifetime);
     shared.record(endpoint, &identity.client_id, audience, 200);
     Ok(Issued {
         access_token,
@@ -184,10 +208,17 @@ fn handle(
 }
 
 /// IMDS handler.
-pub(crate) async fn imds(State(shared): State<Arc<Shared>>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+pub(crate) async fn imds(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let query = parse_query(raw);
     let result = handle(&shared, Endpoint::Imds, &query, || {
-        let metadata = headers.get("metadata").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let metadata = headers
+            .get("metadata")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
         // IMDS wants exactly `true`, in lower case.
         if metadata != "true" {
             return Err(ManagedError::NoMetadataHeader);
@@ -195,7 +226,11 @@ pub(crate) async fn imds(State(shared): State<Arc<Shared>>, headers: HeaderMap, 
         if !query.contains_key("api-version") {
             return Err(ManagedError::MissingParameter("api-version"));
         }
-        Selector::from_query(&query, &["object_id", "principal_id"], &["msi_res_id", "mi_res_id"])
+        Selector::from_query(
+            &query,
+            &["object_id", "principal_id"],
+            &["msi_res_id", "mi_res_id"],
+        )
     });
     match result {
         Err(response) => *response,
@@ -226,13 +261,17 @@ pub(crate) async fn app_service(
 ) -> Response {
     let query = parse_query(raw);
     let result = handle(&shared, Endpoint::AppService, &query, || {
-        let secret = headers.get("x-identity-header").and_then(|v| v.to_str().ok());
+        let secret = headers
+            .get("x-identity-header")
+            .and_then(|v| v.to_str().ok());
         if secret != Some(shared.options.identity_header.as_str()) {
             return Err(ManagedError::BadIdentityHeader);
         }
         match query.get("api-version") {
             None => return Err(ManagedError::MissingParameter("api-version")),
-            Some(v) if v != APP_SERVICE_API_VERSION => return Err(ManagedError::UnsupportedApiVersion(v.clone())),
+            Some(v) if v != APP_SERVICE_API_VERSION => {
+                return Err(ManagedError::UnsupportedApiVersion(v.clone()))
+            }
             Some(_) => {}
         }
         Selector::from_query(&query, &["principal_id", "object_id"], &["mi_res_id"])

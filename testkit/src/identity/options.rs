@@ -22,17 +22,29 @@ pub struct AppRegistration {
 impl AppRegistration {
     /// An application that authenticates with `secret`.
     pub fn with_secret(client_id: &str, secret: &str) -> Self {
-        AppRegistration { client_id: client_id.into(), client_secret: Some(secret.into()), ..Default::default() }
+        AppRegistration {
+            client_id: client_id.into(),
+            client_secret: Some(secret.into()),
+            ..Default::default()
+        }
     }
 
     /// An application that accepts certificate-style client assertions.
     pub fn with_certificate_assertions(client_id: &str) -> Self {
-        AppRegistration { client_id: client_id.into(), accepts_certificate_assertions: true, ..Default::default() }
+        AppRegistration {
+            client_id: client_id.into(),
+            accepts_certificate_assertions: true,
+            ..Default::default()
+        }
     }
 
     /// An application with one federated credential (as AKS workload identity configures it).
     pub fn with_federated_credential(client_id: &str, credential: FederatedCredential) -> Self {
-        AppRegistration { client_id: client_id.into(), federated_credentials: vec![credential], ..Default::default() }
+        AppRegistration {
+            client_id: client_id.into(),
+            federated_credentials: vec![credential],
+            ..Default::default()
+        }
     }
 }
 
@@ -54,7 +66,11 @@ impl FederatedCredential {
 
     /// A credential for `issuer`/`subject` with the default audience.
     pub fn new(issuer: &str, subject: &str) -> Self {
-        FederatedCredential { issuer: issuer.into(), subject: subject.into(), audience: Self::DEFAULT_AUDIENCE.into() }
+        FederatedCredential {
+            issuer: issuer.into(),
+            subject: subject.into(),
+            audience: Self::DEFAULT_AUDIENCE.into(),
+        }
     }
 }
 

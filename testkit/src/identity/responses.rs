@@ -14,7 +14,11 @@ pub(crate) fn json(status: StatusCode, body: Value) -> Response {
 /// when asked for, and an OAuth-style error body.
 pub(crate) fn fault(fault: Fault) -> Response {
     let status = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let error = if status == StatusCode::TOO_MANY_REQUESTS { "temporarily_unavailable" } else { "server_error" };
+    let error = if status == StatusCode::TOO_MANY_REQUESTS {
+        "temporarily_unavailable"
+    } else {
+        "server_error"
+    };
     let mut response = json(
         status,
         serde_json::json!({ "error": error, "error_description": format!("injected fault: HTTP {}", status.as_u16()) }),
@@ -29,7 +33,10 @@ pub(crate) fn fault(fault: Fault) -> Response {
 
 /// Unix seconds now.
 pub(crate) fn unix_now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// The resource a scope or resource URL names (`https://x/.default` → `https://x`), as the

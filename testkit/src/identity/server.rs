@@ -61,11 +61,17 @@ impl std::fmt::Debug for IdentityServer {
 
 impl IdentityServer {
     /// Starts a server issuing tokens signed by `authority`, configured by `options`.
-    pub async fn start(authority: TokenAuthority, options: IdentityOptions) -> Result<Self, StartError> {
+    pub async fn start(
+        authority: TokenAuthority,
+        options: IdentityOptions,
+    ) -> Result<Self, StartError> {
         let shared = Shared::new(authority, options);
         let router = Router::new()
             .route("/{tenant}/oauth2/v2.0/token", post(entra::token))
-            .route("/{tenant}/v2.0/.well-known/openid-configuration", get(discovery::openid_configuration))
+            .route(
+                "/{tenant}/v2.0/.well-known/openid-configuration",
+                get(discovery::openid_configuration),
+            )
             .route(IMDS_PATH, get(managed::imds))
             .route(APP_SERVICE_PATH, get(managed::app_service))
             .with_state(shared.clone());
@@ -74,11 +80,26 @@ impl IdentityServer {
         let https = TcpListener::bind("127.0.0.1:0").await?;
         let (http_addr, https_addr) = (http.local_addr()?, https.local_addr()?);
         let tasks = vec![
-            tokio::spawn(accept_loop(http, None, router.clone().layer(Extension(Scheme("http"))))),
-            tokio::spawn(accept_loop(https, Some(material.acceptor), router.layer(Extension(Scheme("https"))))),
+            tokio::spawn(accept_loop(
+                http,
+                None,
+                router.clone().layer(Extension(Scheme("http"))),
+            )),
+            tokio::spawn(accept_loop(
+                https,
+                Some(material.acceptor),
+                router.layer(Extension(Scheme("https"))),
+            )),
         ];
         tracing::info!(%http_addr, %https_addr, "identity server started");
-        Ok(IdentityServer { shared, http_addr, https_addr, ca_der: material.ca_der, ca_pem: material.ca_pem, tasks })
+        Ok(IdentityServer {
+            shared,
+            http_addr,
+            https_addr,
+            ca_der: material.ca_der,
+            ca_pem: material.ca_pem,
+            tasks,
+        })
     }
 
     /// The plain-HTTP address (all endpoints).
@@ -104,7 +125,11 @@ impl IdentityServer {
 
     /// The Entra ID token URL for this authority's tenant, over HTTPS.
     pub fn token_url(&self) -> String {
-        format!("{}/{}/oauth2/v2.0/token", self.authority_host(), self.shared.authority.tenant())
+        format!(
+            "{}/{}/oauth2/v2.0/token",
+            self.authority_host(),
+            self.shared.authority.tenant()
+        )
     }
 
     /// The IMDS token URL (stands in for `http://169.254.169.254/metadata/identity/oauth2/token`).
@@ -146,7 +171,10 @@ impl IdentityServer {
     /// `HttpClient`, so this is what `ClientOptions::transport` takes to reach the HTTPS endpoint.
     pub fn https_client(&self) -> Result<reqwest::Client, ClientError> {
         let ca = reqwest::Certificate::from_der(&self.ca_der)?;
-        Ok(reqwest::Client::builder().add_root_certificate(ca).timeout(Duration::from_secs(30)).build()?)
+        Ok(reqwest::Client::builder()
+            .add_root_certificate(ca)
+            .timeout(Duration::from_secs(30))
+            .build()?)
     }
 
     /// Every token request so far, oldest first.
@@ -162,7 +190,13 @@ impl IdentityServer {
     /// Makes the next `count` token requests (any endpoint) fail with `status`, with a
     /// `Retry-After: <seconds>` header if `retry_after` is given.
     pub fn fail_next(&self, count: usize, status: u16, retry_after: Option<Duration>) {
-        self.shared.inject(count, Fault { status, retry_after: retry_after.map(|d| d.as_secs()) })
+        self.shared.inject(
+            count,
+            Fault {
+                status,
+                retry_after: retry_after.map(|d| d.as_secs()),
+            },
+        )
     }
 
     /// Changes the lifetime of tokens issued from now on (at least one second).
@@ -194,7 +228,11 @@ impl Drop for IdentityServer {
 
 /// Accepts connections (through TLS if `tls` is given) and serves HTTP/1.1 and HTTP/2 on each.
 /// Connections live in a JoinSet owned by this task, so aborting it closes them all.
-async fn accept_loop(listener: TcpListener, tls: Option<tokio_rustls::TlsAcceptor>, router: Router) {
+async fn accept_loop(
+    listener: TcpListener,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    router: Router,
+) {
     let mut connections = JoinSet::new();
     loop {
         let accepted = tokio::select! {
@@ -214,18 +252,30 @@ async fn accept_loop(listener: TcpListener, tls: Option<tokio_rustls::TlsAccepto
         connections.spawn(async move {
             let builder = auto::Builder::new(TokioExecutor::new());
             let served = match tls {
-                None => builder.serve_connection(TokioIo::new(stream), service).await,
-                Some(acceptor) => match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await {
-                    Ok(Ok(tls_stream)) => builder.serve_connection(TokioIo::new(tls_stream), service).await,
-                    Ok(Err(e)) => {
-                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                        return;
+                None => {
+                    builder
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await
+                }
+                Some(acceptor) => {
+                    match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
+                        .await
+                    {
+                        Ok(Ok(tls_stream)) => {
+                            builder
+                                .serve_connection(TokioIo::new(tls_stream), service)
+                                .await
+                        }
+                        Ok(Err(e)) => {
+                            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::debug!(%peer, "TLS handshake timed out");
+                            return;
+                        }
                     }
-                    Err(_) => {
-                        tracing::debug!(%peer, "TLS handshake timed out");
-                        return;
-                    }
-                },
+                }
             };
             if let Err(e) = served {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");

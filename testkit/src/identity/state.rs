@@ -60,7 +60,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Shared {
     pub fn new(authority: TokenAuthority, options: IdentityOptions) -> Arc<Self> {
-        let lifetime_ms = AtomicU64::new(options.token_lifetime.as_millis().min(u64::MAX as u128) as u64);
+        let lifetime_ms =
+            AtomicU64::new(options.token_lifetime.as_millis().min(u64::MAX as u128) as u64);
         Arc::new(Shared {
             authority,
             options,
@@ -76,10 +77,19 @@ impl Shared {
     }
 
     pub fn set_lifetime(&self, lifetime: Duration) {
-        self.lifetime_ms.store(lifetime.as_millis().min(u64::MAX as u128) as u64, Ordering::Relaxed);
+        self.lifetime_ms.store(
+            lifetime.as_millis().min(u64::MAX as u128) as u64,
+            Ordering::Relaxed,
+        );
     }
 
-    pub fn record(&self, endpoint: Endpoint, identity: &str, audience: Option<String>, status: u16) {
+    pub fn record(
+        &self,
+        endpoint: Endpoint,
+        identity: &str,
+        audience: Option<String>,
+        status: u16,
+    ) {
         tracing::debug!(?endpoint, identity, ?audience, status, "token request");
         lock(&self.log).push(TokenRequestRecord {
             at: SystemTime::now(),

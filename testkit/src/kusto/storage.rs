@@ -115,8 +115,16 @@ impl Storage {
 
     /// Sends a storage request with the service version header, and turns a transport error
     /// or a non-success status into a [`StorageError`] naming `what`.
-    async fn send(&self, what: &str, request: reqwest::RequestBuilder) -> Result<reqwest::Response, StorageError> {
-        let response = request.header("x-ms-version", VERSION).send().await.map_err(|e| err(what, e))?;
+    async fn send(
+        &self,
+        what: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, StorageError> {
+        let response = request
+            .header("x-ms-version", VERSION)
+            .send()
+            .await
+            .map_err(|e| err(what, e))?;
         let status = response.status();
         if status.is_success() {
             return Ok(response);
@@ -171,7 +179,8 @@ impl Storage {
             "<QueueMessage><MessageText>{}</MessageText></QueueMessage>",
             xml_escape(text)
         );
-        self.send("put message", self.client.post(url).body(body)).await?;
+        self.send("put message", self.client.post(url).body(body))
+            .await?;
         Ok(())
     }
 

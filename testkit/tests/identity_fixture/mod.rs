@@ -25,6 +25,9 @@ pub fn applications() -> Vec<AppRegistration> {
     vec![
         AppRegistration::with_secret(APP, SECRET),
         AppRegistration::with_certificate_assertions(CERT_APP),
-        AppRegistration::with_federated_credential(FED_APP, FederatedCredential::new(ISSUER, SUBJECT)),
+        AppRegistration::with_federated_credential(
+            FED_APP,
+            FederatedCredential::new(ISSUER, SUBJECT),
+        ),
     ]
 }

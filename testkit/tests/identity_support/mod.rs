@@ -40,12 +40,18 @@ pub struct RedirectTransport {
 impl RedirectTransport {
     /// Redirects IMDS requests to the server's plain-HTTP address.
     pub fn to(server: &IdentityServer) -> Self {
-        RedirectTransport { target: server.http_addr(), inner: reqwest::Client::new() }
+        RedirectTransport {
+            target: server.http_addr(),
+            inner: reqwest::Client::new(),
+        }
     }
 
     /// Client options using this transport.
     pub fn client_options(self) -> ClientOptions {
-        ClientOptions { transport: Some(Transport::new(Arc::new(self))), ..Default::default() }
+        ClientOptions {
+            transport: Some(Transport::new(Arc::new(self))),
+            ..Default::default()
+        }
     }
 }
 
@@ -55,8 +61,10 @@ impl HttpClient for RedirectTransport {
         let mut request = request.clone();
         if request.url().host_str() == Some("169.254.169.254") {
             let url = request.url_mut();
-            url.set_ip_host(self.target.ip()).expect("http URL takes an IP host");
-            url.set_port(Some(self.target.port())).expect("http URL takes a port");
+            url.set_ip_host(self.target.ip())
+                .expect("http URL takes an IP host");
+            url.set_port(Some(self.target.port()))
+                .expect("http URL takes a port");
         }
         self.inner.execute_request(&request).await
     }

@@ -103,12 +103,13 @@ impl CheckpointStoreError {
                 error_code: code.clone(),
                 raw_response: None,
             },
-            CheckpointStoreError::Transport { source, .. } if source.is_connect() => AzureErrorKind::Connection,
+            CheckpointStoreError::Transport { source, .. } if source.is_connect() => {
+                AzureErrorKind::Connection
+            }
             CheckpointStoreError::Transport { .. } => AzureErrorKind::Io,
             CheckpointStoreError::Credential { .. } => AzureErrorKind::Credential,
-            CheckpointStoreError::InvalidMetadata { .. } | CheckpointStoreError::BadResponse { .. } => {
-                AzureErrorKind::DataConversion
-            }
+            CheckpointStoreError::InvalidMetadata { .. }
+            | CheckpointStoreError::BadResponse { .. } => AzureErrorKind::DataConversion,
             CheckpointStoreError::InvalidUrl { .. }
             | CheckpointStoreError::HttpClient(_)
             | CheckpointStoreError::InvalidName { .. }
@@ -121,7 +122,9 @@ impl CheckpointStoreError {
     pub fn is_transient(&self) -> bool {
         match self {
             CheckpointStoreError::Transport { .. } => true,
-            CheckpointStoreError::Status { status, .. } => matches!(status, 408 | 429 | 500 | 502 | 503 | 504),
+            CheckpointStoreError::Status { status, .. } => {
+                matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
+            }
             _ => false,
         }
     }
@@ -152,14 +155,29 @@ mod tests {
         );
         assert!(!e.is_transient());
         let az: azure_core::Error = e.into();
-        assert_eq!(az.http_status(), Some(azure_core::http::StatusCode::Forbidden));
+        assert_eq!(
+            az.http_status(),
+            Some(azure_core::http::StatusCode::Forbidden)
+        );
         assert!(az.to_string().contains("AuthenticationFailed"), "{az}");
     }
 
     #[test]
     fn throttling_and_server_errors_are_transient() {
-        for (status, transient) in [(429, true), (503, true), (500, true), (412, false), (404, false)] {
-            let e = CheckpointStoreError::Status { operation: "x", url: "u".into(), status, code: None, message: None };
+        for (status, transient) in [
+            (429, true),
+            (503, true),
+            (500, true),
+            (412, false),
+            (404, false),
+        ] {
+            let e = CheckpointStoreError::Status {
+                operation: "x",
+                url: "u".into(),
+                status,
+                code: None,
+                message: None,
+            };
             assert_eq!(e.is_transient(), transient, "{status}");
             assert_eq!(e.to_string(), format!("cannot x u: HTTP {status}"));
         }
@@ -167,7 +185,10 @@ mod tests {
 
     #[test]
     fn data_problems_are_data_conversion() {
-        let e = CheckpointStoreError::InvalidMetadata { blob: "b".into(), reason: "r".into() };
+        let e = CheckpointStoreError::InvalidMetadata {
+            blob: "b".into(),
+            reason: "r".into(),
+        };
         assert_eq!(e.azure_kind(), AzureErrorKind::DataConversion);
         let e = CheckpointStoreError::EmptyCheckpoint { blob: "b".into() };
         assert_eq!(e.azure_kind(), AzureErrorKind::Other);

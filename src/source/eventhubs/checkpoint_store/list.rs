@@ -95,13 +95,18 @@ pub(super) fn parse_list_page(body: &[u8]) -> Result<ListPage, String> {
     if !text.contains("<EnumerationResults") {
         return Err("the answer is not a blob list (no <EnumerationResults>)".into());
     }
-    let results: EnumerationResults =
-        quick_xml::de::from_str(text).map_err(|e| format!("the blob list is not the expected XML: {e}"))?;
+    let results: EnumerationResults = quick_xml::de::from_str(text)
+        .map_err(|e| format!("the blob list is not the expected XML: {e}"))?;
     let blobs = results
         .blobs
         .blob
         .into_iter()
-        .filter(|b| !b.name.encoded.as_deref().is_some_and(|e| e.eq_ignore_ascii_case("true")))
+        .filter(|b| {
+            !b.name
+                .encoded
+                .as_deref()
+                .is_some_and(|e| e.eq_ignore_ascii_case("true"))
+        })
         .map(|b| {
             let mut metadata: Vec<(String, String)> = b.metadata.into_iter().collect();
             metadata.sort();
@@ -113,7 +118,10 @@ pub(super) fn parse_list_page(body: &[u8]) -> Result<ListPage, String> {
             }
         })
         .collect();
-    let next_marker = results.next_marker.map(|m| m.trim().to_string()).filter(|m| !m.is_empty());
+    let next_marker = results
+        .next_marker
+        .map(|m| m.trim().to_string())
+        .filter(|m| !m.is_empty());
     Ok(ListPage { blobs, next_marker })
 }
 
@@ -131,7 +139,12 @@ pub(super) fn parse_error(body: &[u8]) -> (Option<String>, Option<String>) {
                 .as_deref()
                 .and_then(|m| m.lines().map(str::trim).find(|l| !l.is_empty()))
                 .map(|m| m.chars().take(300).collect());
-            (e.code.map(|c| c.trim().to_string()).filter(|c| !c.is_empty()), message)
+            (
+                e.code
+                    .map(|c| c.trim().to_string())
+                    .filter(|c| !c.is_empty()),
+                message,
+            )
         }
         Err(_) => (None, None),
     }
@@ -172,7 +185,10 @@ mod tests {
             }
         );
         assert_eq!(page.blobs[1].etag.as_deref(), Some("\"0x8DE0B\""));
-        assert_eq!(page.blobs[1].metadata, vec![("ownerid".to_string(), String::new())]);
+        assert_eq!(
+            page.blobs[1].metadata,
+            vec![("ownerid".to_string(), String::new())]
+        );
     }
 
     #[test]
@@ -188,12 +204,23 @@ mod tests {
     #[test]
     fn an_empty_listing() {
         let empty = "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ContainerName=\"c\"><Prefix>p/</Prefix><Blobs /><NextMarker /></EnumerationResults>";
-        assert_eq!(parse_list_page(empty.as_bytes()).unwrap(), ListPage { blobs: vec![], next_marker: None });
+        assert_eq!(
+            parse_list_page(empty.as_bytes()).unwrap(),
+            ListPage {
+                blobs: vec![],
+                next_marker: None
+            }
+        );
     }
 
     #[test]
     fn malformed_answers_are_errors_not_panics() {
-        for body in ["", "<html>502 Bad Gateway</html>", "<EnumerationResults><Blobs><Blob></Blob></Blobs>", "\u{0}\u{1}"] {
+        for body in [
+            "",
+            "<html>502 Bad Gateway</html>",
+            "<EnumerationResults><Blobs><Blob></Blob></Blobs>",
+            "\u{0}\u{1}",
+        ] {
             assert!(parse_list_page(body.as_bytes()).is_err(), "{body:?}");
         }
         assert!(parse_list_page(&[0xff, 0xfe, 0x00]).is_err());
@@ -205,7 +232,10 @@ mod tests {
 <Message>The condition specified using HTTP conditional header(s) is not met.\nRequestId:1\nTime:2026-11-22T07:30:52Z</Message></Error>";
         assert_eq!(
             parse_error(body.as_bytes()),
-            (Some("ConditionNotMet".into()), Some("The condition specified using HTTP conditional header(s) is not met.".into()))
+            (
+                Some("ConditionNotMet".into()),
+                Some("The condition specified using HTTP conditional header(s) is not met.".into())
+            )
         );
         assert_eq!(parse_error(b"not xml"), (None, None));
         assert_eq!(parse_error(b""), (None, None));

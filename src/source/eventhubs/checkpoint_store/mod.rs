@@ -62,8 +62,14 @@ impl BlobCheckpointStore {
     /// `http` lets the caller share a client (proxies, connection pool); `None` builds one.
     /// Fails when the URL names no container, or when a token would travel over plain http to
     /// another host than loopback. Nothing is sent yet.
-    pub fn new(container_url: url::Url, auth: ContainerAuth, http: Option<reqwest::Client>) -> Result<Self, CheckpointStoreError> {
-        Ok(BlobCheckpointStore { rest: Arc::new(rest::BlobRest::new(container_url, auth, http)?) })
+    pub fn new(
+        container_url: url::Url,
+        auth: ContainerAuth,
+        http: Option<reqwest::Client>,
+    ) -> Result<Self, CheckpointStoreError> {
+        Ok(BlobCheckpointStore {
+            rest: Arc::new(rest::BlobRest::new(container_url, auth, http)?),
+        })
     }
 
     /// The container URL without query string, for logs.

@@ -32,11 +32,24 @@ impl BlobKind {
 }
 
 /// The prefix under which every blob of `kind` for one hub and consumer group lives, ending in `/`.
-pub(super) fn prefix(kind: BlobKind, namespace: &str, event_hub: &str, consumer_group: &str) -> Result<String, CheckpointStoreError> {
-    for (field, value) in [("fully qualified namespace", namespace), ("event hub name", event_hub), ("consumer group", consumer_group)] {
+pub(super) fn prefix(
+    kind: BlobKind,
+    namespace: &str,
+    event_hub: &str,
+    consumer_group: &str,
+) -> Result<String, CheckpointStoreError> {
+    for (field, value) in [
+        ("fully qualified namespace", namespace),
+        ("event hub name", event_hub),
+        ("consumer group", consumer_group),
+    ] {
         check_part(field, value)?;
     }
-    Ok(format!("{namespace}/{event_hub}/{consumer_group}/{}/", kind.folder()).to_lowercase())
+    Ok(format!(
+        "{namespace}/{event_hub}/{consumer_group}/{}/",
+        kind.folder()
+    )
+    .to_lowercase())
 }
 
 /// The name of the blob of `kind` for one partition.
@@ -61,10 +74,18 @@ pub(super) fn partition_of<'a>(prefix: &str, name: &'a str) -> Option<&'a str> {
 /// Refuses empty parts (they would shift the layout) and parts holding `/` (they would nest it).
 fn check_part(field: &'static str, value: &str) -> Result<(), CheckpointStoreError> {
     if value.is_empty() {
-        return Err(CheckpointStoreError::InvalidName { field, value: value.to_string(), reason: "it is empty" });
+        return Err(CheckpointStoreError::InvalidName {
+            field,
+            value: value.to_string(),
+            reason: "it is empty",
+        });
     }
     if value.contains('/') {
-        return Err(CheckpointStoreError::InvalidName { field, value: value.to_string(), reason: "it holds a '/'" });
+        return Err(CheckpointStoreError::InvalidName {
+            field,
+            value: value.to_string(),
+            reason: "it holds a '/'",
+        });
     }
     Ok(())
 }
@@ -75,11 +96,31 @@ mod tests {
 
     #[test]
     fn names_follow_the_official_layout_in_lowercase() {
-        let o = blob_name(BlobKind::Ownership, "MyNs.servicebus.windows.net", "Telemetry", "$Default", "3").unwrap();
-        assert_eq!(o, "myns.servicebus.windows.net/telemetry/$default/ownership/3");
-        let c = blob_name(BlobKind::Checkpoint, "ns.servicebus.windows.net", "hub", "cg", "12").unwrap();
+        let o = blob_name(
+            BlobKind::Ownership,
+            "MyNs.servicebus.windows.net",
+            "Telemetry",
+            "$Default",
+            "3",
+        )
+        .unwrap();
+        assert_eq!(
+            o,
+            "myns.servicebus.windows.net/telemetry/$default/ownership/3"
+        );
+        let c = blob_name(
+            BlobKind::Checkpoint,
+            "ns.servicebus.windows.net",
+            "hub",
+            "cg",
+            "12",
+        )
+        .unwrap();
         assert_eq!(c, "ns.servicebus.windows.net/hub/cg/checkpoint/12");
-        assert_eq!(prefix(BlobKind::Checkpoint, "NS", "H", "CG").unwrap(), "ns/h/cg/checkpoint/");
+        assert_eq!(
+            prefix(BlobKind::Checkpoint, "NS", "H", "CG").unwrap(),
+            "ns/h/cg/checkpoint/"
+        );
     }
 
     #[test]

@@ -47,7 +47,9 @@ fn check_value(key: &str, value: &str) -> Result<(), String> {
     if value.bytes().all(|b| (0x20..0x7f).contains(&b)) {
         Ok(())
     } else {
-        Err(format!("{key} {value:?} holds characters a metadata header cannot carry"))
+        Err(format!(
+            "{key} {value:?} holds characters a metadata header cannot carry"
+        ))
     }
 }
 
@@ -68,7 +70,11 @@ pub(super) fn http_date(raw: &str) -> Result<OffsetDateTime, String> {
 }
 
 fn metadata<'a>(blob: &'a ListedBlob, key: &str) -> Option<&'a str> {
-    blob.metadata.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
+    blob.metadata
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v.trim())
+        .filter(|v| !v.is_empty())
 }
 
 /// The hub a listing is for.
@@ -85,7 +91,11 @@ pub(super) struct Scope<'a> {
 /// The ownership a listed blob records; `Ok(None)` for a blob under the prefix that is not an
 /// ownership blob (a deeper path). An empty or missing `ownerid` reads as no owner, which the
 /// load balancer treats as a free partition.
-pub(super) fn ownership_from(scope: Scope<'_>, prefix: &str, blob: &ListedBlob) -> Result<Option<Ownership>, String> {
+pub(super) fn ownership_from(
+    scope: Scope<'_>,
+    prefix: &str,
+    blob: &ListedBlob,
+) -> Result<Option<Ownership>, String> {
     let Some(partition_id) = partition_of(prefix, &blob.name) else {
         return Ok(None);
     };
@@ -104,13 +114,20 @@ pub(super) fn ownership_from(scope: Scope<'_>, prefix: &str, blob: &ListedBlob) 
 /// The checkpoint a listed blob records; `Ok(None)` for a blob under the prefix that is not a
 /// checkpoint blob. A missing value stays `None`; a sequence number that is not an integer is
 /// an error (starting elsewhere than recorded would lose or repeat events).
-pub(super) fn checkpoint_from(scope: Scope<'_>, prefix: &str, blob: &ListedBlob) -> Result<Option<Checkpoint>, String> {
+pub(super) fn checkpoint_from(
+    scope: Scope<'_>,
+    prefix: &str,
+    blob: &ListedBlob,
+) -> Result<Option<Checkpoint>, String> {
     let Some(partition_id) = partition_of(prefix, &blob.name) else {
         return Ok(None);
     };
     let sequence_number = match metadata(blob, SEQUENCE_NUMBER) {
         None => None,
-        Some(s) => Some(s.parse::<i64>().map_err(|_| format!("{SEQUENCE_NUMBER} {s:?} is not an integer"))?),
+        Some(s) => Some(
+            s.parse::<i64>()
+                .map_err(|_| format!("{SEQUENCE_NUMBER} {s:?} is not an integer"))?,
+        ),
     };
     Ok(Some(Checkpoint {
         fully_qualified_namespace: scope.namespace.to_string(),
@@ -126,60 +143,141 @@ pub(super) fn checkpoint_from(scope: Scope<'_>, prefix: &str, blob: &ListedBlob)
 mod tests {
     use super::*;
 
-    const SCOPE: Scope<'static> = Scope { namespace: "NS.servicebus.windows.net", event_hub: "Hub", consumer_group: "$Default" };
+    const SCOPE: Scope<'static> = Scope {
+        namespace: "NS.servicebus.windows.net",
+        event_hub: "Hub",
+        consumer_group: "$Default",
+    };
 
     fn listed(name: &str, metadata: &[(&str, &str)]) -> ListedBlob {
         ListedBlob {
             name: name.into(),
             etag: Some("0x8DC0FFEE".into()),
             last_modified: Some("Sun, 22 Nov 2026 07:30:52 GMT".into()),
-            metadata: metadata.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            metadata: metadata
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         }
     }
 
     #[test]
     fn ownership_blobs_read_back_with_etag_and_time() {
         let prefix = "ns.servicebus.windows.net/hub/$default/ownership/";
-        let o = ownership_from(SCOPE, prefix, &listed(&format!("{prefix}2"), &[("OwnerId", "abc")])).unwrap().unwrap();
+        let o = ownership_from(
+            SCOPE,
+            prefix,
+            &listed(&format!("{prefix}2"), &[("OwnerId", "abc")]),
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(o.partition_id, "2");
         assert_eq!(o.owner_id.as_deref(), Some("abc"));
         assert_eq!(o.event_hub_name, "Hub", "the caller's spelling is kept");
-        assert_eq!(o.etag.as_ref().map(|e| e.to_string()), Some("\"0x8DC0FFEE\"".to_string()));
+        assert_eq!(
+            o.etag.as_ref().map(|e| e.to_string()),
+            Some("\"0x8DC0FFEE\"".to_string())
+        );
         let t = o.last_modified_time.unwrap();
-        assert_eq!((t.year(), t.hour(), t.minute(), t.second()), (2026, 7, 30, 52));
+        assert_eq!(
+            (t.year(), t.hour(), t.minute(), t.second()),
+            (2026, 7, 30, 52)
+        );
 
-        let relinquished = ownership_from(SCOPE, prefix, &listed(&format!("{prefix}3"), &[("ownerid", "")])).unwrap().unwrap();
+        let relinquished = ownership_from(
+            SCOPE,
+            prefix,
+            &listed(&format!("{prefix}3"), &[("ownerid", "")]),
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(relinquished.owner_id, None);
-        assert!(ownership_from(SCOPE, prefix, &listed(&format!("{prefix}3/x"), &[])).unwrap().is_none());
+        assert!(
+            ownership_from(SCOPE, prefix, &listed(&format!("{prefix}3/x"), &[]))
+                .unwrap()
+                .is_none()
+        );
 
         let mut bad = listed(&format!("{prefix}1"), &[]);
         bad.last_modified = Some("yesterday".into());
-        assert!(ownership_from(SCOPE, prefix, &bad).unwrap_err().contains("yesterday"));
+        assert!(ownership_from(SCOPE, prefix, &bad)
+            .unwrap_err()
+            .contains("yesterday"));
     }
 
     #[test]
     fn checkpoint_blobs_read_back() {
         let prefix = "ns/hub/cg/checkpoint/";
-        let c = checkpoint_from(SCOPE, prefix, &listed("ns/hub/cg/checkpoint/0", &[("sequencenumber", "42"), ("offset", "8192")]))
-            .unwrap()
-            .unwrap();
-        assert_eq!((c.partition_id.as_str(), c.sequence_number, c.offset.as_deref()), ("0", Some(42), Some("8192")));
-        let only_offset = checkpoint_from(SCOPE, prefix, &listed("ns/hub/cg/checkpoint/1", &[("Offset", "7")])).unwrap().unwrap();
-        assert_eq!((only_offset.sequence_number, only_offset.offset.as_deref()), (None, Some("7")));
-        let e = checkpoint_from(SCOPE, prefix, &listed("ns/hub/cg/checkpoint/1", &[("sequencenumber", "x1")])).unwrap_err();
+        let c = checkpoint_from(
+            SCOPE,
+            prefix,
+            &listed(
+                "ns/hub/cg/checkpoint/0",
+                &[("sequencenumber", "42"), ("offset", "8192")],
+            ),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (
+                c.partition_id.as_str(),
+                c.sequence_number,
+                c.offset.as_deref()
+            ),
+            ("0", Some(42), Some("8192"))
+        );
+        let only_offset = checkpoint_from(
+            SCOPE,
+            prefix,
+            &listed("ns/hub/cg/checkpoint/1", &[("Offset", "7")]),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (only_offset.sequence_number, only_offset.offset.as_deref()),
+            (None, Some("7"))
+        );
+        let e = checkpoint_from(
+            SCOPE,
+            prefix,
+            &listed("ns/hub/cg/checkpoint/1", &[("sequencenumber", "x1")]),
+        )
+        .unwrap_err();
         assert!(e.contains("x1"), "{e}");
     }
 
     #[test]
     fn metadata_round_trips_what_the_processor_writes() {
-        let c = Checkpoint { sequence_number: Some(-1), offset: Some("123".into()), ..Default::default() };
-        assert_eq!(checkpoint_metadata(&c).unwrap().unwrap(), vec![(SEQUENCE_NUMBER, "-1".to_string()), (OFFSET, "123".to_string())]);
+        let c = Checkpoint {
+            sequence_number: Some(-1),
+            offset: Some("123".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            checkpoint_metadata(&c).unwrap().unwrap(),
+            vec![
+                (SEQUENCE_NUMBER, "-1".to_string()),
+                (OFFSET, "123".to_string())
+            ]
+        );
         assert_eq!(checkpoint_metadata(&Checkpoint::default()).unwrap(), None);
-        let bad = Checkpoint { offset: Some("a\nb".into()), ..Default::default() };
+        let bad = Checkpoint {
+            offset: Some("a\nb".into()),
+            ..Default::default()
+        };
         assert!(checkpoint_metadata(&bad).is_err());
-        let o = Ownership { owner_id: Some("me".into()), ..Default::default() };
-        assert_eq!(ownership_metadata(&o).unwrap(), vec![(OWNER_ID, "me".to_string())]);
-        assert_eq!(ownership_metadata(&Ownership::default()).unwrap(), vec![(OWNER_ID, String::new())]);
+        let o = Ownership {
+            owner_id: Some("me".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            ownership_metadata(&o).unwrap(),
+            vec![(OWNER_ID, "me".to_string())]
+        );
+        assert_eq!(
+            ownership_metadata(&Ownership::default()).unwrap(),
+            vec![(OWNER_ID, String::new())]
+        );
     }
 
     #[test]

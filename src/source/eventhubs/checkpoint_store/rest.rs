@@ -100,19 +100,37 @@ fn is_local(url: &Url) -> bool {
 
 impl BlobRest {
     /// Checks the container URL against the chosen authentication and keeps what the calls need.
-    pub(super) fn new(container_url: Url, auth: ContainerAuth, http: Option<reqwest::Client>) -> Result<Self, CheckpointStoreError> {
+    pub(super) fn new(
+        container_url: Url,
+        auth: ContainerAuth,
+        http: Option<reqwest::Client>,
+    ) -> Result<Self, CheckpointStoreError> {
         let shown = without_query(&container_url);
-        let invalid = |reason: &str| CheckpointStoreError::InvalidUrl { url: shown.clone(), reason: reason.to_string() };
+        let invalid = |reason: &str| CheckpointStoreError::InvalidUrl {
+            url: shown.clone(),
+            reason: reason.to_string(),
+        };
         if !matches!(container_url.scheme(), "http" | "https") {
-            return Err(invalid("the scheme must be https (or http for a local emulator)"));
+            return Err(invalid(
+                "the scheme must be https (or http for a local emulator)",
+            ));
         }
         if container_url.host().is_none() || container_url.cannot_be_a_base() {
             return Err(invalid("it names no host"));
         }
-        if container_url.path_segments().and_then(|mut s| s.rfind(|p| !p.is_empty())).is_none() {
-            return Err(invalid("it names no container (expected https://ACCOUNT.blob.core.windows.net/CONTAINER)"));
+        if container_url
+            .path_segments()
+            .and_then(|mut s| s.rfind(|p| !p.is_empty()))
+            .is_none()
+        {
+            return Err(invalid(
+                "it names no container (expected https://ACCOUNT.blob.core.windows.net/CONTAINER)",
+            ));
         }
-        let sas = container_url.query().map(str::to_string).filter(|q| !q.is_empty());
+        let sas = container_url
+            .query()
+            .map(str::to_string)
+            .filter(|q| !q.is_empty());
         let credential = match auth {
             ContainerAuth::Sas => None,
             ContainerAuth::Token(credential) => {
@@ -120,7 +138,9 @@ impl BlobRest {
                     return Err(invalid("it carries a query string (a SAS) and a token credential was given too: use one"));
                 }
                 if container_url.scheme() != "https" && !is_local(&container_url) {
-                    return Err(invalid("it is plain http: bearer tokens are only sent over https (or to loopback)"));
+                    return Err(invalid(
+                        "it is plain http: bearer tokens are only sent over https (or to loopback)",
+                    ));
                 }
                 Some(credential)
             }
@@ -133,10 +153,22 @@ impl BlobRest {
         }
         let http = match http {
             Some(h) => h,
-            None => reqwest::Client::builder().build().map_err(CheckpointStoreError::HttpClient)?,
+            None => reqwest::Client::builder()
+                .build()
+                .map_err(CheckpointStoreError::HttpClient)?,
         };
-        let retry = RetryPolicy { initial_backoff: Duration::from_millis(200), max_backoff: Duration::from_secs(2), streaming_attempts: 0 };
-        Ok(BlobRest { http, container, sas, credential, retry })
+        let retry = RetryPolicy {
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(2),
+            streaming_attempts: 0,
+        };
+        Ok(BlobRest {
+            http,
+            container,
+            sas,
+            credential,
+            retry,
+        })
     }
 
     /// The container URL for messages (no query string).
@@ -188,7 +220,13 @@ impl BlobRest {
                 Ok(answer) if (200..300).contains(&answer.status) => return result,
                 Ok(answer) => {
                     let (code, message) = error_details(answer);
-                    let e = CheckpointStoreError::Status { operation, url: shown.to_string(), status: answer.status, code, message };
+                    let e = CheckpointStoreError::Status {
+                        operation,
+                        url: shown.to_string(),
+                        status: answer.status,
+                        code,
+                        message,
+                    };
                     if !e.is_transient() || attempt >= ATTEMPTS {
                         return Err(e);
                     }
@@ -206,27 +244,43 @@ impl BlobRest {
         }
     }
 
-    async fn send_once(&self, operation: &'static str, shown: &str, request: RequestBuilder) -> Result<Answer, CheckpointStoreError> {
+    async fn send_once(
+        &self,
+        operation: &'static str,
+        shown: &str,
+        request: RequestBuilder,
+    ) -> Result<Answer, CheckpointStoreError> {
         let mut request = request
             .timeout(REQUEST_TIMEOUT)
             .header("x-ms-version", API_VERSION)
             .header("x-ms-date", to_rfc7231(&OffsetDateTime::now_utc()))
             .header("x-ms-client-request-id", uuid::Uuid::new_v4().to_string());
         if let Some(credential) = &self.credential {
-            let token = credential.get_token(&[STORAGE_SCOPE], None).await.map_err(|source| CheckpointStoreError::Credential {
-                operation,
-                url: shown.to_string(),
-                scope: STORAGE_SCOPE,
-                source: Box::new(source),
-            })?;
+            let token = credential
+                .get_token(&[STORAGE_SCOPE], None)
+                .await
+                .map_err(|source| CheckpointStoreError::Credential {
+                    operation,
+                    url: shown.to_string(),
+                    scope: STORAGE_SCOPE,
+                    source: Box::new(source),
+                })?;
             request = request.bearer_auth(token.token.secret());
         }
-        let transport = |source: reqwest::Error| CheckpointStoreError::Transport { operation, url: shown.to_string(), source: source.without_url() };
+        let transport = |source: reqwest::Error| CheckpointStoreError::Transport {
+            operation,
+            url: shown.to_string(),
+            source: source.without_url(),
+        };
         let response = request.send().await.map_err(transport)?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = response.bytes().await.map_err(transport)?.to_vec();
-        Ok(Answer { status, headers, body })
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
     }
 
     /// Creates the container; `Ok(false)` when it already existed (409, or 403 on create but
@@ -235,16 +289,34 @@ impl BlobRest {
         let operation = "create the checkpoint container";
         let shown = self.container_display();
         let url = self.with_query(self.container.clone(), &[("restype", "container")]);
-        match self.send(operation, &shown, || self.http.request(Method::PUT, url.clone()).header("content-length", "0").body(Vec::<u8>::new())).await {
+        match self
+            .send(operation, &shown, || {
+                self.http
+                    .request(Method::PUT, url.clone())
+                    .header("content-length", "0")
+                    .body(Vec::<u8>::new())
+            })
+            .await
+        {
             Ok(_) => Ok(true),
-            Err(CheckpointStoreError::Status { status: 409, code, .. }) if code.as_deref().is_none_or(|c| c == "ContainerAlreadyExists") => {
+            Err(CheckpointStoreError::Status {
+                status: 409, code, ..
+            }) if code
+                .as_deref()
+                .is_none_or(|c| c == "ContainerAlreadyExists") =>
+            {
                 Ok(false)
             }
             // An identity allowed to write blobs but not to create containers: fine if the
             // container is there.
             Err(e @ CheckpointStoreError::Status { status: 403, .. }) => {
                 let url = self.with_query(self.container.clone(), &[("restype", "container")]);
-                match self.send("read the checkpoint container", &shown, || self.http.request(Method::GET, url.clone())).await {
+                match self
+                    .send("read the checkpoint container", &shown, || {
+                        self.http.request(Method::GET, url.clone())
+                    })
+                    .await
+                {
                     Ok(_) => Ok(false),
                     Err(_) => Err(e),
                 }
@@ -265,7 +337,12 @@ impl BlobRest {
         let url = self.with_query(self.blob_url(name), &[]);
         let answer = self
             .send(operation, &shown, || {
-                let r = self.http.request(Method::PUT, url.clone()).header("x-ms-blob-type", "BlockBlob").header("content-length", "0").body(Vec::<u8>::new());
+                let r = self
+                    .http
+                    .request(Method::PUT, url.clone())
+                    .header("x-ms-blob-type", "BlockBlob")
+                    .header("content-length", "0")
+                    .body(Vec::<u8>::new());
                 with_condition(with_metadata(r, metadata), condition)
             })
             .await?;
@@ -284,7 +361,11 @@ impl BlobRest {
         let url = self.with_query(self.blob_url(name), &[("comp", "metadata")]);
         let answer = self
             .send(operation, &shown, || {
-                let r = self.http.request(Method::PUT, url.clone()).header("content-length", "0").body(Vec::<u8>::new());
+                let r = self
+                    .http
+                    .request(Method::PUT, url.clone())
+                    .header("content-length", "0")
+                    .body(Vec::<u8>::new());
                 with_condition(with_metadata(r, metadata), condition)
             })
             .await?;
@@ -292,16 +373,33 @@ impl BlobRest {
     }
 
     /// One page of the blobs whose names start with `prefix`, with their metadata.
-    pub(super) async fn list_page(&self, prefix: &str, marker: Option<&str>) -> Result<ListPage, CheckpointStoreError> {
+    pub(super) async fn list_page(
+        &self,
+        prefix: &str,
+        marker: Option<&str>,
+    ) -> Result<ListPage, CheckpointStoreError> {
         let operation = "list checkpoint store blobs in";
         let shown = format!("{} (prefix {prefix})", self.container_display());
-        let mut params = vec![("restype", "container"), ("comp", "list"), ("prefix", prefix), ("include", "metadata")];
+        let mut params = vec![
+            ("restype", "container"),
+            ("comp", "list"),
+            ("prefix", prefix),
+            ("include", "metadata"),
+        ];
         if let Some(marker) = marker {
             params.push(("marker", marker));
         }
         let url = self.with_query(self.container.clone(), &params);
-        let answer = self.send(operation, &shown, || self.http.request(Method::GET, url.clone())).await?;
-        parse_list_page(&answer.body).map_err(|reason| CheckpointStoreError::BadResponse { operation, url: shown, reason })
+        let answer = self
+            .send(operation, &shown, || {
+                self.http.request(Method::GET, url.clone())
+            })
+            .await?;
+        parse_list_page(&answer.body).map_err(|reason| CheckpointStoreError::BadResponse {
+            operation,
+            url: shown,
+            reason,
+        })
     }
 }
 
@@ -323,21 +421,49 @@ fn with_condition(request: RequestBuilder, condition: &Condition) -> RequestBuil
 /// The storage error code: the `x-ms-error-code` header, else the body's `<Code>`.
 fn error_details(answer: &Answer) -> (Option<String>, Option<String>) {
     let (body_code, message) = parse_error(&answer.body);
-    let header_code = answer.headers.get("x-ms-error-code").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let header_code = answer
+        .headers
+        .get("x-ms-error-code")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     (header_code.or(body_code), message)
 }
 
 /// `Retry-After`, when the service sent one.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    crate::retry::parse_retry_after(headers.get("retry-after")?.to_str().ok()?, std::time::SystemTime::now())
+    crate::retry::parse_retry_after(
+        headers.get("retry-after")?.to_str().ok()?,
+        std::time::SystemTime::now(),
+    )
 }
 
-fn written(operation: &'static str, shown: &str, answer: &Answer) -> Result<Written, CheckpointStoreError> {
-    let bad = |reason: String| CheckpointStoreError::BadResponse { operation, url: shown.to_string(), reason };
-    let header = |name: &str| answer.headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty());
+fn written(
+    operation: &'static str,
+    shown: &str,
+    answer: &Answer,
+) -> Result<Written, CheckpointStoreError> {
+    let bad = |reason: String| CheckpointStoreError::BadResponse {
+        operation,
+        url: shown.to_string(),
+        reason,
+    };
+    let header = |name: &str| {
+        answer
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
     let etag = header("etag").ok_or_else(|| bad("no ETag header".into()))?;
-    let last_modified = header("last-modified").map(http_date).transpose().map_err(bad)?;
-    Ok(Written { etag: quoted_etag(etag), last_modified })
+    let last_modified = header("last-modified")
+        .map(http_date)
+        .transpose()
+        .map_err(bad)?;
+    Ok(Written {
+        etag: quoted_etag(etag),
+        last_modified,
+    })
 }
 
 /// Whether a failed claim means another processor got there first (or the state the caller
@@ -346,8 +472,12 @@ fn written(operation: &'static str, shown: &str, answer: &Answer) -> Result<Writ
 /// Such a claim is simply not granted; anything else is an error.
 pub(super) fn lost_claim(e: &CheckpointStoreError) -> bool {
     match e {
-        CheckpointStoreError::Status { status: 412 | 409, .. } => true,
-        CheckpointStoreError::Status { status: 404, code, .. } => code.as_deref() != Some("ContainerNotFound"),
+        CheckpointStoreError::Status {
+            status: 412 | 409, ..
+        } => true,
+        CheckpointStoreError::Status {
+            status: 404, code, ..
+        } => code.as_deref() != Some("ContainerNotFound"),
         _ => false,
     }
 }
@@ -362,7 +492,13 @@ mod tests {
     use super::*;
 
     fn status(status: u16, code: Option<&str>) -> CheckpointStoreError {
-        CheckpointStoreError::Status { operation: "claim", url: "u".into(), status, code: code.map(str::to_string), message: None }
+        CheckpointStoreError::Status {
+            operation: "claim",
+            url: "u".into(),
+            status,
+            code: code.map(str::to_string),
+            message: None,
+        }
     }
 
     #[test]
@@ -384,26 +520,54 @@ mod tests {
     #[test]
     fn urls_keep_the_sas_out_of_messages() {
         let r = rest("http://127.0.0.1:10000/devstoreaccount1/ckpt/?sv=2019-12-12&sig=SECRET%2B");
-        assert_eq!(r.container_display(), "http://127.0.0.1:10000/devstoreaccount1/ckpt");
-        assert_eq!(r.blob_display("ns/hub/$default/ownership/0"), "http://127.0.0.1:10000/devstoreaccount1/ckpt/ns/hub/$default/ownership/0");
-        let u = r.with_query(r.blob_url("ns/hub/cg/checkpoint/1"), &[("comp", "metadata")]);
+        assert_eq!(
+            r.container_display(),
+            "http://127.0.0.1:10000/devstoreaccount1/ckpt"
+        );
+        assert_eq!(
+            r.blob_display("ns/hub/$default/ownership/0"),
+            "http://127.0.0.1:10000/devstoreaccount1/ckpt/ns/hub/$default/ownership/0"
+        );
+        let u = r.with_query(
+            r.blob_url("ns/hub/cg/checkpoint/1"),
+            &[("comp", "metadata")],
+        );
         assert_eq!(u.query(), Some("comp=metadata&sv=2019-12-12&sig=SECRET%2B"));
-        let l = r.with_query(r.container.clone(), &[("prefix", "ns/hub/$default/"), ("marker", "2!76!x=")]);
-        assert_eq!(l.query(), Some("prefix=ns%2Fhub%2F%24default%2F&marker=2%2176%21x%3D&sv=2019-12-12&sig=SECRET%2B"));
+        let l = r.with_query(
+            r.container.clone(),
+            &[("prefix", "ns/hub/$default/"), ("marker", "2!76!x=")],
+        );
+        assert_eq!(
+            l.query(),
+            Some(
+                "prefix=ns%2Fhub%2F%24default%2F&marker=2%2176%21x%3D&sv=2019-12-12&sig=SECRET%2B"
+            )
+        );
         assert!(!format!("{r:?}").contains("SECRET"));
     }
 
     #[test]
     fn container_urls_are_checked() {
-        let bad = |url: &str, auth: ContainerAuth| BlobRest::new(Url::parse(url).unwrap(), auth, None).unwrap_err().to_string();
+        let bad = |url: &str, auth: ContainerAuth| {
+            BlobRest::new(Url::parse(url).unwrap(), auth, None)
+                .unwrap_err()
+                .to_string()
+        };
         assert!(bad("ftp://host/c", ContainerAuth::Sas).contains("scheme"));
-        assert!(bad("https://acct.blob.core.windows.net/", ContainerAuth::Sas).contains("no container"));
+        assert!(
+            bad("https://acct.blob.core.windows.net/", ContainerAuth::Sas).contains("no container")
+        );
         let token = || ContainerAuth::Token(Arc::new(NoToken));
         let e = bad("http://acct.blob.core.windows.net/c", token());
         assert!(e.contains("plain http"), "{e}");
         let e = bad("https://acct.blob.core.windows.net/c?sig=SECRET", token());
         assert!(e.contains("use one") && !e.contains("SECRET"), "{e}");
-        assert!(BlobRest::new(Url::parse("http://127.0.0.1:1/acct/c").unwrap(), token(), None).is_ok());
+        assert!(BlobRest::new(
+            Url::parse("http://127.0.0.1:1/acct/c").unwrap(),
+            token(),
+            None
+        )
+        .is_ok());
     }
 
     #[derive(Debug)]
@@ -416,7 +580,10 @@ mod tests {
             _scopes: &[&str],
             _options: Option<azure_core::credentials::TokenRequestOptions<'_>>,
         ) -> azure_core::Result<azure_core::credentials::AccessToken> {
-            Err(azure_core::Error::with_message(azure_core::error::ErrorKind::Credential, "no token here"))
+            Err(azure_core::Error::with_message(
+                azure_core::error::ErrorKind::Credential,
+                "no token here",
+            ))
         }
     }
 }

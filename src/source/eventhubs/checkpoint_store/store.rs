@@ -10,7 +10,9 @@
 
 use super::error::CheckpointStoreError;
 use super::names::{blob_name, prefix, BlobKind};
-use super::records::{checkpoint_from, checkpoint_metadata, ownership_from, ownership_metadata, Scope};
+use super::records::{
+    checkpoint_from, checkpoint_metadata, ownership_from, ownership_metadata, Scope,
+};
 use super::rest::{blob_missing, lost_claim, Condition};
 use super::BlobCheckpointStore;
 use azure_core::http::Etag;
@@ -25,17 +27,43 @@ impl BlobCheckpointStore {
     /// Claims one partition; `Ok(None)` when another processor holds it.
     async fn claim_one(&self, o: &Ownership) -> Result<Option<Ownership>, CheckpointStoreError> {
         let operation = "claim ownership of";
-        let name = blob_name(BlobKind::Ownership, &o.fully_qualified_namespace, &o.event_hub_name, &o.consumer_group, &o.partition_id)?;
-        let metadata = ownership_metadata(o)
-            .map_err(|reason| CheckpointStoreError::InvalidMetadata { blob: self.rest.blob_display(&name), reason })?;
+        let name = blob_name(
+            BlobKind::Ownership,
+            &o.fully_qualified_namespace,
+            &o.event_hub_name,
+            &o.consumer_group,
+            &o.partition_id,
+        )?;
+        let metadata =
+            ownership_metadata(o).map_err(|reason| CheckpointStoreError::InvalidMetadata {
+                blob: self.rest.blob_display(&name),
+                reason,
+            })?;
         let written = match &o.etag {
-            Some(etag) => self.rest.set_metadata(operation, &name, &metadata, &Condition::IfMatch(etag.to_string())).await,
-            None => self.rest.put_blob(operation, &name, &metadata, &Condition::IfAbsent).await,
+            Some(etag) => {
+                self.rest
+                    .set_metadata(
+                        operation,
+                        &name,
+                        &metadata,
+                        &Condition::IfMatch(etag.to_string()),
+                    )
+                    .await
+            }
+            None => {
+                self.rest
+                    .put_blob(operation, &name, &metadata, &Condition::IfAbsent)
+                    .await
+            }
         };
         match written {
             Ok(w) => {
                 tracing::debug!(partition_id = %o.partition_id, owner_id = ?o.owner_id, etag = %w.etag, "claimed partition");
-                Ok(Some(Ownership { etag: Some(Etag::from(w.etag)), last_modified_time: w.last_modified, ..o.clone() }))
+                Ok(Some(Ownership {
+                    etag: Some(Etag::from(w.etag)),
+                    last_modified_time: w.last_modified,
+                    ..o.clone()
+                }))
             }
             Err(e) if lost_claim(&e) => {
                 tracing::debug!(partition_id = %o.partition_id, owner_id = ?o.owner_id, reason = %e, "partition not claimed: another owner wrote first");
@@ -46,7 +74,10 @@ impl BlobCheckpointStore {
     }
 
     /// Every blob under `prefix`, all pages.
-    async fn list_all(&self, prefix: &str) -> Result<Vec<super::list::ListedBlob>, CheckpointStoreError> {
+    async fn list_all(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<super::list::ListedBlob>, CheckpointStoreError> {
         let mut blobs = Vec::new();
         let mut marker: Option<String> = None;
         for _ in 0..MAX_PAGES {
@@ -61,16 +92,27 @@ impl BlobCheckpointStore {
         Err(CheckpointStoreError::BadResponse {
             operation: "list checkpoint store blobs in",
             url: format!("{} (prefix {prefix})", self.rest.container_display()),
-            reason: "the listing never ends (its continuation marker repeats or runs past 1000 pages)".into(),
+            reason:
+                "the listing never ends (its continuation marker repeats or runs past 1000 pages)"
+                    .into(),
         })
     }
 
     async fn ownerships(&self, scope: Scope<'_>) -> Result<Vec<Ownership>, CheckpointStoreError> {
-        let prefix = prefix(BlobKind::Ownership, scope.namespace, scope.event_hub, scope.consumer_group)?;
+        let prefix = prefix(
+            BlobKind::Ownership,
+            scope.namespace,
+            scope.event_hub,
+            scope.consumer_group,
+        )?;
         let mut out = Vec::new();
         for blob in self.list_all(&prefix).await? {
-            let o = ownership_from(scope, &prefix, &blob)
-                .map_err(|reason| CheckpointStoreError::InvalidMetadata { blob: self.rest.blob_display(&blob.name), reason })?;
+            let o = ownership_from(scope, &prefix, &blob).map_err(|reason| {
+                CheckpointStoreError::InvalidMetadata {
+                    blob: self.rest.blob_display(&blob.name),
+                    reason,
+                }
+            })?;
             out.extend(o);
         }
         out.sort_by(|a, b| a.partition_id.cmp(&b.partition_id));
@@ -78,11 +120,20 @@ impl BlobCheckpointStore {
     }
 
     async fn checkpoints(&self, scope: Scope<'_>) -> Result<Vec<Checkpoint>, CheckpointStoreError> {
-        let prefix = prefix(BlobKind::Checkpoint, scope.namespace, scope.event_hub, scope.consumer_group)?;
+        let prefix = prefix(
+            BlobKind::Checkpoint,
+            scope.namespace,
+            scope.event_hub,
+            scope.consumer_group,
+        )?;
         let mut out = Vec::new();
         for blob in self.list_all(&prefix).await? {
-            let c = checkpoint_from(scope, &prefix, &blob)
-                .map_err(|reason| CheckpointStoreError::InvalidMetadata { blob: self.rest.blob_display(&blob.name), reason })?;
+            let c = checkpoint_from(scope, &prefix, &blob).map_err(|reason| {
+                CheckpointStoreError::InvalidMetadata {
+                    blob: self.rest.blob_display(&blob.name),
+                    reason,
+                }
+            })?;
             out.extend(c);
         }
         out.sort_by(|a, b| a.partition_id.cmp(&b.partition_id));
@@ -91,13 +142,32 @@ impl BlobCheckpointStore {
 
     async fn write_checkpoint(&self, c: &Checkpoint) -> Result<(), CheckpointStoreError> {
         let operation = "record a checkpoint in";
-        let name = blob_name(BlobKind::Checkpoint, &c.fully_qualified_namespace, &c.event_hub_name, &c.consumer_group, &c.partition_id)?;
+        let name = blob_name(
+            BlobKind::Checkpoint,
+            &c.fully_qualified_namespace,
+            &c.event_hub_name,
+            &c.consumer_group,
+            &c.partition_id,
+        )?;
         let metadata = checkpoint_metadata(c)
-            .map_err(|reason| CheckpointStoreError::InvalidMetadata { blob: self.rest.blob_display(&name), reason })?
-            .ok_or_else(|| CheckpointStoreError::EmptyCheckpoint { blob: self.rest.blob_display(&name) })?;
-        match self.rest.set_metadata(operation, &name, &metadata, &Condition::None).await {
+            .map_err(|reason| CheckpointStoreError::InvalidMetadata {
+                blob: self.rest.blob_display(&name),
+                reason,
+            })?
+            .ok_or_else(|| CheckpointStoreError::EmptyCheckpoint {
+                blob: self.rest.blob_display(&name),
+            })?;
+        match self
+            .rest
+            .set_metadata(operation, &name, &metadata, &Condition::None)
+            .await
+        {
             Ok(_) => Ok(()),
-            Err(e) if blob_missing(&e) => self.rest.put_blob(operation, &name, &metadata, &Condition::None).await.map(|_| ()),
+            Err(e) if blob_missing(&e) => self
+                .rest
+                .put_blob(operation, &name, &metadata, &Condition::None)
+                .await
+                .map(|_| ()),
             Err(e) => Err(e),
         }
     }
@@ -105,7 +175,10 @@ impl BlobCheckpointStore {
 
 #[async_trait::async_trait]
 impl CheckpointStore for BlobCheckpointStore {
-    async fn claim_ownership(&self, ownerships: &[Ownership]) -> azure_core::Result<Vec<Ownership>> {
+    async fn claim_ownership(
+        &self,
+        ownerships: &[Ownership],
+    ) -> azure_core::Result<Vec<Ownership>> {
         let mut claimed = Vec::with_capacity(ownerships.len());
         for o in ownerships {
             claimed.extend(self.claim_one(o).await?);
@@ -113,12 +186,34 @@ impl CheckpointStore for BlobCheckpointStore {
         Ok(claimed)
     }
 
-    async fn list_checkpoints(&self, namespace: &str, event_hub_name: &str, consumer_group: &str) -> azure_core::Result<Vec<Checkpoint>> {
-        Ok(self.checkpoints(Scope { namespace, event_hub: event_hub_name, consumer_group }).await?)
+    async fn list_checkpoints(
+        &self,
+        namespace: &str,
+        event_hub_name: &str,
+        consumer_group: &str,
+    ) -> azure_core::Result<Vec<Checkpoint>> {
+        Ok(self
+            .checkpoints(Scope {
+                namespace,
+                event_hub: event_hub_name,
+                consumer_group,
+            })
+            .await?)
     }
 
-    async fn list_ownerships(&self, namespace: &str, event_hub_name: &str, consumer_group: &str) -> azure_core::Result<Vec<Ownership>> {
-        Ok(self.ownerships(Scope { namespace, event_hub: event_hub_name, consumer_group }).await?)
+    async fn list_ownerships(
+        &self,
+        namespace: &str,
+        event_hub_name: &str,
+        consumer_group: &str,
+    ) -> azure_core::Result<Vec<Ownership>> {
+        Ok(self
+            .ownerships(Scope {
+                namespace,
+                event_hub: event_hub_name,
+                consumer_group,
+            })
+            .await?)
     }
 
     async fn update_checkpoint(&self, checkpoint: Checkpoint) -> azure_core::Result<()> {
@@ -144,7 +239,10 @@ mod tests_support {
 
     impl Seen {
         pub(super) fn header(&self, name: &str) -> Option<&str> {
-            self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+            self.headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
         }
     }
 
@@ -152,7 +250,9 @@ mod tests_support {
 
     /// Serves one request per connection, answering with `answer`; returns the base URL and
     /// the log of requests.
-    pub(super) async fn serve(answer: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static) -> (String, Arc<Mutex<Vec<Seen>>>) {
+    pub(super) async fn serve(
+        answer: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static,
+    ) -> (String, Arc<Mutex<Vec<Seen>>>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let log = Arc::new(Mutex::new(Vec::new()));
@@ -183,7 +283,10 @@ mod tests_support {
                     log.len()
                 };
                 let (status, headers, body) = answer(&seen, n);
-                let mut out = format!("HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n", body.len());
+                let mut out = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n",
+                    body.len()
+                );
                 for (k, v) in headers {
                     out.push_str(&format!("{k}: {v}\r\n"));
                 }
@@ -230,17 +333,34 @@ mod tests {
     async fn listing_follows_next_markers_to_the_last_page() {
         let (base, log) = serve(|seen, _| {
             let body = if seen.line.contains("marker=m%2F1") {
-                page(&["ns/hub/cg/ownership/2", "ns/hub/cg/ownership/3", "ns/hub/cg/ownership/3/odd"], None)
+                page(
+                    &[
+                        "ns/hub/cg/ownership/2",
+                        "ns/hub/cg/ownership/3",
+                        "ns/hub/cg/ownership/3/odd",
+                    ],
+                    None,
+                )
             } else {
-                page(&["ns/hub/cg/ownership/0", "ns/hub/cg/ownership/1"], Some("m/1"))
+                page(
+                    &["ns/hub/cg/ownership/0", "ns/hub/cg/ownership/1"],
+                    Some("m/1"),
+                )
             };
             (200, vec![("content-type", "application/xml".into())], body)
         })
         .await;
         let s = store_at(&base);
         let got = s.list_ownerships("NS", "Hub", "CG").await.unwrap();
-        assert_eq!(got.iter().map(|o| o.partition_id.as_str()).collect::<Vec<_>>(), ["0", "1", "2", "3"]);
-        assert!(got.iter().all(|o| o.owner_id.as_deref() == Some("me") && o.etag.is_some()));
+        assert_eq!(
+            got.iter()
+                .map(|o| o.partition_id.as_str())
+                .collect::<Vec<_>>(),
+            ["0", "1", "2", "3"]
+        );
+        assert!(got
+            .iter()
+            .all(|o| o.owner_id.as_deref() == Some("me") && o.etag.is_some()));
         let log = log.lock().unwrap();
         assert_eq!(log.len(), 2);
         assert!(
@@ -248,9 +368,15 @@ mod tests {
             "{}",
             log[0].line
         );
-        assert!(log[1].line.contains("&marker=m%2F1&sv=1"), "{}", log[1].line);
+        assert!(
+            log[1].line.contains("&marker=m%2F1&sv=1"),
+            "{}",
+            log[1].line
+        );
         assert_eq!(log[0].header("x-ms-version"), Some(rest_version()));
-        assert!(log[0].header("x-ms-date").is_some_and(|d| d.ends_with("GMT")));
+        assert!(log[0]
+            .header("x-ms-date")
+            .is_some_and(|d| d.ends_with("GMT")));
     }
 
     fn rest_version() -> &'static str {
@@ -259,21 +385,49 @@ mod tests {
 
     #[tokio::test]
     async fn a_listing_that_never_ends_is_an_error() {
-        let (base, _) = serve(|_, _| (200, vec![], page(&["ns/hub/cg/checkpoint/0"], Some("again")))).await;
-        let e = store_at(&base).list_checkpoints("ns", "hub", "cg").await.unwrap_err();
+        let (base, _) = serve(|_, _| {
+            (
+                200,
+                vec![],
+                page(&["ns/hub/cg/checkpoint/0"], Some("again")),
+            )
+        })
+        .await;
+        let e = store_at(&base)
+            .list_checkpoints("ns", "hub", "cg")
+            .await
+            .unwrap_err();
         assert_eq!(*e.kind(), azure_core::error::ErrorKind::DataConversion);
-        assert!(e.to_string().contains("never ends") && !e.to_string().contains("SECRET"), "{e}");
+        assert!(
+            e.to_string().contains("never ends") && !e.to_string().contains("SECRET"),
+            "{e}"
+        );
     }
 
     #[tokio::test]
     async fn etag_conflicts_drop_the_partition_and_wins_carry_the_new_etag() {
         let (base, log) = serve(|seen, _| {
             if seen.header("if-match").is_some() {
-                (412, vec![("x-ms-error-code", "ConditionNotMet".into())], String::new())
+                (
+                    412,
+                    vec![("x-ms-error-code", "ConditionNotMet".into())],
+                    String::new(),
+                )
             } else if seen.line.contains("/ownership/2") {
-                (409, vec![("x-ms-error-code", "BlobAlreadyExists".into())], String::new())
+                (
+                    409,
+                    vec![("x-ms-error-code", "BlobAlreadyExists".into())],
+                    String::new(),
+                )
             } else {
-                (201, vec![("etag", "\"0xNEW\"".into()), ("last-modified", "Sun, 22 Nov 2026 08:00:00 GMT".into())], String::new())
+                (
+                    201,
+                    vec![
+                        ("etag", "\"0xNEW\"".into()),
+                        ("last-modified", "Sun, 22 Nov 2026 08:00:00 GMT".into()),
+                    ],
+                    String::new(),
+                )
             }
         })
         .await;
@@ -287,14 +441,30 @@ mod tests {
             etag: etag.map(Etag::from),
             last_modified_time: None,
         };
-        let got = s.claim_ownership(&[o("0", Some("0xOLD")), o("1", None), o("2", None)]).await.unwrap();
+        let got = s
+            .claim_ownership(&[o("0", Some("0xOLD")), o("1", None), o("2", None)])
+            .await
+            .unwrap();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].partition_id, "1");
-        assert_eq!(got[0].etag.as_ref().map(|e| e.to_string()).as_deref(), Some("\"0xNEW\""));
+        assert_eq!(
+            got[0].etag.as_ref().map(|e| e.to_string()).as_deref(),
+            Some("\"0xNEW\"")
+        );
         assert_eq!(got[0].last_modified_time.map(|t| t.hour()), Some(8));
         let log = log.lock().unwrap();
-        assert!(log[0].line.starts_with("PUT /acct/ckpt/ns/hub/cg/ownership/0?comp=metadata&sv=1&sig=SECRET "), "{}", log[0].line);
-        assert_eq!(log[0].header("if-match"), Some("\"0xOLD\""), "a bare etag is sent quoted");
+        assert!(
+            log[0]
+                .line
+                .starts_with("PUT /acct/ckpt/ns/hub/cg/ownership/0?comp=metadata&sv=1&sig=SECRET "),
+            "{}",
+            log[0].line
+        );
+        assert_eq!(
+            log[0].header("if-match"),
+            Some("\"0xOLD\""),
+            "a bare etag is sent quoted"
+        );
         assert_eq!(log[0].header("x-ms-meta-ownerid"), Some("me"));
         assert_eq!(log[1].header("if-none-match"), Some("*"));
         assert_eq!(log[1].header("x-ms-blob-type"), Some("BlockBlob"));
@@ -304,8 +474,19 @@ mod tests {
     #[tokio::test]
     async fn other_failures_fail_the_claim_after_retrying_transient_ones() {
         let (base, log) = serve(|_, n| match n {
-            1 | 2 => (503, vec![("x-ms-error-code", "ServerBusy".into()), ("retry-after", "0".into())], String::new()),
-            _ => (403, vec![("x-ms-error-code", "AuthorizationPermissionMismatch".into())], String::new()),
+            1 | 2 => (
+                503,
+                vec![
+                    ("x-ms-error-code", "ServerBusy".into()),
+                    ("retry-after", "0".into()),
+                ],
+                String::new(),
+            ),
+            _ => (
+                403,
+                vec![("x-ms-error-code", "AuthorizationPermissionMismatch".into())],
+                String::new(),
+            ),
         })
         .await;
         let s = store_at(&base);
@@ -318,17 +499,33 @@ mod tests {
             ..Default::default()
         };
         let e = s.claim_ownership(&[o]).await.unwrap_err();
-        assert_eq!(e.http_status(), Some(azure_core::http::StatusCode::Forbidden));
+        assert_eq!(
+            e.http_status(),
+            Some(azure_core::http::StatusCode::Forbidden)
+        );
         let text = e.to_string();
-        assert!(text.contains("ownership/0") && text.contains("AuthorizationPermissionMismatch") && !text.contains("SECRET"), "{text}");
-        assert_eq!(log.lock().unwrap().len(), 3, "two 503s retried, the 403 not");
+        assert!(
+            text.contains("ownership/0")
+                && text.contains("AuthorizationPermissionMismatch")
+                && !text.contains("SECRET"),
+            "{text}"
+        );
+        assert_eq!(
+            log.lock().unwrap().len(),
+            3,
+            "two 503s retried, the 403 not"
+        );
     }
 
     #[tokio::test]
     async fn checkpoints_create_their_blob_on_first_write() {
         let (base, log) = serve(|seen, _| {
             if seen.line.contains("comp=metadata") {
-                (404, vec![("x-ms-error-code", "BlobNotFound".into())], String::new())
+                (
+                    404,
+                    vec![("x-ms-error-code", "BlobNotFound".into())],
+                    String::new(),
+                )
             } else {
                 (201, vec![("etag", "\"0x1\"".into())], String::new())
             }
@@ -345,7 +542,13 @@ mod tests {
         store_at(&base).update_checkpoint(c).await.unwrap();
         let log = log.lock().unwrap();
         assert_eq!(log.len(), 2);
-        assert!(log[1].line.starts_with("PUT /acct/ckpt/ns/hub/cg/checkpoint/4?sv=1"), "{}", log[1].line);
+        assert!(
+            log[1]
+                .line
+                .starts_with("PUT /acct/ckpt/ns/hub/cg/checkpoint/4?sv=1"),
+            "{}",
+            log[1].line
+        );
         assert_eq!(log[1].header("x-ms-meta-sequencenumber"), Some("9"));
         assert_eq!(log[1].header("x-ms-meta-offset"), Some("100"));
         assert_eq!(log[1].header("if-none-match"), None);
@@ -360,9 +563,19 @@ mod container_tests {
 
     #[tokio::test]
     async fn an_existing_container_is_fine_even_without_the_right_to_create_one() {
-        for (create, read, ok) in [(201, 200, true), (409, 200, true), (403, 200, true), (403, 403, false), (404, 404, false)] {
+        for (create, read, ok) in [
+            (201, 200, true),
+            (409, 200, true),
+            (403, 200, true),
+            (403, 403, false),
+            (404, 404, false),
+        ] {
             let (base, log) = serve(move |seen, _| {
-                let code = if seen.line.starts_with("PUT") { create } else { read };
+                let code = if seen.line.starts_with("PUT") {
+                    create
+                } else {
+                    read
+                };
                 let error = match code {
                     409 => "ContainerAlreadyExists",
                     403 => "AuthorizationPermissionMismatch",
@@ -372,13 +585,26 @@ mod container_tests {
             })
             .await;
             let result = store_at(&base).ensure_container().await;
-            assert_eq!(result.is_ok(), ok, "create {create}, read {read}: {result:?}");
+            assert_eq!(
+                result.is_ok(),
+                ok,
+                "create {create}, read {read}: {result:?}"
+            );
             if let Err(e) = result {
                 let text = e.to_string();
-                assert!(text.contains(&format!("{base}/acct/ckpt:")) && !text.contains("SECRET"), "{text}");
+                assert!(
+                    text.contains(&format!("{base}/acct/ckpt:")) && !text.contains("SECRET"),
+                    "{text}"
+                );
             }
             let log = log.lock().unwrap();
-            assert!(log[0].line.starts_with("PUT /acct/ckpt?restype=container&sv=1&sig=SECRET "), "{}", log[0].line);
+            assert!(
+                log[0]
+                    .line
+                    .starts_with("PUT /acct/ckpt?restype=container&sv=1&sig=SECRET "),
+                "{}",
+                log[0].line
+            );
         }
     }
 }
@@ -401,12 +627,23 @@ mod token_tests {
 
     #[async_trait::async_trait]
     impl TokenCredential for FixedToken {
-        async fn get_token(&self, scopes: &[&str], _options: Option<TokenRequestOptions<'_>>) -> azure_core::Result<AccessToken> {
-            self.scopes.lock().unwrap().extend(scopes.iter().map(|s| s.to_string()));
+        async fn get_token(
+            &self,
+            scopes: &[&str],
+            _options: Option<TokenRequestOptions<'_>>,
+        ) -> azure_core::Result<AccessToken> {
+            self.scopes
+                .lock()
+                .unwrap()
+                .extend(scopes.iter().map(|s| s.to_string()));
             if self.fail {
-                return Err(azure_core::Error::with_message(azure_core::error::ErrorKind::Credential, "no identity here"));
+                return Err(azure_core::Error::with_message(
+                    azure_core::error::ErrorKind::Credential,
+                    "no identity here",
+                ));
             }
-            let expires = azure_core::time::OffsetDateTime::now_utc() + azure_core::time::Duration::hours(1);
+            let expires =
+                azure_core::time::OffsetDateTime::now_utc() + azure_core::time::Duration::hours(1);
             Ok(AccessToken::new(Secret::new("TOKEN-123"), expires))
         }
     }
@@ -414,25 +651,50 @@ mod token_tests {
     #[tokio::test]
     async fn bearer_tokens_for_storage_are_sent_without_a_sas() {
         let (base, log) = serve(|_, _| (200, vec![], page(&[], None))).await;
-        let credential = Arc::new(FixedToken { scopes: Mutex::new(vec![]), fail: false });
+        let credential = Arc::new(FixedToken {
+            scopes: Mutex::new(vec![]),
+            fail: false,
+        });
         let url = url::Url::parse(&format!("{base}/acct/ckpt")).unwrap();
-        let s = BlobCheckpointStore::new(url, ContainerAuth::Token(credential.clone()), None).unwrap();
-        assert!(s.list_ownerships("ns", "hub", "cg").await.unwrap().is_empty());
-        assert_eq!(*credential.scopes.lock().unwrap(), ["https://storage.azure.com/.default"]);
+        let s =
+            BlobCheckpointStore::new(url, ContainerAuth::Token(credential.clone()), None).unwrap();
+        assert!(s
+            .list_ownerships("ns", "hub", "cg")
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            *credential.scopes.lock().unwrap(),
+            ["https://storage.azure.com/.default"]
+        );
         let log = log.lock().unwrap();
         assert_eq!(log[0].header("authorization"), Some("Bearer TOKEN-123"));
-        assert!(log[0].line.contains("include=metadata HTTP"), "no SAS appended: {}", log[0].line);
+        assert!(
+            log[0].line.contains("include=metadata HTTP"),
+            "no SAS appended: {}",
+            log[0].line
+        );
     }
 
     #[tokio::test]
     async fn a_credential_failure_is_a_credential_error() {
-        let credential = Arc::new(FixedToken { scopes: Mutex::new(vec![]), fail: true });
+        let credential = Arc::new(FixedToken {
+            scopes: Mutex::new(vec![]),
+            fail: true,
+        });
         let url = url::Url::parse("http://127.0.0.1:9/acct/ckpt").unwrap();
         let s = BlobCheckpointStore::new(url, ContainerAuth::Token(credential), None).unwrap();
         let e = s.ensure_container().await.unwrap_err();
         assert!(matches!(e, CheckpointStoreError::Credential { .. }), "{e}");
         let text = e.to_string();
-        assert!(text.contains("https://storage.azure.com/.default") && text.contains("http://127.0.0.1:9/acct/ckpt"), "{text}");
-        assert_eq!(*azure_core::Error::from(e).kind(), azure_core::error::ErrorKind::Credential);
+        assert!(
+            text.contains("https://storage.azure.com/.default")
+                && text.contains("http://127.0.0.1:9/acct/ckpt"),
+            "{text}"
+        );
+        assert_eq!(
+            *azure_core::Error::from(e).kind(),
+            azure_core::error::ErrorKind::Credential
+        );
     }
 }

@@ -1,0 +1,69 @@
+//! Which events a destination's table already holds, read back from the `ingest-by:` tags of
+//! its extents (`.show table T extents where tags contains ...`), so that a pipeline reading a
+//! partition again after a crash or a takeover skips what queued ingestion already stored.
+
+use super::dedupe::{held_ranges, partition_prefix};
+use super::{Inner, Target};
+use crate::kusto::{ErrorKind, KustoError};
+use crate::resume::SeqRange;
+use crate::schema::{kql_string, quote_name};
+use crate::sink::SinkError;
+
+/// Attempts before a throttled or failing lookup is given up (the pipeline then goes on
+/// without it: duplicates are possible, losses are not).
+const ATTEMPTS: u32 = 4;
+
+/// The sequence ranges of `partition` that `destination`'s table holds.
+pub(super) async fn ranges(
+    inner: &Inner,
+    destination: usize,
+    partition: &str,
+) -> Result<Vec<SeqRange>, SinkError> {
+    let Some(target) = inner.targets.get(destination) else {
+        return Ok(Vec::new());
+    };
+    let prefix = partition_prefix(&target.name, partition);
+    let command = format!(
+        ".show table {} extents where tags contains {}",
+        quote_name(&target.table),
+        kql_string(&format!("ingest-by:{prefix}"))
+    );
+    let mut attempt = 0;
+    let data = loop {
+        attempt += 1;
+        match inner.client.mgmt(&target.database, &command).await {
+            Ok(data) => break data,
+            Err(e)
+                if attempt < ATTEMPTS
+                    && matches!(e.kind(), ErrorKind::Throttled | ErrorKind::Transient) =>
+            {
+                tokio::time::sleep(inner.retry.backoff(attempt, e.retry_after())).await;
+            }
+            Err(e) => return Err(failed(target, e)),
+        }
+    };
+    let unexpected = |what: &str| SinkError::Service {
+        target: target.table_name(),
+        source: format!("`.show table extents` answered {what}").into(),
+    };
+    let table = data.primary().ok_or_else(|| unexpected("no table"))?;
+    let column = table
+        .column("Tags")
+        .ok_or_else(|| unexpected("no Tags column"))?;
+    let mut ranges: Vec<SeqRange> = table
+        .rows
+        .iter()
+        .filter_map(|row| row.get(column)?.as_str())
+        .flat_map(|tags| held_ranges(tags, &prefix).collect::<Vec<_>>())
+        .collect();
+    ranges.sort_unstable();
+    ranges.dedup();
+    Ok(ranges)
+}
+
+fn failed(target: &Target, source: KustoError) -> SinkError {
+    SinkError::Service {
+        target: target.table_name(),
+        source: Box::new(source),
+    }
+}
