@@ -136,3 +136,115 @@ impl Watchdog {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use azure_messaging_eventhubs::models::Checkpoint;
+    use azure_messaging_eventhubs::InMemoryCheckpointStore;
+    use iotc_adx_testkit::eventhubs::{EmulatorOptions, EventHubOptions, EventHubsEmulator};
+
+    const NAMESPACE: &str = "iotc.servicebus.windows.net";
+
+    async fn setup(
+        stall_after: Duration,
+    ) -> (EventHubsEmulator, Watchdog, Arc<InMemoryCheckpointStore>) {
+        let hub = EventHubsEmulator::start(
+            EmulatorOptions::new(NAMESPACE)
+                .with_event_hub(EventHubOptions::new("export", 2))
+                .with_sas_key("listen", "a2V5"),
+        )
+        .await
+        .expect("the emulator starts");
+        let probe = ConsumerClient::builder()
+            .with_custom_endpoint(hub.endpoint())
+            .open_with_connection_string(
+                &hub.connection_string("listen", "export").expect("a key"),
+                Some("export"),
+            )
+            .await
+            .expect("the probe connects");
+        let store = Arc::new(InMemoryCheckpointStore::new());
+        let watchdog = Watchdog {
+            probe,
+            store: store.clone(),
+            namespace: NAMESPACE.into(),
+            event_hub: "export".into(),
+            consumer_group: "$Default".into(),
+            stall_after,
+        };
+        (hub, watchdog, store)
+    }
+
+    fn partitions() -> Vec<String> {
+        vec!["0".into(), "1".into()]
+    }
+
+    #[tokio::test]
+    async fn a_reader_behind_the_partition_and_silent_is_stuck() {
+        let (hub, watchdog, _) = setup(Duration::ZERO).await;
+        let progress = Progress::default();
+        for i in 0..3 {
+            hub.append("export", "0", format!("{i}").as_bytes())
+                .expect("appended");
+        }
+        progress.started("0");
+        progress.delivered("0", 1);
+        assert_eq!(
+            watchdog.stuck(&progress, &partitions()).await.as_deref(),
+            Some("0"),
+            "event 2 was never delivered"
+        );
+        progress.delivered("0", 2);
+        assert_eq!(
+            watchdog.stuck(&progress, &partitions()).await,
+            None,
+            "caught up"
+        );
+        // Partition 1 has no reader here: not this replica's concern.
+        hub.append("export", "1", b"x").expect("appended");
+        assert_eq!(watchdog.stuck(&progress, &partitions()).await, None);
+    }
+
+    #[tokio::test]
+    async fn a_reader_that_delivered_recently_is_not_stuck() {
+        let (hub, watchdog, _) = setup(Duration::from_secs(3600)).await;
+        let progress = Progress::default();
+        hub.append("export", "0", b"x").expect("appended");
+        progress.started("0");
+        assert_eq!(watchdog.stuck(&progress, &partitions()).await, None);
+    }
+
+    #[tokio::test]
+    async fn without_deliveries_or_checkpoints_only_newer_events_count() {
+        let (hub, watchdog, store) = setup(Duration::ZERO).await;
+        let progress = Progress::default();
+        hub.append("export", "0", b"old").expect("appended");
+        progress.started("0");
+        // Started at "latest": what is there now is the baseline.
+        assert_eq!(watchdog.stuck(&progress, &partitions()).await, None);
+        hub.append("export", "0", b"new").expect("appended");
+        assert_eq!(
+            watchdog.stuck(&progress, &partitions()).await.as_deref(),
+            Some("0")
+        );
+
+        // A checkpoint at the newest event (another replica's, or ours before a reopen) counts
+        // as delivered.
+        let first = hub.append("export", "1", b"a").expect("appended");
+        let last = hub.append("export", "1", b"b").expect("appended");
+        progress.delivered("1", first);
+        let one = ["1".to_string()];
+        assert_eq!(watchdog.stuck(&progress, &one).await.as_deref(), Some("1"));
+        let checkpoint = Checkpoint {
+            fully_qualified_namespace: NAMESPACE.into(),
+            event_hub_name: "export".into(),
+            consumer_group: "$Default".into(),
+            partition_id: "1".into(),
+            offset: None,
+            sequence_number: Some(last),
+        };
+        store.update_checkpoint(checkpoint).await.expect("stored");
+        assert_eq!(watchdog.stuck(&progress, &one).await, None);
+    }
+}
