@@ -311,3 +311,118 @@ async fn emulators_can_share_one_azurite() {
     assert_eq!(emulators[0].rows("db1", "T")[0][0], "first");
     assert!(emulators.iter().all(|k| k.state().failures.is_empty()));
 }
+
+/// Extent tags of `.show table T extents [where ...]`, one entry per extent.
+async fn extent_tags(url: &str, command: &str) -> Vec<String> {
+    let (s, body) = mgmt(url, "db1", command).await;
+    assert_eq!(s, 200, "{body}");
+    let columns = body["Tables"][0]["Columns"].as_array().unwrap();
+    let tags = columns
+        .iter()
+        .position(|c| c["ColumnName"] == "Tags")
+        .unwrap();
+    let rows = columns
+        .iter()
+        .position(|c| c["ColumnName"] == "RowCount")
+        .unwrap();
+    let mut out: Vec<String> = v1_rows(&body)
+        .iter()
+        .inspect(|r| assert!(r[rows].as_i64().unwrap() > 0))
+        .map(|r| r[tags].as_str().unwrap().to_string())
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn extents_list_committed_ingestions_with_their_tags() {
+    let k = KustoEmulator::start(KustoOptions {
+        storage: StorageMode::Own,
+        queued_batching_time: Some(Duration::from_millis(100)),
+        ..KustoOptions::default()
+    })
+    .await
+    .unwrap();
+    let url = k.url();
+    mgmt(url, "db1", ".create table T (dev:string, ts:datetime)").await;
+    mgmt(
+        url,
+        "db1",
+        ".alter table T policy streamingingestion enable",
+    )
+    .await;
+    mgmt(url, "db1", r#".create-or-alter table T ingestion json mapping 'm1' '[{"column":"dev","Properties":{"Path":"$.d"}},{"column":"ts","Properties":{"Path":"$.t","Transform":"DateTimeFromUnixSeconds"}}]'"#).await;
+    for (tag, dev) in [("iotc-adx/d/p3:1-5", "a"), ("iotc-adx/d/p4:1-9", "b")] {
+        let props = json!({"tags": format!("[\"ingest-by:{tag}\", \"Plain\"]")});
+        queue_ingestion(
+            url,
+            "T",
+            format!(r#"{{"d":"{dev}","t":1}}"#).as_bytes(),
+            props,
+            0,
+        )
+        .await;
+    }
+    let (s, body) = ingest(
+        url,
+        "db1",
+        "T",
+        "streamFormat=multijson&mappingName=m1",
+        gzip(br#"{"d":"s","t":2}"#),
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    wait_for("rows", || k.rows("db1", "T").len() == 3).await;
+
+    let all = extent_tags(url, ".show table T extents").await;
+    assert_eq!(
+        all,
+        vec![
+            "",
+            "ingest-by:iotc-adx/d/p3:1-5\r\nPlain",
+            "ingest-by:iotc-adx/d/p4:1-9\r\nPlain"
+        ]
+    );
+    // `contains`: a substring of some tag, ignoring case.
+    assert_eq!(
+        extent_tags(
+            url,
+            ".show table T extents where tags contains 'INGEST-BY:iotc-adx/d/p3:'"
+        )
+        .await,
+        vec!["ingest-by:iotc-adx/d/p3:1-5\r\nPlain"]
+    );
+    // `has`: a tag equal to the value.
+    assert_eq!(
+        extent_tags(
+            url,
+            ".show table ['T'] extents where tags has 'ingest-by:iotc-adx/d/p4:1-9'"
+        )
+        .await,
+        vec!["ingest-by:iotc-adx/d/p4:1-9\r\nPlain"]
+    );
+    assert!(extent_tags(
+        url,
+        ".show table T extents where tags has 'ingest-by:iotc-adx/d/p4'"
+    )
+    .await
+    .is_empty());
+    // Negations and `and`.
+    assert_eq!(
+        extent_tags(url, ".show table T extents where tags !has 'Plain'").await,
+        vec![""]
+    );
+    assert_eq!(
+        extent_tags(
+            url,
+            ".show table T extents hot where tags has 'Plain' and tags !contains 'p3:'"
+        )
+        .await,
+        vec!["ingest-by:iotc-adx/d/p4:1-9\r\nPlain"]
+    );
+    let (s, body) = mgmt(url, "db1", ".show table Missing extents").await;
+    assert_eq!(s, 400, "{body}");
+    let (s, body) = mgmt(url, "db1", ".show table T extents where tags like 'x'").await;
+    assert_eq!(s, 400, "{body}");
+    assert!(body.to_string().contains("expected 'has'"), "{body}");
+}

@@ -189,7 +189,7 @@ async fn ingest(
         (rows, count)
     };
     if let Some(t) = state.table_mut(db, table_name) {
-        t.data.rows.extend(rows);
+        t.commit(rows, data.len() as u64, Vec::new());
     }
     Ok(count)
 }

@@ -54,7 +54,10 @@ struct Job {
     meta: Meta,
     rows: Vec<Vec<Value>>,
     ingest_if_not_exists: Vec<String>,
-    ingest_by: Vec<String>,
+    /// Every tag of the ingestion (`ingest-by:` ones included).
+    tags: Vec<String>,
+    /// Bytes of the data (decompressed).
+    original_size: u64,
 }
 
 /// The message fields reports need.
@@ -212,13 +215,10 @@ async fn prepare(shared: &Shared, storage: &Storage, text: &str) -> Result<Job, 
         formats::to_rows(table, format, mapping, &data, &location)
             .map_err(|e| fail(&meta, "BadRequest_InvalidData", e.to_string()))?
     };
-    let ingest_by = string_list(&props, "tags")
-        .into_iter()
-        .filter_map(|t| t.strip_prefix("ingest-by:").map(str::to_string))
-        .collect();
     Ok(Job {
         ingest_if_not_exists: string_list(&props, "ingestIfNotExists"),
-        ingest_by,
+        tags: string_list(&props, "tags"),
+        original_size: data.len() as u64,
         rows,
         meta,
     })
@@ -257,8 +257,7 @@ async fn commit(shared: Arc<Shared>, job: Job) {
                     ),
                 )),
                 None => {
-                    t.data.rows.extend(job.rows);
-                    t.ingested_tags.extend(job.ingest_by);
+                    t.commit(job.rows, job.original_size, job.tags);
                     None
                 }
             },

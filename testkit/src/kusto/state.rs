@@ -28,6 +28,22 @@ impl Default for BatchingPolicy {
     }
 }
 
+/// One extent (data shard): what one committed ingestion added, as `.show table T extents`
+/// lists it.
+#[derive(Debug, Clone)]
+pub struct Extent {
+    /// The extent's id (a GUID).
+    pub id: String,
+    /// When it was committed.
+    pub created: chrono::DateTime<chrono::Utc>,
+    /// Rows it holds.
+    pub rows: u64,
+    /// Bytes of the data as ingested (uncompressed).
+    pub original_size: u64,
+    /// Its tags, e.g. `ingest-by:batch-1`.
+    pub tags: Vec<String>,
+}
+
 /// A table with its policies and mappings.
 #[derive(Debug, Clone)]
 pub struct Table {
@@ -41,6 +57,8 @@ pub struct Table {
     pub batching: Option<BatchingPolicy>,
     /// Tags of committed ingestions (`ingest-by:` values), for `ingestIfNotExists`.
     pub ingested_tags: BTreeSet<String>,
+    /// One per committed ingestion, in commit order.
+    pub extents: Vec<Extent>,
 }
 
 impl Table {
@@ -62,7 +80,31 @@ impl Table {
             streaming: None,
             batching: None,
             ingested_tags: BTreeSet::new(),
+            extents: Vec::new(),
         }
+    }
+
+    /// Commits one ingestion: appends its rows as a new extent carrying `tags` (the
+    /// `ingest-by:` ones then count for `ingestIfNotExists`).
+    pub fn commit(
+        &mut self,
+        rows: Vec<Vec<serde_json::Value>>,
+        original_size: u64,
+        tags: Vec<String>,
+    ) {
+        self.ingested_tags.extend(
+            tags.iter()
+                .filter_map(|t| t.strip_prefix("ingest-by:"))
+                .map(str::to_string),
+        );
+        self.extents.push(Extent {
+            id: uuid::Uuid::new_v4().to_string(),
+            created: chrono::Utc::now(),
+            rows: rows.len() as u64,
+            original_size,
+            tags,
+        });
+        self.data.rows.extend(rows);
     }
 
     /// `a:string,ts:datetime`, as `.show table T cslschema` prints it.

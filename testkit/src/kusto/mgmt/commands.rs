@@ -7,7 +7,7 @@ use super::super::kql::{Column, DataTable};
 use super::super::mapping;
 use super::super::state::{BatchingPolicy, ClusterState, Database, Table};
 use super::super::values;
-use super::parse::{Command, PolicyTarget, StreamingSetting};
+use super::parse::{Command, PolicyTarget, StreamingSetting, TagFilter};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -153,6 +153,61 @@ fn schema_table(db: &str, t: &Table) -> DataTable {
     )
 }
 
+/// `.show table T extents`: the documented columns, one row per extent whose tags pass every
+/// filter. Tags are listed one per line (`\r\n`), which is how Kusto's tools display them;
+/// the emulator keeps no compression or index, so the sizes are the original size.
+fn extents_table(db: &str, t: &Table, filters: &[TagFilter]) -> DataTable {
+    let rows = t
+        .extents
+        .iter()
+        .filter(|e| filters.iter().all(|f| f.accepts(&e.tags)))
+        .map(|e| {
+            let created = values::format_datetime(&e.created);
+            let size = e.original_size as f64;
+            vec![
+                json!(e.id),
+                json!(db),
+                json!(t.data.name),
+                json!(created),
+                json!(size),
+                json!(size),
+                json!(size),
+                json!(0.0),
+                json!(1),
+                json!(1),
+                json!(""),
+                json!(e.rows),
+                json!(created),
+                json!(e.tags.join("\r\n")),
+                json!("StorageV3"),
+                json!(0),
+            ]
+        })
+        .collect();
+    table(
+        "Table_0",
+        &[
+            ("ExtentId", "guid"),
+            ("DatabaseName", "string"),
+            ("TableName", "string"),
+            ("MaxCreatedOn", "datetime"),
+            ("OriginalSize", "real"),
+            ("ExtentSize", "real"),
+            ("CompressedSize", "real"),
+            ("IndexSize", "real"),
+            ("Blocks", "long"),
+            ("Segments", "long"),
+            ("ExtentContainerId", "string"),
+            ("RowCount", "long"),
+            ("MinCreatedOn", "datetime"),
+            ("Tags", "string"),
+            ("Kind", "string"),
+            ("DeletedRowCount", "long"),
+        ],
+        rows,
+    )
+}
+
 fn mappings_table(name: &str, t: &Table) -> DataTable {
     let rows = t
         .json_mappings
@@ -217,6 +272,10 @@ fn on_database(
         Command::ShowJsonMappings(name) => {
             Ok(mappings_table(&name, existing(database, db, &name)?))
         }
+        Command::ShowExtents {
+            table: name,
+            filters,
+        } => Ok(extents_table(db, existing(database, db, &name)?, &filters)),
         Command::CreateTable {
             table: name,
             columns,

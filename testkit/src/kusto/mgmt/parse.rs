@@ -74,6 +74,39 @@ pub enum Command {
     GetIdentityToken,
     /// `.show ingestion failures`
     ShowIngestionFailures,
+    /// `.show table T extents [hot] [where tags has|contains|!has|!contains 'x' [and ...]]`
+    ShowExtents {
+        /// Table name.
+        table: String,
+        /// Conditions on the extents' tags, all of which must hold.
+        filters: Vec<TagFilter>,
+    },
+}
+
+/// One `tags has 'x'` condition of `.show table T extents where ...`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagFilter {
+    /// `!has` / `!contains`.
+    pub negated: bool,
+    /// `has` (a tag equals the value) or `contains` (a tag contains it, ignoring case).
+    pub contains: bool,
+    /// The tag or substring.
+    pub value: String,
+}
+
+impl TagFilter {
+    /// Whether an extent with `tags` passes this condition.
+    pub fn accepts(&self, tags: &[String]) -> bool {
+        let value = self.value.to_lowercase();
+        let found = tags.iter().any(|t| {
+            if self.contains {
+                t.to_lowercase().contains(&value)
+            } else {
+                *t == self.value
+            }
+        });
+        found != self.negated
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -326,6 +359,9 @@ fn show(c: &mut Cursor) -> Result<Command, String> {
     }
     c.expect("table")?;
     let table = c.name()?;
+    if c.keyword("extents") {
+        return extents(c, table);
+    }
     if c.keyword("cslschema") {
         return Ok(Command::ShowTableCslSchema(table));
     }
@@ -338,6 +374,40 @@ fn show(c: &mut Cursor) -> Result<Command, String> {
     c.expect("json")?;
     c.expect("mappings")?;
     Ok(Command::ShowJsonMappings(table))
+}
+
+/// The rest of `.show table T extents ...`.
+fn extents(c: &mut Cursor, table: String) -> Result<Command, String> {
+    if c.punct('(') {
+        return Err("extent id lists are not supported by the emulator".into());
+    }
+    c.keyword("hot");
+    let mut filters = Vec::new();
+    if c.keyword("where") {
+        loop {
+            c.expect("tags")?;
+            let negated = c.punct('!');
+            let contains = if c.keyword("has") {
+                false
+            } else if c.keyword("contains") {
+                true
+            } else {
+                return Err(format!(
+                    "expected 'has', 'contains', '!has' or '!contains' {}",
+                    c.here()
+                ));
+            };
+            filters.push(TagFilter {
+                negated,
+                contains,
+                value: c.string()?,
+            });
+            if !c.keyword("and") {
+                break;
+            }
+        }
+    }
+    Ok(Command::ShowExtents { table, filters })
 }
 
 fn create(c: &mut Cursor, verb: &str) -> Result<Command, String> {
@@ -415,6 +485,52 @@ fn alter(c: &mut Cursor) -> Result<Command, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn show_extents_parses_tag_filters() {
+        assert_eq!(
+            parse(".show table T extents").unwrap(),
+            Command::ShowExtents {
+                table: "T".into(),
+                filters: vec![]
+            }
+        );
+        let Command::ShowExtents { table, filters } =
+            parse(".show table ['my T'] extents hot where tags contains 'ingest-by:x/p3:' and tags !has \"b\"").unwrap()
+        else {
+            panic!("not ShowExtents")
+        };
+        assert_eq!(table, "my T");
+        assert_eq!(
+            filters,
+            vec![
+                TagFilter {
+                    negated: false,
+                    contains: true,
+                    value: "ingest-by:x/p3:".into()
+                },
+                TagFilter {
+                    negated: true,
+                    contains: false,
+                    value: "b".into()
+                },
+            ]
+        );
+        let tags = vec!["ingest-by:X/p3:1-2".to_string(), "a".to_string()];
+        assert!(filters[0].accepts(&tags), "contains ignores case");
+        assert!(filters[1].accepts(&tags));
+        assert!(
+            !TagFilter {
+                negated: false,
+                contains: false,
+                value: "A".into()
+            }
+            .accepts(&tags),
+            "has is equality"
+        );
+        assert!(parse(".show table T extents where tags like 'x'").is_err());
+        assert!(parse(".show table T extents (guid1)").is_err());
+    }
 
     #[test]
     fn commands_parse() {
