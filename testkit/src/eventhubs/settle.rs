@@ -152,7 +152,7 @@ impl LateSettlement {
                 }
             }
             TRANSFER => {
-                let (Some(handle), Some(id)) = (uint(f.get(0)), uint(f.get(1))) else {
+                let (Some(handle), Some(id)) = (uint(f.first()), uint(f.get(1))) else {
                     return;
                 };
                 if self.first_links.contains(&(channel, handle)) && boolean(f.get(4)) != Some(true)
@@ -161,7 +161,7 @@ impl LateSettlement {
                 }
             }
             DETACH => {
-                let Some(handle) = uint(f.get(0)) else { return };
+                let Some(handle) = uint(f.first()) else { return };
                 self.first_links.remove(&(channel, handle));
                 self.deliveries
                     .retain(|&(c, _), h| c != channel || *h != handle);
@@ -197,7 +197,7 @@ impl LateSettlement {
             DISPOSITION => {
                 let f = &p.fields;
                 let theirs = self.sessions.get(&channel).copied();
-                let receiver = boolean(f.get(0)) == Some(true);
+                let receiver = boolean(f.first()) == Some(true);
                 let settled = boolean(f.get(3)) == Some(true);
                 let has_state = f.get(4).is_some_and(|s| **s != [0x40]);
                 if let (true, true, true, Some(first), Some(theirs)) =
