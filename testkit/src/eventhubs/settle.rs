@@ -161,7 +161,9 @@ impl LateSettlement {
                 }
             }
             DETACH => {
-                let Some(handle) = uint(f.first()) else { return };
+                let Some(handle) = uint(f.first()) else {
+                    return;
+                };
                 self.first_links.remove(&(channel, handle));
                 self.deliveries
                     .retain(|&(c, _), h| c != channel || *h != handle);
