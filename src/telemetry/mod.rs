@@ -1,3 +1,4 @@
-//! Telemetry: logs now; metrics and health endpoints build on this module.
+//! Telemetry: logs and the Prometheus metrics registry; the health endpoints build on this module.
 
 pub mod log;
+pub mod metrics;
