@@ -144,7 +144,19 @@ async fn kill_and_restart(mode: Mode) -> (usize, usize, String) {
     .await;
     first.kill().expect("SIGKILL");
     let _ = first.wait();
-    let at_kill = kusto.rows("iot", "Devices").len();
+    // What the dead instance handed over is committed within the table's batching time; in
+    // production the new owner waits for the ownership to expire, which the documented setup
+    // keeps longer than that. Under a loaded machine the emulator can lag, so wait until the
+    // table stops growing rather than trusting the clock.
+    let mut stable = (kusto.rows("iot", "Devices").len(), Instant::now());
+    while stable.1.elapsed() < Duration::from_millis(1500) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = kusto.rows("iot", "Devices").len();
+        if now != stable.0 {
+            stable = (now, Instant::now());
+        }
+    }
+    let at_kill = stable.0;
 
     send(&hub, 2000, 2400);
     let mut second = start(&config);
