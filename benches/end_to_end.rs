@@ -204,6 +204,7 @@ async fn run() {
         String::from_utf8_lossy(&provision.stderr)
     );
     let mut child = Command::new(&bin)
+        .env("IOTC_ADX__METRICS__LISTEN", "127.0.0.1:0")
         .args(["run", "--config"])
         .arg(&config)
         .stdout(Stdio::null())

@@ -52,6 +52,8 @@ struct Pending {
     remaining: u32,
     sequence_number: i64,
     offset: String,
+    /// When the hub accepted the event, in Unix milliseconds (for end-to-end latency).
+    enqueued_ms: i64,
 }
 
 #[derive(Debug)]
@@ -83,8 +85,15 @@ impl AckTracker {
     }
 
     /// Registers an event just read; its rows will go into batches that each call
-    /// [`AckTracker::add_batch_ref`] as they take them.
-    pub fn open(&mut self, partition: &str, sequence_number: i64, offset: &str) -> Ticket {
+    /// [`AckTracker::add_batch_ref`] as they take them. `enqueued_ms` is when the hub
+    /// accepted it (Unix milliseconds).
+    pub fn open(
+        &mut self,
+        partition: &str,
+        sequence_number: i64,
+        offset: &str,
+        enqueued_ms: i64,
+    ) -> Ticket {
         let p = match self.index.get(partition) {
             Some(&p) => p,
             None => {
@@ -107,6 +116,7 @@ impl AckTracker {
             remaining: 1,
             sequence_number,
             offset: offset.to_string(),
+            enqueued_ms,
         });
         self.in_flight += 1;
         Ticket {
@@ -166,6 +176,16 @@ impl AckTracker {
         spans.into_iter().map(|(_, s)| s).collect()
     }
 
+    /// The earliest enqueued time (Unix milliseconds) of the events behind `tickets` that are
+    /// not done yet; what a batch's end-to-end latency is measured from.
+    pub fn oldest_enqueued_ms(&self, tickets: &[Ticket]) -> Option<i64> {
+        tickets
+            .iter()
+            .filter_map(|&t| self.pending(t))
+            .map(|p| p.enqueued_ms)
+            .min()
+    }
+
     /// Events read but not yet done.
     pub fn in_flight(&self) -> usize {
         self.in_flight
@@ -182,6 +202,12 @@ impl AckTracker {
             .iter_mut()
             .filter_map(|p| p.advanced.take())
             .collect()
+    }
+
+    fn pending(&self, ticket: Ticket) -> Option<&Pending> {
+        let part = self.partitions.get(ticket.partition as usize)?;
+        let i = ticket.slot.checked_sub(part.base)?;
+        part.queue.get(usize::try_from(i).ok()?)
     }
 
     fn pending_mut(&mut self, ticket: Ticket) -> Option<&mut Pending> {
@@ -226,7 +252,7 @@ mod tests {
     #[test]
     fn an_event_without_rows_is_done_when_processed() {
         let mut t = AckTracker::new();
-        let a = t.open("0", 10, "100");
+        let a = t.open("0", 10, "100", 0);
         t.release(a);
         assert_eq!(seqs(&t.take_progress()), vec![("0".into(), 10)]);
         assert!(t.take_progress().is_empty());
@@ -236,8 +262,8 @@ mod tests {
     #[test]
     fn checkpoint_waits_for_the_oldest_batch() {
         let mut t = AckTracker::new();
-        let a = t.open("0", 1, "a");
-        let b = t.open("0", 2, "b");
+        let a = t.open("0", 1, "a", 0);
+        let b = t.open("0", 2, "b", 0);
         // a in batch X, b in batch Y; both fully processed.
         t.add_batch_ref(a);
         t.add_batch_ref(b);
@@ -254,8 +280,8 @@ mod tests {
     #[test]
     fn partitions_advance_independently() {
         let mut t = AckTracker::new();
-        let a = t.open("0", 5, "a");
-        let b = t.open("1", 7, "b");
+        let a = t.open("0", 5, "a", 0);
+        let b = t.open("1", 7, "b", 0);
         t.add_batch_ref(a);
         t.release(a);
         t.release(b);
@@ -268,7 +294,7 @@ mod tests {
     #[test]
     fn an_event_in_two_batches_needs_both() {
         let mut t = AckTracker::new();
-        let a = t.open("0", 1, "a");
+        let a = t.open("0", 1, "a", 0);
         t.add_batch_ref(a);
         t.add_batch_ref(a);
         t.release(a);
@@ -279,12 +305,28 @@ mod tests {
     }
 
     #[test]
+    fn the_oldest_enqueued_time_of_a_batch_counts_only_events_not_done() {
+        let mut t = AckTracker::new();
+        let a = t.open("0", 1, "a", 5_000);
+        let b = t.open("1", 1, "b", 3_000);
+        let c = t.open("0", 2, "c", 4_000);
+        assert_eq!(t.oldest_enqueued_ms(&[a, c]), Some(4_000));
+        assert_eq!(t.oldest_enqueued_ms(&[a, b, c]), Some(3_000));
+        t.release(b);
+        assert_eq!(
+            t.oldest_enqueued_ms(&[b]),
+            None,
+            "done events are forgotten"
+        );
+    }
+
+    #[test]
     fn spans_group_by_partition() {
         let mut t = AckTracker::new();
         let tickets = [
-            t.open("0", 4, "a"),
-            t.open("1", 9, "b"),
-            t.open("0", 6, "c"),
+            t.open("0", 4, "a", 0),
+            t.open("1", 9, "b", 0),
+            t.open("0", 6, "c", 0),
         ];
         let spans = t.spans(&tickets);
         assert_eq!(spans.len(), 2);
@@ -307,17 +349,17 @@ mod tests {
     fn a_partition_read_again_never_moves_back() {
         let mut t = AckTracker::new();
         for seq in [10, 11] {
-            let k = t.open("0", seq, "x");
+            let k = t.open("0", seq, "x", 0);
             t.release(k);
         }
         assert_eq!(seqs(&t.take_progress()), vec![("0".into(), 11)]);
         // A new reader starts again from the checkpoint at 9.
         for seq in [10, 11] {
-            let k = t.open("0", seq, "x");
+            let k = t.open("0", seq, "x", 0);
             t.release(k);
         }
         assert!(t.take_progress().is_empty());
-        let k = t.open("0", 12, "x");
+        let k = t.open("0", 12, "x", 0);
         t.release(k);
         assert_eq!(seqs(&t.take_progress()), vec![("0".into(), 12)]);
     }
@@ -325,7 +367,7 @@ mod tests {
     #[test]
     fn stale_tickets_are_ignored() {
         let mut t = AckTracker::new();
-        let a = t.open("0", 1, "a");
+        let a = t.open("0", 1, "a", 0);
         t.release(a);
         t.release(a);
         t.release(Ticket {

@@ -9,6 +9,8 @@ use std::process::{Command, Output};
 fn iotc_adx(args: &[&str], env: &[(&str, &Path)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_iotc-adx"));
     cmd.args(args)
+        // Every run serves /metrics: let each pick a free port.
+        .env("IOTC_ADX__METRICS__LISTEN", "127.0.0.1:0")
         .current_dir(support::repo())
         .env_remove("RUST_LOG");
     for (k, v) in env {
@@ -287,84 +289,20 @@ fn every_example_configuration_is_valid() {
 #[cfg(unix)]
 #[test]
 fn sigterm_flushes_open_batches_and_exits_cleanly() {
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::process::Stdio;
-    use std::sync::{Arc, Mutex};
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
     let out = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_iotc-adx"))
-        .args(["run", "--config", "examples/stdin.toml"])
-        .current_dir(support::repo())
-        .env_remove("RUST_LOG")
-        .env("IOTC_ADX__SINK__PATH", out.path())
-        .env(
-            "IOTC_ADX__DEAD_LETTER__PATH",
-            out.path().join("dead-letter"),
-        )
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let log = Arc::new(Mutex::new(String::new()));
-    let log_writer = Arc::clone(&log);
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            log_writer.lock().unwrap().push_str(&(line + "\n"));
-        }
-    });
-    let stdout_reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
-        text
-    });
-    let wait_for = |what: &str, limit: Duration| {
-        let started = Instant::now();
-        while !log.lock().unwrap().contains(what) {
-            assert!(
-                started.elapsed() < limit,
-                "no {what:?} in the log within {limit:?}:\n{}",
-                log.lock().unwrap()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    };
-    wait_for("pipeline starting", Duration::from_secs(30));
+    let mut run = support::running::Running::stdin_example(out.path(), &[]);
+    run.wait_for("pipeline starting", Duration::from_secs(30));
     let telemetry =
         std::fs::read(support::repo().join("transforms/smartvitalspatch/sample.jsonl")).unwrap();
-    stdin.write_all(&telemetry).unwrap();
-    stdin.write_all(b"not json\n").unwrap();
-    stdin.flush().unwrap();
+    run.feed(&telemetry);
+    run.feed(b"not json\n");
     // Let the pipeline read the lines (the batch stays open: its age limit is 1 s).
     std::thread::sleep(Duration::from_millis(300));
-    assert!(Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success());
-
+    run.terminate();
     // Bounded wait: a hang must fail this test, not stall the suite.
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > Duration::from_secs(15) {
-            let _ = child.kill();
-            panic!("no exit 15 s after SIGTERM; log:\n{}", log.lock().unwrap());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    drop(stdin);
-    let stdout = stdout_reader.join().unwrap();
-    assert!(
-        status.success(),
-        "{status}\n{stdout}\n{}",
-        log.lock().unwrap()
-    );
+    let (status, stdout) = run.wait(Duration::from_secs(15));
+    assert!(status.success(), "{status}\n{stdout}\n{}", run.log());
     assert!(stdout.contains("interrupted (shutdown signal)"), "{stdout}");
     let squeezed = stdout
         .split(' ')

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 fn iotc_adx(args: &[&str], cluster: &str, dead: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_iotc-adx"))
+        // Every run serves /metrics: let each pick a free port.
+        .env("IOTC_ADX__METRICS__LISTEN", "127.0.0.1:0")
         .args(args)
         .current_dir(support::repo())
         .env_remove("RUST_LOG")

@@ -57,8 +57,10 @@ fn config(
     path
 }
 
-fn start(config: &Path) -> Child {
+/// Starts `iotc-adx run`, serving /metrics on `listen`.
+fn start(config: &Path, listen: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_iotc-adx"))
+        .env("IOTC_ADX__METRICS__LISTEN", listen)
         .args(["run", "--config"])
         .arg(config)
         .env_remove("RUST_LOG")
@@ -126,6 +128,8 @@ async fn kill_and_restart(mode: Mode) -> (usize, usize, String) {
     let dir = tempfile::tempdir().unwrap();
     let config = config(dir.path(), &hub, &kusto, &azurite, &mode);
     let provision = Command::new(env!("CARGO_BIN_EXE_iotc-adx"))
+        // Every run serves /metrics: let each pick a free port.
+        .env("IOTC_ADX__METRICS__LISTEN", "127.0.0.1:0")
         .args(["provision", "--config"])
         .arg(&config)
         .output()
@@ -137,7 +141,7 @@ async fn kill_and_restart(mode: Mode) -> (usize, usize, String) {
     );
 
     send(&hub, 0, 2000);
-    let mut first = start(&config);
+    let mut first = start(&config, "127.0.0.1:0");
     wait_for("the first rows", 60, || {
         kusto.rows("iot", "Devices").len() >= 200
     })
@@ -159,8 +163,43 @@ async fn kill_and_restart(mode: Mode) -> (usize, usize, String) {
     let at_kill = stable.0;
 
     send(&hub, 2000, 2400);
-    let mut second = start(&config);
+    let listen = {
+        let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        free.local_addr().unwrap().to_string()
+    };
+    let mut second = start(&config, &listen);
     wait_for("every device's row", 90, || counts(&kusto).len() == 2400).await;
+    // Caught up: the replica owns every partition, and once the last checkpoints are written
+    // (by time, on quiet partitions too) the lag it measures is 0 everywhere.
+    let caught_up = |text: &str| {
+        text.contains(&format!("iotc_adx_owned_partitions {PARTITIONS}"))
+            && (0..PARTITIONS).all(|p| {
+                text.contains(&format!(
+                    "iotc_adx_partition_lag_events{{partition=\"{p}\"}} 0\n"
+                ))
+            })
+    };
+    let started = Instant::now();
+    loop {
+        let text = tokio::task::spawn_blocking({
+            let listen = listen.clone();
+            move || support::running::http_get(&listen, "/metrics").1
+        })
+        .await
+        .unwrap();
+        if caught_up(&text) {
+            assert!(
+                text.contains("iotc_adx_ingestion_request_duration_seconds_count{destination=\"devices\",mode=\""),
+                "{text}"
+            );
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the metrics never showed every partition owned and caught up:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let _ = Command::new("kill")
         .arg("-TERM")
         .arg(second.id().to_string())

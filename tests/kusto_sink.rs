@@ -613,3 +613,58 @@ async fn managed_falls_back_to_queued_when_throttling_persists() {
     );
     wait_rows(&k, 1).await;
 }
+
+#[tokio::test]
+async fn requests_retries_throttling_and_fallbacks_are_counted() {
+    use iotc_adx::telemetry::metrics::metrics;
+    let (_dir, k, mut s, _) = rig("managed").await;
+    // A name of its own: other tests in this process count under "vitals".
+    s.destinations[0].name = "metered".into();
+    let client = iotc_adx::sink::kusto::client(kusto_settings(&s), None).unwrap();
+    let sink = KustoSink::new(client, kusto_settings(&s), &s.destinations);
+    k.inject(Fault {
+        class: RouteClass::Ingest,
+        kind: FaultKind::Throttle {
+            retry_after_secs: 0,
+        },
+        count: 3,
+    });
+    let outcome = sink
+        .deliver(Batch {
+            destination: 0,
+            payload: b"{\"Device\":\"a\"}\n".to_vec(),
+            rows: 1,
+            tickets: Vec::new(),
+            origin: Vec::new(),
+        })
+        .await
+        .unwrap();
+    assert!(matches!(outcome, Outcome::Accepted(_)), "{outcome:?}");
+    let m = metrics();
+    let requests = |mode: &str, outcome: &str| {
+        m.ingestion_request_seconds
+            .with_label_values(&["metered", mode, outcome])
+            .get_sample_count()
+    };
+    assert_eq!(requests("streaming", "throttled"), 3);
+    assert_eq!(requests("queued", "accepted"), 1);
+    assert_eq!(
+        m.throttled_responses
+            .with_label_values(&["metered", "streaming"])
+            .get(),
+        3
+    );
+    assert_eq!(
+        m.ingestion_retries
+            .with_label_values(&["metered", "streaming"])
+            .get(),
+        2,
+        "the third throttled attempt falls back instead of retrying"
+    );
+    assert_eq!(
+        m.queued_fallbacks
+            .with_label_values(&["metered", "streaming_failing"])
+            .get(),
+        1
+    );
+}

@@ -5,8 +5,10 @@
 //! fetches a new one five minutes before expiry, so no cache of our own is needed.
 
 mod certificate;
+mod counted;
 
 pub use certificate::CertificateAssertion;
+pub use counted::CountedCredential;
 
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::{Secret, TokenCredential};
@@ -91,6 +93,17 @@ impl fmt::Debug for AuthSettings {
 }
 
 impl AuthSettings {
+    /// The kind of credential, as a metric label.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AuthSettings::None => "none",
+            AuthSettings::ManagedIdentity { .. } => "managed_identity",
+            AuthSettings::ServicePrincipal { .. } => "service_principal",
+            AuthSettings::WorkloadIdentity { .. } => "workload_identity",
+            AuthSettings::AzureCli { .. } => "azure_cli",
+        }
+    }
+
     /// A one-line description for logs and `check`, without secrets.
     pub fn describe(&self) -> String {
         match self {
@@ -231,7 +244,10 @@ pub fn credential(
             AzureCliCredential::new(Some(options)).map_err(failed("Azure CLI"))?
         }
     };
-    Ok(Some(credential))
+    Ok(Some(Arc::new(CountedCredential::new(
+        credential,
+        settings.kind(),
+    ))))
 }
 
 /// Client options pointing Entra ID credentials at `authority_host` (unchanged for the

@@ -1,7 +1,8 @@
-//! The command line: `run`, `check`, `provision` and `transform`. This is the binary's edge, where errors
+//! The command line: `run`, `check`, `provision`, `transform` and `healthcheck`. This is the binary's edge, where errors
 //! become messages for people and exit codes.
 
 mod check;
+mod healthcheck;
 mod preview;
 mod provision;
 mod run;
@@ -53,6 +54,13 @@ enum Command {
         #[arg(long, short)]
         input: Option<PathBuf>,
     },
+    /// Ask a running instance whether it is ready (for container health checks): exit code 0
+    /// when the URL answers 200.
+    Healthcheck {
+        /// The endpoint to ask.
+        #[arg(long, default_value = "http://127.0.0.1:9464/readyz")]
+        url: String,
+    },
 }
 
 /// Exit code for a configuration that does not validate.
@@ -69,6 +77,7 @@ pub fn main() -> ExitCode {
             destination,
             input,
         } => preview::preview(&config, &destination, input.as_deref()),
+        Command::Healthcheck { url } => healthcheck::healthcheck(&url),
     };
     match result {
         Ok(code) => code,

@@ -14,6 +14,9 @@ use iotc_adx::sink::kusto::KustoSink;
 use iotc_adx::source::eventhubs::EventHubsSource;
 use iotc_adx::source::file::FileSource;
 use iotc_adx::source::Source;
+use iotc_adx::telemetry::health::health;
+use iotc_adx::telemetry::metrics::metrics;
+use iotc_adx::telemetry::server::Endpoint;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -33,14 +36,17 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         // Catch SIGTERM and SIGINT from here on: a signal during start-up must not kill the
         // process with batches half written.
         let shutdown = ShutdownSignal::install()?;
+        serve_operations(&settings).await?;
         let credential = iotc_adx::auth::credential(&settings.auth, Default::default())?;
         match &settings.source {
             SourceSettings::File { input } => {
                 let source = FileSource::open(input)?;
+                health().source_connected();
                 run_with(source, &settings, credential, config_path, shutdown).await
             }
             SourceSettings::EventHubs(eventhubs) => {
                 let source = EventHubsSource::connect(eventhubs, credential.clone()).await?;
+                health().source_connected();
                 tracing::info!(namespace = %eventhubs.namespace, event_hub = %eventhubs.event_hub, "connected to Event Hubs");
                 run_with(source, &settings, credential, config_path, shutdown).await
             }
@@ -61,6 +67,18 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Opens `[metrics] listen` and serves `/metrics`, `/healthz` and `/readyz` there for the
+/// rest of the run.
+async fn serve_operations(settings: &Settings) -> anyhow::Result<()> {
+    let endpoint = Endpoint::bind(settings.metrics.listen).await?;
+    if let Some(address) = endpoint.local_addr() {
+        tracing::info!(%address, "serving /metrics, /healthz and /readyz");
+    }
+    tokio::spawn(endpoint.serve(metrics(), health()));
+    health().config_loaded();
+    Ok(())
+}
+
 /// Runs the pipeline from `source` into the configured sink.
 async fn run_with<S: Source>(
     source: S,
@@ -79,6 +97,7 @@ async fn run_with<S: Source>(
         SinkSettings::File { dir, gzip } => {
             let names: Vec<String> = destinations.iter().map(|d| d.name.clone()).collect();
             let sink = FileSink::new(dir, &names, *gzip);
+            health().sink_reachable();
             Ok(Pipeline::new(destinations, sink, dead_letters)
                 .run(source, shutdown.wait())
                 .await?)
@@ -86,6 +105,7 @@ async fn run_with<S: Source>(
         SinkSettings::Kusto(kusto) => {
             let client = iotc_adx::sink::kusto::client(kusto, credential)?;
             let sink = KustoSink::connect(client, kusto, &destinations).await?;
+            health().sink_reachable();
             tracing::info!(cluster = %kusto.cluster, auth = %settings.auth.describe(), "connected to Data Explorer");
             let pipeline = Pipeline::new(destinations, sink, dead_letters)
                 .with_drain_grace(kusto.shutdown_grace);

@@ -59,6 +59,20 @@ pub enum DecodeError {
     },
 }
 
+impl DecodeError {
+    /// A short, fixed name for the kind of problem (a metric label: never the details).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DecodeError::NotUtf8 { .. } => "not_utf8",
+            DecodeError::Empty => "empty",
+            DecodeError::InvalidJson { .. } => "invalid_json",
+            DecodeError::NotAnObject { .. } => "not_an_object",
+            DecodeError::MissingField { .. } => "missing_field",
+            DecodeError::WrongType { .. } => "wrong_type",
+        }
+    }
+}
+
 /// Header fields that are strings whenever present.
 const STRING_FIELDS: [&str; 6] = [
     "messageType",

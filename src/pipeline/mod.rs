@@ -12,6 +12,7 @@
 //! On shutdown the source stops, every open batch is sent, deliveries are awaited (for at most
 //! [`DRAIN_GRACE`] after a signal) and the dead-letter store is flushed.
 
+mod meters;
 mod processor;
 mod summary;
 
@@ -26,16 +27,22 @@ use crate::event::SourceEvent;
 use crate::resume::Ledger;
 use crate::sink::{LateRejection, Outcome, Sink, SinkError};
 use crate::source::{Checkpointer, Source, SourceError};
+use meters::Meters;
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::task::{Id, JoinError, JoinSet};
+use tracing::Instrument;
 
 /// Events read from the source per hand-over.
 const READ_BATCH: usize = 1024;
 /// Hand-overs that may wait in the channel: bounds memory to about 4 × 1024 events.
 const CHANNEL_DEPTH: usize = 4;
+/// How often the checkpointer hears from the pipeline even when nothing happens, so that
+/// progress it held back (written at most every `checkpoint_every_ms`) reaches the store on
+/// a quiet partition too.
+const CHECKPOINT_TICK: Duration = Duration::from_secs(1);
 /// After a shutdown signal, how long deliveries in flight may take to finish, unless
 /// [`Pipeline::with_drain_grace`] says otherwise. Kubernetes allows 30 s by default between
 /// SIGTERM and SIGKILL; what is not confirmed by then is read again from the last checkpoint.
@@ -60,6 +67,10 @@ struct InFlight {
     destination: usize,
     rows: u64,
     tickets: Vec<Ticket>,
+    /// The earliest enqueued time of its events (Unix milliseconds).
+    oldest_enqueued_ms: Option<i64>,
+    /// The batch's span: its delivery and what follows are logged inside it.
+    span: tracing::Span,
 }
 
 /// Everything a run needs.
@@ -83,6 +94,7 @@ pub struct Pipeline<K: Sink> {
     /// Deliveries in flight per destination.
     busy: Vec<usize>,
     drain_grace: Duration,
+    meters: Meters,
 }
 
 impl<K: Sink> Pipeline<K> {
@@ -110,7 +122,10 @@ impl<K: Sink> Pipeline<K> {
             ..Summary::default()
         };
         let busy = vec![0; destinations.len()];
+        let names: Vec<&str> = destinations.iter().map(|d| d.name.as_str()).collect();
+        let meters = Meters::new(&names);
         Pipeline {
+            meters,
             ledger: Ledger::new(destinations.len()),
             processor: Processor::new(destinations),
             batchers,
@@ -147,6 +162,8 @@ impl<K: Sink> Pipeline<K> {
         tokio::pin!(shutdown);
         let mut output = Output::new(self.batchers.len());
         let mut late = self.sink.late_rejections();
+        let mut tick = tokio::time::interval(CHECKPOINT_TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let deadline = self.batchers.iter().filter_map(Lanes::deadline).min();
             // Full destinations hold reading back: this is the backpressure.
@@ -160,8 +177,10 @@ impl<K: Sink> Pipeline<K> {
                 Some(done) = self.tasks.join_next_with_id(), if !self.tasks.is_empty() => self.complete(done)?,
                 Some(rejection) = recv_late(&mut late) => self.late_rejection(rejection)?,
                 () = sleep_until(deadline) => self.close_due(),
+                _ = tick.tick() => {}
                 received = rx.recv(), if can_read => match received {
                     Some(Ok(events)) => {
+                        self.meters.received(&events);
                         self.resume(&events).await;
                         for event in &events {
                             self.handle(event, &mut output)?;
@@ -225,6 +244,7 @@ impl<K: Sink> Pipeline<K> {
             &event.meta.partition,
             event.meta.sequence_number,
             &event.meta.offset,
+            event.meta.enqueued_time.timestamp_millis(),
         );
         self.processor.process(event, output);
         for failure in &output.failures {
@@ -235,19 +255,23 @@ impl<K: Sink> Pipeline<K> {
             let letter = DeadLetter::new(event, failure.stage, failure.reason.clone(), destination);
             self.dead_letters.put(&letter)?;
             *self.summary.dead_letters.entry(failure.stage).or_default() += 1;
+            self.meters.dead_letter(failure.stage, failure.kind, 1);
         }
         if output.matched() == 0 && output.failures.is_empty() {
             self.summary.unrouted += 1;
+            self.meters.unrouted();
         }
         let now = Instant::now();
         for i in 0..self.batchers.len() {
             if output.accepted(i) {
                 self.summary.destinations[i].matched += 1;
+                self.meters.destinations[i].routed.inc();
             }
             let (rows, count) = output.rows(i);
             if count == 0 {
                 continue;
             }
+            self.meters.destinations[i].produced.inc_by(count as u64);
             if self.batchers[i].per_partition()
                 && self
                     .ledger
@@ -255,6 +279,7 @@ impl<K: Sink> Pipeline<K> {
             {
                 // Read again after a restart or a takeover, and already in the table.
                 self.summary.destinations[i].skipped += count as u64;
+                self.meters.destinations[i].skipped.inc_by(count as u64);
                 continue;
             }
             if self.batchers[i].per_partition() {
@@ -338,12 +363,25 @@ impl<K: Sink> Pipeline<K> {
                 continue;
             }
             batch.origin = self.acks.spans(&batch.tickets);
+            let meters = &self.meters.destinations[d];
+            meters.batch_rows.observe(batch.rows as f64);
+            meters.batch_bytes.observe(batch.payload.len() as f64);
+            let partitions: Vec<&str> = batch.origin.iter().map(|s| s.partition.as_str()).collect();
+            let span = tracing::info_span!(
+                "batch",
+                destination = %self.processor.destinations()[d].name,
+                partition = %partitions.join(","),
+                rows = batch.rows,
+                bytes = batch.payload.len(),
+            );
             let flight = InFlight {
                 destination: d,
                 rows: batch.rows as u64,
+                oldest_enqueued_ms: self.acks.oldest_enqueued_ms(&batch.tickets),
                 tickets: std::mem::take(&mut batch.tickets),
+                span: span.clone(),
             };
-            let handle = self.tasks.spawn(self.sink.deliver(batch));
+            let handle = self.tasks.spawn(self.sink.deliver(batch).instrument(span));
             self.in_flight.insert(handle.id(), flight);
             self.busy[d] += 1;
         }
@@ -373,8 +411,18 @@ impl<K: Sink> Pipeline<K> {
         };
         self.busy[flight.destination] -= 1;
         let d = flight.destination;
+        let _span = flight.span.enter();
         match result? {
             Outcome::Accepted(delivery) => {
+                let meters = &self.meters.destinations[d];
+                meters.ingested.inc_by(flight.rows);
+                if let Some(oldest) = flight.oldest_enqueued_ms {
+                    let now = chrono::Utc::now().timestamp_millis();
+                    meters
+                        .latency
+                        .observe((now - oldest).max(0) as f64 / 1000.0);
+                }
+                tracing::debug!(target = %delivery.target, sent_bytes = delivery.bytes, "batch accepted");
                 let summary = &mut self.summary.destinations[d];
                 summary.rows += flight.rows;
                 summary.batches += 1;
@@ -391,6 +439,8 @@ impl<K: Sink> Pipeline<K> {
                 self.dead_letters.flush()?;
                 *self.summary.dead_letters.entry(Stage::Ingest).or_default() +=
                     flight.tickets.len() as u64;
+                self.meters
+                    .dead_letter(Stage::Ingest, "rejected", flight.tickets.len() as u64);
             }
         }
         for ticket in flight.tickets {
@@ -411,6 +461,8 @@ impl<K: Sink> Pipeline<K> {
         ))?;
         self.dead_letters.flush()?;
         *self.summary.dead_letters.entry(Stage::Ingest).or_default() += events;
+        self.meters
+            .dead_letter(Stage::Ingest, "failed_after_queueing", events);
         Ok(())
     }
 
@@ -419,11 +471,11 @@ impl<K: Sink> Pipeline<K> {
         checkpointer: &mut C,
     ) -> Result<(), PipelineError> {
         let progress = self.acks.take_progress();
-        if progress.is_empty() {
-            return Ok(());
+        if !progress.is_empty() {
+            // Dead letters of the events being checkpointed must be durable first.
+            self.dead_letters.flush()?;
         }
-        // Dead letters of the events being checkpointed must be durable first.
-        self.dead_letters.flush()?;
+        // Also with nothing new: the checkpointer may write what it held back.
         checkpointer.commit(progress).await?;
         Ok(())
     }

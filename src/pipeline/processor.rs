@@ -17,6 +17,8 @@ pub struct Failure {
     pub destination: Option<usize>,
     /// Why, in words.
     pub reason: String,
+    /// The kind of problem, a short fixed name (for metrics).
+    pub kind: &'static str,
 }
 
 /// What one event produced; reused from event to event to keep buffers allocated.
@@ -105,6 +107,7 @@ impl Processor {
                     stage: Stage::Decode,
                     destination: None,
                     reason: e.to_string(),
+                    kind: e.kind(),
                 });
                 return;
             }
@@ -124,6 +127,7 @@ impl Processor {
                         stage: Stage::Route,
                         destination: Some(i),
                         reason,
+                        kind: "predicate_failed",
                     });
                     continue;
                 }
@@ -139,6 +143,7 @@ impl Processor {
                         stage: Stage::Transform,
                         destination: Some(i),
                         reason: e.to_string(),
+                        kind: "expression_failed",
                     });
                 }
                 Err(ApplyError::Rows(e)) => {
@@ -147,6 +152,7 @@ impl Processor {
                         stage: Stage::Coerce,
                         destination: Some(i),
                         reason,
+                        kind: e.kind(),
                     });
                 }
             }

@@ -57,7 +57,9 @@ pub trait Source: Send + 'static {
 /// Records how far each partition has been handled, so a restart resumes after it. The
 /// pipeline calls it only with progress the sink has confirmed (see [`crate::ack`]).
 pub trait Checkpointer: Send + 'static {
-    /// Records that every event up to each given position is done.
+    /// Records that every event up to each given position is done. Called after every
+    /// step of the pipeline and at least once a second, with an empty list when nothing new
+    /// is done, so that progress held back can be written on a quiet partition.
     fn commit(
         &mut self,
         progress: Vec<Progress>,

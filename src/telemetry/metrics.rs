@@ -46,7 +46,7 @@ pub struct Metrics {
     pub queued_fallbacks: IntCounterVec,
     /// Events enqueued in a partition beyond its checkpoint, by partition.
     pub partition_lag_events: IntGaugeVec,
-    /// Seconds since a partition's checkpoint last moved, by partition.
+    /// Seconds a partition's checkpoint has been behind the partition, by partition.
     pub checkpoint_age_seconds: IntGaugeVec,
     /// Partitions this replica owns.
     pub owned_partitions: IntGauge,
@@ -209,7 +209,7 @@ impl Metrics {
             ),
             checkpoint_age_seconds: b.gauge(
                 "iotc_adx_checkpoint_age_seconds",
-                "Seconds since the partition's checkpoint last moved.",
+                "Seconds the partition's checkpoint has been behind its last enqueued event (0 when up to date).",
                 partition,
             ),
             owned_partitions: b.register("iotc_adx_owned_partitions", owned),

@@ -1,4 +1,7 @@
-//! Telemetry: logs and the Prometheus metrics registry; the health endpoints build on this module.
+//! Telemetry: logs, the Prometheus metrics registry, the health state and the endpoint that
+//! serves them.
 
+pub mod health;
 pub mod log;
 pub mod metrics;
+pub mod server;

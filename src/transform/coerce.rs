@@ -54,6 +54,18 @@ pub enum RowError {
     },
 }
 
+impl RowError {
+    /// A short, fixed name for the kind of problem (a metric label: never the details).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RowError::NotRows { .. } => "not_rows",
+            RowError::RowNotObject { .. } => "row_not_object",
+            RowError::UnknownColumn { .. } => "unknown_column",
+            RowError::BadValue { .. } => "bad_value",
+        }
+    }
+}
+
 /// Encodes the transform's result as multijson rows (one JSON object per line, keys in
 /// column order) appended to `out`, returning how many rows were written.
 ///

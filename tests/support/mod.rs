@@ -52,3 +52,6 @@ pub fn assert_same_lines(produced: &str, expected: &str, what: &str) {
         "{what}: number of lines differs"
     );
 }
+
+#[cfg(unix)]
+pub mod running;

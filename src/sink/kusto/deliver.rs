@@ -13,6 +13,7 @@
 //! pipeline stops reading while a destination's slots are all busy retrying.
 
 use super::dedupe::BatchIdentity;
+use super::observe;
 use super::{Inner, Target};
 use crate::batch::Batch;
 use crate::kusto::{ErrorKind, KustoError, QueuedRequest, StreamingRequest};
@@ -46,9 +47,9 @@ pub(super) async fn deliver(inner: &Inner, batch: Batch) -> Result<Outcome, Sink
                 .is_some_and(|t| t > Instant::now());
             let body = gzip(&batch.payload)?;
             let why = if off {
-                "streaming ingestion is off for the table"
+                STREAMING_OFF
             } else if body.len() > STREAMING_LIMIT {
-                "the batch is over the streaming limit"
+                OVER_LIMIT
             } else {
                 match streaming(inner, target, &batch.payload, body, true).await? {
                     Streamed::Done(outcome) => return Ok(outcome),
@@ -64,12 +65,26 @@ pub(super) async fn deliver(inner: &Inner, batch: Batch) -> Result<Outcome, Sink
                 }
             };
             tracing::debug!(table = %target.table_name(), reason = why, "managed ingestion: sending the batch queued");
+            observe::fallback(target, fallback_kind(why));
             queued(inner, target, &batch).await
         }
     }
 }
 
 const STREAMING_OFF: &str = "streaming ingestion is off for the table";
+const OVER_LIMIT: &str = "the batch is over the streaming limit";
+const FOUND_TOO_LARGE: &str = "the service found the batch too large to stream";
+const KEPT_FAILING: &str = "streaming kept failing";
+
+/// The metric label for a reason to fall back to queued ingestion.
+fn fallback_kind(why: &str) -> &'static str {
+    match why {
+        STREAMING_OFF => "streaming_off",
+        OVER_LIMIT | FOUND_TOO_LARGE => "too_large",
+        KEPT_FAILING => "streaming_failing",
+        _ => "other",
+    }
+}
 
 /// Streaming only: splits bodies over the limit, then retries each part until accepted.
 async fn streaming_split(
@@ -155,7 +170,10 @@ async fn streaming(
             body: body.clone(),
             client_request_id: format!("iotc-adx.stream;{}", uuid::Uuid::new_v4()),
         };
-        let error = match inner.client.streaming_ingest(request).await {
+        let started = Instant::now();
+        let result = inner.client.streaming_ingest(request).await;
+        observe::request(target, "streaming", started, result.as_ref().err());
+        let error = match result {
             Ok(()) => {
                 let delivery = Delivery {
                     target: format!("{} (streaming)", target.table_name()),
@@ -167,11 +185,7 @@ async fn streaming(
         };
         match error.kind() {
             ErrorKind::Permanent => return Ok(Streamed::Done(rejected(&error, payload))),
-            ErrorKind::TooLarge if may_fall_back => {
-                return Ok(Streamed::FallBack(
-                    "the service found the batch too large to stream",
-                ))
-            }
+            ErrorKind::TooLarge if may_fall_back => return Ok(Streamed::FallBack(FOUND_TOO_LARGE)),
             ErrorKind::TooLarge => return Ok(Streamed::Done(rejected(&error, payload))),
             ErrorKind::StreamingDisabled if may_fall_back => {
                 return Ok(Streamed::FallBack(STREAMING_OFF))
@@ -180,7 +194,7 @@ async fn streaming(
                 if may_fall_back && attempt >= inner.retry.streaming_attempts =>
             {
                 tracing::info!(table = %target.table_name(), attempts = attempt, error = %error, "streaming keeps failing: falling back to queued ingestion");
-                return Ok(Streamed::FallBack("streaming kept failing"));
+                return Ok(Streamed::FallBack(KEPT_FAILING));
             }
             _ => {}
         }
@@ -214,7 +228,10 @@ async fn queued(inner: &Inner, target: &Target, batch: &Batch) -> Result<Outcome
             ingest_if_not_exists: identity.iter().map(|i| i.tag.clone()).collect(),
             report_failures: inner.watch_failures,
         };
-        let error = match inner.client.queued().ingest(request).await {
+        let started = Instant::now();
+        let result = inner.client.queued().ingest(request).await;
+        observe::request(target, "queued", started, result.as_ref().err());
+        let error = match result {
             Ok(receipt) => {
                 inner.remember_queued(receipt.source_id, batch.destination, &batch.origin);
                 let delivery = Delivery {
@@ -252,6 +269,7 @@ async fn wait(
         *refusals = 0;
     }
     let delay = inner.retry.backoff(attempt, error.retry_after());
+    observe::retry(target, how);
     tracing::warn!(
         table = %target.table_name(),
         ingestion = how,

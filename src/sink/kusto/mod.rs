@@ -11,6 +11,7 @@ mod dedupe;
 mod deliver;
 mod failures;
 mod held;
+mod observe;
 
 pub use dedupe::BatchIdentity;
 pub use deliver::STREAMING_LIMIT;

@@ -10,6 +10,7 @@
 pub mod checkpoint_store;
 mod checkpointer;
 pub mod convert;
+mod gauges;
 mod reader;
 mod runner;
 mod watchdog;

@@ -14,9 +14,12 @@
 //! partition has newer events and its reader has delivered nothing for a while.
 
 use super::convert::to_source_event;
+use super::gauges::{self, Gauges};
 use super::watchdog::{Progress, Watchdog};
 use crate::config::{EventHubsSourceSettings, StartAt};
 use crate::event::SourceEvent;
+use crate::telemetry::health::health;
+use crate::telemetry::metrics::metrics;
 use azure_core::credentials::TokenCredential;
 use azure_messaging_eventhubs::error::ErrorKind;
 use azure_messaging_eventhubs::models::StartPositions;
@@ -78,12 +81,14 @@ impl Runner {
         let mut stop = self.stop.clone();
         let progress = Arc::new(Progress::default());
         let mut watchdog: Option<Watchdog> = None;
+        let mut gauges = Gauges::default();
         loop {
             let processor = match self.connect(&owner).await {
                 Ok(p) => {
                     if let Some(r) = ready.take() {
                         let _ = r.send(Ok(()));
                     }
+                    health().source_connected();
                     p
                 }
                 Err(e) => {
@@ -92,6 +97,7 @@ impl Runner {
                         return;
                     }
                     tracing::warn!(error = %e, "reopening the Event Hubs client failed; retrying");
+                    health().source_disconnected("cannot reconnect to Event Hubs; retrying");
                     tokio::select! {
                         _ = stop.changed() => return,
                         _ = tokio::time::sleep(REOPEN_PAUSE) => continue,
@@ -102,12 +108,13 @@ impl Runner {
                 watchdog = self.watchdog(&owner).await;
             }
             match self
-                .run_generation(processor, &progress, watchdog.as_ref())
+                .run_generation(processor, &progress, watchdog.as_ref(), &mut gauges)
                 .await
             {
                 Generation::Stopped => return,
                 Generation::Failed(partition) => {
                     tracing::warn!(partition = %partition, "a partition reader failed and the SDK did not recover it; reopening the Event Hubs client (reading resumes from the checkpoints)");
+                    health().source_disconnected("reopening the Event Hubs client");
                     tokio::select! {
                         _ = stop.changed() => return,
                         _ = tokio::time::sleep(REOPEN_PAUSE) => {}
@@ -123,6 +130,7 @@ impl Runner {
         processor: Arc<EventProcessor>,
         progress: &Arc<Progress>,
         watchdog: Option<&Watchdog>,
+        gauges: &mut Gauges,
     ) -> Generation {
         let runner = processor.clone();
         tokio::task::spawn_local(async move {
@@ -136,9 +144,17 @@ impl Runner {
         let check_every = watchdog.map_or(Duration::from_secs(3600), |w| w.stall_after / 2);
         let mut check =
             tokio::time::interval_at(tokio::time::Instant::now() + check_every, check_every);
+        let mut measure =
+            tokio::time::interval(gauges::measure_every(self.settings.balance_interval));
         let outcome = loop {
             tokio::select! {
                 _ = stop.changed() => break Generation::Stopped,
+                _ = measure.tick(), if watchdog.is_some() => {
+                    if let Some(w) = watchdog {
+                        let owned: Vec<String> = self.owned.lock().map(|s| s.iter().cloned().collect()).unwrap_or_default();
+                        gauges.measure(w, &owned).await;
+                    }
+                }
                 Some(partition) = failed_rx.recv() => break Generation::Failed(partition),
                 _ = check.tick() => {
                     // A full channel means the pipeline is slow, not that a reader is stuck.
@@ -313,6 +329,7 @@ impl Reader {
         let partition = client.get_partition_id().to_string();
         if let Ok(mut set) = self.owned.lock() {
             set.insert(partition.clone());
+            metrics().owned_partitions.set(set.len() as i64);
         }
         tracing::info!(partition = %partition, "reading partition");
         self.progress.started(&partition);
@@ -351,7 +368,9 @@ impl Reader {
         };
         if let Ok(mut set) = self.owned.lock() {
             set.remove(&partition);
+            metrics().owned_partitions.set(set.len() as i64);
         }
+        gauges::forget(&partition);
         match ended {
             Ended::Stopped => {}
             Ended::Failed => {

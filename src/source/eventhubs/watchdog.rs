@@ -137,8 +137,9 @@ impl Watchdog {
     }
 }
 
+/// An emulated hub with two partitions, a watchdog on it and an in-memory checkpoint store.
 #[cfg(test)]
-mod tests {
+pub(super) mod test_support {
     use super::*;
     use azure_messaging_eventhubs::models::Checkpoint;
     use azure_messaging_eventhubs::InMemoryCheckpointStore;
@@ -146,7 +147,7 @@ mod tests {
 
     const NAMESPACE: &str = "iotc.servicebus.windows.net";
 
-    async fn setup(
+    pub async fn setup(
         stall_after: Duration,
     ) -> (EventHubsEmulator, Watchdog, Arc<InMemoryCheckpointStore>) {
         let hub = EventHubsEmulator::start(
@@ -175,6 +176,24 @@ mod tests {
         };
         (hub, watchdog, store)
     }
+
+    /// A checkpoint of `partition` at `sequence_number`.
+    pub fn checkpoint(partition: &str, sequence_number: i64) -> Checkpoint {
+        Checkpoint {
+            fully_qualified_namespace: NAMESPACE.into(),
+            event_hub_name: "export".into(),
+            consumer_group: "$Default".into(),
+            partition_id: partition.into(),
+            offset: None,
+            sequence_number: Some(sequence_number),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::{checkpoint, setup};
+    use super::*;
 
     fn partitions() -> Vec<String> {
         vec!["0".into(), "1".into()]
@@ -236,15 +255,10 @@ mod tests {
         progress.delivered("1", first);
         let one = ["1".to_string()];
         assert_eq!(watchdog.stuck(&progress, &one).await.as_deref(), Some("1"));
-        let checkpoint = Checkpoint {
-            fully_qualified_namespace: NAMESPACE.into(),
-            event_hub_name: "export".into(),
-            consumer_group: "$Default".into(),
-            partition_id: "1".into(),
-            offset: None,
-            sequence_number: Some(last),
-        };
-        store.update_checkpoint(checkpoint).await.expect("stored");
+        store
+            .update_checkpoint(checkpoint("1", last))
+            .await
+            .expect("stored");
         assert_eq!(watchdog.stuck(&progress, &one).await, None);
     }
 }
