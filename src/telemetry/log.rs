@@ -2,6 +2,7 @@
 //! from `[log] level`, overridden by `RUST_LOG` when set.
 
 use crate::config::{LogFormat, LogSettings};
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber. Calling it twice is harmless (the second call is ignored),
@@ -12,8 +13,10 @@ pub fn init(settings: &LogSettings) {
         .and_then(|v| EnvFilter::try_new(v).ok())
         .or_else(|| EnvFilter::try_new(&settings.filter).ok())
         .unwrap_or_else(|| EnvFilter::new("info"));
+    // Colours only for people at a terminal: escape codes in collected logs break parsers.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _ = match settings.format {
         LogFormat::Human => builder.try_init(),
