@@ -339,8 +339,14 @@ async fn no_secret_appears_in_any_output() {
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         );
-        assert!(!output.status.success(), "{what}: the run must fail\n{text}");
-        assert!(text.contains("error: cannot"), "{what}: a clear error\n{text}");
+        assert!(
+            !output.status.success(),
+            "{what}: the run must fail\n{text}"
+        );
+        assert!(
+            text.contains("error: cannot"),
+            "{what}: a clear error\n{text}"
+        );
         assert_no_secret(what, &text, &secrets);
     }
 }

@@ -86,8 +86,22 @@ pub fn main() -> ExitCode {
                 eprintln!("error: {config_error}");
                 return ExitCode::from(EXIT_CONFIG);
             }
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", describe(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes, each said once: many errors already include their cause's text,
+/// which `{:#}` would print again.
+fn describe(e: &anyhow::Error) -> String {
+    let mut out = e.to_string();
+    for cause in e.chain().skip(1) {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+    }
+    out
 }

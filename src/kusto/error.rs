@@ -83,16 +83,14 @@ fn render(e: &KustoError) -> String {
     }
     if let Some(status) = d.status {
         s.push_str(&format!(": HTTP {status}"));
-    } else {
-        s.push(':');
     }
     if let Some(code) = &d.code {
-        s.push_str(&format!(" {code}"));
+        s.push_str(&format!("{} {code}", if d.status.is_some() { "" } else { ":" }));
     }
     if let Some(message) = &d.message {
         s.push_str(&format!(": {message}"));
     } else if let Some(source) = &e.source {
-        s.push_str(&format!(" {source}"));
+        s.push_str(&format!(": {source}"));
     }
     s.push_str(&format!(" [{}", e.kind));
     if let Some(wait) = d.retry_after {
