@@ -524,3 +524,75 @@ async fn signs_in_to_event_hubs_with_a_service_principal() {
         "tokens came from the identity server"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clean_stop_writes_the_last_checkpoints_and_releases_the_partitions() {
+    let s = stand_ins().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = provisioned(dir.path(), &s).await;
+    // Checkpoints only at the end: what the stop writes is all there is.
+    let SourceSettings::EventHubs(eh) = &mut settings.source else {
+        panic!("eventhubs source")
+    };
+    eh.checkpoint_every = Duration::from_secs(600);
+    let mut last = std::collections::BTreeMap::new();
+    for p in 0..PARTITIONS {
+        for i in 0..3 {
+            let n = s
+                .hub
+                .append("export", &p.to_string(), &message(&format!("end-{p}-{i}")))
+                .unwrap();
+            last.insert(p.to_string(), n);
+        }
+    }
+    let (run, stop_tx) = replica(&settings).await;
+    wait_for("every row", 60, || {
+        s.kusto.rows("iot", "Devices").len() == 3 * PARTITIONS as usize
+    })
+    .await;
+    wait_owners(
+        &s,
+        PARTITIONS as usize,
+        1,
+        "the replica owns every partition",
+    )
+    .await;
+    // A second round: its checkpoints are held back by checkpoint_every until the stop.
+    for p in 0..PARTITIONS {
+        let n = s
+            .hub
+            .append("export", &p.to_string(), &message(&format!("late-{p}")))
+            .unwrap();
+        last.insert(p.to_string(), n);
+    }
+    wait_for("the second round", 60, || {
+        s.kusto.rows("iot", "Devices").len() == 4 * PARTITIONS as usize
+    })
+    .await;
+    let _ = stop_tx.send(());
+    tokio::time::timeout(Duration::from_secs(40), run)
+        .await
+        .expect("stops")
+        .unwrap()
+        .expect("clean run");
+
+    let store =
+        BlobCheckpointStore::new(container(&s).parse().unwrap(), ContainerAuth::Sas, None).unwrap();
+    let checkpoints: std::collections::BTreeMap<String, i64> = store
+        .list_checkpoints("iotc.servicebus.windows.net", "export", "$Default")
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|c| c.sequence_number.map(|n| (c.partition_id, n)))
+        .collect();
+    let last: std::collections::BTreeMap<String, i64> = last.into_iter().collect();
+    assert_eq!(
+        checkpoints, last,
+        "every partition checkpointed at its last event"
+    );
+    assert!(
+        owners(&s).await.is_empty(),
+        "every partition released: {:?}",
+        owners(&s).await
+    );
+}

@@ -25,8 +25,9 @@ pub struct EventHubsCheckpointer {
     pub(super) pending: HashMap<String, Progress>,
     /// When, and at which sequence number, each partition was last written.
     pub(super) written: HashMap<String, (Instant, i64)>,
-    /// Stops the reader thread at the end of a run, then waits for it to release ownership.
-    pub(super) stop: watch::Sender<bool>,
+    /// Tells the reader thread, once the last checkpoints are written, to give up this
+    /// replica's partitions; the thread then ends and is joined.
+    pub(super) release: watch::Sender<bool>,
     pub(super) thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -92,14 +93,23 @@ impl Checkpointer for EventHubsCheckpointer {
     }
 
     async fn finish(&mut self) -> Result<(), SourceError> {
-        // Final checkpoints first (partitions still owned until the reader stops), then let
-        // the reader release ownership so other replicas take over at once.
+        // Final checkpoints first (the partitions stay this replica's until released), then
+        // release them so that other replicas take over at their next balancing round instead
+        // of waiting for the claims to expire.
         let result = self.write(true).await;
-        let _ = self.stop.send(true);
+        let _ = self.release.send(true);
         if let Some(thread) = self.thread.take() {
             let _ = tokio::task::spawn_blocking(move || thread.join()).await;
         }
         result
+    }
+}
+
+impl Drop for EventHubsCheckpointer {
+    fn drop(&mut self) {
+        // A run that ended without `finish` (an error): release all the same, without the
+        // last checkpoints; the partitions are read again from the ones written before.
+        let _ = self.release.send(true);
     }
 }
 
@@ -142,7 +152,7 @@ mod tests {
     }
 
     fn checkpointer(store: Arc<Recorded>, every_events: u64) -> EventHubsCheckpointer {
-        let (stop, _) = watch::channel(false);
+        let (release, _) = watch::channel(false);
         EventHubsCheckpointer {
             store,
             namespace: "ns".into(),
@@ -153,7 +163,7 @@ mod tests {
             every_events,
             pending: HashMap::new(),
             written: HashMap::new(),
-            stop,
+            release,
             thread: None,
         }
     }

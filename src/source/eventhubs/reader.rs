@@ -61,6 +61,7 @@ impl EventHubsSource {
             Arc::new(store);
         let (tx, rx) = mpsc::channel(CHANNEL_EVENTS);
         let (stop_tx, stop_rx) = watch::channel(false);
+        let (release_tx, release_rx) = watch::channel(false);
         let owned = Arc::new(Mutex::new(HashSet::new()));
         let runner = Runner {
             settings: settings.clone(),
@@ -69,6 +70,7 @@ impl EventHubsSource {
             events: tx,
             owned: owned.clone(),
             stop: stop_rx,
+            release: release_rx,
         };
         let (ready_tx, ready_rx) = oneshot::channel();
         let thread = runner.spawn(ready_tx).map_err(|e| failed(e.to_string()))?;
@@ -91,7 +93,7 @@ impl EventHubsSource {
             every_events: settings.checkpoint_every_events,
             pending: HashMap::new(),
             written: HashMap::new(),
-            stop: stop_tx.clone(),
+            release: release_tx,
             thread: Some(thread),
         };
         Ok(EventHubsSource {

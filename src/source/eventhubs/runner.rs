@@ -22,7 +22,7 @@ use crate::telemetry::health::health;
 use crate::telemetry::metrics::metrics;
 use azure_core::credentials::TokenCredential;
 use azure_messaging_eventhubs::error::ErrorKind;
-use azure_messaging_eventhubs::models::StartPositions;
+use azure_messaging_eventhubs::models::{Ownership, StartPositions};
 use azure_messaging_eventhubs::{
     CheckpointStore, ConsumerClient, EventProcessor, ProcessorStrategy, StartLocation,
     StartPosition,
@@ -33,6 +33,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
 
+/// How long releasing the partitions at shutdown may take.
+const RELEASE_TIMEOUT: Duration = Duration::from_secs(5);
 /// The pause before a new client is opened after the previous one failed.
 const REOPEN_PAUSE: Duration = Duration::from_millis(500);
 
@@ -44,7 +46,10 @@ pub(super) struct Runner {
     pub events: mpsc::Sender<SourceEvent>,
     /// Partitions this replica currently reads.
     pub owned: Arc<Mutex<HashSet<String>>>,
+    /// Stop reading (the pipeline is done taking events).
     pub stop: watch::Receiver<bool>,
+    /// The last checkpoints are written: give the partitions up and end.
+    pub release: watch::Receiver<bool>,
 }
 
 impl Runner {
@@ -111,7 +116,22 @@ impl Runner {
                 .run_generation(processor, &progress, watchdog.as_ref(), &mut gauges)
                 .await
             {
-                Generation::Stopped => return,
+                Generation::Stopped => {
+                    // Nothing more to deliver: let the pipeline see the end of the events.
+                    let Runner {
+                        settings,
+                        store,
+                        events,
+                        owned,
+                        mut release,
+                        ..
+                    } = self;
+                    drop(events);
+                    // Keep the claims until the final checkpoints are written.
+                    let _ = release.wait_for(|r| *r).await;
+                    relinquish(&settings, store.as_ref(), &owner, &owned).await;
+                    return;
+                }
                 Generation::Failed(partition) => {
                     tracing::warn!(partition = %partition, "a partition reader failed and the SDK did not recover it; reopening the Event Hubs client (reading resumes from the checkpoints)");
                     health().source_disconnected("reopening the Event Hubs client");
@@ -314,7 +334,10 @@ struct Reader {
 
 /// How a partition reader ended.
 enum Ended {
-    /// Shutdown, the pipeline stopped taking events, or the processor is being replaced.
+    /// Shutdown: the partition stays this replica's until the last checkpoints are written
+    /// and the runner releases it.
+    Shutdown,
+    /// The pipeline stopped taking events, or the processor is being replaced.
     Stopped,
     /// The partition went to another reader (stolen, or ownership moved), or its stream ended.
     Lost,
@@ -336,8 +359,10 @@ impl Reader {
         let ended = {
             let mut stream = Box::pin(client.stream_events());
             loop {
+                // Shutdown first: it retires the readers too, and must be told apart.
                 tokio::select! {
-                    _ = self.stop.changed() => break Ended::Stopped,
+                    biased;
+                    _ = self.stop.changed() => break Ended::Shutdown,
                     _ = self.retire.changed() => break Ended::Stopped,
                     next = stream.next() => match next {
                         Some(Ok(event)) => {
@@ -366,19 +391,77 @@ impl Reader {
                 }
             }
         };
+        if matches!(ended, Ended::Shutdown) {
+            return;
+        }
         if let Ok(mut set) = self.owned.lock() {
             set.remove(&partition);
             metrics().owned_partitions.set(set.len() as i64);
         }
         gauges::forget(&partition);
         match ended {
-            Ended::Stopped => {}
+            Ended::Shutdown | Ended::Stopped => {}
             Ended::Failed => {
                 let _ = self.failed.send(partition);
             }
             Ended::Lost => hand_back(client, &partition).await,
         }
     }
+}
+
+/// Gives up every partition `owner` holds (an empty owner id, written only if the claim is
+/// still ours), so that other replicas take them at their next balancing round rather than
+/// after the claims expire. A failure only delays the takeover.
+async fn relinquish(
+    settings: &EventHubsSourceSettings,
+    store: &(dyn CheckpointStore + Send + Sync),
+    owner: &str,
+    owned: &Mutex<HashSet<String>>,
+) {
+    let listed = tokio::time::timeout(
+        RELEASE_TIMEOUT,
+        store.list_ownerships(
+            &settings.namespace,
+            &settings.event_hub,
+            &settings.consumer_group,
+        ),
+    )
+    .await;
+    let mine: Vec<Ownership> = match listed {
+        Ok(Ok(list)) => list
+            .into_iter()
+            .filter(|o| o.owner_id.as_deref() == Some(owner))
+            .map(|mut o| {
+                o.owner_id = None;
+                o
+            })
+            .collect(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "cannot list ownerships to release them: other replicas take the partitions when the claims expire");
+            Vec::new()
+        }
+        Err(_) => Vec::new(),
+    };
+    if !mine.is_empty() {
+        match tokio::time::timeout(RELEASE_TIMEOUT, store.claim_ownership(&mine)).await {
+            Ok(Ok(released)) => {
+                tracing::info!(
+                    partitions = released.len(),
+                    "released the partitions for other replicas"
+                )
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "cannot release the partitions: other replicas take them when the claims expire")
+            }
+            Err(_) => {}
+        }
+    }
+    if let Ok(mut set) = owned.lock() {
+        for partition in set.drain() {
+            gauges::forget(&partition);
+        }
+    }
+    metrics().owned_partitions.set(0);
 }
 
 /// Hands a lost partition back: closing the client removes it from the processor, whose next
