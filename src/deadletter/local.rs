@@ -14,6 +14,9 @@ pub struct LocalDirStore {
     max_file_bytes: u64,
     current: Option<(PathBuf, BufWriter<File>, u64)>,
     files_opened: u32,
+    /// Random, per store: replicas sharing a volume all run as process 1 in their containers,
+    /// so the process id alone does not keep their file names apart.
+    instance: String,
     /// Letters were written since the last flush.
     dirty: bool,
 }
@@ -26,6 +29,7 @@ impl LocalDirStore {
             max_file_bytes,
             current: None,
             files_opened: 0,
+            instance: uuid::Uuid::new_v4().simple().to_string()[..8].to_string(),
             dirty: false,
         }
     }
@@ -41,9 +45,10 @@ impl LocalDirStore {
         std::fs::create_dir_all(&self.dir).map_err(|e| self.error(&self.dir, e))?;
         self.files_opened += 1;
         let name = format!(
-            "dead-letter-{}-{}-{:03}.jsonl",
+            "dead-letter-{}-{}-{}-{:03}.jsonl",
             chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"),
             std::process::id(),
+            self.instance,
             self.files_opened
         );
         let path = self.dir.join(name);
