@@ -85,7 +85,10 @@ fn render(e: &KustoError) -> String {
         s.push_str(&format!(": HTTP {status}"));
     }
     if let Some(code) = &d.code {
-        s.push_str(&format!("{} {code}", if d.status.is_some() { "" } else { ":" }));
+        s.push_str(&format!(
+            "{} {code}",
+            if d.status.is_some() { "" } else { ":" }
+        ));
     }
     if let Some(message) = &d.message {
         s.push_str(&format!(": {message}"));
