@@ -295,7 +295,7 @@ fn the_dockerfile_builds_locked_and_runs_unprivileged_with_a_health_check() {
     let user = text
         .lines()
         .filter_map(|l| l.strip_prefix("USER "))
-        .last()
+        .next_back()
         .expect("a USER line");
     assert!(
         !user.trim().starts_with("root") && user.trim() != "0",

@@ -151,12 +151,7 @@ async fn events_become_rows_and_checkpoints_follow_them() {
         "rows carry $meta.partition: {partitions:?}"
     );
 
-    let _ = stop_tx.send(());
-    let summary = tokio::time::timeout(Duration::from_secs(40), run)
-        .await
-        .expect("stops")
-        .unwrap()
-        .expect("clean run");
+    let summary = stop(stop_tx, run, "the replica").await;
     assert!(summary.interrupted);
     assert_eq!(
         summary.destinations[0].rows,
@@ -195,12 +190,7 @@ async fn a_restart_resumes_after_the_checkpoint_without_loss_or_repeats() {
         async move {
             let (run, stop_tx) = replica(&settings).await;
             wait_for("rows", 60, || k.rows("iot", "Devices").len() >= expected).await;
-            let _ = stop_tx.send(());
-            tokio::time::timeout(Duration::from_secs(40), run)
-                .await
-                .expect("stops")
-                .unwrap()
-                .expect("clean run")
+            stop(stop_tx, run, "the replica").await
         }
     };
     for p in 0..PARTITIONS {
@@ -226,13 +216,26 @@ async fn a_restart_resumes_after_the_checkpoint_without_loss_or_repeats() {
     );
 }
 
+/// A replica's pipeline task (see [`replica`]).
+type Run =
+    tokio::task::JoinHandle<Result<iotc_adx::pipeline::Summary, iotc_adx::pipeline::PipelineError>>;
+
+/// Asks a replica to stop and waits (at most 40 s) for it to end cleanly.
+async fn stop(
+    stop_tx: tokio::sync::oneshot::Sender<()>,
+    run: Run,
+    who: &str,
+) -> iotc_adx::pipeline::Summary {
+    let _ = stop_tx.send(());
+    tokio::time::timeout(Duration::from_secs(40), run)
+        .await
+        .unwrap_or_else(|_| panic!("{who} did not stop within 40 s"))
+        .expect("the pipeline task ends without panicking")
+        .unwrap_or_else(|e| panic!("{who} did not run cleanly: {e}"))
+}
+
 /// Starts one replica: source, sink and pipeline, until the returned sender fires.
-async fn replica(
-    settings: &Settings,
-) -> (
-    tokio::task::JoinHandle<Result<iotc_adx::pipeline::Summary, iotc_adx::pipeline::PipelineError>>,
-    tokio::sync::oneshot::Sender<()>,
-) {
+async fn replica(settings: &Settings) -> (Run, tokio::sync::oneshot::Sender<()>) {
     let SinkSettings::Kusto(kusto) = &settings.sink else {
         panic!("kusto sink")
     };
@@ -315,12 +318,7 @@ async fn two_replicas_share_partitions_and_one_takes_over_when_the_other_stops()
     })
     .await;
 
-    let _ = stop_a.send(());
-    let a = tokio::time::timeout(Duration::from_secs(40), run_a)
-        .await
-        .expect("A stops")
-        .unwrap()
-        .expect("A ran cleanly");
+    let a = stop(stop_a, run_a, "A").await;
     assert!(
         a.messages > 0 && a.messages < 40,
         "A read a share: {}",
@@ -336,12 +334,7 @@ async fn two_replicas_share_partitions_and_one_takes_over_when_the_other_stops()
         s.kusto.rows("iot", "Devices").len() >= 48
     })
     .await;
-    let _ = stop_b.send(());
-    tokio::time::timeout(Duration::from_secs(40), run_b)
-        .await
-        .expect("B stops")
-        .unwrap()
-        .expect("B ran cleanly");
+    stop(stop_b, run_b, "B").await;
     assert_eq!(
         s.kusto.rows("iot", "Devices").len(),
         48,
@@ -360,7 +353,7 @@ async fn detached_links_and_dropped_connections_lose_nothing() {
     let s = stand_ins().await;
     let dir = tempfile::tempdir().unwrap();
     let settings = provisioned(dir.path(), &s).await;
-    let (run, stop) = replica(&settings).await;
+    let (run, stop_tx) = replica(&settings).await;
     let mut sent = 0;
     for wave in 0..3 {
         for p in 0..PARTITIONS {
@@ -402,12 +395,7 @@ async fn detached_links_and_dropped_connections_lose_nothing() {
             _ => {}
         }
     }
-    let _ = stop.send(());
-    tokio::time::timeout(Duration::from_secs(40), run)
-        .await
-        .expect("stops")
-        .unwrap()
-        .expect("clean run");
+    stop(stop_tx, run, "the replica").await;
     let mut devices: Vec<String> = s
         .kusto
         .rows("iot", "Devices")
@@ -513,12 +501,7 @@ async fn signs_in_to_event_hubs_with_a_service_principal() {
         s.kusto.rows("iot", "Devices").len() == PARTITIONS as usize
     })
     .await;
-    let _ = stop_tx.send(());
-    tokio::time::timeout(Duration::from_secs(40), run)
-        .await
-        .expect("stops")
-        .unwrap()
-        .expect("clean run");
+    stop(stop_tx, run, "the replica").await;
     assert!(
         !identity.requests().is_empty(),
         "tokens came from the identity server"
@@ -569,12 +552,7 @@ async fn a_clean_stop_writes_the_last_checkpoints_and_releases_the_partitions() 
         s.kusto.rows("iot", "Devices").len() == 4 * PARTITIONS as usize
     })
     .await;
-    let _ = stop_tx.send(());
-    tokio::time::timeout(Duration::from_secs(40), run)
-        .await
-        .expect("stops")
-        .unwrap()
-        .expect("clean run");
+    stop(stop_tx, run, "the replica").await;
 
     let store =
         BlobCheckpointStore::new(container(&s).parse().unwrap(), ContainerAuth::Sas, None).unwrap();

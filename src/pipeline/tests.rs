@@ -161,7 +161,7 @@ async fn checkpoints_follow_confirmed_deliveries_in_order() {
             .iter()
             .filter(|p| p.partition == "1")
             .map(|p| p.sequence_number)
-            .last(),
+            .next_back(),
         Some(9)
     );
 

@@ -30,7 +30,7 @@ pub(super) fn watch(inner: Arc<Inner>, every: Duration) -> mpsc::Receiver<LateRe
                 Err(e) => {
                     failed_polls += 1;
                     // Reading the queue is a side job: log, and try again later.
-                    if failed_polls == 1 || failed_polls % 30 == 0 {
+                    if failed_polls == 1 || failed_polls.is_multiple_of(30) {
                         tracing::warn!(error = %e, "cannot read the failed-ingestions queue");
                     }
                     continue;

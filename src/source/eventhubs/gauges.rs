@@ -45,18 +45,8 @@ impl Gauges {
         if partitions.is_empty() {
             return out;
         }
-        let checkpoints: HashMap<String, i64> = match tokio::time::timeout(
-            MEASURE_TIMEOUT,
-            w.store
-                .list_checkpoints(&w.namespace, &w.event_hub, &w.consumer_group),
-        )
-        .await
-        {
-            Ok(Ok(list)) => list
-                .into_iter()
-                .filter_map(|c| c.sequence_number.map(|s| (c.partition_id, s)))
-                .collect(),
-            _ => return out,
+        let Some(checkpoints) = w.checkpoints(MEASURE_TIMEOUT).await else {
+            return out;
         };
         let asks = partitions
             .iter()

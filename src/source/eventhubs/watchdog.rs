@@ -75,6 +75,25 @@ pub(super) struct Watchdog {
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl Watchdog {
+    /// Each partition's checkpointed sequence number, or `None` when the checkpoint store did
+    /// not answer within `limit` (the caller decides what an unknown checkpoint means).
+    pub async fn checkpoints(&self, limit: Duration) -> Option<HashMap<String, i64>> {
+        let listed = tokio::time::timeout(
+            limit,
+            self.store
+                .list_checkpoints(&self.namespace, &self.event_hub, &self.consumer_group),
+        )
+        .await;
+        match listed {
+            Ok(Ok(list)) => Some(
+                list.into_iter()
+                    .filter_map(|c| c.sequence_number.map(|s| (c.partition_id, s)))
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+
     /// The first of `partitions` (read by this replica) whose reader is stuck, if any.
     pub async fn stuck(&self, progress: &Progress, partitions: &[String]) -> Option<String> {
         let candidates: Vec<(String, PartitionProgress)> = {
@@ -88,19 +107,7 @@ impl Watchdog {
         if candidates.is_empty() {
             return None;
         }
-        let checkpoints: HashMap<String, i64> = match tokio::time::timeout(
-            CALL_TIMEOUT,
-            self.store
-                .list_checkpoints(&self.namespace, &self.event_hub, &self.consumer_group),
-        )
-        .await
-        {
-            Ok(Ok(list)) => list
-                .into_iter()
-                .filter_map(|c| c.sequence_number.map(|s| (c.partition_id, s)))
-                .collect(),
-            _ => HashMap::new(),
-        };
+        let checkpoints = self.checkpoints(CALL_TIMEOUT).await.unwrap_or_default();
         for (partition, seen) in candidates {
             let last = match tokio::time::timeout(
                 CALL_TIMEOUT,
