@@ -11,6 +11,7 @@
 
 pub mod coerce;
 pub mod jmespath;
+mod number_text;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -225,7 +225,7 @@ impl<'a> Ctx<'a> {
                 .map(Val::Int)
                 .unwrap_or(Val::Float(-(i as f64)))),
             (Some(Num::F(f)), true) => Ok(Val::Float(-f)),
-            (Some(n), false) => Ok(n.val()),
+            (Some(_), false) => Ok(v),
             (None, _) => Err(EvalError::invalid_type(format!(
                 "unary '{}' expects a number, got {}",
                 if negate { "-" } else { "+" },

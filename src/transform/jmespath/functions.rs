@@ -513,7 +513,8 @@ fn f_sort_by<'a>(ctx: &mut Ctx<'a>, a: &[Arg<'a>]) -> R<'a> {
 fn f_to_number<'a>(_: &mut Ctx<'a>, a: &[Arg<'a>]) -> R<'a> {
     let v = arg(a, 0);
     Ok(match v.view() {
-        View::Num(n) => n.val(),
+        // The number itself, not a copy through i64 or f64: it keeps the digits as written.
+        View::Num(_) => v.clone(),
         View::Str(s) => parse_number(s).map(Num::val).unwrap_or(Val::Null),
         _ => Val::Null,
     })

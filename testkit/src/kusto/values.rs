@@ -90,7 +90,13 @@ pub fn from_json(value: &Value, kind: &str) -> Result<Value, ConvertError> {
                     .or_else(|| integral(n.as_f64()?))
                     .filter(|v| v.as_i64().is_some_and(|i| i32::try_from(i).is_ok()))
                     .ok_or_else(err),
-                "real" => Ok(Value::Number(n.clone())),
+                // The service stores a 64-bit double: the same number as the text's nearest
+                // double, which a query returns in its shortest round-trip form.
+                "real" => n
+                    .as_f64()
+                    .and_then(serde_json::Number::from_f64)
+                    .map(Value::Number)
+                    .ok_or_else(err),
                 "decimal" => Ok(Value::String(n.to_string())),
                 "bool" => match n.as_i64() {
                     Some(0) => Ok(Value::Bool(false)),
