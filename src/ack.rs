@@ -22,7 +22,7 @@ pub struct Ticket {
 }
 
 /// The events of one partition that a batch covers, for dedupe tags and dead letters.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Span {
     /// Partition id.

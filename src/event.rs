@@ -3,11 +3,11 @@
 //! metadata so that a row or a failure can always be traced back to its event.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// Where an event sits in its Event Hub, plus the properties the sender attached.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EventMeta {
     /// Partition id (`"0"`, `"1"`, ... on Event Hubs; `"file"` for the file source).
@@ -17,23 +17,36 @@ pub struct EventMeta {
     /// The hub's opaque offset string (the file source uses the byte offset in its file).
     pub offset: String,
     /// When the hub accepted the event.
-    #[serde(serialize_with = "serialize_time")]
+    #[serde(
+        serialize_with = "serialize_time",
+        deserialize_with = "deserialize_time"
+    )]
     pub enqueued_time: DateTime<Utc>,
     /// The partition key the sender chose, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partition_key: Option<String>,
     /// Application properties: IoT Central's `iotcentral-*` properties live here.
+    #[serde(default)]
     pub properties: Map<String, Value>,
     /// System properties and annotations other than the four above (`x-opt-*`, ...).
-    #[serde(skip_serializing_if = "Map::is_empty")]
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub system_properties: Map<String, Value>,
     /// A human location for messages and dead letters, such as `samples/bad.jsonl:3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
 }
 
 fn serialize_time<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+}
+
+/// Reads the RFC 3339 time that [`serialize_time`] writes (dead letters are read back by
+/// `iotc-adx replay`).
+fn deserialize_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+    let text = String::deserialize(d)?;
+    DateTime::parse_from_rfc3339(&text)
+        .map(|t| t.to_utc())
+        .map_err(|e| serde::de::Error::custom(format!("enqueuedTime {text:?}: {e}")))
 }
 
 impl EventMeta {

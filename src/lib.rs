@@ -2,7 +2,7 @@
 //!
 //! Data flows one way, one module per stage:
 //! [`source`] → [`decode`] → [`route`] → [`transform`] → [`batch`] → [`sink`], with failures
-//! going to [`deadletter`]. [`pipeline`] wires the stages together; [`config`] turns the TOML
+//! going to [`deadletter`], and [`replay`] sending them through again. [`pipeline`] wires the stages together; [`config`] turns the TOML
 //! file into typed settings; [`schema`] describes destination tables; [`event`] holds what
 //! travels between stages.
 
@@ -18,6 +18,7 @@ pub mod event;
 pub mod kusto;
 pub mod pipeline;
 pub mod provision;
+pub mod replay;
 pub mod resume;
 pub mod retry;
 pub mod route;

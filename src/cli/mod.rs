@@ -1,10 +1,11 @@
-//! The command line: `run`, `check`, `provision`, `transform` and `healthcheck`. This is the binary's edge, where errors
+//! The command line: `run`, `check`, `provision`, `transform`, `replay` and `healthcheck`. This is the binary's edge, where errors
 //! become messages for people and exit codes.
 
 mod check;
 mod healthcheck;
 mod preview;
 mod provision;
+mod replay;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -54,6 +55,40 @@ enum Command {
         #[arg(long, short)]
         input: Option<PathBuf>,
     },
+    /// Send dead letters through the pipeline again, once their cause is fixed. Each letter
+    /// goes to the destination it failed for (or to --to); what fails again becomes a new
+    /// dead letter with its new reason; replayed letters are recorded in replayed.jsonl so a
+    /// second replay sends nothing twice.
+    Replay {
+        /// The configuration file (its sink, destinations and dead-letter directory).
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The dead-letter directory to read (default: the configuration's).
+        #[arg(long)]
+        from: Option<PathBuf>,
+        /// Only letters of this stage (decode, route, transform, coerce, ingest); repeatable.
+        #[arg(long, value_parser = replay::parse_stage)]
+        stage: Vec<iotc_adx::deadletter::Stage>,
+        /// Only letters of this kind of problem (invalid_json, bad_value, rejected, ...);
+        /// repeatable.
+        #[arg(long)]
+        reason_kind: Vec<String>,
+        /// Only letters of this destination.
+        #[arg(long, short)]
+        destination: Option<String>,
+        /// Only letters written at or after this time (RFC 3339).
+        #[arg(long, value_parser = replay::parse_time)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        /// Only letters written before this time (RFC 3339).
+        #[arg(long, value_parser = replay::parse_time)]
+        until: Option<chrono::DateTime<chrono::Utc>>,
+        /// Send every selected letter to this destination instead of its own.
+        #[arg(long)]
+        to: Option<String>,
+        /// Show what each letter would become (rows, or the error), sending nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Ask a running instance whether it is ready (for container health checks): exit code 0
     /// when the URL answers 200.
     Healthcheck {
@@ -77,6 +112,29 @@ pub fn main() -> ExitCode {
             destination,
             input,
         } => preview::preview(&config, &destination, input.as_deref()),
+        Command::Replay {
+            config,
+            from,
+            stage,
+            reason_kind,
+            destination,
+            since,
+            until,
+            to,
+            dry_run,
+        } => replay::replay(replay::Request {
+            config,
+            from,
+            selection: iotc_adx::replay::Selection {
+                stages: stage,
+                kinds: reason_kind,
+                destination,
+                since,
+                until,
+            },
+            to,
+            dry_run,
+        }),
         Command::Healthcheck { url } => healthcheck::healthcheck(&url),
     };
     match result {

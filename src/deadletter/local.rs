@@ -156,8 +156,20 @@ mod tests {
             std::fs::read_dir(dir.path()).unwrap().next().is_none(),
             "nothing written before the first letter"
         );
-        let text = DeadLetter::new(&event(b"{\"oops\""), Stage::Decode, "not JSON".into(), None);
-        let binary = DeadLetter::new(&event(b"\xff\xfe"), Stage::Decode, "not UTF-8".into(), None);
+        let text = DeadLetter::new(
+            &event(b"{\"oops\""),
+            Stage::Decode,
+            "invalid_json",
+            "not JSON".into(),
+            None,
+        );
+        let binary = DeadLetter::new(
+            &event(b"\xff\xfe"),
+            Stage::Decode,
+            "not_utf8",
+            "not UTF-8".into(),
+            None,
+        );
         for _ in 0..5 {
             store.put(&text).unwrap();
             store.put(&binary).unwrap();

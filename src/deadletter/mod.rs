@@ -13,11 +13,11 @@ use crate::ack::Span;
 use crate::event::{EventMeta, SourceEvent};
 use base64::Engine;
 use chrono::{SecondsFormat, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The pipeline stage at which a message failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     /// The body is not a usable IoT Central message.
@@ -42,6 +42,11 @@ impl Stage {
         Stage::Ingest,
     ];
 
+    /// The stage named `name` (as written in dead letters), if any.
+    pub fn from_name(name: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     /// The stage's name as written in dead letters and metrics.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -60,8 +65,9 @@ impl fmt::Display for Stage {
     }
 }
 
-/// One dead letter, as written to the store (one JSON object per line).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One dead letter, as written to the store (one JSON object per line) and read back by
+/// `iotc-adx replay`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeadLetter {
     /// When it was dead-lettered (UTC, RFC 3339).
     pub time: String,
@@ -69,26 +75,31 @@ pub struct DeadLetter {
     pub stage: Stage,
     /// Why, in words.
     pub reason: String,
+    /// The kind of problem, a short fixed name (`invalid_json`, `bad_value`, `rejected`, ...)
+    /// as in the `iotc_adx_dead_letters_total` metric; empty in letters written before it
+    /// was recorded.
+    #[serde(default)]
+    pub kind: String,
     /// The destination concerned, for failures after decoding.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub destination: Option<String>,
     /// The event's metadata (for a message's failure).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<EventMeta>,
     /// The events whose rows were refused (for an ingestion failure).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<Span>,
     /// The refused rows as multijson text (for an ingestion failure).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rows: Option<String>,
     /// Where the refused rows are kept, when not in `rows` (a queued ingestion's blob).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blob: Option<String>,
     /// The body as text, when it is UTF-8.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     /// The body in base64, when it is not UTF-8.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_base64: Option<String>,
 }
 
@@ -97,6 +108,7 @@ impl DeadLetter {
     pub fn new(
         event: &SourceEvent,
         stage: Stage,
+        kind: &str,
         reason: String,
         destination: Option<String>,
     ) -> Self {
@@ -111,6 +123,7 @@ impl DeadLetter {
             time: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
             stage,
             reason,
+            kind: kind.to_string(),
             destination,
             event: Some(event.meta.clone()),
             events: Vec::new(),
@@ -129,7 +142,14 @@ impl DeadLetter {
         events: Vec<Span>,
         blob: Option<String>,
     ) -> Self {
-        Self::ingest(reason, destination, events, None, blob)
+        Self::ingest(
+            "failed_after_queueing",
+            reason,
+            destination,
+            events,
+            None,
+            blob,
+        )
     }
 
     /// Builds a dead letter for rows Data Explorer refused, with the events they came from.
@@ -141,6 +161,7 @@ impl DeadLetter {
         payload: &[u8],
     ) -> Self {
         Self::ingest(
+            "rejected",
             reason,
             destination,
             events,
@@ -150,6 +171,7 @@ impl DeadLetter {
     }
 
     fn ingest(
+        kind: &str,
         reason: String,
         destination: String,
         events: Vec<Span>,
@@ -160,6 +182,7 @@ impl DeadLetter {
             time: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
             stage: Stage::Ingest,
             reason,
+            kind: kind.to_string(),
             destination: Some(destination),
             event: None,
             events,

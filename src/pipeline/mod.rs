@@ -252,7 +252,13 @@ impl<K: Sink> Pipeline<K> {
                 .destination
                 .map(|i| self.processor.destinations()[i].name.clone());
             tracing::debug!(stage = %failure.stage, destination = destination.as_deref(), location = %event.meta.location(), reason = %failure.reason, "dead-lettered");
-            let letter = DeadLetter::new(event, failure.stage, failure.reason.clone(), destination);
+            let letter = DeadLetter::new(
+                event,
+                failure.stage,
+                failure.kind,
+                failure.reason.clone(),
+                destination,
+            );
             self.dead_letters.put(&letter)?;
             *self.summary.dead_letters.entry(failure.stage).or_default() += 1;
             self.meters.dead_letter(failure.stage, failure.kind, 1);
