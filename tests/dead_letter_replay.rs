@@ -207,6 +207,7 @@ async fn refused_rows_are_sent_as_rows_to_the_same_or_another_destination() {
         "readings".into(),
         Vec::new(),
         Some("https://x/blob".into()),
+        None,
     );
     store.put(&late).unwrap();
     store.flush().unwrap();

@@ -108,6 +108,7 @@ async fn sink(server: &IdentityServer, k: &KustoEmulator, auth: AuthSettings) ->
         dedupe: true,
         watch_failures: false,
         failure_poll: Duration::from_secs(10),
+        failure_hold: Duration::from_secs(600),
         shutdown_grace: Duration::from_secs(25),
         retry: Default::default(),
     };

@@ -90,6 +90,7 @@ fn queued<'a>(data: &[u8], source_id: uuid::Uuid, tag: Option<&str>) -> QueuedRe
             .unwrap_or_default(),
         ingest_if_not_exists: tag.map(|t| vec![t.to_string()]).unwrap_or_default(),
         report_failures: true,
+        metadata: vec![("testsource".into(), source_id.simple().to_string())],
     }
 }
 
@@ -368,11 +369,30 @@ async fn queued_ingestion_dedupes_and_reports_failures() {
                 Instant::now() < deadline,
                 "failure reports did not arrive: {failures:?}"
             );
-            failures.extend(ingestor.poll_failures(10).await.unwrap());
+            let taken = ingestor
+                .take_failures(10, Duration::from_secs(30), &|_| true)
+                .await
+                .unwrap();
+            failures.extend(taken);
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        failures.sort_by_key(|f| f.error_code.clone());
+        failures.sort_by_key(|f| f.failure.error_code.clone());
         assert_eq!(failures.len(), 2, "{failures:?}");
+        // The batch's blob can be read back: its metadata and its rows.
+        let blob = failures[0].failure.blob.clone().unwrap();
+        let (metadata, body) = ingestor.read_blob(&blob).await.unwrap();
+        assert_eq!(
+            metadata,
+            vec![("testsource".to_string(), bad.simple().to_string())]
+        );
+        let mut rows = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&body[..]), &mut rows)
+            .unwrap();
+        assert_eq!(rows, r#"{"d":"c","n":"many","t":1}"#);
+        for f in &failures {
+            ingestor.settle_failure(f).await.unwrap();
+        }
+        let failures: Vec<_> = failures.into_iter().map(|f| f.failure).collect();
         assert_eq!(failures[0].error_code, "BadRequest_InvalidData");
         assert_eq!(failures[0].source_id, Some(bad));
         assert!(failures[0].permanent);
@@ -387,8 +407,12 @@ async fn queued_ingestion_dedupes_and_reports_failures() {
             .is_some_and(|b| b.contains(&bad.to_string()) && !b.contains('?')));
         assert_eq!(failures[1].error_code, "Skipped_IngestByTagAlreadyExists");
         assert_eq!(failures[1].source_id, Some(source));
-        // Read and deleted: nothing left.
-        assert!(ingestor.poll_failures(10).await.unwrap().is_empty());
+        // Taken and settled: nothing left.
+        let left = ingestor
+            .take_failures(10, Duration::from_secs(30), &|_| true)
+            .await
+            .unwrap();
+        assert!(left.is_empty(), "{left:?}");
 
         // Resources and identity token were fetched once for all of it.
         let mgmt_calls = k

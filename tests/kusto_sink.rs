@@ -510,67 +510,208 @@ async fn a_batch_sent_twice_is_ingested_once_with_dedupe() {
     assert_eq!(k.rows("iot", "Vitals").len(), 3);
 }
 
-#[tokio::test]
-async fn a_queued_ingestion_failing_later_is_reported_with_its_events() {
+/// The cluster's FailedIngestionsQueue URL (with SAS), from `.get ingestion resources`.
+async fn failed_queue(s: &Settings) -> String {
+    let client = iotc_adx::sink::kusto::client(kusto_settings(s), None).unwrap();
+    let data = client
+        .mgmt("NetDefaultDB", ".get ingestion resources")
+        .await
+        .unwrap();
+    let table = data.primary().unwrap();
+    table
+        .rows
+        .iter()
+        .find(|r| r[0] == "FailedIngestionsQueue")
+        .and_then(|r| r[1].as_str())
+        .unwrap()
+        .to_string()
+}
+
+/// The texts of the messages waiting in a queue (peeked: nothing is hidden or taken).
+async fn peek(queue: &str) -> Vec<String> {
+    let (base, sas) = queue.split_once('?').unwrap();
+    let url = format!("{base}/messages?{sas}&peekonly=true&numofmessages=32");
+    let xml = reqwest::Client::new()
+        .get(url)
+        .header("x-ms-version", "2021-08-06")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    xml.split("<MessageText>")
+        .skip(1)
+        .filter_map(|m| m.split("</MessageText>").next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A failure report of another tool on the same cluster.
+async fn post_foreign_report(queue: &str) -> String {
+    use base64::Engine;
+    let report = serde_json::json!({
+        "OperationId": "00000000-0000-0000-0000-000000000001", "Database": "iot", "Table": "Vitals",
+        "IngestionSourceId": "00000000-0000-0000-0000-0000000000aa",
+        "IngestionSourcePath": "https://other.blob.core.windows.net/c/from-another-tool.csv.gz",
+        "ErrorCode": "BadRequest_InvalidData", "FailureStatus": "Permanent", "Details": "theirs",
+    });
+    let text = base64::engine::general_purpose::STANDARD.encode(report.to_string());
+    let (base, sas) = queue.split_once('?').unwrap();
+    let status = reqwest::Client::new()
+        .post(format!("{base}/messages?{sas}"))
+        .header("x-ms-version", "2021-08-06")
+        .body(format!(
+            "<QueueMessage><MessageText>{text}</MessageText></QueueMessage>"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert!(status.is_success(), "{status}");
+    text
+}
+
+/// Queued batches sent by one instance that then stops (a restart: it never reads their
+/// failure reports) fail later; two other replicas watch the shared failed-ingestions queue.
+/// Every failure reaches exactly one of them, once, with its destination, events and rows
+/// from the blob; another tool's report in the same queue is left there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_failures_reach_one_replica_once_across_restarts_and_others_are_left_alone() {
     let dir = tempfile::tempdir().unwrap();
     let k = emulator(true).await;
+    let columns_ok = "EnqueuedTime:datetime, Device:string, HeartRate:long";
     provision(&settings_with(
         dir.path(),
         &k,
         "queued",
         "",
-        "EnqueuedTime:datetime, Device:string, HeartRate:long",
+        columns_ok,
         TRANSFORM,
     ))
     .await;
-    let s = settings_with(
+    let columns_wrong = "EnqueuedTime:datetime, Device:string, HeartRate:string";
+    let sender = settings_with(
         dir.path(),
         &k,
         "queued",
-        "failure_poll_ms = 200",
-        "EnqueuedTime:datetime, Device:string, HeartRate:string",
+        "failure_poll_ms = 600000",
+        columns_wrong,
         TRANSFORM,
     );
-    let client = iotc_adx::sink::kusto::client(kusto_settings(&s), None).unwrap();
-    let mut sink = KustoSink::new(client, kusto_settings(&s), &s.destinations);
-    let mut late = sink.late_rejections().expect("failures are watched");
-    let origin = vec![Span {
-        partition: "1".into(),
-        first: 7,
-        last: 8,
-        events: 2,
-    }];
-    let payload =
-        b"{\"Device\":\"a\",\"HeartRate\":\"fast\"}\n{\"Device\":\"b\",\"HeartRate\":\"slow\"}\n"
-            .to_vec();
-    let batch = Batch {
-        destination: 0,
-        payload,
-        rows: 2,
-        tickets: Vec::new(),
-        origin: origin.clone(),
+    let queue = failed_queue(&sender).await;
+    let foreign = post_foreign_report(&queue).await;
+
+    let client = iotc_adx::sink::kusto::client(kusto_settings(&sender), None).unwrap();
+    let first = KustoSink::new(client, kusto_settings(&sender), &sender.destinations);
+    let mut sent = Vec::new();
+    for i in 0..6i64 {
+        let origin = vec![Span {
+            partition: i.to_string(),
+            first: i * 10,
+            last: i * 10 + 1,
+            events: 2,
+        }];
+        let payload = format!("{{\"Device\":\"d{i}a\",\"HeartRate\":\"fast\"}}\n{{\"Device\":\"d{i}b\",\"HeartRate\":\"slow\"}}\n");
+        let batch = Batch {
+            destination: 0,
+            payload: payload.clone().into_bytes(),
+            rows: 2,
+            tickets: Vec::new(),
+            origin: origin.clone(),
+        };
+        assert!(matches!(
+            first.deliver(batch).await.unwrap(),
+            Outcome::Accepted(_)
+        ));
+        sent.push((origin, payload));
+    }
+    drop(first);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while k.state().failures.len() < 6 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        k.state().failures.len(),
+        6,
+        "the service reported every batch"
+    );
+
+    // The replicas hold a taken report for 1 s: should one die before its letter is stored,
+    // the other takes the report after that.
+    let watcher = settings_with(
+        dir.path(),
+        &k,
+        "queued",
+        "failure_poll_ms = 100\nfailure_hold_ms = 1000",
+        columns_wrong,
+        TRANSFORM,
+    );
+    let replica = || {
+        let client = iotc_adx::sink::kusto::client(kusto_settings(&watcher), None).unwrap();
+        let mut sink = KustoSink::new(client, kusto_settings(&watcher), &watcher.destinations);
+        let late = sink.late_rejections().expect("failures are watched");
+        (sink, late)
     };
-    assert!(
-        matches!(sink.deliver(batch).await.unwrap(), Outcome::Accepted(_)),
-        "queued ingestion accepts at once"
-    );
-    let rejection = tokio::time::timeout(Duration::from_secs(20), late.recv())
+    // A replica that dies holding the first report it takes, before storing its letter.
+    let (dying, mut late_dying) = replica();
+    let lost = tokio::time::timeout(Duration::from_secs(30), late_dying.recv())
         .await
-        .expect("reported in time")
+        .expect("a report in time")
         .expect("a rejection");
-    assert_eq!((rejection.destination, rejection.events), (0, origin));
+    drop((dying, late_dying));
+    let (b, mut late_b) = replica();
+    let (c, mut late_c) = replica();
+    let mut received = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while received.len() < 6 && Instant::now() < deadline {
+        tokio::select! {
+            Some(r) = late_b.recv() => { b.late_rejection_stored(r.receipt.unwrap()); received.push(("b", r)); }
+            Some(r) = late_c.recv() => { c.late_rejection_stored(r.receipt.unwrap()); received.push(("c", r)); }
+            () = tokio::time::sleep(Duration::from_millis(100)) => {}
+        }
+    }
     assert!(
-        rejection.reason.contains("iot.Vitals") && rejection.reason.contains("permanent"),
-        "{}",
-        rejection.reason
+        received.iter().any(|(_, r)| r.events == lost.events),
+        "the dead replica's report came back to another"
     );
-    assert!(
-        rejection
-            .blob
-            .as_deref()
-            .is_some_and(|b| b.contains("tempstorage") && !b.contains("sig=")),
-        "{:?}",
-        rejection.blob
+    // Both replicas keep polling past the hold: nothing else may arrive (the stored reports
+    // are deleted, not only hidden).
+    let quiet = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < quiet {
+        tokio::select! {
+            Some(r) = late_b.recv() => received.push(("b", r)),
+            Some(r) = late_c.recv() => received.push(("c", r)),
+            () = tokio::time::sleep(Duration::from_millis(100)) => {}
+        }
+    }
+    assert_eq!(received.len(), 6, "each failure once: {received:#?}");
+    let mut got: Vec<(Vec<Span>, String)> = received
+        .iter()
+        .map(|(_, r)| {
+            assert_eq!(r.destination, "vitals");
+            assert!(
+                r.reason.contains("iot.Vitals") && r.reason.contains("permanent"),
+                "{}",
+                r.reason
+            );
+            assert!(r
+                .blob
+                .as_deref()
+                .is_some_and(|b| b.ends_with("__iotc-adx.multijson.gz") && !b.contains("sig=")));
+            (
+                r.events.clone(),
+                String::from_utf8(r.rows.clone().unwrap()).unwrap(),
+            )
+        })
+        .collect();
+    got.sort_by_key(|(events, _)| events[0].first);
+    assert_eq!(got, sent, "the events and rows of every batch");
+    let waiting = peek(&queue).await;
+    assert_eq!(
+        waiting,
+        vec![foreign],
+        "only the other tool's report is left, untouched"
     );
 }
 

@@ -49,6 +49,13 @@ pub(super) fn kusto_sink_settings(
             format!("{poll_ms} is out of range: expected 100 to 600000"),
         );
     }
+    let hold_ms = k.failure_hold_ms.unwrap_or(600_000);
+    if !(1_000..=3_600_000).contains(&hold_ms) {
+        c.problem(
+            "sink.failure_hold_ms",
+            format!("{hold_ms} is out of range: expected 1000 to 3600000"),
+        );
+    }
     let grace_ms = k.shutdown_grace_ms.unwrap_or(25_000);
     if grace_ms > 3_600_000 {
         c.problem(
@@ -103,6 +110,7 @@ pub(super) fn kusto_sink_settings(
         dedupe: k.dedupe.unwrap_or(true),
         watch_failures: k.watch_failures.unwrap_or(true),
         failure_poll: Duration::from_millis(poll_ms),
+        failure_hold: Duration::from_millis(hold_ms),
         shutdown_grace: Duration::from_millis(grace_ms),
         retry: RetryPolicy {
             initial_backoff: initial,

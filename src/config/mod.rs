@@ -157,6 +157,9 @@ pub struct KustoSinkSettings {
     pub watch_failures: bool,
     /// How often the failed-ingestions queue is read.
     pub failure_poll: std::time::Duration,
+    /// How long a taken failure report stays hidden from other readers until its dead
+    /// letter is stored; past it (this process died) another replica takes it.
+    pub failure_hold: std::time::Duration,
     /// After a shutdown signal, how long deliveries in flight may still take.
     pub shutdown_grace: std::time::Duration,
     /// Retry timing.

@@ -88,6 +88,9 @@ pub struct KustoSinkConfig {
     pub watch_failures: Option<bool>,
     /// How often that queue is read, in milliseconds (default 10000).
     pub failure_poll_ms: Option<u64>,
+    /// How long a report taken from it stays hidden from other replicas while its dead
+    /// letter is written, in milliseconds (default 600000).
+    pub failure_hold_ms: Option<u64>,
     /// After a shutdown signal, how long deliveries in flight may still take, in
     /// milliseconds (default 25000; Kubernetes allows 30 s before SIGKILL by default).
     pub shutdown_grace_ms: Option<u64>,

@@ -134,20 +134,22 @@ impl DeadLetter {
         }
     }
 
-    /// Builds a dead letter for a queued ingestion that failed after it was accepted: the
-    /// rows are in `blob` (when the service kept it), the events are named.
+    /// Builds a dead letter for a queued ingestion that failed after it was accepted: with
+    /// its rows when the blob could be read, and the blob's name in any case.
     pub fn for_late_failure(
         reason: String,
         destination: String,
         events: Vec<Span>,
         blob: Option<String>,
+        rows: Option<&[u8]>,
     ) -> Self {
+        let rows = rows.map(|r| String::from_utf8_lossy(r).into_owned());
         Self::ingest(
             "failed_after_queueing",
             reason,
             destination,
             events,
-            None,
+            rows,
             blob,
         )
     }

@@ -369,8 +369,12 @@ mod tests {
             tags: Vec::new(),
             ingest_if_not_exists: Vec::new(),
             report_failures: false,
+            metadata: Vec::new(),
         }));
-        send(&c.queued().poll_failures(1));
+        send(
+            &c.queued()
+                .take_failures(1, Duration::from_secs(1), &|_| true),
+        );
     }
 
     #[test]

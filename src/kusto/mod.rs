@@ -14,6 +14,7 @@
 
 mod client;
 mod error;
+mod failures;
 mod options;
 mod queued;
 mod resources;
@@ -23,6 +24,7 @@ mod storage;
 
 pub use client::{KustoClient, StreamingRequest};
 pub use error::{ErrorKind, KustoError};
+pub use failures::OwnFailure;
 pub use options::ClientOptions;
 pub use queued::{IngestionFailure, QueuedIngestor, QueuedReceipt, QueuedRequest};
 pub use response::{Column, Dataset, Table};

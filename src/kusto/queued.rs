@@ -1,7 +1,8 @@
 //! Queued ingestion, as the official SDKs do it: upload the gzipped batch as a blob to one of
 //! the cluster's TempStorage containers, then post a base64 JSON ingestion message to one of its
 //! ingestion queues; the data-management service ingests it later. Failures the service
-//! reports (ReportLevel 0, ReportMethod 0) are read back from the FailedIngestionsQueue.
+//! reports (ReportLevel 0, ReportMethod 0) are read back from the FailedIngestionsQueue (see
+//! `failures.rs`).
 //!
 //! One attempt per call, except that storage refusing the SAS (expired) makes the ingestor
 //! fetch fresh ingestion resources and try once more at once.
@@ -9,24 +10,19 @@
 use super::client::Transport;
 use super::error::{ErrorKind, KustoError};
 use super::resources::{Accounts, IngestionResources, ResourceCache};
-use super::storage::{QueueMessage, SasUrl, StorageClient};
+use super::storage::StorageClient;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use bytes::Bytes;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
-use std::time::Duration;
-
-/// How long messages taken by [`QueuedIngestor::poll_failures`] stay hidden should their
-/// deletion fail.
-const FAILURE_VISIBILITY: Duration = Duration::from_secs(30);
 
 /// Queued ingestion against one data-management endpoint. Caches the ingestion resources and
 /// identity token; cheap to share through [`super::KustoClient::queued`].
 #[derive(Debug)]
 pub struct QueuedIngestor {
-    cache: ResourceCache,
-    storage: StorageClient,
+    pub(super) cache: ResourceCache,
+    pub(super) storage: StorageClient,
     blob_accounts: Accounts,
     queue_accounts: Accounts,
 }
@@ -54,6 +50,9 @@ pub struct QueuedRequest<'a> {
     /// Ask for failure reports on the FailedIngestionsQueue (ReportLevel 0, ReportMethod 0);
     /// false asks for no reports (ReportLevel 1).
     pub report_failures: bool,
+    /// Metadata set on the blob (ASCII names and values): what a failure report's reader
+    /// needs to know about the batch, whichever process reads it.
+    pub metadata: Vec<(String, String)>,
 }
 
 /// Where a queued batch went.
@@ -238,7 +237,7 @@ impl QueuedIngestor {
         let name = blob_name(req.database, req.table, req.source_id);
         let blob = self
             .storage
-            .put_blob(container, &name, req.body.clone())
+            .put_blob(container, &name, req.body.clone(), &req.metadata)
             .await
             .map_err(|error| StepError {
                 error,
@@ -271,58 +270,6 @@ impl QueuedIngestor {
             account: container.account(),
         })
     }
-
-    /// Takes up to `max` failure reports from the FailedIngestionsQueue(s) and deletes them.
-    /// Messages that cannot be read are logged and deleted too.
-    pub async fn poll_failures(&self, max: usize) -> Result<Vec<IngestionFailure>, KustoError> {
-        let mut refreshed = false;
-        loop {
-            let resources = self.cache.resources().await?;
-            match self.try_poll(&resources, max).await {
-                Ok(found) => return Ok(found),
-                Err(e) if e.kind() == ErrorKind::StorageAuth && !refreshed => {
-                    self.cache.invalidate_resources(resources.generation).await;
-                    refreshed = true;
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    async fn try_poll(
-        &self,
-        resources: &IngestionResources,
-        max: usize,
-    ) -> Result<Vec<IngestionFailure>, KustoError> {
-        let mut found = Vec::new();
-        for queue in &resources.failed_queues {
-            while found.len() < max {
-                let messages = self
-                    .storage
-                    .get_messages(queue, max - found.len(), FAILURE_VISIBILITY)
-                    .await?;
-                if messages.is_empty() {
-                    break;
-                }
-                for m in messages {
-                    self.take(queue, &m, &mut found).await;
-                }
-            }
-        }
-        Ok(found)
-    }
-
-    async fn take(&self, queue: &SasUrl, m: &QueueMessage, found: &mut Vec<IngestionFailure>) {
-        match parse_failure(&m.text) {
-            Ok(f) => found.push(f),
-            Err(e) => {
-                tracing::warn!(error = %e, message_id = %m.id, "dropping an unreadable ingestion failure report")
-            }
-        }
-        if let Err(e) = self.storage.delete_message(queue, m).await {
-            tracing::warn!(error = %e, "cannot delete an ingestion failure report; it will be read again");
-        }
-    }
 }
 
 #[cfg(test)]
@@ -340,6 +287,7 @@ mod tests {
             tags: tags.iter().map(|t| t.to_string()).collect(),
             ingest_if_not_exists: ine.iter().map(|t| t.to_string()).collect(),
             report_failures: report,
+            metadata: Vec::new(),
         }
     }
 

@@ -150,6 +150,14 @@ pub(super) struct Attempt<'a> {
 impl Attempt<'_> {
     /// Sends the request and returns the body of a 2xx answer, or the classified error.
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Result<bytes::Bytes, KustoError> {
+        self.send_full(request).await.map(|(_, body)| body)
+    }
+
+    /// Like [`Attempt::send`], with the answer's headers (a blob's metadata).
+    pub async fn send_full(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(reqwest::header::HeaderMap, bytes::Bytes), KustoError> {
         let response = request.send().await.map_err(|e| self.transport_error(e))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
@@ -158,7 +166,7 @@ impl Attempt<'_> {
             .await
             .map_err(|e| self.transport_error(e))?;
         if (200..300).contains(&status) {
-            Ok(bytes)
+            Ok((headers, bytes))
         } else {
             Err(self.response_error(status, &headers, &bytes))
         }

@@ -1,6 +1,7 @@
 //! The few Azure Storage REST calls queued ingestion makes, with the SAS URLs
-//! `.get ingestion resources` hands out: upload a block blob, post a queue message, take and
-//! delete queue messages (for failure reports). The SAS never appears in an error.
+//! `.get ingestion resources` hands out: upload a block blob (with metadata) and read it back,
+//! post a queue message, take, release and delete queue messages (for failure reports). The SAS
+//! never appears in an error.
 
 use super::error::KustoError;
 use super::status::{Attempt, Service};
@@ -91,6 +92,19 @@ impl StorageClient {
         body: Option<(Bytes, &str)>,
         headers: &[(&str, &str)],
     ) -> Result<Bytes, KustoError> {
+        self.send_full(operation, method, url, body, headers)
+            .await
+            .map(|(_, bytes)| bytes)
+    }
+
+    async fn send_full(
+        &self,
+        operation: &str,
+        method: reqwest::Method,
+        url: url::Url,
+        body: Option<(Bytes, &str)>,
+        headers: &[(&str, &str)],
+    ) -> Result<(reqwest::header::HeaderMap, Bytes), KustoError> {
         let id = super::client::request_id(&operation.replace(' ', "-"));
         let shown = super::error::strip_query(url.as_str()).to_string();
         let attempt = Attempt {
@@ -113,28 +127,62 @@ impl StorageClient {
             Some((bytes, content_type)) => request.header("content-type", content_type).body(bytes),
             None => request.header("content-length", "0"),
         };
-        attempt.send(request).await
+        attempt.send_full(request).await
     }
 
-    /// Uploads `body` as the block blob `name` in `container`; returns the blob URL without SAS.
+    /// Uploads `body` as the block blob `name` in `container`, with `metadata` (ASCII names
+    /// and values); returns the blob URL without SAS.
     pub async fn put_blob(
         &self,
         container: &SasUrl,
         name: &str,
         body: Bytes,
+        metadata: &[(String, String)],
     ) -> Result<url::Url, KustoError> {
         let url = container.child(&[name], &[])?;
         let mut plain = url.clone();
         plain.set_query(None);
+        let names: Vec<String> = metadata
+            .iter()
+            .map(|(k, _)| format!("x-ms-meta-{k}"))
+            .collect();
+        let mut headers = vec![("x-ms-blob-type", "BlockBlob")];
+        headers.extend(
+            names
+                .iter()
+                .zip(metadata)
+                .map(|(n, (_, v))| (n.as_str(), v.as_str())),
+        );
         self.send(
             "blob upload",
             reqwest::Method::PUT,
             url,
             Some((body, "application/octet-stream")),
-            &[("x-ms-blob-type", "BlockBlob")],
+            &headers,
         )
         .await?;
         Ok(plain)
+    }
+
+    /// Reads the blob `name` of `container`: its content and its metadata (names lowercase,
+    /// without the `x-ms-meta-` prefix).
+    pub async fn get_blob(
+        &self,
+        container: &SasUrl,
+        name: &str,
+    ) -> Result<(Vec<(String, String)>, Bytes), KustoError> {
+        let url = container.child(&[name], &[])?;
+        let (headers, body) = self
+            .send_full("blob read", reqwest::Method::GET, url, None, &[])
+            .await?;
+        let metadata = headers
+            .iter()
+            .filter_map(|(k, v)| {
+                let name = k.as_str().strip_prefix("x-ms-meta-")?;
+                Some((name.to_string(), v.to_str().ok()?.to_string()))
+            })
+            .collect();
+        Ok((metadata, body))
     }
 
     /// Posts `text` (already base64) as a message of `queue`.
@@ -172,6 +220,46 @@ impl StorageClient {
             .send("queue message read", reqwest::Method::GET, url, None, &[])
             .await?;
         Ok(parse_messages(&String::from_utf8_lossy(&body)))
+    }
+
+    /// Sets when a message taken with [`StorageClient::get_messages`] is visible again:
+    /// `Duration::ZERO` hands it back to the queue's other readers at once. Its text is sent
+    /// back unchanged. Returns the message with its new pop receipt.
+    pub async fn set_visibility(
+        &self,
+        queue: &SasUrl,
+        message: &QueueMessage,
+        visibility: Duration,
+    ) -> Result<QueueMessage, KustoError> {
+        let secs = visibility.as_secs().to_string();
+        let url = queue.child(
+            &["messages", &message.id],
+            &[
+                ("popreceipt", &message.pop_receipt),
+                ("visibilitytimeout", &secs),
+            ],
+        )?;
+        let body = format!(
+            "<QueueMessage><MessageText>{}</MessageText></QueueMessage>",
+            xml_escape(&message.text)
+        );
+        let (headers, _) = self
+            .send_full(
+                "queue message update",
+                reqwest::Method::PUT,
+                url,
+                Some((Bytes::from(body), "application/xml")),
+                &[],
+            )
+            .await?;
+        let receipt = headers
+            .get("x-ms-popreceipt")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(&message.pop_receipt);
+        Ok(QueueMessage {
+            pop_receipt: receipt.to_string(),
+            ..message.clone()
+        })
     }
 
     /// Deletes a message taken with [`StorageClient::get_messages`].

@@ -456,16 +456,20 @@ impl<K: Sink> Pipeline<K> {
     }
 
     fn late_rejection(&mut self, r: LateRejection) -> Result<(), PipelineError> {
-        let name = self
-            .processor
-            .destinations()
-            .get(r.destination)
-            .map_or_else(|| format!("#{}", r.destination), |d| d.name.clone());
-        let events: u64 = r.events.iter().map(|s| s.events as u64).sum();
+        // Events are unknown when the batch's blob could not be read: count the letter.
+        let events: u64 = r.events.iter().map(|s| s.events as u64).sum::<u64>().max(1);
+        let receipt = r.receipt;
         self.dead_letters.put(&DeadLetter::for_late_failure(
-            r.reason, name, r.events, r.blob,
+            r.reason,
+            r.destination,
+            r.events,
+            r.blob,
+            r.rows.as_deref(),
         ))?;
         self.dead_letters.flush()?;
+        if let Some(receipt) = receipt {
+            self.sink.late_rejection_stored(receipt);
+        }
         *self.summary.dead_letters.entry(Stage::Ingest).or_default() += events;
         self.meters
             .dead_letter(Stage::Ingest, "failed_after_queueing", events);

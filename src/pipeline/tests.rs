@@ -213,8 +213,12 @@ async fn a_stuck_sink_holds_checkpoints_back_and_shutdown_still_ends() {
     assert!(progress.lock().unwrap().is_empty());
 }
 
-/// Accepts everything, and reports one failure later through its late channel.
-struct LateSink(std::sync::Mutex<Option<tokio::sync::mpsc::Receiver<crate::sink::LateRejection>>>);
+/// Accepts everything, reports failures later through its late channel, and records which
+/// receipts the pipeline confirmed as stored.
+struct LateSink(
+    std::sync::Mutex<Option<tokio::sync::mpsc::Receiver<crate::sink::LateRejection>>>,
+    Arc<Mutex<Vec<u64>>>,
+);
 
 impl Sink for LateSink {
     fn deliver(&self, batch: Batch) -> DeliveryFuture {
@@ -230,6 +234,9 @@ impl Sink for LateSink {
     ) -> Option<tokio::sync::mpsc::Receiver<crate::sink::LateRejection>> {
         self.0.lock().unwrap().take()
     }
+    fn late_rejection_stored(&self, receipt: u64) {
+        self.1.lock().unwrap().push(receipt);
+    }
 }
 
 #[tokio::test]
@@ -244,16 +251,19 @@ async fn late_rejections_become_dead_letters() {
         events: 1,
     };
     let late = crate::sink::LateRejection {
-        destination: 0,
+        destination: "devices".into(),
         reason: "bad data".into(),
         events: vec![events],
         blob: Some("https://b/x".into()),
+        rows: Some(b"{\"a\":1}\n".to_vec()),
+        receipt: Some(7),
     };
     tx.send(late).await.unwrap();
     let dead = Box::new(LocalDirStore::new(&dir.path().join("dl"), 1 << 20));
+    let stored = Arc::new(Mutex::new(Vec::new()));
     let pipeline = Pipeline::new(
         s.destinations,
-        LateSink(std::sync::Mutex::new(Some(rx))),
+        LateSink(std::sync::Mutex::new(Some(rx)), stored.clone()),
         dead,
     );
     let progress = Arc::new(Mutex::new(Vec::new()));
@@ -291,6 +301,13 @@ async fn late_rejections_become_dead_letters() {
             letter["destination"].as_str()
         ),
         (Some("bad data"), Some("https://b/x"), Some("devices"))
+    );
+    assert_eq!(letter["rows"], "{\"a\":1}\n", "the rows read from the blob");
+    assert_eq!(letter["kind"], "failed_after_queueing");
+    assert_eq!(
+        *stored.lock().unwrap(),
+        vec![7],
+        "the sink hears the letter is stored"
     );
 }
 

@@ -42,7 +42,8 @@ fn store() -> Store {
         Some("telemetry".into()),
     );
     let rows = DeadLetter::for_rows("no".into(), "telemetry".into(), Vec::new(), b"{}\n");
-    let late = DeadLetter::for_late_failure("late".into(), "telemetry".into(), Vec::new(), None);
+    let late =
+        DeadLetter::for_late_failure("late".into(), "telemetry".into(), Vec::new(), None, None);
     let elsewhere = DeadLetter::new(
         &event(b"{}"),
         Stage::Coerce,

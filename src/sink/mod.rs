@@ -90,16 +90,22 @@ pub enum Outcome {
 
 /// A batch that was accepted but later reported as failed (queued ingestion fails
 /// asynchronously); its events are already checkpointed, so the pipeline dead-letters it.
+/// It may have been sent by another replica or before a restart: it names its destination
+/// rather than an index of this configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LateRejection {
-    /// Index of the destination.
-    pub destination: usize,
+    /// The destination's name (or `database.table` when the batch's blob could not be read).
+    pub destination: String,
     /// The service's error, in words.
     pub reason: String,
-    /// The events whose rows failed.
+    /// The events whose rows failed (empty when unknown).
     pub events: Vec<crate::ack::Span>,
-    /// The blob holding the rows, when the service keeps it (URL without its SAS).
+    /// The blob holding the rows (URL without its SAS).
     pub blob: Option<String>,
+    /// The rows (uncompressed multijson), read from the blob.
+    pub rows: Option<Vec<u8>>,
+    /// Given back through [`Sink::late_rejection_stored`] once the dead letter is durable.
+    pub receipt: Option<u64>,
 }
 
 impl fmt::Debug for Outcome {
@@ -135,6 +141,12 @@ pub trait Sink: Send + Sync + 'static {
     /// How many batches of one destination may be in flight at once.
     fn max_in_flight(&self) -> usize {
         1
+    }
+
+    /// The dead letter of the rejection with `receipt` is durable: the sink may forget the
+    /// report (until then it must be able to hand it over again, to this or another process).
+    fn late_rejection_stored(&self, receipt: u64) {
+        let _ = receipt;
     }
 
     /// Failures reported after acceptance, if this sink learns of any; taken once by the

@@ -13,7 +13,7 @@
 //! pipeline stops reading while a destination's slots are all busy retrying.
 
 use super::dedupe::BatchIdentity;
-use super::observe;
+use super::{failures, observe};
 use super::{Inner, Target};
 use crate::batch::Batch;
 use crate::kusto::{ErrorKind, KustoError, QueuedRequest, StreamingRequest};
@@ -227,13 +227,17 @@ async fn queued(inner: &Inner, target: &Target, batch: &Batch) -> Result<Outcome
                 .collect(),
             ingest_if_not_exists: identity.iter().map(|i| i.tag.clone()).collect(),
             report_failures: inner.watch_failures,
+            metadata: if inner.watch_failures {
+                failures::blob_metadata(&target.name, &batch.origin)
+            } else {
+                Vec::new()
+            },
         };
         let started = Instant::now();
         let result = inner.client.queued().ingest(request).await;
         observe::request(target, "queued", started, result.as_ref().err());
         let error = match result {
-            Ok(receipt) => {
-                inner.remember_queued(receipt.source_id, batch.destination, &batch.origin);
+            Ok(_) => {
                 let delivery = Delivery {
                     target: format!("{} (queued)", target.table_name()),
                     bytes: body.len() as u64,

@@ -17,7 +17,6 @@ pub use dedupe::BatchIdentity;
 pub use deliver::STREAMING_LIMIT;
 
 use super::{DeliveryFuture, IngestedFuture, IngestionMode, LateRejection, Sink};
-use crate::ack::Span;
 use crate::batch::Batch;
 use crate::config::{DestinationSettings, KustoSinkSettings};
 use crate::kusto::{ClientOptions, KustoClient, KustoError};
@@ -71,8 +70,6 @@ pub(crate) struct Inner {
     watch_failures: bool,
     /// Per destination: until when streaming is known to be off for its table.
     streaming_off: Mutex<HashMap<usize, Instant>>,
-    /// Queued ingestions by source id, so a failure reported later can name its events.
-    queued: Mutex<HashMap<uuid::Uuid, (usize, Vec<Span>, Instant)>>,
 }
 
 impl Inner {
@@ -84,28 +81,6 @@ impl Inner {
         if let Ok(mut map) = self.streaming_off.lock() {
             map.insert(destination, until);
         }
-    }
-
-    fn remember_queued(&self, source_id: uuid::Uuid, destination: usize, origin: &[Span]) {
-        if !self.watch_failures {
-            return;
-        }
-        if let Ok(mut map) = self.queued.lock() {
-            // Failures are reported within minutes; two hours is plenty.
-            let now = Instant::now();
-            map.retain(|_, (_, _, at)| {
-                now.duration_since(*at) < std::time::Duration::from_secs(7200)
-            });
-            map.insert(source_id, (destination, origin.to_vec(), now));
-        }
-    }
-
-    fn forget_queued(&self, source_id: &uuid::Uuid) -> Option<(usize, Vec<Span>)> {
-        self.queued
-            .lock()
-            .ok()?
-            .remove(source_id)
-            .map(|(d, s, _)| (d, s))
     }
 }
 
@@ -131,6 +106,8 @@ pub struct KustoSink {
     inner: Arc<Inner>,
     max_in_flight: usize,
     late: Option<mpsc::Receiver<LateRejection>>,
+    /// Tells the failure watcher which rejections' letters are stored.
+    stored: Option<mpsc::UnboundedSender<u64>>,
 }
 
 impl KustoSink {
@@ -177,17 +154,23 @@ impl KustoSink {
             dedupe: settings.dedupe,
             watch_failures: settings.watch_failures,
             streaming_off: Mutex::new(HashMap::new()),
-            queued: Mutex::new(HashMap::new()),
         });
         let uses_queued = destinations
             .iter()
             .any(|d| d.ingestion != IngestionMode::Streaming);
-        let late = (settings.watch_failures && uses_queued)
-            .then(|| failures::watch(inner.clone(), settings.failure_poll));
+        let (late, stored) = match settings.watch_failures && uses_queued {
+            true => {
+                let (late, stored) =
+                    failures::watch(inner.clone(), settings.failure_poll, settings.failure_hold);
+                (Some(late), Some(stored))
+            }
+            false => (None, None),
+        };
         KustoSink {
             inner,
             max_in_flight: settings.max_in_flight,
             late,
+            stored,
         }
     }
 }
@@ -204,6 +187,13 @@ impl Sink for KustoSink {
 
     fn late_rejections(&mut self) -> Option<mpsc::Receiver<LateRejection>> {
         self.late.take()
+    }
+
+    fn late_rejection_stored(&self, receipt: u64) {
+        if let Some(stored) = &self.stored {
+            // The watcher is gone only when the sink is: its reports reappear to others.
+            let _ = stored.send(receipt);
+        }
     }
 
     /// Queued destinations with dedupe on: their batches' `ingest-by:` tags say which events
