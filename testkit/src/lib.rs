@@ -6,6 +6,8 @@
 //! - [`eventhubs`]: an Event Hubs namespace over AMQP 1.0;
 //! - [`kusto`]: a Data Explorer cluster over its REST API, with queued ingestion through Azurite;
 //! - [`azurite`]: installs and starts Azurite (the Azure Storage emulator) for blobs and queues;
+//! - [`chaos`]: SIGKILLs and restarts replicas of the binary while the stand-ins inject faults,
+//!   then counts each event's rows;
 //! - [`replay`]: sends IoT Central sample traffic into an Event Hub at a chosen rate;
 //! - [`python`]: a virtual environment with the official Python SDKs, for proofs that an
 //!   independent client accepts the stand-ins.
@@ -16,6 +18,7 @@
 #![warn(missing_docs)]
 
 pub mod azurite;
+pub mod chaos;
 pub mod eventhubs;
 pub mod identity;
 pub mod kusto;

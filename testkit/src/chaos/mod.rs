@@ -1,0 +1,320 @@
+//! Crash chaos, measured: events wait in the Event Hubs emulator, several replicas of the
+//! iotc-adx binary consume them into the Data Explorer emulator, and while they run, replicas
+//! are killed with SIGKILL and restarted at random moments and the stand-ins inject their
+//! faults (429 with `Retry-After`, 5xx, reset connections, dropped AMQP connections, detached
+//! links, short-lived storage SAS). At the end the table is read back and each event's rows
+//! are counted: lost events and duplicate rows, per run.
+//!
+//! The binary is run as a process (its path is an option), so this module depends on nothing
+//! of the code under test. `benches/chaos.rs` runs the full version and the test suite a short
+//! one (`tests/chaos.rs`).
+
+mod replicas;
+
+use crate::azurite::Azurite;
+use crate::eventhubs::{EmulatorOptions, EventHubOptions, EventHubsEmulator, LinkFault};
+use crate::kusto::{Fault, FaultKind, KustoEmulator, KustoOptions, RouteClass, StorageMode};
+use replicas::Replicas;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const KEY_NAME: &str = "listen";
+const KEY: &str = "aW90Yy1hZHgtY2hhb3Mta2V5";
+const HUB: &str = "export";
+
+/// How the destination ingests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ingestion {
+    /// Streaming ingestion: duplicates possible after a kill, bounded by the checkpoints.
+    Streaming,
+    /// Queued ingestion with dedupe: no duplicates expected.
+    Queued,
+}
+
+impl fmt::Display for Ingestion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Ingestion::Streaming => "streaming",
+            Ingestion::Queued => "queued",
+        })
+    }
+}
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct ChaosOptions {
+    /// The iotc-adx binary.
+    pub binary: PathBuf,
+    /// Where configurations and the replicas' logs go.
+    pub work_dir: PathBuf,
+    /// Events waiting in the hub at the start.
+    pub events: usize,
+    /// Partitions of the hub.
+    pub partitions: u32,
+    /// Replicas running at once.
+    pub replicas: usize,
+    /// SIGKILLs (each followed by a restart of that replica).
+    pub kills: usize,
+    /// The destination's ingestion.
+    pub ingestion: Ingestion,
+    /// The emulator's queued batching time (Data Explorer's default is 300 s).
+    pub queued_batching_time: Duration,
+    /// `checkpoint_every_ms` of the source.
+    pub checkpoint_every_ms: u64,
+    /// Inject the stand-ins' faults while running.
+    pub faults: bool,
+    /// Seed of the random choices (kill times, victims, faults).
+    pub seed: u64,
+    /// Give up after this long.
+    pub timeout: Duration,
+}
+
+/// What a run found.
+#[derive(Debug, Clone, Default)]
+pub struct ChaosReport {
+    /// The destination's ingestion.
+    pub ingestion: String,
+    /// Events sent.
+    pub events: usize,
+    /// Partitions.
+    pub partitions: u32,
+    /// Replicas.
+    pub replicas: usize,
+    /// SIGKILLs done.
+    pub kills: usize,
+    /// Of those, how many hit a replica that had already ingested rows (a kill mid-stream).
+    pub kills_mid_stream: usize,
+    /// Faults injected, by kind.
+    pub faults: BTreeMap<&'static str, usize>,
+    /// Rows in the table.
+    pub rows: usize,
+    /// Events with no row.
+    pub lost: usize,
+    /// Rows beyond one per event.
+    pub duplicates: usize,
+    /// Events with more than one row.
+    pub duplicated_events: usize,
+    /// From the first replica's start to every event in the table.
+    pub elapsed: Duration,
+    /// Exit codes of the replicas' final, clean stops (SIGTERM).
+    pub final_exit_codes: Vec<Option<i32>>,
+}
+
+impl fmt::Display for ChaosReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let faults: Vec<String> = self
+            .faults
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        writeln!(f, "| ingestion | events | partitions | replicas | kills (mid-stream) | faults | rows | lost | duplicate rows (events) | time |")?;
+        writeln!(f, "|---|---|---|---|---|---|---|---|---|---|")?;
+        writeln!(
+            f,
+            "| {} | {} | {} | {} | {} ({}) | {} | {} | {} | {} ({}) | {:.1} s |",
+            self.ingestion,
+            self.events,
+            self.partitions,
+            self.replicas,
+            self.kills,
+            self.kills_mid_stream,
+            if faults.is_empty() {
+                "none".into()
+            } else {
+                faults.join(", ")
+            },
+            self.rows,
+            self.lost,
+            self.duplicates,
+            self.duplicated_events,
+            self.elapsed.as_secs_f64()
+        )
+    }
+}
+
+/// The run could not be carried out (not a finding about the binary).
+#[derive(Debug, thiserror::Error)]
+pub enum ChaosError {
+    /// A stand-in or the work directory could not be set up.
+    #[error("cannot set up the run: {0}")]
+    Setup(String),
+    /// `iotc-adx provision` failed.
+    #[error("provision failed: {0}")]
+    Provision(String),
+    /// Not every event reached the table in time.
+    #[error(
+        "after {secs} s, {missing} of {events} events had no row yet (replica logs in {logs})"
+    )]
+    Timeout {
+        /// Seconds waited.
+        secs: u64,
+        /// Events without a row.
+        missing: usize,
+        /// Events sent.
+        events: usize,
+        /// Where the replicas' logs are.
+        logs: String,
+    },
+}
+
+/// Runs the chaos and reports what the table holds.
+pub async fn run(options: ChaosOptions) -> Result<ChaosReport, ChaosError> {
+    let setup = |e: &dyn fmt::Display| ChaosError::Setup(e.to_string());
+    std::fs::create_dir_all(&options.work_dir).map_err(|e| setup(&e))?;
+    let hub = EventHubsEmulator::start(
+        EmulatorOptions::new("chaos.servicebus.windows.net")
+            .with_event_hub(EventHubOptions::new(HUB, options.partitions))
+            .with_sas_key(KEY_NAME, KEY),
+    )
+    .await
+    .map_err(|e| setup(&e))?;
+    let azurite = tokio::task::spawn_blocking(Azurite::start)
+        .await
+        .map_err(|e| setup(&e))?
+        .map_err(|e| setup(&e))?;
+    let azurite = Arc::new(azurite);
+    let kusto = KustoEmulator::start(KustoOptions {
+        databases: vec!["iot".into()],
+        storage: StorageMode::Shared(azurite.clone()),
+        queued_batching_time: Some(options.queued_batching_time),
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| setup(&e))?;
+    let config = replicas::write_config(&options, &hub, &kusto, &azurite, (KEY_NAME, HUB))
+        .map_err(|e| setup(&e))?;
+    replicas::provision(&options.binary, &config).map_err(ChaosError::Provision)?;
+    for i in 0..options.events {
+        let body = format!(
+            r#"{{"messageSource":"telemetry","deviceId":"e{i:07}","enqueuedTime":"2026-12-02T10:00:00Z","telemetry":{{"v":{i}}}}}"#
+        );
+        let partition = (i as u32 % options.partitions).to_string();
+        hub.append(HUB, &partition, body.as_bytes())
+            .map_err(|e| setup(&e))?;
+    }
+    if options.faults && options.ingestion == Ingestion::Queued {
+        kusto.set_sas_lifetime(Some(Duration::from_secs(20)));
+    }
+
+    let started = Instant::now();
+    let mut replicas = Replicas::start(&options, &config).map_err(|e| setup(&e))?;
+    let mut report = ChaosReport {
+        ingestion: options.ingestion.to_string(),
+        events: options.events,
+        partitions: options.partitions,
+        replicas: options.replicas,
+        ..ChaosReport::default()
+    };
+    let mut rng = fastrand::Rng::with_seed(options.seed);
+    let distinct = |k: &KustoEmulator| count(k).len();
+    while report.kills < options.kills {
+        if started.elapsed() > options.timeout {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(rng.u64(300..1500))).await;
+        if options.faults {
+            let kind = inject(&mut rng, &hub, &kusto, options.ingestion);
+            *report.faults.entry(kind).or_default() += 1;
+        }
+        let victim = rng.usize(0..options.replicas);
+        let before = distinct(&kusto);
+        replicas.kill(victim).map_err(|e| setup(&e))?;
+        report.kills += 1;
+        if before > 0 && before < options.events {
+            report.kills_mid_stream += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(rng.u64(0..500))).await;
+        replicas.restart(victim).map_err(|e| setup(&e))?;
+    }
+    kusto.clear_faults();
+    let logs = options.work_dir.display().to_string();
+    let deadline = started + options.timeout;
+    while distinct(&kusto) < options.events {
+        if Instant::now() > deadline {
+            let missing = options.events - distinct(&kusto);
+            replicas.stop_all();
+            return Err(ChaosError::Timeout {
+                secs: options.timeout.as_secs(),
+                missing,
+                events: options.events,
+                logs,
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    report.elapsed = started.elapsed();
+    report.final_exit_codes = replicas.stop_all();
+    // Rows queued by the last batches land a batching time later: wait until the table stops
+    // growing for three batching times.
+    let settle = options.queued_batching_time * 3 + Duration::from_secs(1);
+    let mut last = (kusto.rows("iot", "Chaos").len(), Instant::now());
+    while last.1.elapsed() < settle {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let now = kusto.rows("iot", "Chaos").len();
+        if now != last.0 {
+            last = (now, Instant::now());
+        }
+    }
+    let counts = count(&kusto);
+    report.rows = counts.values().sum();
+    report.lost = options.events - counts.len();
+    report.duplicates = report.rows - counts.len();
+    report.duplicated_events = counts.values().filter(|n| **n > 1).count();
+    Ok(report)
+}
+
+/// Rows per event (by device id).
+fn count(kusto: &KustoEmulator) -> HashMap<String, usize> {
+    let mut map = HashMap::new();
+    for row in kusto.rows("iot", "Chaos") {
+        if let Some(device) = row.get(1).and_then(|v| v.as_str()) {
+            *map.entry(device.to_string()).or_default() += 1;
+        }
+    }
+    map
+}
+
+/// Injects one random fault; returns its name.
+fn inject(
+    rng: &mut fastrand::Rng,
+    hub: &EventHubsEmulator,
+    kusto: &KustoEmulator,
+    ingestion: Ingestion,
+) -> &'static str {
+    let class = match ingestion {
+        Ingestion::Streaming => RouteClass::Ingest,
+        Ingestion::Queued => RouteClass::Mgmt,
+    };
+    let arm = |kind: FaultKind, count: usize| kusto.inject(Fault { class, kind, count });
+    match rng.u8(0..5) {
+        0 => {
+            arm(
+                FaultKind::Throttle {
+                    retry_after_secs: 1,
+                },
+                3,
+            );
+            "429"
+        }
+        1 => {
+            arm(FaultKind::Status(503), 3);
+            "5xx"
+        }
+        2 => {
+            arm(FaultKind::Reset, 2);
+            "reset"
+        }
+        3 => {
+            hub.drop_connections();
+            "dropped AMQP connections"
+        }
+        _ => {
+            let fault = LinkFault::new("amqp:link:detach-forced", "chaos");
+            hub.detach_receivers(HUB, None, fault);
+            "detached links"
+        }
+    }
+}
