@@ -45,7 +45,10 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
                 run_with(source, &settings, credential, config_path, shutdown).await
             }
             SourceSettings::EventHubs(eventhubs) => {
-                let source = EventHubsSource::connect(eventhubs, credential.clone()).await?;
+                let settle = handover_settle(&settings);
+                let source =
+                    EventHubsSource::connect_settling(eventhubs, credential.clone(), settle)
+                        .await?;
                 health().source_connected();
                 tracing::info!(namespace = %eventhubs.namespace, event_hub = %eventhubs.event_hub, "connected to Event Hubs");
                 run_with(source, &settings, credential, config_path, shutdown).await
@@ -65,6 +68,34 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_UNCLEAN));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How long a partition taken from another owner waits before it is read: the longest
+/// batching time of the queued destinations with dedupe (Data Explorer's default, 300 s, when
+/// unset), plus a margin; zero when no destination needs it (see
+/// `iotc_adx::source::eventhubs::handover`).
+fn handover_settle(settings: &Settings) -> std::time::Duration {
+    const SERVICE_DEFAULT: std::time::Duration = std::time::Duration::from_secs(300);
+    const MARGIN: std::time::Duration = std::time::Duration::from_secs(5);
+    let SinkSettings::Kusto(kusto) = &settings.sink else {
+        return std::time::Duration::ZERO;
+    };
+    if !kusto.dedupe {
+        return std::time::Duration::ZERO;
+    }
+    settings
+        .destinations
+        .iter()
+        .filter(|d| d.ingestion == iotc_adx::sink::IngestionMode::Queued)
+        .map(|d| {
+            d.batching_policy
+                .as_ref()
+                .and_then(|p| p.max_time)
+                .unwrap_or(SERVICE_DEFAULT)
+                + MARGIN
+        })
+        .max()
+        .unwrap_or_default()
 }
 
 /// Opens `[metrics] listen` and serves `/metrics`, `/healthz` and `/readyz` there for the

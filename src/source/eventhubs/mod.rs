@@ -11,6 +11,7 @@ pub mod checkpoint_store;
 mod checkpointer;
 pub mod convert;
 mod gauges;
+pub mod handover;
 mod reader;
 mod runner;
 mod watchdog;

@@ -3,6 +3,7 @@
 
 use super::checkpoint_store::{BlobCheckpointStore, ContainerAuth};
 use super::checkpointer::EventHubsCheckpointer;
+use super::handover::Handovers;
 use super::runner::Runner;
 use crate::config::EventHubsSourceSettings;
 use crate::event::SourceEvent;
@@ -31,6 +32,17 @@ impl EventHubsSource {
         settings: &EventHubsSourceSettings,
         credential: Option<Arc<dyn TokenCredential>>,
     ) -> Result<Self, SourceError> {
+        Self::connect_settling(settings, credential, std::time::Duration::ZERO).await
+    }
+
+    /// Like [`EventHubsSource::connect`]; a partition taken over from another owner is read
+    /// only once `settle` has passed since that owner's last renewal (plus a balancing
+    /// interval), so that its queued batches are committed first (see [`super::handover`]).
+    pub async fn connect_settling(
+        settings: &EventHubsSourceSettings,
+        credential: Option<Arc<dyn TokenCredential>>,
+        settle: std::time::Duration,
+    ) -> Result<Self, SourceError> {
         let failed = |reason: String| SourceError::Connect {
             what: format!("event hub {}", settings.event_hub),
             reason,
@@ -51,8 +63,10 @@ impl EventHubsSource {
                     )),
                 }
             };
+        let handovers = Arc::new(Handovers::new(settle, settings.balance_interval));
         let store = BlobCheckpointStore::new(settings.checkpoint_container.clone(), auth, None)
-            .map_err(|e| failed(e.to_string()))?;
+            .map_err(|e| failed(e.to_string()))?
+            .with_handovers(handovers.clone());
         store
             .ensure_container()
             .await
@@ -71,6 +85,7 @@ impl EventHubsSource {
             owned: owned.clone(),
             stop: stop_rx,
             release: release_rx,
+            handovers,
         };
         let (ready_tx, ready_rx) = oneshot::channel();
         let thread = runner.spawn(ready_tx).map_err(|e| failed(e.to_string()))?;

@@ -50,6 +50,8 @@ pub(super) struct Runner {
     pub stop: watch::Receiver<bool>,
     /// The last checkpoints are written: give the partitions up and end.
     pub release: watch::Receiver<bool>,
+    /// Partitions taken from another owner, and how long to wait before reading them.
+    pub handovers: Arc<super::handover::Handovers>,
 }
 
 impl Runner {
@@ -195,6 +197,7 @@ impl Runner {
                             retire: retire_rx.clone(),
                             failed: failed_tx.clone(),
                             progress: progress.clone(),
+                            handovers: self.handovers.clone(),
                         };
                         tokio::task::spawn_local(reader.read(client));
                     }
@@ -330,6 +333,8 @@ struct Reader {
     failed: mpsc::UnboundedSender<String>,
     /// Where a reader records what it delivered, for the watchdog.
     progress: Arc<Progress>,
+    /// Says how long to wait before reading a partition taken from another owner.
+    handovers: Arc<super::handover::Handovers>,
 }
 
 /// How a partition reader ended.
@@ -350,6 +355,19 @@ impl Reader {
     /// shutdown.
     async fn read(mut self, client: Arc<azure_messaging_eventhubs::processor::PartitionClient>) {
         let partition = client.get_partition_id().to_string();
+        if let Some(wait) = self
+            .handovers
+            .wait_before_reading(&partition, std::time::SystemTime::now())
+        {
+            tracing::info!(partition = %partition, wait_s = wait.as_secs(), "taken from another owner: waiting until its queued batches are committed");
+            // Not yet counted as owned: a stop now leaves the claim to expire.
+            tokio::select! {
+                biased;
+                _ = self.stop.changed() => return,
+                _ = self.retire.changed() => return,
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
         if let Ok(mut set) = self.owned.lock() {
             set.insert(partition.clone());
             metrics().owned_partitions.set(set.len() as i64);

@@ -187,14 +187,11 @@ pub async fn run(options: ChaosOptions) -> Result<ChaosReport, ChaosError> {
     let config = replicas::write_config(&options, &hub, &kusto, &azurite, (KEY_NAME, HUB))
         .map_err(|e| setup(&e))?;
     replicas::provision(&options.binary, &config).map_err(ChaosError::Provision)?;
-    for i in 0..options.events {
-        let body = format!(
-            r#"{{"messageSource":"telemetry","deviceId":"e{i:07}","enqueuedTime":"2026-12-02T10:00:00Z","telemetry":{{"v":{i}}}}}"#
-        );
-        let partition = (i as u32 % options.partitions).to_string();
-        hub.append(HUB, &partition, body.as_bytes())
-            .map_err(|e| setup(&e))?;
-    }
+    // A quarter of the events wait at the start; the rest arrive in steps between the kills,
+    // so that every kill hits replicas in the middle of the stream.
+    let mut sent = 0;
+    let first = (options.events / 4).max(1).min(options.events);
+    send(&hub, options.partitions, &mut sent, first).map_err(|e| setup(&e))?;
     if options.faults && options.ingestion == Ingestion::Queued {
         kusto.set_sas_lifetime(Some(Duration::from_secs(20)));
     }
@@ -215,6 +212,9 @@ pub async fn run(options: ChaosOptions) -> Result<ChaosReport, ChaosError> {
             break;
         }
         tokio::time::sleep(Duration::from_millis(rng.u64(300..1500))).await;
+        let kills_left = options.kills - report.kills;
+        let step = (options.events - sent).div_ceil(kills_left);
+        send(&hub, options.partitions, &mut sent, step).map_err(|e| setup(&e))?;
         if options.faults {
             let kind = inject(&mut rng, &hub, &kusto, options.ingestion);
             *report.faults.entry(kind).or_default() += 1;
@@ -223,12 +223,15 @@ pub async fn run(options: ChaosOptions) -> Result<ChaosReport, ChaosError> {
         let before = distinct(&kusto);
         replicas.kill(victim).map_err(|e| setup(&e))?;
         report.kills += 1;
-        if before > 0 && before < options.events {
+        // Events were still arriving, or not all were in the table yet.
+        if sent < options.events || before < options.events {
             report.kills_mid_stream += 1;
         }
         tokio::time::sleep(Duration::from_millis(rng.u64(0..500))).await;
         replicas.restart(victim).map_err(|e| setup(&e))?;
     }
+    let rest = options.events - sent;
+    send(&hub, options.partitions, &mut sent, rest).map_err(|e| setup(&e))?;
     kusto.clear_faults();
     let logs = options.work_dir.display().to_string();
     let deadline = started + options.timeout;
@@ -264,6 +267,23 @@ pub async fn run(options: ChaosOptions) -> Result<ChaosReport, ChaosError> {
     report.duplicates = report.rows - counts.len();
     report.duplicated_events = counts.values().filter(|n| **n > 1).count();
     Ok(report)
+}
+
+/// Appends the next `n` events (round robin over the partitions).
+fn send(
+    hub: &EventHubsEmulator,
+    partitions: u32,
+    sent: &mut usize,
+    n: usize,
+) -> Result<(), crate::eventhubs::EmulatorError> {
+    for i in *sent..*sent + n {
+        let body = format!(
+            r#"{{"messageSource":"telemetry","deviceId":"e{i:07}","enqueuedTime":"2026-12-02T10:00:00Z","telemetry":{{"v":{i}}}}}"#
+        );
+        hub.append(HUB, &(i as u32 % partitions).to_string(), body.as_bytes())?;
+    }
+    *sent += n;
+    Ok(())
 }
 
 /// Rows per event (by device id).

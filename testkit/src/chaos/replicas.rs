@@ -27,9 +27,21 @@ pub(super) fn write_config(
     let cs = hub
         .connection_string(key_name, hub_name)
         .map_err(|e| e.to_string())?;
+    // The table's batching policy, as provisioned (the service's minimum is 10 s): with it
+    // the binary knows how long a taken-over partition's previous batches may take to commit.
+    let policy = format!(
+        "[destination.batching_policy]\nmax_time_s = {}\n",
+        options.queued_batching_time.as_secs().max(10)
+    );
     let (ingestion, batch) = match options.ingestion {
-        Ingestion::Streaming => ("streaming", "max_rows = 500\nmax_age_ms = 200"),
-        Ingestion::Queued => ("queued", "max_rows = 2000\nmax_age_ms = 500"),
+        Ingestion::Streaming => (
+            "streaming",
+            "max_rows = 500\nmax_age_ms = 200\n".to_string(),
+        ),
+        Ingestion::Queued => (
+            "queued",
+            format!("max_rows = 2000\nmax_age_ms = 500\n{policy}"),
+        ),
     };
     let text = format!(
         "[source]\ntype = \"eventhubs\"\nconnection_string = \"{cs}\"\ncustom_endpoint = \"{ep}\"\n\
@@ -40,7 +52,7 @@ pub(super) fn write_config(
          [auth]\ntype = \"none\"\n[dead_letter]\npath = \"dead-letter\"\n[log]\nlevel = \"warn\"\n\
          [[destination]]\nname = \"chaos\"\ntransform = \"t.jmespath\"\ndatabase = \"iot\"\ntable = \"Chaos\"\n\
          columns = \"EnqueuedTime:datetime, Device:string\"\ningestion = \"{ingestion}\"\n\
-         [destination.batch]\n{batch}\n",
+         [destination.batch]\n{batch}",
         ep = hub.endpoint(),
         blob = azurite.blob_endpoint(),
         k = kusto.url(),

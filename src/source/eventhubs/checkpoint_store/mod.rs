@@ -54,6 +54,8 @@ impl std::fmt::Debug for ContainerAuth {
 #[derive(Debug, Clone)]
 pub struct BlobCheckpointStore {
     rest: Arc<rest::BlobRest>,
+    /// Told what is listed and claimed, so readers can wait out a previous owner's batches.
+    handovers: Option<Arc<super::handover::Handovers>>,
 }
 
 impl BlobCheckpointStore {
@@ -69,7 +71,14 @@ impl BlobCheckpointStore {
     ) -> Result<Self, CheckpointStoreError> {
         Ok(BlobCheckpointStore {
             rest: Arc::new(rest::BlobRest::new(container_url, auth, http)?),
+            handovers: None,
         })
+    }
+
+    /// Reports listed and claimed ownerships to `handovers`.
+    pub fn with_handovers(mut self, handovers: Arc<super::handover::Handovers>) -> Self {
+        self.handovers = Some(handovers);
+        self
     }
 
     /// The container URL without query string, for logs.

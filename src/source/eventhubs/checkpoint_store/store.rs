@@ -59,6 +59,10 @@ impl BlobCheckpointStore {
         match written {
             Ok(w) => {
                 tracing::debug!(partition_id = %o.partition_id, owner_id = ?o.owner_id, etag = %w.etag, "claimed partition");
+                if let Some(h) = &self.handovers {
+                    let replaced = o.etag.as_ref().map(ToString::to_string);
+                    h.claimed(o, replaced.as_deref());
+                }
                 Ok(Some(Ownership {
                     etag: Some(Etag::from(w.etag)),
                     last_modified_time: w.last_modified,
@@ -207,13 +211,17 @@ impl CheckpointStore for BlobCheckpointStore {
         event_hub_name: &str,
         consumer_group: &str,
     ) -> azure_core::Result<Vec<Ownership>> {
-        Ok(self
+        let listed = self
             .ownerships(Scope {
                 namespace,
                 event_hub: event_hub_name,
                 consumer_group,
             })
-            .await?)
+            .await?;
+        if let Some(h) = &self.handovers {
+            h.listed(&listed);
+        }
+        Ok(listed)
     }
 
     async fn update_checkpoint(&self, checkpoint: Checkpoint) -> azure_core::Result<()> {
