@@ -5,7 +5,7 @@
 //!
 //! ```sh
 //! cargo bench --bench chaos -- [--events 200000] [--kills 20] [--ingestion streaming|queued|both]
-//!                              [--seed 1] [--batching-ms 1000] [--checkpoint-ms 1000] [--no-faults]
+//!                              [--seed 1] [--batching-ms 10000] [--checkpoint-ms 1000] [--no-faults]
 //! ```
 
 use iotc_adx_testkit::chaos::{run, ChaosOptions, Ingestion};
@@ -51,7 +51,7 @@ fn main() {
             replicas: 2,
             kills: number(&args, "--kills", 20) as usize,
             ingestion,
-            queued_batching_time: Duration::from_millis(number(&args, "--batching-ms", 1000)),
+            queued_batching_time: Duration::from_millis(number(&args, "--batching-ms", 10_000)),
             checkpoint_every_ms: number(&args, "--checkpoint-ms", 1000),
             faults: !args.iter().any(|a| a == "--no-faults"),
             seed: number(&args, "--seed", 1),
