@@ -172,7 +172,11 @@ impl<'a> Ctx<'a> {
         Ok(Val::arr(out))
     }
 
+    /// `[a, b]`; null when the current node is null, as the specification's reference does.
     fn multi_list(&mut self, items: &'a [Node], cur: &Val<'a>) -> Result<Val<'a>, EvalError> {
+        if cur.is_null() {
+            return Ok(Val::Null);
+        }
         let mut out = Vec::with_capacity(items.len());
         for n in items {
             out.push(self.eval(n, cur)?);
@@ -180,15 +184,23 @@ impl<'a> Ctx<'a> {
         Ok(Val::arr(out))
     }
 
+    /// `{k: v}`; null when the current node is null, like `multi_list`.
     fn multi_hash(
         &mut self,
         items: &'a [(Box<str>, Node)],
         cur: &Val<'a>,
     ) -> Result<Val<'a>, EvalError> {
+        if cur.is_null() {
+            return Ok(Val::Null);
+        }
         let mut out: Vec<(Text<'a>, Val<'a>)> = Vec::with_capacity(items.len());
         for (k, n) in items {
-            // Keys are unique: the parser merged repeated keys.
-            out.push((Text::B(k), self.eval(n, cur)?));
+            let value = self.eval(n, cur)?;
+            // A repeated key keeps its first position and takes the last value.
+            match out.iter_mut().find(|(seen, _)| seen.as_str() == &**k) {
+                Some(slot) => slot.1 = value,
+                None => out.push((Text::B(k), value)),
+            }
         }
         Ok(Val::Obj(std::rc::Rc::new(out)))
     }
@@ -379,13 +391,16 @@ fn compare<'a>(op: CmpOp, a: &Val<'a>, b: &Val<'a>) -> Val<'a> {
         CmpOp::Eq => Val::Bool(equal(a, b)),
         CmpOp::Ne => Val::Bool(!equal(a, b)),
         _ => {
-            let (Some(x), Some(y)) = (a.as_num(), b.as_num()) else {
-                return Val::Null;
+            let ord = match (a.as_num(), b.as_num()) {
+                (Some(x), Some(y)) if !x.f().is_nan() && !y.f().is_nan() => x.cmp(y),
+                // Strings order by code point (UTF-8 byte order is the same), as the
+                // reference implementation and the Community edition do.
+                (None, None) => match (a.view(), b.view()) {
+                    (View::Str(x), View::Str(y)) => x.cmp(y),
+                    _ => return Val::Null,
+                },
+                _ => return Val::Null,
             };
-            if x.f().is_nan() || y.f().is_nan() {
-                return Val::Null;
-            }
-            let ord = x.cmp(y);
             Val::Bool(match op {
                 CmpOp::Lt => ord.is_lt(),
                 CmpOp::Le => ord.is_le(),

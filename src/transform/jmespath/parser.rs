@@ -523,11 +523,9 @@ impl<'s> Parser<'s> {
             };
             self.expect(Tok::Colon, "':'", &format!("after the key '{key}'"))?;
             let value = self.expression(0)?;
-            // A repeated key keeps its first position and takes the last value.
-            match items.iter_mut().find(|(k, _)| **k == *key) {
-                Some(slot) => slot.1 = value,
-                None => items.push((key.into(), value)),
-            }
+            // A repeated key is kept: every value is evaluated, in order, as the reference
+            // does (so its errors show), and the last one wins (see `Ctx::multi_hash`).
+            items.push((key.into(), value));
             match self.peek() {
                 Tok::Comma => {
                     self.advance();
