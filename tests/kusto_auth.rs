@@ -266,3 +266,55 @@ async fn managed_and_workload_identities_sign_in() {
     assert!(matches!(outcome, Outcome::Accepted(_)), "{outcome:?}");
     assert_eq!(k.rows("iot", "T").len(), 2);
 }
+
+/// A user-assigned managed identity named by client id, object id or resource id: every
+/// token the sink used was issued to that identity, not to the VM's system-assigned one.
+#[tokio::test]
+async fn a_user_assigned_managed_identity_signs_in_by_any_of_its_ids() {
+    use iotc_adx::auth::UserAssigned;
+    let uami = ManagedIdentity::user_assigned("iotc-adx-uami");
+    let system = ManagedIdentity::system_assigned();
+    let server = IdentityServer::start(
+        TokenAuthority::default(),
+        IdentityOptions {
+            system_assigned: Some(system.clone()),
+            user_assigned: vec![uami.clone()],
+            token_lifetime: Duration::from_secs(3600),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("identity server");
+    let k = kusto(&server).await;
+    let ids = [
+        UserAssigned::ClientId(uami.client_id.clone()),
+        UserAssigned::ObjectId(uami.object_id.clone()),
+        UserAssigned::ResourceId(uami.resource_id.clone()),
+    ];
+    for (i, id) in ids.into_iter().enumerate() {
+        server.clear_requests();
+        let auth = AuthSettings::ManagedIdentity {
+            user_assigned: Some(id.clone()),
+        };
+        let outcome = sink(&server, &k, auth)
+            .await
+            .deliver(batch(&format!("uami-{i}")))
+            .await
+            .unwrap();
+        assert!(
+            matches!(outcome, Outcome::Accepted(_)),
+            "{id:?}: {outcome:?}"
+        );
+        let requests = server.requests();
+        assert!(!requests.is_empty(), "{id:?}: no token was requested");
+        for r in &requests {
+            assert_eq!(r.status, 200, "{id:?}: {r:?}");
+            assert_eq!(
+                r.identity, uami.client_id,
+                "{id:?}: a token for another identity: {r:?}"
+            );
+        }
+    }
+    assert_eq!(k.rows("iot", "T").len(), 3);
+    assert_ne!(uami.client_id, system.client_id);
+}
