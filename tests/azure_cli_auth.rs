@@ -93,7 +93,7 @@ async fn emulator(authority: &TokenAuthority) -> KustoEmulator {
 async fn provision_and_run_sign_in_with_the_azure_cli() {
     let authority = TokenAuthority::new(TENANT);
     let k = emulator(&authority).await;
-    let (token, expires_on) = authority.issue(&k.url(), "cli-user", Duration::from_secs(3600));
+    let (token, expires_on) = authority.issue(k.url(), "cli-user", Duration::from_secs(3600));
     let dir = tempfile::tempdir().unwrap();
     fake_az(
         dir.path(),
@@ -101,7 +101,7 @@ async fn provision_and_run_sign_in_with_the_azure_cli() {
             r#"{{"accessToken":"{token}","expiresOn":"2099-01-01 00:00:00.000000","expires_on":{expires_on},"tenant":"{TENANT}","tokenType":"Bearer"}}"#
         )),
     );
-    let config = config(dir.path(), &k.url(), Some(TENANT));
+    let config = config(dir.path(), k.url(), Some(TENANT));
 
     let out = iotc_adx(dir.path(), &["provision"], &config, "");
     assert!(
@@ -148,7 +148,7 @@ async fn without_az_login_the_error_says_so() {
     let k = emulator(&authority).await;
     let dir = tempfile::tempdir().unwrap();
     fake_az(dir.path(), None);
-    let config = config(dir.path(), &k.url(), None);
+    let config = config(dir.path(), k.url(), None);
     let out = iotc_adx(dir.path(), &["provision"], &config, "");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
