@@ -35,6 +35,7 @@ mod server;
 mod state;
 mod storage;
 mod values;
+mod views;
 
 pub use emulator::{
     AuthMode, KustoEmulator, KustoOptions, StartError, StorageMode, StreamingOffError,

@@ -6,6 +6,7 @@ use super::emulator::Shared;
 use super::errors::ApiError;
 use super::frames;
 use super::kql::{self, DataTable};
+use super::views::ViewCatalog;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -57,16 +58,19 @@ fn run(shared: &Shared, body: &[u8]) -> Result<DataTable, ApiError> {
         .databases
         .get(&request.db)
         .ok_or_else(|| ApiError::not_found(format!("Database '{}' was not found.", request.db)))?;
-    kql::execute(&request.csl, db).map_err(|e| {
-        ApiError::bad_request(
-            "Kusto.Data.Exceptions.SemanticException",
-            format!(
-                "Query '{}' could not be executed: {} (at position {})",
-                request.csl, e.message, e.position
-            ),
-        )
-        .with_code("General_BadRequest")
-    })
+    let catalog = ViewCatalog::for_query(db, &request.csl);
+    catalog
+        .and_then(|c| kql::execute(&request.csl, &c))
+        .map_err(|e| {
+            ApiError::bad_request(
+                "Kusto.Data.Exceptions.SemanticException",
+                format!(
+                    "Query '{}' could not be executed: {} (at position {})",
+                    request.csl, e.message, e.position
+                ),
+            )
+            .with_code("General_BadRequest")
+        })
 }
 
 /// `POST /v2/rest/query`.

@@ -127,6 +127,18 @@ pub struct Database {
     pub streaming: Option<bool>,
     /// The database's batching policy.
     pub batching: Option<BatchingPolicy>,
+    /// Materialized views by name.
+    pub views: BTreeMap<String, MaterializedView>,
+}
+
+/// A materialized view: answered by running its query over its source table when queried, which
+/// is what the service's view returns once materialization has caught up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaterializedView {
+    /// The table the view aggregates.
+    pub source: String,
+    /// The view's query, as created (`Source | summarize ...`).
+    pub query: String,
 }
 
 impl Database {

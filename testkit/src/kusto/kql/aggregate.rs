@@ -19,6 +19,8 @@ pub enum AggFn {
     DCount,
     ArgMax,
     ArgMin,
+    /// `take_any(*)`: every column of one row of the group (the deduplication idiom).
+    TakeAny,
 }
 
 /// A compiled aggregation: function, argument, result type and output column name.
@@ -29,7 +31,7 @@ pub struct Agg {
     pub ty: Type,
     pub name: String,
     pub pos: usize,
-    /// arg_max/arg_min: the extra columns returned from the chosen row (name, expression).
+    /// arg_max/arg_min/take_any: the columns returned from the chosen row (name, expression).
     pub returns: Vec<(String, TExpr)>,
 }
 
@@ -72,21 +74,7 @@ fn compile_arg(
     let mut returns = Vec::new();
     for a in &args[1..] {
         if a.kind == ExprKind::Star {
-            for (i, (col, ty)) in ctx.schema.iter().enumerate() {
-                if *col != name
-                    && !by_columns.contains(col)
-                    && !returns.iter().any(|(n, _): &(String, TExpr)| n == col)
-                {
-                    returns.push((
-                        col.clone(),
-                        TExpr {
-                            kind: super::compile::TKind::Col(i),
-                            ty: *ty,
-                            pos: a.pos,
-                        },
-                    ));
-                }
-            }
+            expand_star(ctx, &[name.as_str()], by_columns, a.pos, &mut returns);
         } else {
             let n = derive_name(a).ok_or_else(|| {
                 err(
@@ -102,6 +90,59 @@ fn compile_arg(
         ty: key.ty,
         arg: Some(key),
         name,
+        pos,
+        returns,
+    })
+}
+
+/// Adds to `returns` every input column but the `skip`ped ones, the group keys and those
+/// already there: what `*` stands for in `arg_max(x, *)` and `take_any(*)`.
+fn expand_star(
+    ctx: &Ctx,
+    skip: &[&str],
+    by_columns: &[String],
+    pos: usize,
+    returns: &mut Vec<(String, TExpr)>,
+) {
+    for (i, (col, ty)) in ctx.schema.iter().enumerate() {
+        if !skip.contains(&col.as_str())
+            && !by_columns.contains(col)
+            && !returns.iter().any(|(n, _)| n == col)
+        {
+            returns.push((
+                col.clone(),
+                TExpr {
+                    kind: super::compile::TKind::Col(i),
+                    ty: *ty,
+                    pos,
+                },
+            ));
+        }
+    }
+}
+
+/// Compiles `take_any(*)`. Other forms (`take_any(x)`, several arguments) are refused, not
+/// guessed at.
+fn compile_take_any(
+    ctx: &Ctx,
+    name: Option<&str>,
+    args: &[Expr],
+    by_columns: &[String],
+    pos: usize,
+) -> Result<Agg, KqlError> {
+    if name.is_some() || args.len() != 1 || args[0].kind != ExprKind::Star {
+        return Err(err(
+            "The emulator supports take_any only as take_any(*), unnamed",
+            pos,
+        ));
+    }
+    let mut returns = Vec::new();
+    expand_star(ctx, &[], by_columns, args[0].pos, &mut returns);
+    Ok(Agg {
+        func: AggFn::TakeAny,
+        arg: None,
+        ty: Type::Dynamic,
+        name: String::new(),
         pos,
         returns,
     })
@@ -142,6 +183,7 @@ pub fn compile_agg(
             };
             return compile_arg(ctx, func, fname, args, by_columns, e.pos);
         }
+        "take_any" => return compile_take_any(ctx, name, args, by_columns, e.pos),
         other if ctx_is_scalar(other) => {
             return Err(err(
                 format!(
@@ -197,7 +239,7 @@ pub fn compile_agg(
             Some(t @ (Type::Int | Type::Long | Type::Real | Type::DateTime | Type::TimeSpan)),
         ) => t,
         (AggFn::DCount, Some(t)) if !matches!(t, Type::Dynamic | Type::Decimal) => Type::Long,
-        (AggFn::ArgMax | AggFn::ArgMin, _) => return Err(bad(Type::Dynamic)),
+        (AggFn::ArgMax | AggFn::ArgMin | AggFn::TakeAny, _) => return Err(bad(Type::Dynamic)),
         (_, Some(t)) => return Err(bad(t)),
         (_, None) => return Err(bad(Type::Dynamic)),
     };
@@ -275,7 +317,8 @@ impl Agg {
             (AggFn::Avg, _) => State::Avg(0.0, 0),
             (AggFn::Min | AggFn::Max, _) => State::Extreme(None),
             (AggFn::DCount, _) => State::Distinct(HashSet::new()),
-            (AggFn::ArgMax | AggFn::ArgMin, _) => State::Arg(Value::Null, None),
+            // take_any keeps the first row: with no key, no later row is better.
+            (AggFn::ArgMax | AggFn::ArgMin | AggFn::TakeAny, _) => State::Arg(Value::Null, None),
         }
     }
 
@@ -374,6 +417,13 @@ impl Agg {
     /// The aggregated value; `group_rows` is how many rows the group had (0 only without `by`).
     /// Output columns: the aggregate itself, then arg_max/arg_min's returned columns.
     pub fn columns(&self) -> Vec<(String, Type)> {
+        if self.func == AggFn::TakeAny {
+            return self
+                .returns
+                .iter()
+                .map(|(n, e)| (n.clone(), e.ty))
+                .collect();
+        }
         let mut cols = vec![(self.name.clone(), self.ty)];
         cols.extend(self.returns.iter().map(|(n, e)| (n.clone(), e.ty)));
         cols
@@ -382,8 +432,12 @@ impl Agg {
     /// The output values for one group (one per entry of [`Agg::columns`]).
     pub fn finish(&self, st: State) -> Result<Vec<Value>, KqlError> {
         if let State::Arg(best, vals) = st {
+            let vals = vals.unwrap_or_else(|| vec![Value::Null; self.returns.len()]);
+            if self.func == AggFn::TakeAny {
+                return Ok(vals);
+            }
             let mut out = vec![best];
-            out.extend(vals.unwrap_or_else(|| vec![Value::Null; self.returns.len()]));
+            out.extend(vals);
             return Ok(out);
         }
         Ok(vec![self.finish_single(st)])

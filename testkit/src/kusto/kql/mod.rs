@@ -7,7 +7,7 @@
 //!
 //! Supported: a table name (or `['quoted name']`) or `print`, then `where`/`filter`, `project`,
 //! `project-away` (names, `prefix*`), `project-rename`, `extend`, `summarize` (count, countif,
-//! sum, avg, min, max, dcount, arg_max, arg_min; `by` columns/expressions), `order by`/`sort by`
+//! sum, avg, min, max, dcount, arg_max, arg_min, `take_any(*)`; `by` columns/expressions), `order by`/`sort by`
 //! (asc/desc, nulls first/last), `take`/`limit`, `top`, `count`, `distinct`. Scalars: literals
 //! (long, real, string, bool, `datetime(..)`, `time(..)`/`timespan(..)`, `1d 2h 30m 10s 100ms`,
 //! `guid(..)`, `int(..)`, `long(null)`...), arithmetic with Kusto typing, comparisons, string

@@ -1204,3 +1204,37 @@ fn print_statement() {
         "a table named print"
     );
 }
+
+#[test]
+fn take_any_star_keeps_one_row_per_group() {
+    let t = run("T | summarize take_any(*) by Device");
+    assert_eq!(
+        schema(&t),
+        s(&[
+            ("Device", "string"),
+            ("Timestamp", "datetime"),
+            ("Value", "real"),
+            ("Count", "long"),
+            ("Ok", "bool"),
+            ("Props", "dynamic"),
+            ("Dur", "timespan"),
+            ("Id", "guid")
+        ])
+    );
+    let all = run("T | distinct Device");
+    assert_eq!(t.rows.len(), all.rows.len(), "one row per device");
+    // Each row is a whole input row of its group (the group's first).
+    let first = run("T | where Device == 'dev-a' | take 1");
+    let dev_a = t.rows.iter().find(|r| r[0] == json!("dev-a")).unwrap();
+    assert_eq!(dev_a[1], first.rows[0][0]);
+    assert_eq!(dev_a[3], first.rows[0][3]);
+    // Two keys: every column but the keys is returned.
+    let t = run("T | summarize take_any(*) by Device, Count");
+    assert_eq!(t.columns.len(), 8);
+    assert!(fail("T | summarize take_any(Value)")
+        .message
+        .contains("take_any(*)"));
+    assert!(fail("T | summarize x = take_any(*) by Device")
+        .message
+        .contains("take_any(*)"));
+}

@@ -1,5 +1,6 @@
 //! `POST /v1/rest/mgmt`: parses the control command ([`parse`]) and runs it against the
-//! cluster state ([`commands`]), answering one v1 table or a OneApiError.
+//! cluster state ([`commands`]; materialized views in [`super::views`]), answering one v1
+//! table or a OneApiError.
 
 mod commands;
 mod parse;
@@ -8,6 +9,7 @@ use super::emulator::Shared;
 use super::errors::ApiError;
 use super::frames;
 use super::query::parse_request;
+use super::views;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -19,6 +21,26 @@ pub(super) async fn handle(State(shared): State<Arc<Shared>>, body: Bytes) -> Re
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
+    if let Some(view) = views::parse(request.csl.trim()) {
+        let result = view
+            .map_err(|message| {
+                ApiError::bad_command(format!(
+                    "Syntax error: {message} in command '{}'",
+                    request.csl.trim()
+                ))
+            })
+            .and_then(|command| {
+                let mut state = shared.state();
+                let database = state.databases.get_mut(&request.db).ok_or_else(|| {
+                    ApiError::not_found(format!("Database '{}' was not found.", request.db))
+                })?;
+                views::execute(database, &request.db, command)
+            });
+        return match result {
+            Ok(table) => axum::Json(frames::v1(&table)).into_response(),
+            Err(e) => e.into_response(),
+        };
+    }
     let command = match parse::parse(request.csl.trim()) {
         Ok(c) => c,
         Err(message) => {
