@@ -1,12 +1,15 @@
 //! Validation of the Azure-facing sections: `[source] type = "eventhubs"`, `[sink] type = "kusto"`, `[auth]` and each
-//! destination's `batching_policy`. Same rules as the rest of [`super::validate`]: every
+//! destination's `batching_policy` and `dedupe_view`. Same rules as the rest of [`super::validate`]: every
 //! problem is recorded with its key path, none stops the search for the next.
 
-use super::raw::{AuthConfig, BatchingPolicyConfig, EventHubsSourceConfig, KustoSinkConfig};
+use super::raw::{
+    AuthConfig, BatchingPolicyConfig, DedupeViewConfig, EventHubsSourceConfig, KustoSinkConfig,
+};
 use super::validate::Checker;
-use super::{BatchingPolicy, EventHubsSourceSettings, KustoSinkSettings, StartAt};
+use super::{BatchingPolicy, DedupeView, EventHubsSourceSettings, KustoSinkSettings, StartAt};
 use crate::auth::{AuthSettings, ServicePrincipalProof, UserAssigned, DEFAULT_AUTHORITY_HOST};
 use crate::retry::RetryPolicy;
+use crate::schema::{KustoType, TableSchema};
 use std::time::Duration;
 
 pub(super) fn kusto_sink_settings(
@@ -255,6 +258,53 @@ pub(super) fn batching_policy(
         max_time: p.max_time_s.map(Duration::from_secs),
         max_items: p.max_items,
         max_raw_size_mb: p.max_raw_size_mb,
+    })
+}
+
+/// Checks `[destination.dedupe_view]`: a view name that is not the table's, and keys that are
+/// distinct, non-dynamic columns of the table (Data Explorer cannot group by dynamic).
+pub(super) fn dedupe_view(
+    c: &mut Checker,
+    key: &str,
+    v: &DedupeViewConfig,
+    table: &str,
+    schema: Option<&TableSchema>,
+) -> Option<DedupeView> {
+    let before = c.problems_len();
+    if v.name.trim().is_empty() || v.name.len() > 1024 || v.name == table {
+        c.problem(
+            format!("{key}.name"),
+            format!(
+                "{:?} must be a non-empty name other than the table's",
+                v.name
+            ),
+        );
+    }
+    if v.keys.is_empty() {
+        c.problem(
+            format!("{key}.keys"),
+            "must name at least one column (the columns that identify a row)",
+        );
+    }
+    for (i, k) in v.keys.iter().enumerate() {
+        let at = format!("{key}.keys[{i}]");
+        if v.keys[..i].contains(k) {
+            c.problem(at, format!("{k:?} is listed twice"));
+            continue;
+        }
+        let Some(schema) = schema else { continue };
+        match schema.index_of(k).map(|i| schema.columns()[i].kind) {
+            None => c.problem(at, format!("{k:?} is not one of the destination's columns")),
+            Some(KustoType::Dynamic) => c.problem(
+                at,
+                format!("{k:?} is dynamic; Data Explorer cannot group by a dynamic column"),
+            ),
+            Some(_) => {}
+        }
+    }
+    (c.problems_len() == before).then(|| DedupeView {
+        name: v.name.clone(),
+        keys: v.keys.clone(),
     })
 }
 

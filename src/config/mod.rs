@@ -200,6 +200,18 @@ pub struct DestinationSettings {
     pub mapping: String,
     /// The table's ingestion batching policy, when configured.
     pub batching_policy: Option<BatchingPolicy>,
+    /// The deduplicating materialized view `provision` creates, when configured.
+    pub dedupe_view: Option<DedupeView>,
+}
+
+/// Validated `[destination.dedupe_view]`: a materialized view of the table that keeps one row
+/// per key, so that rows a crash made the service ingest twice are read once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DedupeView {
+    /// The view's name.
+    pub name: String,
+    /// Columns of the table that together identify a row.
+    pub keys: Vec<String>,
 }
 
 /// Validated `[dead_letter]`.

@@ -220,6 +220,19 @@ pub struct DestinationConfig {
     pub mapping: Option<String>,
     /// The table's ingestion batching policy, set by `iotc-adx provision` (queued ingestion).
     pub batching_policy: Option<BatchingPolicyConfig>,
+    /// A deduplicating materialized view over the table, created by `iotc-adx provision`.
+    pub dedupe_view: Option<DedupeViewConfig>,
+}
+
+/// `[destination.dedupe_view]`: a materialized view that holds each row once, however often
+/// a replay after a crash ingested it (`Table | summarize take_any(*) by keys`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DedupeViewConfig {
+    /// The view's name.
+    pub name: String,
+    /// Columns that together identify a row (e.g. `Partition`, `Sequence` from `$meta`).
+    pub keys: Vec<String>,
 }
 
 /// `[destination.batching_policy]`: how long Data Explorer gathers queued blobs before it

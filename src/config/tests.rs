@@ -334,3 +334,53 @@ fn batching_policies_and_mappings_are_checked() {
         "{keys:?}"
     );
 }
+
+#[test]
+fn dedupe_view_keys_must_be_distinct_groupable_columns() {
+    let view = |name: &str, keys: &str| {
+        GOOD.replace("columns = \"Device:string\"", "columns = \"Device:string, Seq:long, Body:dynamic\"")
+            .replace(
+                "[destination.batch]\nmax_rows = 10",
+                &format!("[destination.batch]\nmax_rows = 10\n[destination.dedupe_view]\nname = \"{name}\"\nkeys = {keys}"),
+            )
+    };
+    let p = problems(&view(
+        "DevicesUnique",
+        "[\"Device\", \"Nope\", \"Body\", \"Device\"]",
+    ));
+    let found: Vec<(String, String)> = p
+        .iter()
+        .map(|p| (p.key.clone(), p.message.clone()))
+        .collect();
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert_eq!(found[0].0, "destination[0].dedupe_view.keys[1]");
+    assert!(
+        found[0].1.contains("not one of the destination's columns"),
+        "{found:?}"
+    );
+    assert_eq!(found[1].0, "destination[0].dedupe_view.keys[2]");
+    assert!(
+        found[1].1.contains("cannot group by a dynamic column"),
+        "{found:?}"
+    );
+    assert_eq!(found[2].0, "destination[0].dedupe_view.keys[3]");
+    assert!(found[2].1.contains("listed twice"), "{found:?}");
+
+    let keys = keys(&view("Devices", "[]"));
+    assert_eq!(
+        keys,
+        [
+            "destination[0].dedupe_view.name",
+            "destination[0].dedupe_view.keys"
+        ]
+    );
+    let dir = fixture();
+    let good = load_str(&view("DevicesUnique", "[\"Device\", \"Seq\"]"), dir.path()).unwrap();
+    assert_eq!(
+        good.destinations[0].dedupe_view,
+        Some(super::DedupeView {
+            name: "DevicesUnique".into(),
+            keys: vec!["Device".into(), "Seq".into()]
+        })
+    );
+}

@@ -363,6 +363,15 @@ fn destination(c: &mut Checker, key: &str, d: DestinationConfig) -> Option<Desti
         .batching_policy
         .as_ref()
         .and_then(|p| super::azure::batching_policy(c, &format!("{key}.batching_policy"), p));
+    let dedupe_view = d.dedupe_view.as_ref().and_then(|v| {
+        super::azure::dedupe_view(
+            c,
+            &format!("{key}.dedupe_view"),
+            v,
+            &d.table,
+            schema.as_ref(),
+        )
+    });
     match (schema, transform, filter, batch) {
         (Some(schema), Some(transform), Some(filter), Some(batch))
             if c.problems.len() == before =>
@@ -378,6 +387,7 @@ fn destination(c: &mut Checker, key: &str, d: DestinationConfig) -> Option<Desti
                 batch,
                 mapping,
                 batching_policy,
+                dedupe_view,
             })
         }
         _ => None,

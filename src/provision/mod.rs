@@ -3,7 +3,8 @@
 //! For every destination: `.create-merge table` with the configured columns (adds what is
 //! missing, never drops), the JSON ingestion mapping the sink names in its requests (one
 //! column per configured column, read from the row's key of the same name), the streaming
-//! policy for streaming and managed destinations, and the batching policy when configured.
+//! policy for streaming and managed destinations, the batching policy when configured, and
+//! the deduplicating materialized view when configured ([`view`]).
 //! A column whose type in the cluster differs from the configuration is an error naming the
 //! table, the column and both types: Data Explorer would refuse the merge, and the data would
 //! not fit anyway.
@@ -68,6 +69,20 @@ pub enum ProvisionError {
         /// Its type in the cluster.
         existing: String,
         /// Its type in the configuration.
+        configured: String,
+    },
+    /// The dedupe view exists with another query than the configured one.
+    #[error("materialized view {database}.{view} (destination {destination:?}) exists with the query `{existing}`, not the configured `{configured}`: drop it (`.drop materialized-view {view}`) or give `dedupe_view.name` another name, then provision again")]
+    ViewDiffers {
+        /// The destination.
+        destination: String,
+        /// Database.
+        database: String,
+        /// The view.
+        view: String,
+        /// Its query in the cluster.
+        existing: String,
+        /// The query the configuration makes.
         configured: String,
     },
     /// The cluster's answer could not be understood.
@@ -141,6 +156,9 @@ pub fn plan(
             ".alter table {table} policy ingestionbatching {}",
             kql_string(&batching_json(policy))
         )));
+    }
+    if let Some(v) = &d.dedupe_view {
+        steps.push(view::step(d, v));
     }
     Ok(steps)
 }
@@ -323,6 +341,7 @@ pub async fn provision(
     // Check every table before changing any, so a conflict leaves the cluster untouched.
     for d in destinations {
         let existing = current_schema(client, d).await?;
+        view::check(client, d).await?;
         plans.push((d, plan(d, existing.as_ref())?));
     }
     let mut ran = 0;
@@ -351,6 +370,8 @@ pub async fn provision(
     }
     Ok(ran)
 }
+
+pub mod view;
 
 #[cfg(test)]
 mod tests;

@@ -84,3 +84,18 @@ fn the_mapping_reads_each_column_by_name() {
     );
     assert_eq!(m[2]["Properties"]["Path"], "$['Value-x']");
 }
+
+#[test]
+fn a_dedupe_view_is_created_when_missing_keyed_as_configured() {
+    let d = destination(
+        "[destination.dedupe_view]\nname = \"TelemetryUnique\"\nkeys = [\"Device\", \"EnqueuedTime\"]\n",
+        "streaming",
+    );
+    let steps = plan(&d, None).unwrap();
+    assert_eq!(steps.len(), 4);
+    assert_eq!(
+        steps[3].csl,
+        ".create ifnotexists materialized-view with (backfill=true) TelemetryUnique on table Telemetry \
+         { Telemetry | summarize take_any(*) by Device, EnqueuedTime }"
+    );
+}

@@ -80,7 +80,7 @@ async fn a_deduplicating_view_answers_each_row_once() {
     )
     .await;
     assert_eq!(primary_rows(&frames), vec![json!([2.5])]);
-    assert_eq!(k.view_rows("iot", "DevicesUnique").unwrap().len(), 4);
+    assert_eq!(k.view("iot", "DevicesUnique").unwrap().rows.len(), 4);
     assert_eq!(
         k.rows("iot", "Devices").len(),
         6,

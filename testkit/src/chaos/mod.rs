@@ -15,7 +15,7 @@ use crate::azurite::Azurite;
 use crate::eventhubs::{EmulatorOptions, EventHubOptions, EventHubsEmulator, LinkFault};
 use crate::kusto::{Fault, FaultKind, KustoEmulator, KustoOptions, RouteClass, StorageMode};
 use replicas::Replicas;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -97,6 +97,11 @@ pub struct ChaosReport {
     pub duplicates: usize,
     /// Events with more than one row.
     pub duplicated_events: usize,
+    /// Streaming: rows beyond one per event in the deduplicating view `provision` created
+    /// (`None` for queued runs, which have no view).
+    pub view_duplicates: Option<usize>,
+    /// Streaming: events with no row in the view.
+    pub view_lost: Option<usize>,
     /// From the first replica's start to every event in the table.
     pub elapsed: Duration,
     /// Exit codes of the replicas' final, clean stops (SIGTERM).
@@ -110,11 +115,15 @@ impl fmt::Display for ChaosReport {
             .iter()
             .map(|(k, n)| format!("{k} {n}"))
             .collect();
-        writeln!(f, "| ingestion | events | partitions | replicas | kills (mid-stream) | faults | rows | lost | duplicate rows (events) | time |")?;
-        writeln!(f, "|---|---|---|---|---|---|---|---|---|---|")?;
+        let view = match (self.view_duplicates, self.view_lost) {
+            (Some(d), Some(l)) => format!("{d} ({l} lost)"),
+            _ => "no view".into(),
+        };
+        writeln!(f, "| ingestion | events | partitions | replicas | kills (mid-stream) | faults | rows | lost | duplicate rows (events) | duplicates in the dedupe view | time |")?;
+        writeln!(f, "|---|---|---|---|---|---|---|---|---|---|---|")?;
         writeln!(
             f,
-            "| {} | {} | {} | {} | {} ({}) | {} | {} | {} | {} ({}) | {:.1} s |",
+            "| {} | {} | {} | {} | {} ({}) | {} | {} | {} | {} ({}) | {view} | {:.1} s |",
             self.ingestion,
             self.events,
             self.partitions,
@@ -141,6 +150,9 @@ pub enum ChaosError {
     /// A stand-in or the work directory could not be set up.
     #[error("cannot set up the run: {0}")]
     Setup(String),
+    /// The deduplicating view could not be read.
+    #[error("the dedupe view could not be read: {0}")]
+    View(String),
     /// `iotc-adx provision` failed.
     #[error("provision failed: {0}")]
     Provision(String),
@@ -266,6 +278,20 @@ pub async fn run(options: ChaosOptions) -> Result<ChaosReport, ChaosError> {
     report.lost = options.events - counts.len();
     report.duplicates = report.rows - counts.len();
     report.duplicated_events = counts.values().filter(|n| **n > 1).count();
+    if options.ingestion == Ingestion::Streaming {
+        let view = kusto
+            .view("iot", replicas::VIEW)
+            .map_err(ChaosError::View)?;
+        let device = view
+            .columns
+            .iter()
+            .position(|c| c.name == "Device")
+            .ok_or_else(|| ChaosError::View("the view has no Device column".into()))?;
+        let rows = view.rows;
+        let devices: HashSet<&str> = rows.iter().filter_map(|r| r[device].as_str()).collect();
+        report.view_duplicates = Some(rows.len() - devices.len());
+        report.view_lost = Some(options.events - devices.len());
+    }
     Ok(report)
 }
 

@@ -9,6 +9,13 @@ use crate::kusto::KustoEmulator;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+/// The deduplicating materialized view `provision` creates for streaming runs.
+const DEDUPE_VIEW: &str =
+    "[destination.dedupe_view]\nname = \"ChaosUnique\"\nkeys = [\"Partition\", \"Sequence\"]\n";
+
+/// The view's name, for counting what it answers.
+pub(super) const VIEW: &str = "ChaosUnique";
+
 /// Writes the replicas' configuration; returns its path.
 pub(super) fn write_config(
     options: &ChaosOptions,
@@ -18,9 +25,12 @@ pub(super) fn write_config(
     (key_name, hub_name): (&str, &str),
 ) -> Result<PathBuf, String> {
     let dir = &options.work_dir;
+    // Partition and sequence number identify an event: the deduplicating view (streaming) is
+    // keyed on them, as the configuration guide recommends.
     std::fs::write(
         dir.join("t.jmespath"),
-        "{EnqueuedTime: enqueuedTime, Device: deviceId}",
+        "{EnqueuedTime: enqueuedTime, Device: deviceId, Partition: $meta.partition, \
+         Sequence: $meta.sequenceNumber}",
     )
     .map_err(|e| e.to_string())?;
     let sas = azurite.account_sas(chrono::Utc::now() + chrono::Duration::hours(6));
@@ -36,7 +46,7 @@ pub(super) fn write_config(
     let (ingestion, batch) = match options.ingestion {
         Ingestion::Streaming => (
             "streaming",
-            "max_rows = 500\nmax_age_ms = 200\n".to_string(),
+            format!("max_rows = 500\nmax_age_ms = 200\n{DEDUPE_VIEW}"),
         ),
         Ingestion::Queued => (
             "queued",
@@ -51,7 +61,7 @@ pub(super) fn write_config(
          [sink.retry]\ninitial_backoff_ms = 100\nmax_backoff_ms = 2000\n\
          [auth]\ntype = \"none\"\n[dead_letter]\npath = \"dead-letter\"\n[log]\nlevel = \"warn\"\n\
          [[destination]]\nname = \"chaos\"\ntransform = \"t.jmespath\"\ndatabase = \"iot\"\ntable = \"Chaos\"\n\
-         columns = \"EnqueuedTime:datetime, Device:string\"\ningestion = \"{ingestion}\"\n\
+         columns = \"EnqueuedTime:datetime, Device:string, Partition:string, Sequence:long\"\ningestion = \"{ingestion}\"\n\
          [destination.batch]\n{batch}",
         ep = hub.endpoint(),
         blob = azurite.blob_endpoint(),

@@ -239,15 +239,14 @@ impl KustoEmulator {
         self.state().rows(db, table)
     }
 
-    /// The rows materialized view `db.view` answers with now (its query over its source), or
-    /// why it cannot.
-    pub fn view_rows(&self, db: &str, view: &str) -> Result<Vec<Vec<serde_json::Value>>, String> {
+    /// What materialized view `db.view` answers with now (its query over its source), or why
+    /// it cannot.
+    pub fn view(&self, db: &str, view: &str) -> Result<super::kql::DataTable, String> {
         let state = self.state();
         let database = state.databases.get(db).ok_or(format!("no database {db}"))?;
         let catalog =
             super::views::ViewCatalog::for_query(database, view).map_err(|e| e.message)?;
-        let data = super::kql::execute(view, &catalog).map_err(|e| e.message)?;
-        Ok(data.rows)
+        super::kql::execute(view, &catalog).map_err(|e| e.message)
     }
 
     /// Creates a database (no-op when it exists).
