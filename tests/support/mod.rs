@@ -54,4 +54,6 @@ pub fn assert_same_lines(produced: &str, expected: &str, what: &str) {
 }
 
 #[cfg(unix)]
+pub mod eventhubs;
+#[cfg(unix)]
 pub mod running;

@@ -8,8 +8,10 @@
 //! {fully qualified namespace}/{event hub}/{consumer group}/checkpoint/{partition id}
 //! ```
 //!
-//! Names are lowercased, as the Python and .NET stores write them (so `$Default` becomes
-//! `$default`); partition ids are digits, so lowercasing the whole name changes nothing there.
+//! Names are lowercased, as the Python store writes them (so `$Default` becomes `$default`;
+//! `tests/checkpoint_interop.rs` shares a container with it); partition ids are digits, so
+//! lowercasing the whole name changes nothing there. The Rust SDK's store keeps the case it is
+//! given, so it meets these names only when namespace, hub and consumer group are lowercase.
 
 use super::error::CheckpointStoreError;
 
