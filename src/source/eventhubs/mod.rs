@@ -4,6 +4,7 @@
 //! pipeline and [`EventHubsCheckpointer`] writes the checkpoints the pipeline confirms.
 //!
 //! - `runner`: the thread the processor and its partition readers run on;
+//! - `start`: `source.start_position` as the processor's start positions;
 //! - `convert`: a received event as a [`crate::event::SourceEvent`];
 //! - `reader` and `checkpointer`: the [`crate::source::Source`] side.
 
@@ -14,6 +15,7 @@ mod gauges;
 pub mod handover;
 mod reader;
 mod runner;
+mod start;
 mod watchdog;
 
 pub use checkpointer::EventHubsCheckpointer;

@@ -16,16 +16,15 @@
 use super::convert::to_source_event;
 use super::gauges::{self, Gauges};
 use super::watchdog::{Progress, Watchdog};
-use crate::config::{EventHubsSourceSettings, StartAt};
+use crate::config::EventHubsSourceSettings;
 use crate::event::SourceEvent;
 use crate::telemetry::health::health;
 use crate::telemetry::metrics::metrics;
 use azure_core::credentials::TokenCredential;
 use azure_messaging_eventhubs::error::ErrorKind;
-use azure_messaging_eventhubs::models::{Ownership, StartPositions};
+use azure_messaging_eventhubs::models::Ownership;
 use azure_messaging_eventhubs::{
-    CheckpointStore, ConsumerClient, EventProcessor, ProcessorStrategy, StartLocation,
-    StartPosition,
+    CheckpointStore, ConsumerClient, EventProcessor, ProcessorStrategy,
 };
 use futures::StreamExt;
 use std::collections::HashSet;
@@ -272,20 +271,9 @@ impl Runner {
         // The SDK names the connection, and so the processor's owner id, after the application
         // id: it must differ per replica, or every replica claims every partition as "itself".
         let consumer = self.open_consumer(owner.to_string()).await?;
-        let location = match s.start {
-            StartAt::Earliest => StartLocation::Earliest,
-            StartAt::Latest => StartLocation::Latest,
-            StartAt::Time(t) => StartLocation::EnqueuedTime(t.into()),
-        };
         let interval = s.balance_interval.as_millis() as i64;
         EventProcessor::builder()
-            .with_start_positions(StartPositions {
-                default: StartPosition {
-                    location,
-                    inclusive: false,
-                },
-                ..Default::default()
-            })
+            .with_start_positions(super::start::start_positions(s.start))
             .with_load_balancing_strategy(if s.greedy {
                 ProcessorStrategy::Greedy
             } else {

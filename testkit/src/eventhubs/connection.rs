@@ -332,6 +332,10 @@ async fn on_attach(
                             .await
                         }
                     };
+                    // Resolved before the reader counts as attached (see
+                    // `EventHubsEmulator::readers`): what is appended once a test sees the
+                    // reader is after a `@latest` start.
+                    let from = selector::resolve(&start, &p);
                     let key = owners::key(hub, group, partition);
                     let registration =
                         match shared
@@ -343,7 +347,6 @@ async fn on_attach(
                         };
                     match links.accept_incoming_attach(attach, session).await {
                         Ok(LinkEndpoint::Sender(s)) => {
-                            let from = selector::resolve(&start, &p);
                             tokio::spawn(deliver::run(
                                 ctx.clone(),
                                 s,

@@ -4,7 +4,7 @@
 use super::connection::{serve_connection, ConnCtx};
 use super::error::EmulatorError;
 use super::faults::{Faults, LinkFault};
-use super::log::{NewEvent, Store, StoredEvent};
+use super::log::{NewEvent, Partition, Store, StoredEvent};
 use super::options::EmulatorOptions;
 use super::owners::Owners;
 use fe2o3_amqp_types::messaging::{Body, Data};
@@ -111,8 +111,12 @@ impl EventHubsEmulator {
         ))
     }
 
-    /// The events stored in a partition.
-    pub fn events(&self, hub: &str, partition: &str) -> Result<Vec<StoredEvent>, EmulatorError> {
+    /// The log of `hub`/`partition`.
+    pub(crate) fn partition_log(
+        &self,
+        hub: &str,
+        partition: &str,
+    ) -> Result<Arc<Partition>, EmulatorError> {
         let h = self
             .shared
             .store
@@ -121,31 +125,22 @@ impl EventHubsEmulator {
                 what: "event hub",
                 name: hub.into(),
             })?;
-        let p = h
-            .partition(partition)
+        h.partition(partition)
+            .cloned()
             .ok_or_else(|| EmulatorError::Unknown {
                 what: "partition",
                 name: partition.into(),
-            })?;
-        Ok(p.snapshot())
+            })
     }
 
-    /// Appends an event with `body` directly (as if a producer sent it); returns its sequence number.
+    /// The events stored in a partition.
+    pub fn events(&self, hub: &str, partition: &str) -> Result<Vec<StoredEvent>, EmulatorError> {
+        Ok(self.partition_log(hub, partition)?.snapshot())
+    }
+
+    /// Appends an event with `body` directly (as if a producer sent it); returns its sequence
+    /// number. [`EventHubsEmulator::append_event`] adds properties, annotations and a time.
     pub fn append(&self, hub: &str, partition: &str, body: &[u8]) -> Result<i64, EmulatorError> {
-        let h = self
-            .shared
-            .store
-            .hub(hub)
-            .ok_or_else(|| EmulatorError::Unknown {
-                what: "event hub",
-                name: hub.into(),
-            })?;
-        let p = h
-            .partition(partition)
-            .ok_or_else(|| EmulatorError::Unknown {
-                what: "partition",
-                name: partition.into(),
-            })?;
         let ev = NewEvent {
             partition_key: None,
             body: Body::Data(vec![Data(Binary::from(body.to_vec()))].into()),
@@ -154,7 +149,21 @@ impl EventHubsEmulator {
             message_annotations: None,
             size: body.len() as u64 + 16,
         };
-        Ok(p.append(vec![ev]).first().copied().unwrap_or(-1))
+        Ok(self
+            .partition_log(hub, partition)?
+            .append(vec![ev])
+            .first()
+            .copied()
+            .unwrap_or(-1))
+    }
+
+    /// How many receivers read `hub`/`partition` in consumer `group` (names are compared
+    /// without regard to case, as the service does), so a test can wait until a consumer
+    /// that starts at `@latest` is attached before it sends.
+    pub fn readers(&self, hub: &str, group: &str, partition: &str) -> usize {
+        self.shared
+            .owners
+            .count(&super::owners::key(hub, group, partition))
     }
 
     /// How many AMQP connections are open.

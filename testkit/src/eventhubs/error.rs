@@ -14,4 +14,7 @@ pub enum EmulatorError {
         /// Its name.
         name: String,
     },
+    /// A property or annotation value that is not a JSON scalar.
+    #[error("the value of {0:?} must be a string, number, boolean or null")]
+    NotScalar(String),
 }

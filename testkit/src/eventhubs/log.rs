@@ -79,11 +79,19 @@ impl Partition {
         self.events.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Appends events atomically (a batch lands contiguously).
+    /// Appends events atomically (a batch lands contiguously), enqueued now.
     pub fn append(&self, new: Vec<NewEvent>) -> Vec<i64> {
+        self.append_at(new, None)
+    }
+
+    /// Appends events enqueued at `at_ms` (now when `None`); enqueued times never go back, so
+    /// a time before the last event's is raised to it.
+    pub fn append_at(&self, new: Vec<NewEvent>, at_ms: Option<i64>) -> Vec<i64> {
         let mut events = self.lock();
         let mut seqs = Vec::with_capacity(new.len());
-        let now = now_ms().max(events.last().map(|e| e.enqueued_time_ms).unwrap_or(0));
+        let now = at_ms
+            .unwrap_or_else(now_ms)
+            .max(events.last().map(|e| e.enqueued_time_ms).unwrap_or(0));
         for n in new {
             let (seq, offset) = match events.last() {
                 Some(last) => (last.sequence_number + 1, last.offset + last.size),

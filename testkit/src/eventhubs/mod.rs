@@ -9,6 +9,7 @@
 use crate::identity::TokenAuthority;
 
 mod address;
+mod append;
 mod auth;
 mod connection;
 mod deliver;
@@ -27,6 +28,7 @@ mod sasl;
 mod selector;
 mod settle;
 
+pub use append::AppendEvent;
 pub use auth::sas_token;
 pub use emulator::EventHubsEmulator;
 pub use error::EmulatorError;

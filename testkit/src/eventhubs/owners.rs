@@ -115,6 +115,11 @@ impl Owners {
         n
     }
 
+    /// How many readers `key` has.
+    pub fn count(&self, key: &PartitionKey) -> usize {
+        self.lock().get(key).map_or(0, Vec::len)
+    }
+
     /// The connections with a reader on `hub`/`partition`.
     pub fn connections_reading(&self, hub: &str, partition: &str) -> Vec<u64> {
         let all = self.lock();
