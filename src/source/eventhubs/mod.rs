@@ -1,6 +1,6 @@
 //! Event Hubs as a source: the official `azure_messaging_eventhubs` event processor balances
 //! partitions across replicas through a [`checkpoint_store`] in Azure Blob Storage (shared by
-//! every replica, and by processors of other SDKs); [`EventHubsSource`] hands the events to the
+//! every replica, and with consumers using the official Python blob checkpoint store); [`EventHubsSource`] hands the events to the
 //! pipeline and [`EventHubsCheckpointer`] writes the checkpoints the pipeline confirms.
 //!
 //! - `runner`: the thread the processor and its partition readers run on;

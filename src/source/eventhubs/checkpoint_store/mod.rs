@@ -1,11 +1,12 @@
 //! A blob checkpoint store for the official Event Hubs event processor
 //! (`azure_messaging_eventhubs` 0.16): partition ownership and checkpoints kept as empty blobs
-//! with metadata in one Azure Storage container, so that every replica of iotc-adx (and any
-//! processor of the official SDKs reading the same hub and consumer group) shares them.
+//! with metadata in one Azure Storage container, so that every replica of iotc-adx (and a
+//! consumer using the official Python blob checkpoint store on the same hub and consumer
+//! group, see `tests/checkpoint_interop.rs`) shares them.
 //!
 //! The official `azure_messaging_eventhubs_checkpointstore_blob` crate builds only against
 //! eventhubs 0.15, and `azure_storage_blob` wants another `azure_core` than eventhubs 0.16, so
-//! this store speaks Blob REST itself with `reqwest`. It keeps the official layout: blob names
+//! this store speaks Blob REST itself with `reqwest`. It keeps the Python store's layout: blob names
 //! `{namespace}/{hub}/{consumer group}/ownership/{partition}` and
 //! `.../checkpoint/{partition}` (lowercased), metadata `ownerid`, `sequencenumber` and
 //! `offset`, and optimistic concurrency on ETags for ownership.
