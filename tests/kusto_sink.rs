@@ -436,17 +436,36 @@ async fn expired_sas_tokens_are_refreshed() {
         .unwrap();
     assert!(matches!(first, Outcome::Accepted(_)));
     wait_rows(&k, 1).await;
+    // A SAS handed out now, as the sink got its own: once it has expired, the storage refuses
+    // it, so the second batch can only arrive if the sink fetched fresh resources.
+    let stale = temp_storage_sas(k.url()).await;
     tokio::time::sleep(Duration::from_millis(4100)).await;
-    let second = sink
-        .deliver(Batch {
+    let refused = reqwest::Client::new()
+        .put(stale.replacen('?', "/expired-probe.txt?", 1))
+        .header("x-ms-blob-type", "BlockBlob")
+        .body("probe")
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(
+        refused.as_u16(),
+        403,
+        "the expired SAS is refused by the storage"
+    );
+    let second = tokio::time::timeout(
+        Duration::from_secs(60),
+        sink.deliver(Batch {
             destination: 0,
             payload: row(2),
             rows: 1,
             tickets: Vec::new(),
             origin: Vec::new(),
-        })
-        .await
-        .unwrap();
+        }),
+    )
+    .await
+    .expect("the second batch is delivered with fresh resources, not retried forever")
+    .unwrap();
     assert!(matches!(second, Outcome::Accepted(_)), "{second:?}");
     let deadline = Instant::now() + Duration::from_secs(20);
     while k.rows("iot", "Vitals").len() < 2 && Instant::now() < deadline {
@@ -458,15 +477,27 @@ async fn expired_sas_tokens_are_refreshed() {
         "failures: {:?}",
         k.state().failures
     );
-    let resources = k
-        .requests()
-        .into_iter()
-        .filter(|r| r.path == "/v1/rest/mgmt")
-        .count();
-    assert!(
-        resources >= 2,
-        "ingestion resources fetched again after the SAS expired"
-    );
+}
+
+/// The first `TempStorage` container URL (with its SAS) of `.get ingestion resources`.
+async fn temp_storage_sas(cluster: &str) -> String {
+    let body: serde_json::Value = reqwest::Client::new()
+        .post(format!("{cluster}/v1/rest/mgmt"))
+        .json(&serde_json::json!({"db": "iot", "csl": ".get ingestion resources"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["Tables"][0]["Rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r[0] == "TempStorage")
+        .and_then(|r| r[1].as_str())
+        .expect("a TempStorage resource")
+        .to_string()
 }
 
 #[tokio::test]
