@@ -266,7 +266,7 @@ async fn owners(s: &StandIns) -> std::collections::BTreeMap<String, String> {
     let list = store
         .list_ownerships("iotc.servicebus.windows.net", "export", "$Default")
         .await
-        .unwrap_or_default();
+        .expect("the checkpoint store lists the ownerships");
     list.into_iter()
         .filter_map(|o| {
             o.owner_id
