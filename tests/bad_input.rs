@@ -188,7 +188,7 @@ fn unknown_sources_decode_and_match_no_typed_filter() {
 }
 
 #[test]
-fn random_mutations_never_panic() {
+fn random_mutations_never_panic_and_each_ends_as_rows_or_failures() {
     let dir = tempfile::tempdir().unwrap();
     let p = processor(dir.path());
     let seed = telemetry(json!({"deep": [1, {"x": "2026-01-01T00:00:00Z"}], "n": 1.5}));
@@ -216,6 +216,28 @@ fn random_mutations_never_panic() {
         let out = run(&p, &body);
         for f in &out.failures {
             assert!(!f.reason.is_empty());
+        }
+        // Accounted for: a decode failure alone, or per destination one row or one failure.
+        if out.failures.iter().any(|f| f.stage == Stage::Decode) {
+            assert_eq!(out.failures.len(), 1);
+            assert_eq!(out.matched(), 0);
+            continue;
+        }
+        for i in 0..p.destinations().len() {
+            let failed = out
+                .failures
+                .iter()
+                .filter(|f| f.destination == Some(i))
+                .count();
+            assert!(out.accepted(i), "no filter: every destination takes it");
+            assert_eq!(
+                out.rows(i).1 + failed,
+                1,
+                "{}: {:?} gave {} rows and {failed} failures",
+                p.destinations()[i].name,
+                String::from_utf8_lossy(&body),
+                out.rows(i).1
+            );
         }
     }
 }
