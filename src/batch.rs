@@ -228,6 +228,27 @@ mod tests {
     }
 
     #[test]
+    fn closes_on_bytes_before_rows() {
+        let mut b = Batcher::new(0, limits());
+        let t = Instant::now();
+        // Two rows of 10 bytes reach max_bytes (20) while max_rows (3) is not reached.
+        let row = b"{\"a\":\"x\"}\n";
+        assert_eq!(row.len(), 10);
+        assert!(b.push(row, 1, T, t).is_empty());
+        let out = b.push(row, 1, T, t);
+        assert_eq!(out.len(), 1, "the batch closed on its size");
+        assert_eq!((out[0].rows, out[0].payload.len()), (2, 20));
+        // A row that would carry a batch past max_bytes starts the next one.
+        let long = b"{\"a\":\"xxxxxxxxx\"}\n";
+        assert_eq!(long.len(), 18);
+        assert!(b.push(b"{}\n", 1, T, t).is_empty());
+        let out = b.push(long, 1, T, t);
+        assert_eq!(out.len(), 1);
+        assert_eq!((out[0].rows, &out[0].payload[..]), (1, &b"{}\n"[..]));
+        assert_eq!(b.take().map(|b| (b.rows, b.payload.len())), Some((1, 18)));
+    }
+
+    #[test]
     fn an_event_never_straddles_batches() {
         let mut b = Batcher::new(0, limits());
         let t = Instant::now();

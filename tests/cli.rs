@@ -291,14 +291,16 @@ fn every_example_configuration_is_valid() {
 fn sigterm_flushes_open_batches_and_exits_cleanly() {
     use std::time::Duration;
     let out = tempfile::tempdir().unwrap();
-    let mut run = support::running::Running::stdin_example(out.path(), &[]);
+    // Debug logs say when a line is dead-lettered: the last line fed, so all were read.
+    let mut run =
+        support::running::Running::stdin_example(out.path(), &[("IOTC_ADX__LOG__LEVEL", "debug")]);
     run.wait_for("pipeline starting", Duration::from_secs(30));
     let telemetry =
         std::fs::read(support::repo().join("transforms/smartvitalspatch/sample.jsonl")).unwrap();
     run.feed(&telemetry);
     run.feed(b"not json\n");
-    // Let the pipeline read the lines (the batch stays open: its age limit is 1 s).
-    std::thread::sleep(Duration::from_millis(300));
+    // The batch stays open (its age limit is 1 s) while the signal comes.
+    run.wait_for("dead-lettered", Duration::from_secs(30));
     run.terminate();
     // Bounded wait: a hang must fail this test, not stall the suite.
     let (status, stdout) = run.wait(Duration::from_secs(15));

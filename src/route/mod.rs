@@ -270,6 +270,60 @@ mod tests {
             ..Filter::default()
         };
         assert_eq!(f.check(&m, &Value::Null).unwrap(), Ok(()));
+        let f = Filter {
+            devices: Some(Patterns::new(&strings(&["vitals-1?", "knee-*"])).unwrap()),
+            ..Filter::default()
+        };
+        assert_eq!(
+            f.check(&m, &Value::Null).unwrap(),
+            Err(Rejection::Device(Some("vitals-01".into())))
+        );
+    }
+
+    #[test]
+    fn combined_conditions_must_all_hold() {
+        let m = telemetry();
+        let all = || Filter {
+            sources: vec![MessageSource::Telemetry, MessageSource::Properties],
+            templates: Some(Patterns::new(&strings(&["urn:vitals:*"])).unwrap()),
+            devices: Some(Patterns::new(&strings(&["vitals-*"])).unwrap()),
+            predicate: Some(Expression::compile("telemetry.HeartRate > `100`").unwrap()),
+            ..Filter::default()
+        };
+        assert_eq!(all().check(&m, &Value::Null).unwrap(), Ok(()));
+        // Each condition alone turns the answer, with its own reason.
+        let f = Filter {
+            sources: vec![MessageSource::Properties],
+            ..all()
+        };
+        assert_eq!(
+            f.check(&m, &Value::Null).unwrap(),
+            Err(Rejection::Source("telemetry".into()))
+        );
+        let f = Filter {
+            devices: Some(Patterns::new(&strings(&["knee-*"])).unwrap()),
+            ..all()
+        };
+        assert_eq!(
+            f.check(&m, &Value::Null).unwrap(),
+            Err(Rejection::Device(Some("vitals-01".into())))
+        );
+        let f = Filter {
+            predicate: Some(Expression::compile("telemetry.HeartRate > `130`").unwrap()),
+            ..all()
+        };
+        assert_eq!(
+            f.check(&m, &Value::Null).unwrap(),
+            Err(Rejection::Predicate)
+        );
+        let f = Filter {
+            templates: Some(Patterns::new(&strings(&["urn:knee:*"])).unwrap()),
+            ..all()
+        };
+        assert!(matches!(
+            f.check(&m, &Value::Null).unwrap(),
+            Err(Rejection::Template(Some(_)))
+        ));
     }
 
     #[test]

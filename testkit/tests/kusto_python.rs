@@ -60,10 +60,20 @@ async fn kusto_client_runs_commands_and_queries_with_a_token() {
     })
     .await
     .unwrap();
-    assert!(k
-        .requests()
-        .iter()
-        .any(|r| r.path == "/v2/rest/query" && r.status == 200));
+    // The script's two queries, then the one on a missing table; its six commands, then
+    // `.frobnicate`.
+    let statuses = |path: &str| -> Vec<u16> {
+        k.requests()
+            .iter()
+            .filter(|r| r.path == path)
+            .map(|r| r.status)
+            .collect()
+    };
+    assert_eq!(statuses("/v2/rest/query"), [200, 200, 400]);
+    assert_eq!(
+        statuses("/v1/rest/mgmt"),
+        [200, 200, 200, 200, 200, 200, 400]
+    );
     assert!(k.requests().iter().all(|r| r.authorized_header));
 }
 
@@ -159,10 +169,15 @@ async fn managed_client_streams_and_falls_back_to_queued() {
         .unwrap()
         .starts_with("KPC.executeManagedStreamingIngest;"));
     assert_eq!(k.rows("db1", "Ing_managed_fallback").len(), 5);
-    assert!(k
+    let commands: Vec<u16> = k
         .requests()
         .iter()
-        .any(|r| r.path == "/v1/rest/mgmt" && r.status == 200));
+        .filter(|r| r.path == "/v1/rest/mgmt")
+        .map(|r| r.status)
+        .collect();
+    // The test's own table commands and the managed client's resource and token lookups for
+    // the queued fallback: all answered.
+    assert_eq!(commands, [200; 9]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
