@@ -82,7 +82,7 @@ fn quick_start_runs_the_whole_pipeline() {
     ] {
         let produced = payloads(&out.path().join(name));
         let expected_file = expected_dir.join(format!("{name}.multijson"));
-        if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        if support::update_golden() {
             std::fs::write(&expected_file, &produced).unwrap();
         }
         let expected = std::fs::read_to_string(&expected_file).unwrap_or_default();

@@ -34,7 +34,7 @@ fn check(folder: &str) {
         produced.extend_from_slice(output.rows(0).0);
     }
     let expected_path = dir.join("expected.jsonl");
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+    if support::update_golden() {
         std::fs::write(&expected_path, &produced).unwrap();
     }
     let expected = std::fs::read(&expected_path).unwrap_or_default();

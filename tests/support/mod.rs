@@ -37,6 +37,17 @@ pub fn lines(path: &Path) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// Whether a golden-file test should rewrite its expectation: only on a developer's request
+/// (`UPDATE_GOLDEN=1`), never in CI (where `CI` is set), so that CI always compares.
+pub fn update_golden() -> bool {
+    let asked = std::env::var_os("UPDATE_GOLDEN").is_some();
+    assert!(
+        !(asked && std::env::var_os("CI").is_some()),
+        "UPDATE_GOLDEN is set in CI: golden files are compared there, never rewritten"
+    );
+    asked
+}
+
 /// A minimal configuration head (source and sink) to put before `[[destination]]` blocks.
 pub const CONFIG_HEAD: &str =
     "[source]\ntype = \"file\"\npath = \"-\"\n\n[sink]\ntype = \"file\"\npath = \"out\"\n\n";
