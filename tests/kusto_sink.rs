@@ -251,6 +251,49 @@ async fn managed_sends_batches_over_the_streaming_limit_queued() {
 }
 
 #[tokio::test]
+async fn streaming_splits_batches_over_the_limit_on_the_wire() {
+    let (_dir, k, _s, sink) = rig("streaming").await;
+    // About 5.5 MB gzipped: over the 4 MiB streaming limit, under twice it.
+    let mut payload = Vec::new();
+    let mut rows = 0;
+    while payload.len() < 9 * 1024 * 1024 {
+        let device: String = (0..200).map(|_| fastrand::alphanumeric()).collect();
+        payload.extend_from_slice(format!("{{\"EnqueuedTime\":\"2026-11-22T10:00:00Z\",\"Device\":\"d{rows}-{device}\",\"HeartRate\":1.5}}\n").as_bytes());
+        rows += 1;
+    }
+    let batch = Batch {
+        destination: 0,
+        payload,
+        rows,
+        tickets: Vec::new(),
+        origin: Vec::new(),
+    };
+    let outcome = sink.deliver(batch).await.unwrap();
+    assert!(
+        matches!(&outcome, Outcome::Accepted(d) if d.target.contains("(streaming)")),
+        "{outcome:?}"
+    );
+    let sent: Vec<(u16, usize)> = ingest_requests(&k)
+        .iter()
+        .map(|r| {
+            let length = r.headers.get("content-length").and_then(|v| v.parse().ok());
+            (r.status, length.expect("a content length"))
+        })
+        .collect();
+    assert_eq!(sent.len(), 2, "split in two halves: {sent:?}");
+    for (status, length) in &sent {
+        assert_eq!(*status, 200);
+        assert!(*length <= 4 * 1024 * 1024, "{length} bytes in one request");
+    }
+    // Every row once, in the table.
+    let stored = k.rows("iot", "Vitals");
+    assert_eq!(stored.len(), rows);
+    let distinct: std::collections::BTreeSet<&str> =
+        stored.iter().filter_map(|r| r[1].as_str()).collect();
+    assert_eq!(distinct.len(), rows);
+}
+
+#[tokio::test]
 async fn throttling_is_retried_after_the_retry_after_delay() {
     let dir = tempfile::tempdir().unwrap();
     let k = emulator(false).await;

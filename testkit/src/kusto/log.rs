@@ -13,6 +13,7 @@ pub(super) const LOGGED_HEADERS: &[&str] = &[
     "x-ms-client-version",
     "content-encoding",
     "content-type",
+    "content-length",
     "retry-after",
 ];
 
