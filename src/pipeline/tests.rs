@@ -334,13 +334,15 @@ async fn late_rejections_become_dead_letters() {
             std::future::pending().await
         }
     }
-    let summary = pipeline
-        .run(
-            Endless(progress),
-            tokio::time::sleep(Duration::from_millis(300)),
-        )
-        .await
-        .unwrap();
+    // Stop once the sink has heard the letter is stored (at most 10 s).
+    let heard = stored.clone();
+    let stop = async move {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while heard.lock().unwrap().is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    let summary = pipeline.run(Endless(progress), stop).await.unwrap();
     assert_eq!(summary.dead_letters.get(&Stage::Ingest), Some(&1));
     let text = std::fs::read_dir(dir.path().join("dl"))
         .unwrap()
