@@ -6,11 +6,13 @@
 
 #![cfg(unix)]
 
+mod support;
+
 use iotc_adx_testkit::identity::TokenAuthority;
 use iotc_adx_testkit::kusto::{AuthMode, KustoEmulator, KustoOptions};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -53,26 +55,7 @@ fn iotc_adx(bin: &Path, args: &[&str], config: &Path, input: &str) -> Output {
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_iotc-adx"))
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .env("PATH", path)
-        .env("IOTC_ADX__METRICS__LISTEN", "127.0.0.1:0")
-        .current_dir(config.parent().unwrap())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    support::run_binary(args, config, input, &[("PATH", path)])
 }
 
 async fn emulator(authority: &TokenAuthority) -> KustoEmulator {

@@ -5,9 +5,11 @@
 //! view once. Keys: the event's partition and sequence number (from `$meta`) and the
 //! capability, which together identify a row.
 
+mod support;
+
 use iotc_adx_testkit::kusto::{KustoEmulator, KustoOptions};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 const TRANSFORM: &str = "items(telemetry)[*].{Device: $.deviceId, Capability: [0], Value: [1], \
                          Partition: $meta.partition, Sequence: $meta.sequenceNumber}";
@@ -28,26 +30,7 @@ fn config(dir: &Path, cluster: &str, keys: &str) -> PathBuf {
 }
 
 fn iotc_adx(args: &[&str], config: &Path, input: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_iotc-adx"))
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .env("IOTC_ADX__METRICS__LISTEN", "127.0.0.1:0")
-        .env_remove("RUST_LOG")
-        .current_dir(config.parent().unwrap())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    support::run_binary(args, config, input, &[])
 }
 
 fn ok(out: &Output) {

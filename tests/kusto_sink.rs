@@ -223,37 +223,9 @@ async fn managed_falls_back_to_queued_when_the_streaming_policy_is_off() {
     assert!(streamed.iter().all(|r| r.status == 400));
 }
 
-#[tokio::test]
-async fn managed_sends_batches_over_the_streaming_limit_queued() {
-    let (_dir, k, _s, sink) = rig("managed").await;
-    // Rows of random letters and digits: about 5.5 MB gzipped, over the 4 MiB streaming limit.
-    let mut payload = Vec::new();
-    let mut rows = 0;
-    while payload.len() < 9 * 1024 * 1024 {
-        let device: String = (0..200).map(|_| fastrand::alphanumeric()).collect();
-        payload.extend_from_slice(format!("{{\"EnqueuedTime\":\"2026-11-22T10:00:00Z\",\"Device\":\"{device}\",\"HeartRate\":1.5}}\n").as_bytes());
-        rows += 1;
-    }
-    let batch = Batch {
-        destination: 0,
-        payload,
-        rows,
-        tickets: Vec::new(),
-        origin: Vec::new(),
-    };
-    let outcome = sink.deliver(batch).await.unwrap();
-    assert!(
-        matches!(&outcome, Outcome::Accepted(d) if d.target.contains("(queued)")),
-        "{outcome:?}"
-    );
-    assert!(ingest_requests(&k).is_empty(), "never streamed");
-    wait_rows(&k, rows).await;
-}
-
-#[tokio::test]
-async fn streaming_splits_batches_over_the_limit_on_the_wire() {
-    let (_dir, k, _s, sink) = rig("streaming").await;
-    // About 5.5 MB gzipped: over the 4 MiB streaming limit, under twice it.
+/// A 9 MiB batch of rows with random, distinct devices: about 5.5 MB gzipped, over the 4 MiB
+/// streaming limit and under twice it. Returns it and its row count.
+fn over_the_streaming_limit() -> (Batch, usize) {
     let mut payload = Vec::new();
     let mut rows = 0;
     while payload.len() < 9 * 1024 * 1024 {
@@ -268,6 +240,26 @@ async fn streaming_splits_batches_over_the_limit_on_the_wire() {
         tickets: Vec::new(),
         origin: Vec::new(),
     };
+    (batch, rows)
+}
+
+#[tokio::test]
+async fn managed_sends_batches_over_the_streaming_limit_queued() {
+    let (_dir, k, _s, sink) = rig("managed").await;
+    let (batch, rows) = over_the_streaming_limit();
+    let outcome = sink.deliver(batch).await.unwrap();
+    assert!(
+        matches!(&outcome, Outcome::Accepted(d) if d.target.contains("(queued)")),
+        "{outcome:?}"
+    );
+    assert!(ingest_requests(&k).is_empty(), "never streamed");
+    wait_rows(&k, rows).await;
+}
+
+#[tokio::test]
+async fn streaming_splits_batches_over_the_limit_on_the_wire() {
+    let (_dir, k, _s, sink) = rig("streaming").await;
+    let (batch, rows) = over_the_streaming_limit();
     let outcome = sink.deliver(batch).await.unwrap();
     assert!(
         matches!(&outcome, Outcome::Accepted(d) if d.target.contains("(streaming)")),

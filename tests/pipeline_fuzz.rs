@@ -23,14 +23,18 @@ use std::sync::{Mutex, OnceLock};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
-const FOLDERS: &[&str] = &[
-    "smartvitalspatch",
-    "properties",
-    "connectivity",
-    "device-lifecycle",
-    "template-lifecycle",
-    "audit",
-];
+/// Every folder of the shipped transform library (each has a `destination.toml`).
+fn folders() -> Vec<String> {
+    let mut found: Vec<String> = std::fs::read_dir(support::repo().join("transforms"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("destination.toml").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    found.sort();
+    assert!(found.len() >= 6, "the library's folders: {found:?}");
+    found
+}
 
 const TYPES: &[&str] = &[
     "bool", "int", "long", "real", "decimal", "string", "datetime", "timespan", "guid", "dynamic",
@@ -44,7 +48,7 @@ fn processor() -> &'static Processor {
         let repo = support::repo();
         let dir = tempfile::tempdir().unwrap().keep();
         let mut text = support::CONFIG_HEAD.to_string();
-        for folder in FOLDERS {
+        for folder in folders() {
             let path = repo.join("transforms").join(folder);
             let block = std::fs::read_to_string(path.join("destination.toml")).unwrap();
             let absolute = path.join("transform.jmespath");
@@ -337,7 +341,7 @@ fn iot_central_shaped() -> impl Strategy<Value = (Value, bool)> {
 /// The shipped samples, one per line, to mutate.
 fn samples() -> Vec<Vec<u8>> {
     let repo = support::repo();
-    FOLDERS
+    folders()
         .iter()
         .flat_map(|f| support::lines(&repo.join("transforms").join(f).join("sample.jsonl")))
         .collect()

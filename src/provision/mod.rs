@@ -264,15 +264,7 @@ pub async fn check_table(
         ".show table {} ingestion json mappings",
         quote_name(&d.table)
     );
-    let data =
-        client
-            .mgmt(&d.database, &command)
-            .await
-            .map_err(|source| ProvisionError::Command {
-                database: d.database.clone(),
-                command,
-                source,
-            })?;
+    let data = command_in(client, &d.database, command).await?;
     let found = data.primary().is_some_and(|t| {
         t.column("Name").is_some_and(|i| {
             t.rows
@@ -290,6 +282,22 @@ pub async fn check_table(
             mapping: d.mapping.clone(),
         })
     }
+}
+
+/// Runs a read-only management command; a failure names the database and the command.
+async fn command_in(
+    client: &KustoClient,
+    database: &str,
+    command: String,
+) -> Result<crate::kusto::Dataset, ProvisionError> {
+    client
+        .mgmt(database, &command)
+        .await
+        .map_err(|source| ProvisionError::Command {
+            database: database.to_string(),
+            command,
+            source,
+        })
 }
 
 /// Compares the configured columns with the table's; with `require_all`, a configured

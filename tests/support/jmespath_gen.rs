@@ -143,7 +143,7 @@ fn leaf(rng: &mut Rng) -> String {
 }
 
 fn slice(rng: &mut Rng) -> String {
-    let mut part = |rng: &mut Rng| {
+    let part = |rng: &mut Rng| {
         if rng.bool() {
             rng.i32(-4..5).to_string()
         } else {
@@ -203,7 +203,7 @@ fn function(rng: &mut Rng, depth: u32) -> String {
         "not_null",
     ];
     const BY: &[&str] = &["sort_by", "max_by", "min_by"];
-    let mut arg = |rng: &mut Rng| expression(rng, depth);
+    let arg = |rng: &mut Rng| expression(rng, depth);
     match rng.u32(0..10) {
         0..=4 => format!("{}({})", ONE[rng.usize(..ONE.len())], arg(rng)),
         5..=6 => format!(

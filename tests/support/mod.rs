@@ -48,6 +48,37 @@ pub fn update_golden() -> bool {
     asked
 }
 
+/// Runs the binary with `args` and `--config config` in the configuration's folder, `input`
+/// on its standard input and `env` set (metrics on a free port, no `RUST_LOG`), and waits.
+pub fn run_binary(
+    args: &[&str],
+    config: &Path,
+    input: &str,
+    env: &[(&str, String)],
+) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut command = Command::new(env!("CARGO_BIN_EXE_iotc-adx"));
+    command
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .env("IOTC_ADX__METRICS__LISTEN", "127.0.0.1:0")
+        .env_remove("RUST_LOG")
+        .current_dir(config.parent().unwrap_or(Path::new(".")))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut child = command.spawn().expect("the binary starts");
+    let mut stdin = child.stdin.take().expect("piped");
+    stdin.write_all(input.as_bytes()).expect("input written");
+    drop(stdin);
+    child.wait_with_output().expect("the binary runs")
+}
+
 /// A minimal configuration head (source and sink) to put before `[[destination]]` blocks.
 pub const CONFIG_HEAD: &str =
     "[source]\ntype = \"file\"\npath = \"-\"\n\n[sink]\ntype = \"file\"\npath = \"out\"\n\n";
