@@ -13,7 +13,7 @@
 //! float), `/` always yields a float and `//` is floor division.
 //!
 //! ```
-//! use iotc_adx::transform::jmespath::Expression;
+//! use iotc_adx_jmespath::Expression;
 //! let expr = Expression::compile("items(@)[*].{k: [0], v: [1]}").unwrap();
 //! let out = expr.search(&serde_json::json!({"a": 1})).unwrap();
 //! assert_eq!(out, serde_json::json!([{"k": "a", "v": 1}]));

@@ -1,11 +1,11 @@
-//! The JMESPath engine (`iotc_adx::transform::jmespath`) against the official compliance suite
+//! The JMESPath engine against the official compliance suite
 //! (the JSON files of the `jmespath.test` project). The suite is not copied into this
 //! repository: it ships inside the `jmespath` crate's package, a dev-dependency pinned in
 //! `Cargo.lock` for this test only, and is read from where Cargo unpacked it.
 //!
 //! Every case must pass except the ones listed in `DIFFERENCES`, each with its reason.
 
-use iotc_adx::transform::jmespath::Expression;
+use iotc_adx_jmespath::Expression;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::Command;

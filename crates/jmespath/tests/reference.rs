@@ -1,13 +1,13 @@
-//! Differential test of the JMESPath engine (`iotc_adx::transform::jmespath`) against the
+//! Differential test of the JMESPath engine against the
 //! reference implementation, Python's `jmespath` package (in the testkit's venv): thousands of
 //! generated expressions over generated documents must give the same result, or both fail
 //! (a syntax error in one is a syntax error in the other). `JMESPATH_CASES` sets how many
 //! (default 4,000); `JMESPATH_SEED` replays one run.
 
-#[path = "support/jmespath_gen.rs"]
-mod jmespath_gen;
+#[path = "support/generate.rs"]
+mod generate;
 
-use iotc_adx::transform::jmespath::Expression;
+use iotc_adx_jmespath::Expression;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -21,10 +21,7 @@ struct Case {
 /// The reference's answer for each case, in order.
 fn reference(cases: &[Case]) -> Vec<Value> {
     let python = iotc_adx_testkit::python::python().expect("the testkit's Python venv");
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/python/jmespath_reference.py"
-    );
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/reference.py");
     let mut child = Command::new(python)
         .arg(script)
         .stdin(Stdio::piped())
@@ -117,11 +114,11 @@ fn the_engine_agrees_with_the_reference_implementation() {
     let cases: Vec<Case> = (0..count)
         .map(|i| {
             let (expression, document) = if i % 2 == 0 {
-                let e = jmespath_gen::expression(&mut rng, 3);
-                (e, jmespath_gen::document(&mut rng, 3))
+                let e = generate::expression(&mut rng, 3);
+                (e, generate::document(&mut rng, 3))
             } else {
-                let e = jmespath_gen::expression(&mut rng, 2);
-                (e, jmespath_gen::flat_document(&mut rng))
+                let e = generate::expression(&mut rng, 2);
+                (e, generate::flat_document(&mut rng))
             };
             Case {
                 expression,

@@ -3,7 +3,7 @@
 Reads JSON Lines of {"expression": text, "document": JSON text} on standard input and writes,
 per case, {"ok": result}, {"error": class name, "parse": true when it failed to compile}, or
 {"crash": message} when the reference itself failed with a Python TypeError.
-Used by tests/jmespath_reference.rs to compare the engine in src/transform/jmespath with it.
+Used by tests/reference.rs to compare the engine of this crate with it.
 
 Two differences are written in here rather than tolerated there:
 - the engine follows the JMESPath Community edition in slicing strings (`'abc'[::-1]` is

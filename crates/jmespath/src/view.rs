@@ -37,8 +37,8 @@ pub enum JsonType {
 
 impl JsonType {
     /// The type's name as error messages spell it (`"null"`, `"boolean"`,
-    /// `"number"`, `"string"`, `"array"`, `"object"`), the same names
-    /// `crate::decode::json_type` gives a `serde_json::Value`.
+    /// `"number"`, `"string"`, `"array"`, `"object"`), the names JMESPath's `type()` gives
+    /// (and iotc-adx's messages use for a `serde_json::Value`).
     pub fn name(self) -> &'static str {
         match self {
             JsonType::Null => "null",
@@ -272,8 +272,8 @@ impl ExactSizeIterator for Elements<'_> {}
 
 #[cfg(test)]
 mod tests {
-    use super::super::Expression;
     use super::*;
+    use crate::Expression;
     use serde_json::json;
 
     /// Runs `expr` on `input` both ways and checks the view agrees with `search`.
@@ -284,11 +284,18 @@ mod tests {
             .search_view(input, &[], |v| (v.to_value(), v.json_type()))
             .unwrap();
         assert_eq!(viewed.0, expected, "{expr}");
-        assert_eq!(
-            viewed.1.name(),
-            crate::decode::json_type(&expected),
-            "{expr}"
-        );
+        assert_eq!(viewed.1.name(), json_type(&expected), "{expr}");
+    }
+
+    fn json_type(v: &Value) -> &'static str {
+        match v {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        }
     }
 
     fn input() -> Value {

@@ -1,5 +1,5 @@
 //! Random JMESPath expressions and documents for the differential test against the reference
-//! implementation (`tests/jmespath_reference.rs`). Only the JMESPath specification's grammar
+//! implementation (`tests/reference.rs`). Only the JMESPath specification's grammar
 //! and functions are generated (the reference knows none of the Community additions); most
 //! expressions are valid, some are not on purpose, and both kinds must be judged alike.
 
