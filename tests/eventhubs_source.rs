@@ -276,6 +276,19 @@ async fn owners(s: &StandIns) -> std::collections::BTreeMap<String, String> {
         .collect()
 }
 
+/// Checkpointed sequence number per partition, as the checkpoint store has it.
+async fn checkpoints(s: &StandIns) -> std::collections::BTreeMap<String, i64> {
+    let store =
+        BlobCheckpointStore::new(container(s).parse().unwrap(), ContainerAuth::Sas, None).unwrap();
+    store
+        .list_checkpoints("iotc.servicebus.windows.net", "export", "$Default")
+        .await
+        .expect("the checkpoint listing")
+        .into_iter()
+        .filter_map(|c| c.sequence_number.map(|n| (c.partition_id, n)))
+        .collect()
+}
+
 /// Waits until `partitions` partitions are owned by exactly `replicas` owners.
 async fn wait_owners(s: &StandIns, partitions: usize, replicas: usize, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -355,16 +368,19 @@ async fn detached_links_and_dropped_connections_lose_nothing() {
     let settings = provisioned(dir.path(), &s).await;
     let (run, stop_tx) = replica(&settings).await;
     let mut sent = 0;
+    let mut last = std::collections::BTreeMap::new();
     for wave in 0..3 {
         for p in 0..PARTITIONS {
             for i in 0..5 {
-                s.hub
+                let n = s
+                    .hub
                     .append(
                         "export",
                         &p.to_string(),
                         &message(&format!("w{wave}-{p}-{i}")),
                     )
                     .unwrap();
+                last.insert(p.to_string(), n);
                 sent += 1;
             }
         }
@@ -380,6 +396,17 @@ async fn detached_links_and_dropped_connections_lose_nothing() {
                 .len()
         };
         wait_for(&what, 40, || distinct() >= sent).await;
+        // The checkpoints reach every partition's last event, after each fault too (a
+        // position confirmed while a reader was being reopened is not lost).
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while checkpoints(&s).await != last {
+            assert!(
+                Instant::now() < deadline,
+                "wave {wave}: checkpoints {:?}, last events {last:?}",
+                checkpoints(&s).await
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         match wave {
             0 => {
                 let n = s.hub.detach_receivers(

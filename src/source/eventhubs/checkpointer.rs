@@ -1,6 +1,12 @@
 //! Writes checkpoints the pipeline confirms (see [`crate::ack`]) to the checkpoint store, at
 //! most once per `checkpoint_every` per partition, and only for partitions this replica still
 //! reads: a partition taken over by another replica must not see its checkpoint move back.
+//!
+//! Progress confirmed while its partition is momentarily not owned (the reader is being
+//! reopened after a lost link) is kept, not dropped: the pipeline hands each position out
+//! once, so a dropped one would leave the checkpoint behind until newer events arrive. It is
+//! written once the partition is owned again, unless the store already holds a checkpoint at
+//! or past it (another replica read the partition in between).
 
 use crate::ack::Progress;
 use crate::source::{Checkpointer, SourceError};
@@ -25,6 +31,8 @@ pub struct EventHubsCheckpointer {
     pub(super) pending: HashMap<String, Progress>,
     /// When, and at which sequence number, each partition was last written.
     pub(super) written: HashMap<String, (Instant, i64)>,
+    /// Partitions whose pending progress was confirmed while they were not owned.
+    pub(super) parked: HashSet<String>,
     /// Tells the reader thread, once the last checkpoints are written, to give up this
     /// replica's partitions; the thread then ends and is joined.
     pub(super) release: watch::Sender<bool>,
@@ -53,13 +61,26 @@ impl EventHubsCheckpointer {
             })
             .cloned()
             .collect();
+        let mut stored: Option<HashMap<String, i64>> = None;
         for partition in due {
             let Some(progress) = self.pending.remove(&partition) else {
                 continue;
             };
             if !owned.contains(&partition) {
-                tracing::debug!(partition = %partition, "not checkpointing a partition this replica no longer reads");
+                tracing::debug!(partition = %partition, "not checkpointing a partition this replica does not read now; kept until it does");
+                self.parked.insert(partition.clone());
+                self.pending.insert(partition, progress);
                 continue;
+            }
+            if self.parked.remove(&partition) {
+                if stored.is_none() {
+                    stored = Some(self.stored().await?);
+                }
+                let ahead = stored.as_ref().and_then(|s| s.get(&partition));
+                if ahead.is_some_and(|seq| *seq >= progress.sequence_number) {
+                    tracing::debug!(partition = %partition, "the store is already past the kept progress");
+                    continue;
+                }
             }
             let checkpoint = Checkpoint {
                 fully_qualified_namespace: self.namespace.clone(),
@@ -81,6 +102,24 @@ impl EventHubsCheckpointer {
                 .insert(partition, (now, progress.sequence_number));
         }
         Ok(())
+    }
+}
+
+impl EventHubsCheckpointer {
+    /// The store's checkpointed sequence number per partition.
+    async fn stored(&self) -> Result<HashMap<String, i64>, SourceError> {
+        let list = self
+            .store
+            .list_checkpoints(&self.namespace, &self.event_hub, &self.consumer_group)
+            .await
+            .map_err(|e| SourceError::Checkpoint {
+                partition: "*".into(),
+                reason: e.to_string(),
+            })?;
+        Ok(list
+            .into_iter()
+            .filter_map(|c| Some((c.partition_id, c.sequence_number?)))
+            .collect())
     }
 }
 
@@ -118,8 +157,9 @@ mod tests {
     use super::*;
     use azure_messaging_eventhubs::models::Ownership;
 
+    /// Records checkpoint writes; `list_checkpoints` answers with `stored`.
     #[derive(Default)]
-    struct Recorded(Mutex<Vec<(String, Option<i64>)>>);
+    struct Recorded(Mutex<Vec<(String, Option<i64>)>>, Mutex<Vec<Checkpoint>>);
 
     #[async_trait::async_trait]
     impl CheckpointStore for Recorded {
@@ -132,7 +172,7 @@ mod tests {
             _: &str,
             _: &str,
         ) -> azure_core::Result<Vec<Checkpoint>> {
-            Ok(Vec::new())
+            Ok(self.1.lock().unwrap().clone())
         }
         async fn list_ownerships(
             &self,
@@ -163,6 +203,7 @@ mod tests {
             every_events,
             pending: HashMap::new(),
             written: HashMap::new(),
+            parked: HashSet::new(),
             release,
             thread: None,
         }
@@ -183,7 +224,7 @@ mod tests {
         c.commit(progress("0", 5)).await.unwrap(); // first: written at once
         c.commit(progress("0", 9)).await.unwrap(); // 4 more events, within the hour: held
         c.commit(progress("0", 15)).await.unwrap(); // 10 more: written
-        c.commit(progress("1", 3)).await.unwrap(); // not owned: never written
+        c.commit(progress("1", 3)).await.unwrap(); // not owned: kept, never written
         c.commit(progress("0", 16)).await.unwrap(); // held
         c.finish().await.unwrap(); // the rest of the owned ones
         assert_eq!(
@@ -193,6 +234,53 @@ mod tests {
                 ("0".into(), Some(15)),
                 ("0".into(), Some(16))
             ]
+        );
+    }
+
+    #[tokio::test]
+    async fn progress_confirmed_while_a_reader_reopens_is_written_once_it_is_back() {
+        let store = Arc::new(Recorded::default());
+        let mut c = checkpointer(store.clone(), 1);
+        c.commit(progress("0", 4)).await.unwrap();
+        // The reader is being reopened: the partition is briefly not owned.
+        c.owned.lock().unwrap().clear();
+        c.commit(progress("0", 9)).await.unwrap();
+        assert_eq!(
+            store.0.lock().unwrap().len(),
+            1,
+            "not written while not owned"
+        );
+        c.owned.lock().unwrap().insert("0".into());
+        // Nothing new is confirmed (the pipeline hands 9 out once): the kept 9 is written.
+        c.commit(Vec::new()).await.unwrap();
+        assert_eq!(
+            *store.0.lock().unwrap(),
+            vec![("0".into(), Some(4)), ("0".into(), Some(9))]
+        );
+    }
+
+    #[tokio::test]
+    async fn kept_progress_never_moves_another_replicas_checkpoint_back() {
+        let store = Arc::new(Recorded::default());
+        let mut c = checkpointer(store.clone(), 1);
+        c.owned.lock().unwrap().clear();
+        c.commit(progress("0", 9)).await.unwrap();
+        // Meanwhile another replica read the partition and checkpointed 20.
+        store.1.lock().unwrap().push(Checkpoint {
+            fully_qualified_namespace: "ns".into(),
+            event_hub_name: "hub".into(),
+            consumer_group: "$Default".into(),
+            partition_id: "0".into(),
+            offset: Some("20".into()),
+            sequence_number: Some(20),
+        });
+        c.owned.lock().unwrap().insert("0".into());
+        c.commit(Vec::new()).await.unwrap();
+        c.finish().await.unwrap();
+        assert!(
+            store.0.lock().unwrap().is_empty(),
+            "{:?}",
+            store.0.lock().unwrap()
         );
     }
 }

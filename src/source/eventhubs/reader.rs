@@ -108,6 +108,7 @@ impl EventHubsSource {
             every_events: settings.checkpoint_every_events,
             pending: HashMap::new(),
             written: HashMap::new(),
+            parked: HashSet::new(),
             release: release_tx,
             thread: Some(thread),
         };
