@@ -85,7 +85,12 @@ fn quick_start_runs_the_whole_pipeline() {
         if support::update_golden() {
             std::fs::write(&expected_file, &produced).unwrap();
         }
-        let expected = std::fs::read_to_string(&expected_file).unwrap_or_default();
+        let expected = std::fs::read_to_string(&expected_file).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (UPDATE_GOLDEN=1 writes it)",
+                expected_file.display()
+            )
+        });
         support::assert_same_lines(&produced, &expected, &format!("rows of destination {name}"));
     }
 

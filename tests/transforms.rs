@@ -37,7 +37,12 @@ fn check(folder: &str) {
     if support::update_golden() {
         std::fs::write(&expected_path, &produced).unwrap();
     }
-    let expected = std::fs::read(&expected_path).unwrap_or_default();
+    let expected = std::fs::read(&expected_path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (UPDATE_GOLDEN=1 writes it)",
+            expected_path.display()
+        )
+    });
     support::assert_same_lines(
         &String::from_utf8_lossy(&produced),
         &String::from_utf8_lossy(&expected),
