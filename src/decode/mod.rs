@@ -163,14 +163,7 @@ fn expect_type(
 
 /// The JSON type name of a value, for messages.
 pub fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
+    iotc_adx_jmespath::JsonType::of(v).name()
 }
 
 /// "an array", "a string": a JSON type name with its article, for messages.

@@ -36,6 +36,18 @@ pub enum JsonType {
 }
 
 impl JsonType {
+    /// The type of a `serde_json::Value`.
+    pub fn of(v: &Value) -> JsonType {
+        match v {
+            Value::Null => JsonType::Null,
+            Value::Bool(_) => JsonType::Bool,
+            Value::Number(_) => JsonType::Number,
+            Value::String(_) => JsonType::String,
+            Value::Array(_) => JsonType::Array,
+            Value::Object(_) => JsonType::Object,
+        }
+    }
+
     /// The type's name as error messages spell it (`"null"`, `"boolean"`,
     /// `"number"`, `"string"`, `"array"`, `"object"`), the names JMESPath's `type()` gives
     /// (and iotc-adx's messages use for a `serde_json::Value`).
@@ -284,18 +296,7 @@ mod tests {
             .search_view(input, &[], |v| (v.to_value(), v.json_type()))
             .unwrap();
         assert_eq!(viewed.0, expected, "{expr}");
-        assert_eq!(viewed.1.name(), json_type(&expected), "{expr}");
-    }
-
-    fn json_type(v: &Value) -> &'static str {
-        match v {
-            Value::Null => "null",
-            Value::Bool(_) => "boolean",
-            Value::Number(_) => "number",
-            Value::String(_) => "string",
-            Value::Array(_) => "array",
-            Value::Object(_) => "object",
-        }
+        assert_eq!(viewed.1.name(), JsonType::of(&expected).name(), "{expr}");
     }
 
     fn input() -> Value {
