@@ -2,10 +2,10 @@
 //! destination's `batching_policy` and `dedupe_view`. Same rules as the rest of [`super::validate`]: every
 //! problem is recorded with its key path, none stops the search for the next.
 
+use super::checker::Checker;
 use super::raw::{
     AuthConfig, BatchingPolicyConfig, DedupeViewConfig, EventHubsSourceConfig, KustoSinkConfig,
 };
-use super::validate::Checker;
 use super::{BatchingPolicy, DedupeView, EventHubsSourceSettings, KustoSinkSettings, StartAt};
 use crate::auth::{AuthSettings, ServicePrincipalProof, UserAssigned, DEFAULT_AUTHORITY_HOST};
 use crate::retry::RetryPolicy;

@@ -11,6 +11,7 @@
 //! per-host settings: `IOTC_ADX__LOG__LEVEL=debug`, `IOTC_ADX__AUTH__CLIENT_SECRET=...`.
 
 mod azure;
+mod checker;
 pub mod raw;
 mod validate;
 

@@ -3,6 +3,7 @@
 //! problems) and then checked and compiled into typed [`Settings`]. Every problem is collected
 //! with the key path it concerns; none stops the search for the next.
 
+use super::checker::Checker;
 use super::raw::{
     AuthConfig, DeadLetterConfig, DestinationConfig, FilterConfig, IngestionModeConfig, LogConfig,
     MetricsConfig, SinkConfig, SourceConfig,
@@ -22,7 +23,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::collections::HashSet;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 const SECTIONS: [&str; 7] = [
@@ -35,57 +36,14 @@ const SECTIONS: [&str; 7] = [
     "log",
 ];
 
-/// Collects problems while building settings.
-pub(super) struct Checker<'a> {
-    base_dir: &'a Path,
-    problems: Vec<Problem>,
-}
-
-impl Checker<'_> {
-    pub(super) fn problem(&mut self, key: impl Into<String>, message: impl Into<String>) {
-        self.problems.push(Problem {
-            key: key.into(),
-            message: message.into(),
-        });
-    }
-
-    /// Deserialises `value` as `T`, recording a problem at `prefix.<path>` on failure.
-    pub(super) fn problems_len(&self) -> usize {
-        self.problems.len()
-    }
-
-    pub(super) fn section<T: DeserializeOwned>(&mut self, prefix: &str, value: Value) -> Option<T> {
-        match serde_path_to_error::deserialize::<_, T>(value) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                let inner = e.path().to_string();
-                let key = if inner == "." {
-                    prefix.to_string()
-                } else {
-                    format!("{prefix}.{inner}")
-                };
-                self.problem(key, e.into_inner().to_string());
-                None
-            }
-        }
-    }
-
-    pub(super) fn path(&self, p: &str) -> PathBuf {
-        super::resolve(self.base_dir, p)
-    }
-}
-
 /// Validates the merged configuration tree. `base_dir` anchors relative paths.
 pub(super) fn validate(tree: Value, base_dir: &Path) -> Result<Settings, Vec<Problem>> {
-    let mut c = Checker {
-        base_dir,
-        problems: Vec::new(),
-    };
+    let mut c = Checker::new(base_dir);
     let mut root = match tree {
         Value::Object(map) => map,
         _ => {
             c.problem("(root)", "the configuration must be a table of sections");
-            return Err(c.problems);
+            return Err(c.into_problems());
         }
     };
     for key in root.keys() {
@@ -148,7 +106,7 @@ pub(super) fn validate(tree: Value, base_dir: &Path) -> Result<Settings, Vec<Pro
 
     match (source, sink, auth, dead_letter, metrics, log) {
         (Some(source), Some(sink), Some(auth), Some(dead_letter), Some(metrics), Some(log))
-            if c.problems.is_empty() =>
+            if c.problems_len() == 0 =>
         {
             Ok(Settings {
                 source,
@@ -160,7 +118,7 @@ pub(super) fn validate(tree: Value, base_dir: &Path) -> Result<Settings, Vec<Pro
                 log,
             })
         }
-        _ => Err(c.problems),
+        _ => Err(c.into_problems()),
     }
 }
 
@@ -304,7 +262,7 @@ fn destinations(c: &mut Checker, value: Option<Value>) -> Vec<DestinationSetting
 }
 
 fn destination(c: &mut Checker, key: &str, d: DestinationConfig) -> Option<DestinationSettings> {
-    let before = c.problems.len();
+    let before = c.problems_len();
     let name_ok = !d.name.is_empty()
         && d.name
             .chars()
@@ -374,7 +332,7 @@ fn destination(c: &mut Checker, key: &str, d: DestinationConfig) -> Option<Desti
     });
     match (schema, transform, filter, batch) {
         (Some(schema), Some(transform), Some(filter), Some(batch))
-            if c.problems.len() == before =>
+            if c.problems_len() == before =>
         {
             Some(DestinationSettings {
                 name: d.name,
@@ -395,7 +353,7 @@ fn destination(c: &mut Checker, key: &str, d: DestinationConfig) -> Option<Desti
 }
 
 fn filter(c: &mut Checker, key: &str, f: &FilterConfig) -> Option<Filter> {
-    let before = c.problems.len();
+    let before = c.problems_len();
     let mut sources = Vec::new();
     for (i, s) in f.message_sources.iter().enumerate() {
         let source = MessageSource::from_wire(s);
@@ -462,7 +420,7 @@ fn filter(c: &mut Checker, key: &str, f: &FilterConfig) -> Option<Filter> {
         },
     };
     match (templates, devices, predicate) {
-        (Some(templates), Some(devices), Some(predicate)) if c.problems.len() == before => {
+        (Some(templates), Some(devices), Some(predicate)) if c.problems_len() == before => {
             Some(Filter {
                 sources,
                 types: f.message_types.clone(),
@@ -504,7 +462,7 @@ fn batch_limits(
     mode: IngestionMode,
 ) -> Option<BatchLimits> {
     let defaults = default_batch_limits(mode);
-    let before = c.problems.len();
+    let before = c.problems_len();
     let max_rows = d.batch.max_rows.unwrap_or(defaults.max_rows);
     if max_rows == 0 || max_rows > 10_000_000 {
         c.problem(
@@ -529,7 +487,7 @@ fn batch_limits(
             format!("{max_age_ms} is out of range: expected 1 to 3600000 (one hour)"),
         );
     }
-    (c.problems.len() == before).then(|| BatchLimits {
+    (c.problems_len() == before).then(|| BatchLimits {
         max_rows,
         max_bytes,
         max_age: Duration::from_millis(max_age_ms),
