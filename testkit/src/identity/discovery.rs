@@ -3,9 +3,10 @@
 //! token; `azure_identity` (Rust) does not need it. Only the fields MSAL reads are meaningful.
 
 use super::entra::EntraError;
+use super::responses::request_host;
 use super::state::Shared;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use axum::Extension;
 use std::sync::Arc;
@@ -13,16 +14,6 @@ use std::sync::Arc;
 /// The scheme a listener serves (`http` or `https`), so that advertised URLs use it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Scheme(pub &'static str);
-
-/// The host the client addressed: `Host` for HTTP/1.1, the URI's authority for HTTP/2.
-pub(crate) fn request_host(headers: &HeaderMap, uri: &Uri) -> String {
-    headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| uri.authority().map(|a| a.to_string()))
-        .unwrap_or_default()
-}
 
 /// The handler.
 pub(crate) async fn openid_configuration(

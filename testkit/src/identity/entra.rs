@@ -143,7 +143,7 @@ pub(crate) async fn token(
         shared.record(Endpoint::Entra, &client_id, audience, f.status);
         return fault(f);
     }
-    let host = super::discovery::request_host(&headers, &uri);
+    let host = super::responses::request_host(&headers, &uri);
     match issue(&shared, &tenant, &host, &form) {
         Ok(response) => {
             shared.record(Endpoint::Entra, &client_id, audience, 200);

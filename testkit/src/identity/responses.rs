@@ -1,7 +1,8 @@
-//! Building answers: JSON bodies with the right status, and the injected-fault answer.
+//! Building answers: JSON bodies with the right status, the injected-fault answer, and the
+//! host the request addressed (which the answers' URLs name).
 
 use super::state::Fault;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
@@ -45,4 +46,14 @@ pub(crate) fn audience_of(scope_or_resource: &str) -> String {
     let s = scope_or_resource.trim();
     let s = s.strip_suffix("/.default").unwrap_or(s);
     s.trim_end_matches('/').to_string()
+}
+
+/// The host the client addressed: `Host` for HTTP/1.1, the URI's authority for HTTP/2.
+pub(crate) fn request_host(headers: &HeaderMap, uri: &Uri) -> String {
+    headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| uri.authority().map(|a| a.to_string()))
+        .unwrap_or_default()
 }
