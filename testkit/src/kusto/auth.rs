@@ -2,8 +2,8 @@
 //! auth metadata needs a token the shared authority issued for the emulator's audience;
 //! otherwise 401 in the OneApiError shape.
 
-use super::emulator::{AuthMode, Shared};
 use super::errors::ApiError;
+use super::shared::{AuthMode, Shared};
 use axum::http::{HeaderMap, StatusCode};
 
 fn unauthorized(message: String) -> ApiError {

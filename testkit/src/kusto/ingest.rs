@@ -3,10 +3,10 @@
 //! the mapping JSON formats need, strict typing per the table schema, and the v1 success body
 //! clients expect. `sourceKind=uri` bodies name a blob to fetch instead.
 
-use super::emulator::Shared;
 use super::errors::ApiError;
 use super::formats::{self, DecodeError, Format};
 use super::frames::table;
+use super::shared::Shared;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};

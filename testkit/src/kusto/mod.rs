@@ -32,15 +32,15 @@ mod mgmt;
 mod query;
 mod queued;
 mod server;
+mod shared;
 mod state;
 mod storage;
 mod values;
 mod views;
 
-pub use emulator::{
-    AuthMode, KustoEmulator, KustoOptions, StartError, StorageMode, StreamingOffError,
-};
+pub use emulator::{KustoEmulator, StartError};
 pub use faults::{Fault, FaultKind, RouteClass};
 pub use log::LoggedRequest;
 pub use mapping::{MappingColumn, Transform};
+pub use shared::{AuthMode, KustoOptions, StorageMode, StreamingOffError};
 pub use state::{BatchingPolicy, ClusterState, Database, IngestionFailure, Table};

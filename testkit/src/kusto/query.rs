@@ -2,10 +2,10 @@
 //! the [`kql`](super::kql) engine over the request's database. Also parses the request body
 //! that queries and management commands share (`properties` as an object or a JSON string).
 
-use super::emulator::Shared;
 use super::errors::ApiError;
 use super::frames;
 use super::kql::{self, DataTable};
+use super::shared::Shared;
 use super::views::ViewCatalog;
 use axum::body::Bytes;
 use axum::extract::State;

@@ -4,8 +4,8 @@
 //! time, honouring `ingestIfNotExists` and `ingest-by:` tags. Outcomes are posted to the
 //! status queues per `ReportLevel` and failures recorded for `.show ingestion failures`.
 
-use super::emulator::Shared;
 use super::formats::{self, Format};
+use super::shared::Shared;
 use super::state::IngestionFailure;
 use super::storage::Storage;
 use base64::engine::general_purpose::STANDARD;

@@ -2,10 +2,10 @@
 //! authentication, `x-ms-activity-id` / `x-ms-client-request-id` headers), and a listener whose
 //! connections can be cut without an answer (the "reset" fault).
 
-use super::emulator::Shared;
 use super::errors::ApiError;
 use super::faults::{FaultKind, RouteClass};
 use super::log::{LoggedRequest, LOGGED_HEADERS};
+use super::shared::Shared;
 use axum::extract::connect_info::{ConnectInfo, Connected};
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, StatusCode};

@@ -1,10 +1,10 @@
 //! Runs parsed control commands against the cluster state and builds their result tables.
 
-use super::super::emulator::Shared;
 use super::super::errors::ApiError;
 use super::super::frames::table;
 use super::super::kql::{Column, DataTable};
 use super::super::mapping;
+use super::super::shared::Shared;
 use super::super::state::{BatchingPolicy, ClusterState, Database, Table};
 use super::super::values;
 use super::parse::{Command, PolicyTarget, StreamingSetting, TagFilter};

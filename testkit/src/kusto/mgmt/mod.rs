@@ -5,10 +5,10 @@
 mod commands;
 mod parse;
 
-use super::emulator::Shared;
 use super::errors::ApiError;
 use super::frames;
 use super::query::parse_request;
+use super::shared::Shared;
 use super::views;
 use axum::body::Bytes;
 use axum::extract::State;
