@@ -6,7 +6,7 @@
 //! Kubernetes secrets usually hold) signed with the pure-Rust `jsonwebtoken` keeps the build
 //! free of system libraries.
 
-use super::AuthError;
+use super::error::AuthError;
 use azure_core::http::ClientMethodOptions;
 use azure_identity::ClientAssertion;
 use base64::Engine;

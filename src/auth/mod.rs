@@ -6,9 +6,11 @@
 
 mod certificate;
 mod counted;
+mod error;
 
 pub use certificate::CertificateAssertion;
 pub use counted::CountedCredential;
+pub use error::AuthError;
 
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::{Secret, TokenCredential};
@@ -137,28 +139,6 @@ impl AuthSettings {
             AuthSettings::AzureCli { .. } => "Azure CLI (az login)".into(),
         }
     }
-}
-
-/// A credential could not be set up.
-#[derive(Debug, thiserror::Error)]
-pub enum AuthError {
-    /// The certificate file is unreadable or unusable.
-    #[error("auth.certificate_path: cannot use {path}: {reason}")]
-    Certificate {
-        /// The file.
-        path: String,
-        /// Why.
-        reason: String,
-    },
-    /// `azure_identity` refused the settings.
-    #[error("cannot set up the {what} credential: {source}")]
-    Credential {
-        /// Which credential.
-        what: String,
-        /// What `azure_identity` said.
-        #[source]
-        source: azure_core::Error,
-    },
 }
 
 /// Builds the credential `settings` name; `None` for [`AuthSettings::None`].
