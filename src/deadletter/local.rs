@@ -2,7 +2,8 @@
 //! process started writing them, rolled over past a size limit. Files are created on the first
 //! dead letter only, so a clean run leaves nothing behind.
 
-use super::{DeadLetter, DeadLetterError, DeadLetterStore};
+use super::letter::DeadLetter;
+use super::store::{DeadLetterError, DeadLetterStore};
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
