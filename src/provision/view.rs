@@ -4,7 +4,8 @@
 //! the view `Table | summarize take_any(*) by keys` answers each row once, keyed on columns
 //! that identify a row, such as the event's partition and sequence number from `$meta`.
 
-use super::{ProvisionError, Step};
+use super::error::ProvisionError;
+use super::step::Step;
 use crate::config::{DedupeView, DestinationSettings};
 use crate::kusto::KustoClient;
 use crate::schema::quote_name;
