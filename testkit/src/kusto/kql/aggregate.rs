@@ -2,9 +2,9 @@
 
 use super::ast::{Expr, ExprKind};
 use super::compile::{derive_name, Ctx, TExpr};
+use super::error::KqlError;
 use super::eval::{eval, order};
 use super::value::{Type, Value};
-use super::KqlError;
 use std::collections::HashSet;
 
 /// Which aggregation.

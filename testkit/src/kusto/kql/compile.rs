@@ -3,8 +3,8 @@
 //! Every construct the emulator cannot answer exactly is refused here with a Kusto-like error.
 
 use super::ast::{BinOp, Expr, ExprKind, Lit};
+use super::error::KqlError;
 use super::value::{Type, Value};
-use super::KqlError;
 
 /// Column names and types of a table flowing between operators.
 pub type Schema = Vec<(String, Type)>;

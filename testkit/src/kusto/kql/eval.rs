@@ -2,9 +2,9 @@
 
 use super::ast::BinOp;
 use super::compile::{Func, TExpr, TKind};
+use super::error::KqlError;
 use super::timefmt::{self, TICKS_PER_DAY};
 use super::value::{Type, Value};
-use super::KqlError;
 use serde_json::Value as Json;
 use std::cmp::Ordering;
 

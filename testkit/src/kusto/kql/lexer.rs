@@ -3,8 +3,8 @@
 //! Typed literals whose bodies are not ordinary tokens (`datetime(...)`, `time(...)`,
 //! `timespan(...)`, `guid(...)`) are read raw here.
 
+use super::error::KqlError;
 use super::timefmt;
-use super::KqlError;
 
 /// A token kind.
 #[derive(Debug, Clone, PartialEq)]

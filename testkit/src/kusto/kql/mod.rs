@@ -22,63 +22,20 @@
 mod aggregate;
 mod ast;
 mod compile;
+mod error;
 mod eval;
 mod lexer;
 mod operators;
 mod parser;
+mod table;
 mod timefmt;
 mod value;
 
+pub use error::KqlError;
+pub use table::{Catalog, Column, DataTable};
+
 #[cfg(test)]
 mod tests;
-
-/// A table's data as the emulator stores it, values in Data Explorer's JSON wire forms
-/// (datetime "2020-08-05T22:26:55.4550000Z", timespan "1.02:03:04.5000000", numbers,
-/// "NaN"/"Infinity"/"-Infinity" for reals, strings for guid and decimal, any JSON for dynamic).
-#[derive(Debug, Clone, PartialEq)]
-pub struct DataTable {
-    /// Table name ("PrimaryResult" for query results).
-    pub name: String,
-    /// Column names and Kusto types, in order.
-    pub columns: Vec<Column>,
-    /// Rows, each with one wire-form value per column.
-    pub rows: Vec<Vec<serde_json::Value>>,
-}
-
-/// One column of a [`DataTable`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct Column {
-    /// Column name.
-    pub name: String,
-    /// Kusto type name: bool, int, long, real, decimal, string, datetime, timespan, guid, dynamic.
-    pub kind: String,
-}
-
-/// Where [`execute`] looks up the tables a query names.
-pub trait Catalog {
-    /// The table called `name` (exact, case-sensitive), if it exists.
-    fn table(&self, name: &str) -> Option<&DataTable>;
-}
-
-/// Why a query was refused: a Kusto-like message and the 0-based character offset of the culprit.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{message}")]
-pub struct KqlError {
-    /// Human-readable reason, e.g. "Failed to resolve scalar expression named 'x'".
-    pub message: String,
-    /// 0-based character (not byte) offset in the query text.
-    pub position: usize,
-}
-
-impl KqlError {
-    /// Builds an error at `position`.
-    pub fn new(message: impl Into<String>, position: usize) -> Self {
-        KqlError {
-            message: message.into(),
-            position,
-        }
-    }
-}
 
 /// Runs a query over the catalog; anything outside the supported subset is an error, never a
 /// wrong answer. The result table is named "PrimaryResult".

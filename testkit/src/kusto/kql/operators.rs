@@ -3,9 +3,10 @@
 use super::aggregate::{compile_agg, key_of, Agg};
 use super::ast::{ExprKind, NamedExpr, OpKind, Query, SortKey};
 use super::compile::{derive_name, Ctx, Schema, TExpr};
+use super::error::KqlError;
 use super::eval::{eval, order};
+use super::table::{Catalog, Column, DataTable};
 use super::value::{from_wire, to_wire, Type, Value};
-use super::{Catalog, Column, DataTable, KqlError};
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 

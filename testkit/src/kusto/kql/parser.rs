@@ -1,8 +1,8 @@
 //! Recursive-descent parser from tokens to the [`super::ast`] tree.
 
 use super::ast::*;
+use super::error::KqlError;
 use super::lexer::{Tok, Token};
-use super::KqlError;
 
 /// String operators accepted between two scalar expressions.
 const STRING_OPS: &[&str] = &[
