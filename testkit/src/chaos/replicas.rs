@@ -2,7 +2,7 @@
 //! checkpoint container), each started, SIGKILLed and restarted on demand, with its output in
 //! a log file per start.
 
-use super::{ChaosOptions, Ingestion};
+use super::options::{ChaosOptions, Ingestion};
 use crate::azurite::Azurite;
 use crate::eventhubs::EventHubsEmulator;
 use crate::kusto::KustoEmulator;
