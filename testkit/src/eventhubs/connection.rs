@@ -4,9 +4,8 @@
 //! authorisation check for entity links.
 
 use super::address::{self, Entity};
-use super::auth::{self, Grant};
+use super::auth;
 use super::deliver;
-use super::emulator::Shared;
 use super::faults::LinkFault;
 use super::ingest;
 use super::io::CuttableStream;
@@ -15,6 +14,7 @@ use super::owners;
 use super::requests::{self, Msg};
 use super::sasl::NamespaceSasl;
 use super::selector;
+use super::shared::ConnCtx;
 use fe2o3_amqp::acceptor::{
     ConnectionAcceptor, LinkAcceptor, LinkEndpoint, ListenerSessionHandle, SessionAcceptor,
 };
@@ -23,62 +23,13 @@ use fe2o3_amqp_types::definitions::Role;
 use fe2o3_amqp_types::messaging::TargetArchetype;
 use fe2o3_amqp_types::performatives::Attach;
 use fe2o3_amqp_types::primitives::{Symbol, Value};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 /// How long the emulator waits on a peer for link and session closing handshakes.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// Per-connection state: the grants its tokens earned and its reply nodes.
-#[derive(Debug)]
-pub(crate) struct ConnCtx {
-    pub id: u64,
-    pub shared: Arc<Shared>,
-    pub cancel: CancellationToken,
-    grants: Mutex<Vec<Grant>>,
-    replies: Mutex<HashMap<String, mpsc::Sender<Msg>>>,
-}
-
-impl ConnCtx {
-    pub fn new(id: u64, shared: Arc<Shared>, cancel: CancellationToken) -> Self {
-        ConnCtx {
-            id,
-            shared,
-            cancel,
-            grants: Mutex::new(Vec::new()),
-            replies: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn grants(&self) -> std::sync::MutexGuard<'_, Vec<Grant>> {
-        self.grants.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn replies(&self) -> std::sync::MutexGuard<'_, HashMap<String, mpsc::Sender<Msg>>> {
-        self.replies.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn authorised(&self, address: &str) -> bool {
-        auth::covers(&self.grants(), address)
-    }
-
-    /// Sends a reply to the client's node `to`, waiting briefly for its link to attach.
-    async fn send_reply(&self, to: &str, message: Msg) {
-        for _ in 0..50 {
-            let tx = self.replies().get(to).cloned();
-            if let Some(tx) = tx {
-                let _ = tx.send(message).await;
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        tracing::warn!(node = to, "no reply link attached; reply dropped");
-    }
-}
 
 /// fe2o3's link acceptor with its default (pass-through) terminus handlers.
 type Links = LinkAcceptor<

@@ -3,10 +3,10 @@
 //! with the service's annotations typed as clients expect; stop when the link is stolen, a
 //! fault detaches it, or the connection goes.
 
-use super::connection::ConnCtx;
 use super::log::{Partition, StoredEvent};
 use super::owners::{PartitionKey, Registration};
 use super::requests::Msg;
+use super::shared::ConnCtx;
 use fe2o3_amqp::link::delivery::Sendable;
 use fe2o3_amqp::link::Sender;
 use fe2o3_amqp_types::messaging::annotations::OwnedKey;

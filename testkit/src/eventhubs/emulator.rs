@@ -1,12 +1,13 @@
 //! The emulator handle: starts the listener, hands out addresses and connection strings,
 //! exposes the stored events, injects faults, and stops everything on drop.
 
-use super::connection::{serve_connection, ConnCtx};
+use super::connection::serve_connection;
 use super::error::EmulatorError;
 use super::faults::{Faults, LinkFault};
 use super::log::{NewEvent, Partition, Store, StoredEvent};
 use super::options::EmulatorOptions;
 use super::owners::Owners;
+use super::shared::{ConnCtx, Shared};
 use fe2o3_amqp_types::messaging::{Body, Data};
 use fe2o3_amqp_types::primitives::Binary;
 use std::collections::HashMap;
@@ -16,24 +17,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-
-/// State shared by the listener, all connections and the handle.
-#[derive(Debug)]
-pub(crate) struct Shared {
-    pub options: EmulatorOptions,
-    pub store: Store,
-    pub faults: Faults,
-    pub owners: Owners,
-    pub connections: Mutex<HashMap<u64, Arc<ConnCtx>>>,
-    pub next_connection: AtomicU64,
-    pub cancel: CancellationToken,
-}
-
-impl Shared {
-    pub fn connections(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<ConnCtx>>> {
-        self.connections.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
 
 /// A running emulated namespace; stops when dropped.
 #[derive(Debug)]

@@ -1,8 +1,8 @@
 //! `$management` READ requests: the hub's and a partition's runtime properties, as the
 //! clients parse them (`com.microsoft:eventhub`, `com.microsoft:partition`).
 
-use super::emulator::Shared;
 use super::requests::{prop_str, reply, Msg};
+use super::shared::Shared;
 use fe2o3_amqp_types::primitives::{Array, OrderedMap, Timestamp, Value};
 
 fn s(v: &str) -> Value {

@@ -27,6 +27,7 @@ mod requests;
 mod sasl;
 mod selector;
 mod settle;
+mod shared;
 
 pub use append::AppendEvent;
 pub use auth::sas_token;
