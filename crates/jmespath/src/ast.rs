@@ -2,7 +2,10 @@
 
 use serde_json::Value;
 
-use super::functions::Function;
+use super::ctx::Ctx;
+use super::error::EvalError;
+use super::value::{ArrView, Val, View};
+use std::fmt;
 
 /// Comparison operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,5 +137,204 @@ impl Node {
 
     pub(super) fn is_identity(&self) -> bool {
         matches!(self.kind, Kind::Identity)
+    }
+}
+
+// ---- resolved function calls: what a `Call` node points at ----
+//
+// These live with the tree because the types refer to each other (a call node names its
+// function; a function's argument may be an expression node); the implementations are in
+// `functions.rs`.
+
+/// An evaluated function argument.
+pub(super) enum Arg<'a> {
+    Val(Val<'a>),
+    Expr(&'a Node),
+}
+
+/// Parameter types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Ty {
+    Any,
+    Number,
+    String,
+    Array,
+    Object,
+    Expref,
+    ArrayNumber,
+    ArrayString,
+    ArrayNumOrStr,
+    StrOrArr,
+    StrArrObj,
+}
+
+impl Ty {
+    pub(super) fn describe(self) -> &'static str {
+        match self {
+            Ty::Any => "any value",
+            Ty::Number => "number",
+            Ty::String => "string",
+            Ty::Array => "array",
+            Ty::Object => "object",
+            Ty::Expref => "expression reference (&expr)",
+            Ty::ArrayNumber => "array[number]",
+            Ty::ArrayString => "array[string]",
+            Ty::ArrayNumOrStr => "array[number] or array[string]",
+            Ty::StrOrArr => "string or array",
+            Ty::StrArrObj => "string, array or object",
+        }
+    }
+
+    /// Checks `v`; on mismatch returns a description of what was found.
+    fn check(self, v: &Val<'_>) -> Result<(), String> {
+        let view = v.view();
+        let ok = match (self, &view) {
+            (Ty::Any, _) => true,
+            (Ty::Number, View::Num(_)) => true,
+            (Ty::String, View::Str(_)) => true,
+            (Ty::Array, View::Arr(_)) => true,
+            (Ty::Object, View::Obj(_)) => true,
+            (Ty::StrOrArr, View::Str(_) | View::Arr(_)) => true,
+            (Ty::StrArrObj, View::Str(_) | View::Arr(_) | View::Obj(_)) => true,
+            (Ty::ArrayNumber | Ty::ArrayString | Ty::ArrayNumOrStr, View::Arr(a)) => {
+                return check_elements(self, *a);
+            }
+            _ => false,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(v.type_name().to_owned())
+        }
+    }
+}
+
+fn check_elements(ty: Ty, a: ArrView<'_, '_>) -> Result<(), String> {
+    let mut first: Option<&'static str> = None;
+    for (i, el) in a.iter().enumerate() {
+        let t = el.type_name();
+        let allowed = match ty {
+            Ty::ArrayNumber => t == "number",
+            Ty::ArrayString => t == "string",
+            _ => t == "number" || t == "string",
+        };
+        if !allowed {
+            return Err(format!("an array with a {t} at index {i}"));
+        }
+        match first {
+            None => first = Some(t),
+            Some(f) if f != t => {
+                return Err(format!(
+                    "an array mixing {f}s and {t}s (a {t} at index {i})"
+                ))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+type R<'a> = Result<Val<'a>, EvalError>;
+
+/// Implementation signature: arguments are already type-checked.
+pub(super) type Imp = for<'a> fn(&mut Ctx<'a>, &[Arg<'a>]) -> Result<Val<'a>, EvalError>;
+
+/// A built-in function.
+pub(super) struct Function {
+    pub name: &'static str,
+    pub(super) params: &'static [Ty],
+    /// How many trailing parameters may be omitted.
+    pub(super) optional: usize,
+    /// Whether the last parameter repeats.
+    pub(super) variadic: bool,
+    pub(super) imp: Imp,
+}
+
+impl fmt::Debug for Function {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}()", self.name)
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+impl Function {
+    /// Type expected for argument `i` (0-based).
+    pub(super) fn param(&self, i: usize) -> Ty {
+        self.params
+            .get(i)
+            .or(self.params.last())
+            .copied()
+            .unwrap_or(Ty::Any)
+    }
+
+    /// A message if `n` arguments is not acceptable.
+    pub(super) fn arity_error(&self, n: usize) -> Option<String> {
+        let min = self.params.len() - self.optional;
+        let max = self.params.len();
+        let expected = if self.variadic {
+            if n >= min {
+                return None;
+            }
+            format!("at least {min} argument{}", plural(min))
+        } else {
+            if n >= min && n <= max {
+                return None;
+            }
+            if min == max {
+                format!("exactly {min} argument{}", plural(min))
+            } else {
+                format!("{min} to {max} arguments")
+            }
+        };
+        Some(format!(
+            "invalid-arity: {}() takes {expected}, but {n} {} given",
+            self.name,
+            if n == 1 { "was" } else { "were" }
+        ))
+    }
+
+    /// Type-checks the arguments and runs the function.
+    pub(super) fn call<'a>(&self, ctx: &mut Ctx<'a>, args: &[Arg<'a>]) -> R<'a> {
+        for (i, a) in args.iter().enumerate() {
+            let ty = self.param(i);
+            match a {
+                Arg::Val(v) => {
+                    if ty == Ty::Expref {
+                        return Err(EvalError::invalid_type(format!(
+                            "{}() expects argument {} to be an expression reference (&expr), got {}",
+                            self.name,
+                            i + 1,
+                            v.type_name()
+                        )));
+                    }
+                    if let Err(got) = ty.check(v) {
+                        return Err(EvalError::invalid_type(format!(
+                            "{}() expects argument {} to be {}, got {got}",
+                            self.name,
+                            i + 1,
+                            ty.describe()
+                        )));
+                    }
+                }
+                Arg::Expr(_) => {
+                    if ty != Ty::Expref {
+                        return Err(EvalError::invalid_type(format!(
+                            "{}() expects argument {} to be {}, got an expression reference",
+                            self.name,
+                            i + 1,
+                            ty.describe()
+                        )));
+                    }
+                }
+            }
+        }
+        (self.imp)(ctx, args)
     }
 }

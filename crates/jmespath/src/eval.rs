@@ -1,29 +1,11 @@
 //! Evaluator: walks the syntax tree over borrowed input, producing [`Val`]s.
 
-use serde_json::Value;
-
-use super::ast::{ArithOp, CmpOp, Kind, Node};
+use super::ast::{Arg, ArithOp, CmpOp, Function, Kind, Node};
+use super::ctx::Ctx;
 use super::error::EvalError;
-use super::functions::{Arg, Function};
 use super::value::{equal, Num, Text, Val, View};
 
-/// Evaluation state for one `search` call.
-pub(super) struct Ctx<'a> {
-    root: &'a Value,
-    vars: &'a [(&'a str, &'a Value)],
-    /// Values bound by enclosing `let` expressions, outermost first.
-    env: Vec<Val<'a>>,
-}
-
 impl<'a> Ctx<'a> {
-    pub(super) fn new(root: &'a Value, vars: &'a [(&'a str, &'a Value)]) -> Ctx<'a> {
-        Ctx {
-            root,
-            vars,
-            env: Vec::new(),
-        }
-    }
-
     /// Evaluates `node` with `cur` as the current node.
     ///
     /// Simple nodes are handled inline; the others live in helper methods so

@@ -20,6 +20,7 @@
 //! ```
 
 mod ast;
+mod ctx;
 mod error;
 mod eval;
 mod functions;
@@ -123,7 +124,7 @@ impl Expression {
         vars: &[(&str, &Value)],
         finish: impl FnOnce(value::Val<'_>) -> R,
     ) -> Result<R, EvalError> {
-        let mut ctx = eval::Ctx::new(root, vars);
+        let mut ctx = ctx::Ctx::new(root, vars);
         let out = ctx.eval(&self.inner.ast, &value::Val::Ref(root))?;
         Ok(finish(out))
     }

@@ -2,9 +2,10 @@
 //! syntax tree. Resolves function names and `$variables` at compile time and
 //! enforces a nesting limit so hostile input cannot overflow the stack.
 
+use super::ast::Ty;
 use super::ast::{ArithOp, CmpOp, Kind, Node};
 use super::error::CompileError;
-use super::functions::{self, Ty};
+use super::functions;
 use super::lexer::{shorten, tokenize, Tok, Token};
 
 /// Maximum nesting depth of an expression (parser recursion and tree depth).
