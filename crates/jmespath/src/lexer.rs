@@ -75,11 +75,7 @@ fn is_ident_char(c: char) -> bool {
 }
 
 /// Appends identifier characters from `chars` to `name`, moving `end` past them.
-fn take_ident(
-    mut name: String,
-    chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>,
-    end: &mut usize,
-) -> String {
+fn take_ident(mut name: String, chars: &mut Chars<'_>, end: &mut usize) -> String {
     while let Some(&(i, ch)) = chars.peek() {
         if !is_ident_char(ch) {
             break;
@@ -91,143 +87,49 @@ fn take_ident(
     name
 }
 
+/// The characters' iterator the lexer steps through.
+type Chars<'t> = std::iter::Peekable<std::str::CharIndices<'t>>;
+
 /// Splits `text` into tokens; the last token is always [`Tok::Eof`].
 pub(super) fn tokenize(text: &str) -> Result<Vec<Token>, CompileError> {
     let mut out = Vec::new();
-    let bytes = text.as_bytes();
     let mut chars = text.char_indices().peekable();
     while let Some(&(start, c)) = chars.peek() {
         chars.next();
+        if matches!(c, ' ' | '\t' | '\n' | '\r') {
+            continue;
+        }
         let next = chars.peek().map(|&(_, c)| c);
         let mut end = start + c.len_utf8();
-        let tok = match c {
-            ' ' | '\t' | '\n' | '\r' => continue,
-            '.' => Tok::Dot,
-            '*' => Tok::Star,
-            ']' => Tok::RBracket,
-            '{' => Tok::LBrace,
-            '}' => Tok::RBrace,
-            '(' => Tok::LParen,
-            ')' => Tok::RParen,
-            ',' => Tok::Comma,
-            ':' => Tok::Colon,
-            '@' => Tok::At,
-            '+' => Tok::Plus,
-            '-' | '\u{2212}' | '\u{2013}' => Tok::Minus,
-            '×' => Tok::Times,
-            '÷' => Tok::Slash,
-            '%' => Tok::Percent,
-            '?' => Tok::Question,
-            '[' => match next {
-                Some(']') => {
-                    chars.next();
-                    end += 1;
-                    Tok::Flatten
-                }
-                Some('?') => {
-                    chars.next();
-                    end += 1;
-                    Tok::Filter
-                }
-                _ => Tok::LBracket,
-            },
-            '/' | '&' | '|' | '!' | '=' | '<' | '>' => {
-                let (double, single) = match (c, next) {
-                    ('/', Some('/')) => (Some(Tok::DoubleSlash), Tok::Slash),
-                    ('&', Some('&')) => (Some(Tok::And), Tok::Ampersand),
-                    ('|', Some('|')) => (Some(Tok::Or), Tok::Pipe),
-                    ('!', Some('=')) => (Some(Tok::Ne), Tok::Not),
-                    ('=', Some('=')) => (Some(Tok::Eq), Tok::Assign),
-                    ('<', Some('=')) => (Some(Tok::Le), Tok::Lt),
-                    ('>', Some('=')) => (Some(Tok::Ge), Tok::Gt),
-                    ('/', _) => (None, Tok::Slash),
-                    ('&', _) => (None, Tok::Ampersand),
-                    ('|', _) => (None, Tok::Pipe),
-                    ('!', _) => (None, Tok::Not),
-                    ('=', _) => (None, Tok::Assign),
-                    ('<', _) => (None, Tok::Lt),
-                    _ => (None, Tok::Gt),
-                };
-                match double {
-                    Some(t) => {
-                        chars.next();
-                        end += 1;
-                        t
-                    }
-                    None => single,
-                }
+        let tok = if let Some((tok, two)) = punctuation(c, next) {
+            if two {
+                chars.next();
+                end += 1;
             }
-            '$' => match next {
-                Some(n) if is_ident_start(n) => {
-                    Tok::Var(take_ident(String::new(), &mut chars, &mut end))
-                }
-                _ => Tok::Root,
-            },
-            c if is_ident_start(c) => Tok::Ident(take_ident(String::from(c), &mut chars, &mut end)),
-            c if c.is_ascii_digit() => {
-                let mut digits = String::from(c);
-                while let Some(&(i, ch)) = chars.peek() {
-                    if !ch.is_ascii_digit() {
-                        break;
+            tok
+        } else {
+            match c {
+                '$' => match next {
+                    Some(n) if is_ident_start(n) => {
+                        Tok::Var(take_ident(String::new(), &mut chars, &mut end))
                     }
-                    digits.push(ch);
-                    end = i + 1;
-                    chars.next();
+                    _ => Tok::Root,
+                },
+                c if is_ident_start(c) => {
+                    Tok::Ident(take_ident(String::from(c), &mut chars, &mut end))
                 }
-                match digits.parse::<i64>() {
-                    Ok(n) => Tok::Number(n),
-                    Err(_) => {
-                        return Err(CompileError::at(
-                            text,
-                            start,
-                            format!("number {digits} is too large"),
-                        ))
-                    }
-                }
-            }
-            '"' | '\'' | '`' => {
-                // Find the closing delimiter, skipping backslash escapes.
-                let mut close = None;
-                let mut escaped = false;
-                for (i, ch) in chars.by_ref() {
-                    if escaped {
-                        escaped = false;
-                    } else if ch == '\\' {
-                        escaped = true;
-                    } else if ch == c {
-                        close = Some(i);
-                        break;
-                    }
-                }
-                let Some(close) = close else {
-                    let what = match c {
-                        '"' => "quoted identifier",
-                        '\'' => "raw string",
-                        _ => "literal",
-                    };
+                c if c.is_ascii_digit() => number(text, start, c, &mut chars, &mut end)?,
+                '"' | '\'' | '`' => delimited(text, start, c, &mut chars, &mut end)?,
+                other => {
                     return Err(CompileError::at(
                         text,
                         start,
-                        format!("unterminated {what}: no closing {c} found"),
-                    ));
-                };
-                end = close + 1;
-                let body = &text[start + 1..close];
-                match c {
-                    '"' => Tok::Quoted(unquote(text, start, &text[start..=close])?),
-                    '\'' => Tok::RawString(raw_string(body)),
-                    _ => Tok::Literal(json_literal(text, start, body)?),
+                        format!("unexpected character '{other}'"),
+                    ))
                 }
             }
-            other => {
-                return Err(CompileError::at(
-                    text,
-                    start,
-                    format!("unexpected character '{other}'"),
-                ))
-            }
         };
-        debug_assert!(end <= bytes.len());
+        debug_assert!(end <= text.len());
         out.push(Token { tok, start, end });
     }
     out.push(Token {
@@ -236,6 +138,113 @@ pub(super) fn tokenize(text: &str) -> Result<Vec<Token>, CompileError> {
         end: text.len(),
     });
     Ok(out)
+}
+
+/// The operator or bracket `c` starts, given the character after it, and whether it takes
+/// that character too (`[]`, `[?`, `//`, `&&`, `||`, `!=`, `==`, `<=`, `>=`).
+fn punctuation(c: char, next: Option<char>) -> Option<(Tok, bool)> {
+    let two = |tok| Some((tok, true));
+    let tok = match (c, next) {
+        ('[', Some(']')) => return two(Tok::Flatten),
+        ('[', Some('?')) => return two(Tok::Filter),
+        ('/', Some('/')) => return two(Tok::DoubleSlash),
+        ('&', Some('&')) => return two(Tok::And),
+        ('|', Some('|')) => return two(Tok::Or),
+        ('!', Some('=')) => return two(Tok::Ne),
+        ('=', Some('=')) => return two(Tok::Eq),
+        ('<', Some('=')) => return two(Tok::Le),
+        ('>', Some('=')) => return two(Tok::Ge),
+        ('[', _) => Tok::LBracket,
+        ('/', _) | ('÷', _) => Tok::Slash,
+        ('&', _) => Tok::Ampersand,
+        ('|', _) => Tok::Pipe,
+        ('!', _) => Tok::Not,
+        ('=', _) => Tok::Assign,
+        ('<', _) => Tok::Lt,
+        ('>', _) => Tok::Gt,
+        ('.', _) => Tok::Dot,
+        ('*', _) => Tok::Star,
+        (']', _) => Tok::RBracket,
+        ('{', _) => Tok::LBrace,
+        ('}', _) => Tok::RBrace,
+        ('(', _) => Tok::LParen,
+        (')', _) => Tok::RParen,
+        (',', _) => Tok::Comma,
+        (':', _) => Tok::Colon,
+        ('@', _) => Tok::At,
+        ('+', _) => Tok::Plus,
+        ('-' | '\u{2212}' | '\u{2013}', _) => Tok::Minus,
+        ('×', _) => Tok::Times,
+        ('%', _) => Tok::Percent,
+        ('?', _) => Tok::Question,
+        _ => return None,
+    };
+    Some((tok, false))
+}
+
+/// A run of digits starting with `first` at `start`, as a number token.
+fn number(
+    text: &str,
+    start: usize,
+    first: char,
+    chars: &mut Chars<'_>,
+    end: &mut usize,
+) -> Result<Tok, CompileError> {
+    let mut digits = String::from(first);
+    while let Some(&(i, ch)) = chars.peek() {
+        if !ch.is_ascii_digit() {
+            break;
+        }
+        digits.push(ch);
+        *end = i + 1;
+        chars.next();
+    }
+    digits
+        .parse::<i64>()
+        .map(Tok::Number)
+        .map_err(|_| CompileError::at(text, start, format!("number {digits} is too large")))
+}
+
+/// A quoted identifier, raw string or JSON literal opened by `quote` at `start`, up to its
+/// closing delimiter (backslash escapes skipped).
+fn delimited(
+    text: &str,
+    start: usize,
+    quote: char,
+    chars: &mut Chars<'_>,
+    end: &mut usize,
+) -> Result<Tok, CompileError> {
+    let mut close = None;
+    let mut escaped = false;
+    for (i, ch) in chars.by_ref() {
+        if escaped {
+            escaped = false;
+        } else if ch == '\\' {
+            escaped = true;
+        } else if ch == quote {
+            close = Some(i);
+            break;
+        }
+    }
+    let Some(close) = close else {
+        let what = match quote {
+            '"' => "quoted identifier",
+            '\'' => "raw string",
+            _ => "literal",
+        };
+        return Err(CompileError::at(
+            text,
+            start,
+            format!("unterminated {what}: no closing {quote} found"),
+        ));
+    };
+    *end = close + 1;
+    let body = &text[start + 1..close];
+    Ok(match quote {
+        '"' => Tok::Quoted(unquote(text, start, &text[start..=close])?),
+        '\'' => Tok::RawString(raw_string(body)),
+        _ => Tok::Literal(json_literal(text, start, body)?),
+    })
 }
 
 /// Decodes a quoted identifier (JSON string syntax).
