@@ -1,15 +1,38 @@
 //! `iotc-adx check`: validates the configuration and every transform, then prints the plan
 //! the service would run, so a person can confirm it before starting.
 
-use iotc_adx::config::{self, FileInput, SinkSettings, SourceSettings};
+use iotc_adx::config::{
+    self, DestinationSettings, FileInput, Settings, SinkSettings, SourceSettings,
+};
 use iotc_adx::source::file::FileSource;
 use std::path::Path;
 use std::process::ExitCode;
 
+/// Validates the file at `config_path` and prints what would run.
 pub fn check(config_path: &Path) -> anyhow::Result<ExitCode> {
     let settings = config::load(config_path)?;
     println!("configuration {} is valid\n", config_path.display());
-    match &settings.source {
+    print_source(&settings.source)?;
+    print_sink(&settings);
+    println!(
+        "dead letters  directory: {} (new file past {} bytes)",
+        settings.dead_letter.dir.display(),
+        settings.dead_letter.max_file_bytes
+    );
+    println!("metrics       {}", settings.metrics.listen);
+    println!(
+        "log           {} ({:?})",
+        settings.log.filter, settings.log.format
+    );
+    for d in &settings.destinations {
+        print_destination(d);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where events come from; a file source lists the files it would read.
+fn print_source(source: &SourceSettings) -> anyhow::Result<()> {
+    match source {
         SourceSettings::EventHubs(e) => {
             let mut container = e.checkpoint_container.clone();
             container.set_query(None);
@@ -48,6 +71,11 @@ pub fn check(config_path: &Path) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    Ok(())
+}
+
+/// Where batches go, and how the service signs in to get there.
+fn print_sink(settings: &Settings) {
     match &settings.sink {
         SinkSettings::File { dir, gzip } => {
             println!(
@@ -78,31 +106,22 @@ pub fn check(config_path: &Path) -> anyhow::Result<ExitCode> {
             println!("auth          {}", settings.auth.describe());
         }
     }
+}
+
+/// One destination: its table, filter, transform, columns, mapping and batch limits.
+fn print_destination(d: &DestinationSettings) {
     println!(
-        "dead letters  directory: {} (new file past {} bytes)",
-        settings.dead_letter.dir.display(),
-        settings.dead_letter.max_file_bytes
+        "\ndestination {:?} -> {}.{} ({} ingestion)",
+        d.name, d.database, d.table, d.ingestion
     );
-    println!("metrics       {}", settings.metrics.listen);
+    println!("  filter      {}", d.filter.describe());
+    println!("  transform   {}", d.transform.path().display());
+    println!("  columns     {}", d.schema.to_csl());
+    println!("  mapping     {}", d.mapping);
     println!(
-        "log           {} ({:?})",
-        settings.log.filter, settings.log.format
+        "  batches     close at {} rows, {} bytes or {} ms",
+        d.batch.max_rows,
+        d.batch.max_bytes,
+        d.batch.max_age.as_millis()
     );
-    for d in &settings.destinations {
-        println!(
-            "\ndestination {:?} -> {}.{} ({} ingestion)",
-            d.name, d.database, d.table, d.ingestion
-        );
-        println!("  filter      {}", d.filter.describe());
-        println!("  transform   {}", d.transform.path().display());
-        println!("  columns     {}", d.schema.to_csl());
-        println!("  mapping     {}", d.mapping);
-        println!(
-            "  batches     close at {} rows, {} bytes or {} ms",
-            d.batch.max_rows,
-            d.batch.max_bytes,
-            d.batch.max_age.as_millis()
-        );
-    }
-    Ok(ExitCode::SUCCESS)
 }
