@@ -9,6 +9,7 @@ use super::deliver;
 use super::faults::LinkFault;
 use super::ingest;
 use super::io::CuttableStream;
+use super::log::{Hub, Partition};
 use super::management;
 use super::owners;
 use super::requests::{self, Msg};
@@ -166,155 +167,205 @@ fn not_found(what: &str) -> LinkFault {
     )
 }
 
+/// Routes one link attach by the client's role and the address it names.
 async fn on_attach(
     ctx: &Arc<ConnCtx>,
     links: &Links,
     session: &mut ListenerSessionHandle,
     attach: Attach,
 ) {
-    let shared = ctx.shared.clone();
     match attach.role {
-        // The client sends: requests to $cbs/$management, or events to a hub.
-        Role::Sender => {
-            let address = target_address(&attach);
-            let entity = address::parse(&address);
-            tracing::debug!(%address, ?entity, "incoming sender link");
-            match entity {
-                Entity::Cbs | Entity::Management => {
-                    let is_cbs = entity == Entity::Cbs;
-                    if let Ok(LinkEndpoint::Receiver(r)) =
-                        links.accept_incoming_attach(attach, session).await
-                    {
-                        tokio::spawn(serve_requests(ctx.clone(), r, is_cbs));
-                    }
-                }
-                Entity::Hub { ref hub } | Entity::HubPartition { ref hub, .. } => {
-                    if let Some(fault) = shared.faults.link_refusal() {
-                        return refuse(links, session, attach, fault).await;
-                    }
-                    if !ctx.authorised(&address) {
-                        return refuse(links, session, attach, unauthorised(&address)).await;
-                    }
-                    let Some(h) = shared.store.hub(hub).cloned() else {
-                        return refuse(links, session, attach, not_found(hub)).await;
-                    };
-                    let partition = match &entity {
-                        Entity::HubPartition { partition, .. } => match h.partition(partition) {
-                            Some(_) => Some(partition.clone()),
-                            None => {
-                                return refuse(links, session, attach, not_found(&address)).await
-                            }
-                        },
-                        _ => None,
-                    };
-                    if let Ok(LinkEndpoint::Receiver(r)) =
-                        links.accept_incoming_attach(attach, session).await
-                    {
-                        tokio::spawn(ingest::run(ctx.cancel.clone(), r, h, partition));
-                    }
-                }
-                _ => refuse(links, session, attach, not_found(&address)).await,
-            }
-        }
-        // The client receives: replies from $cbs/$management, or events from a partition.
-        Role::Receiver => {
-            let address = source_address(&attach);
-            let entity = address::parse(&address);
-            tracing::debug!(%address, ?entity, "incoming receiver link");
-            match entity {
-                Entity::Cbs | Entity::Management => {
-                    // Replies go to the request's reply-to node; requests without one (pyamqp
-                    // sends none) are answered on the link attached from the node itself.
-                    let node = target_address(&attach);
-                    let own = node_key(entity == Entity::Cbs);
-                    if let Ok(LinkEndpoint::Sender(s)) =
-                        links.accept_incoming_attach(attach, session).await
-                    {
-                        let (tx, rx) = mpsc::channel(16);
-                        ctx.replies().insert(node.clone(), tx.clone());
-                        ctx.replies().insert(own.to_string(), tx);
-                        tokio::spawn(serve_replies(
-                            ctx.clone(),
-                            s,
-                            rx,
-                            vec![node, own.to_string()],
-                        ));
-                    }
-                }
-                Entity::ConsumerPartition {
-                    ref hub,
-                    ref group,
-                    ref partition,
-                } => {
-                    if let Some(fault) = shared.faults.link_refusal() {
-                        return refuse(links, session, attach, fault).await;
-                    }
-                    if !ctx.authorised(&address) {
-                        return refuse(links, session, attach, unauthorised(&address)).await;
-                    }
-                    let Some(h) = shared.store.hub(hub).cloned() else {
-                        return refuse(links, session, attach, not_found(hub)).await;
-                    };
-                    if !h.has_group(group) {
-                        return refuse(
-                            links,
-                            session,
-                            attach,
-                            not_found(&format!("{hub}/ConsumerGroups/{group}")),
-                        )
-                        .await;
-                    }
-                    let Some(p) = h.partition(partition).cloned() else {
-                        return refuse(links, session, attach, not_found(&address)).await;
-                    };
-                    let filter = selector::selector_of(
-                        attach.source.as_ref().and_then(|s| s.filter.as_ref()),
-                    );
-                    let start = match filter.as_deref().map(selector::parse) {
-                        None => selector::StartAt::Earliest,
-                        Some(Ok(s)) => s,
-                        Some(Err(e)) => {
-                            return refuse(
-                                links,
-                                session,
-                                attach,
-                                LinkFault::new("amqp:not-implemented", &e.to_string()),
-                            )
-                            .await
-                        }
-                    };
-                    // Resolved before the reader counts as attached (see
-                    // `EventHubsEmulator::readers`): what is appended once a test sees the
-                    // reader is after a `@latest` start.
-                    let from = selector::resolve(&start, &p);
-                    let key = owners::key(hub, group, partition);
-                    let registration =
-                        match shared
-                            .owners
-                            .register(key.clone(), ctx.id, epoch_of(&attach))
-                        {
-                            Ok(r) => r,
-                            Err(fault) => return refuse(links, session, attach, fault).await,
-                        };
-                    match links.accept_incoming_attach(attach, session).await {
-                        Ok(LinkEndpoint::Sender(s)) => {
-                            tokio::spawn(deliver::run(
-                                ctx.clone(),
-                                s,
-                                p,
-                                from,
-                                key,
-                                registration,
-                                partition.clone(),
-                            ));
-                        }
-                        _ => shared.owners.unregister(&key, registration.id),
-                    }
-                }
-                _ => refuse(links, session, attach, not_found(&address)).await,
-            }
-        }
+        Role::Sender => on_sender_attach(ctx, links, session, attach).await,
+        Role::Receiver => on_receiver_attach(ctx, links, session, attach).await,
     }
+}
+
+/// The client sends: requests to $cbs/$management, or events to a hub.
+async fn on_sender_attach(
+    ctx: &Arc<ConnCtx>,
+    links: &Links,
+    session: &mut ListenerSessionHandle,
+    attach: Attach,
+) {
+    let address = target_address(&attach);
+    let entity = address::parse(&address);
+    tracing::debug!(%address, ?entity, "incoming sender link");
+    match entity {
+        Entity::Cbs | Entity::Management => {
+            let is_cbs = entity == Entity::Cbs;
+            if let Ok(LinkEndpoint::Receiver(r)) =
+                links.accept_incoming_attach(attach, session).await
+            {
+                tokio::spawn(serve_requests(ctx.clone(), r, is_cbs));
+            }
+        }
+        Entity::Hub { .. } | Entity::HubPartition { .. } => {
+            match publish_target(ctx, &address, &entity) {
+                Err(fault) => refuse(links, session, attach, fault).await,
+                Ok((hub, partition)) => {
+                    if let Ok(LinkEndpoint::Receiver(r)) =
+                        links.accept_incoming_attach(attach, session).await
+                    {
+                        tokio::spawn(ingest::run(ctx.cancel.clone(), r, hub, partition));
+                    }
+                }
+            }
+        }
+        _ => refuse(links, session, attach, not_found(&address)).await,
+    }
+}
+
+/// The hub (and partition, if named) a producer link may send to, or why it may not.
+fn publish_target(
+    ctx: &ConnCtx,
+    address: &str,
+    entity: &Entity,
+) -> Result<(Arc<Hub>, Option<String>), LinkFault> {
+    let (Entity::Hub { hub } | Entity::HubPartition { hub, .. }) = entity else {
+        return Err(not_found(address));
+    };
+    if let Some(fault) = ctx.shared.faults.link_refusal() {
+        return Err(fault);
+    }
+    if !ctx.authorised(address) {
+        return Err(unauthorised(address));
+    }
+    let h = ctx
+        .shared
+        .store
+        .hub(hub)
+        .cloned()
+        .ok_or_else(|| not_found(hub))?;
+    let partition = match entity {
+        Entity::HubPartition { partition, .. } => match h.partition(partition) {
+            Some(_) => Some(partition.clone()),
+            None => return Err(not_found(address)),
+        },
+        _ => None,
+    };
+    Ok((h, partition))
+}
+
+/// The client receives: replies from $cbs/$management, or events from a partition.
+async fn on_receiver_attach(
+    ctx: &Arc<ConnCtx>,
+    links: &Links,
+    session: &mut ListenerSessionHandle,
+    attach: Attach,
+) {
+    let address = source_address(&attach);
+    let entity = address::parse(&address);
+    tracing::debug!(%address, ?entity, "incoming receiver link");
+    match entity {
+        Entity::Cbs | Entity::Management => {
+            // Replies go to the request's reply-to node; requests without one (pyamqp
+            // sends none) are answered on the link attached from the node itself.
+            let node = target_address(&attach);
+            let own = node_key(entity == Entity::Cbs);
+            if let Ok(LinkEndpoint::Sender(s)) = links.accept_incoming_attach(attach, session).await
+            {
+                let (tx, rx) = mpsc::channel(16);
+                ctx.replies().insert(node.clone(), tx.clone());
+                ctx.replies().insert(own.to_string(), tx);
+                tokio::spawn(serve_replies(
+                    ctx.clone(),
+                    s,
+                    rx,
+                    vec![node, own.to_string()],
+                ));
+            }
+        }
+        Entity::ConsumerPartition {
+            ref hub,
+            ref group,
+            ref partition,
+        } => {
+            let reader = match consumer_source(ctx, &attach, &address, hub, group, partition) {
+                Ok(reader) => reader,
+                Err(fault) => return refuse(links, session, attach, fault).await,
+            };
+            let ConsumerSource {
+                partition: p,
+                from,
+                key,
+                registration,
+            } = reader;
+            match links.accept_incoming_attach(attach, session).await {
+                Ok(LinkEndpoint::Sender(s)) => {
+                    tokio::spawn(deliver::run(
+                        ctx.clone(),
+                        s,
+                        p,
+                        from,
+                        key,
+                        registration,
+                        partition.clone(),
+                    ));
+                }
+                _ => ctx.shared.owners.unregister(&key, registration.id),
+            }
+        }
+        _ => refuse(links, session, attach, not_found(&address)).await,
+    }
+}
+
+/// What a consumer link reads: the partition, the first sequence number, and its place
+/// among the partition's readers.
+struct ConsumerSource {
+    partition: Arc<Partition>,
+    from: i64,
+    key: owners::PartitionKey,
+    registration: owners::Registration,
+}
+
+/// Checks a consumer link (faults, claims, hub, group, partition, filter, epoch) and
+/// registers it as a reader, or says why it is refused.
+fn consumer_source(
+    ctx: &ConnCtx,
+    attach: &Attach,
+    address: &str,
+    hub: &str,
+    group: &str,
+    partition: &str,
+) -> Result<ConsumerSource, LinkFault> {
+    let shared = &ctx.shared;
+    if let Some(fault) = shared.faults.link_refusal() {
+        return Err(fault);
+    }
+    if !ctx.authorised(address) {
+        return Err(unauthorised(address));
+    }
+    let h = shared
+        .store
+        .hub(hub)
+        .cloned()
+        .ok_or_else(|| not_found(hub))?;
+    if !h.has_group(group) {
+        return Err(not_found(&format!("{hub}/ConsumerGroups/{group}")));
+    }
+    let p = h
+        .partition(partition)
+        .cloned()
+        .ok_or_else(|| not_found(address))?;
+    let filter = selector::selector_of(attach.source.as_ref().and_then(|s| s.filter.as_ref()));
+    let start = match filter.as_deref().map(selector::parse) {
+        None => selector::StartAt::Earliest,
+        Some(Ok(s)) => s,
+        Some(Err(e)) => return Err(LinkFault::new("amqp:not-implemented", &e.to_string())),
+    };
+    // Resolved before the reader counts as attached (see `EventHubsEmulator::readers`): what
+    // is appended once a test sees the reader is after a `@latest` start.
+    let from = selector::resolve(&start, &p);
+    let key = owners::key(hub, group, partition);
+    let registration = shared
+        .owners
+        .register(key.clone(), ctx.id, epoch_of(attach))?;
+    Ok(ConsumerSource {
+        partition: p,
+        from,
+        key,
+        registration,
+    })
 }
 
 /// Pumps replies onto the link attached to a client's reply node.
