@@ -129,40 +129,27 @@ pub enum ChaosError {
 
 /// Runs the chaos and reports what the table holds.
 pub async fn run(options: ChaosOptions) -> Result<ChaosReport, ChaosError> {
-    let setup = |e: &dyn fmt::Display| ChaosError::Setup(e.to_string());
     std::fs::create_dir_all(&options.work_dir).map_err(|e| setup(&e))?;
-    let hub = EventHubsEmulator::start(
-        EmulatorOptions::new("chaos.servicebus.windows.net")
-            .with_event_hub(EventHubOptions::new(HUB, options.partitions))
-            .with_sas_key(KEY_NAME, KEY),
+    let stand_ins = StandIns::start(&options).await?;
+    let config = replicas::write_config(
+        &options,
+        &stand_ins.hub,
+        &stand_ins.kusto,
+        &stand_ins.azurite,
+        (KEY_NAME, HUB),
     )
-    .await
     .map_err(|e| setup(&e))?;
-    let azurite = tokio::task::spawn_blocking(Azurite::start)
-        .await
-        .map_err(|e| setup(&e))?
-        .map_err(|e| setup(&e))?;
-    let azurite = Arc::new(azurite);
-    let kusto = KustoEmulator::start(KustoOptions {
-        databases: vec!["iot".into()],
-        storage: StorageMode::Shared(azurite.clone()),
-        queued_batching_time: Some(options.queued_batching_time),
-        ..Default::default()
-    })
-    .await
-    .map_err(|e| setup(&e))?;
-    let config = replicas::write_config(&options, &hub, &kusto, &azurite, (KEY_NAME, HUB))
-        .map_err(|e| setup(&e))?;
     replicas::provision(&options.binary, &config).map_err(ChaosError::Provision)?;
     // A quarter of the events wait at the start; the rest arrive in steps between the kills,
     // so that every kill hits replicas in the middle of the stream.
     let mut sent = 0;
     let first = (options.events / 4).max(1).min(options.events);
-    send(&hub, options.partitions, &mut sent, first).map_err(|e| setup(&e))?;
+    send(&stand_ins.hub, options.partitions, &mut sent, first).map_err(|e| setup(&e))?;
     if options.faults && options.ingestion == Ingestion::Queued {
-        kusto.set_sas_lifetime(Some(Duration::from_secs(20)));
+        stand_ins
+            .kusto
+            .set_sas_lifetime(Some(Duration::from_secs(20)));
     }
-
     let started = Instant::now();
     let mut replicas = Replicas::start(&options, &config).map_err(|e| setup(&e))?;
     let mut report = ChaosReport {
@@ -172,54 +159,135 @@ pub async fn run(options: ChaosOptions) -> Result<ChaosReport, ChaosError> {
         replicas: options.replicas,
         ..ChaosReport::default()
     };
+    kill_and_restart(
+        &options,
+        &stand_ins,
+        &mut replicas,
+        &mut report,
+        &mut sent,
+        started,
+    )
+    .await?;
+    let rest = options.events - sent;
+    send(&stand_ins.hub, options.partitions, &mut sent, rest).map_err(|e| setup(&e))?;
+    stand_ins.kusto.clear_faults();
+    wait_for_every_event(&options, &stand_ins.kusto, &mut replicas, started).await?;
+    report.elapsed = started.elapsed();
+    report.final_exit_codes = replicas.stop_all();
+    settle(&stand_ins.kusto, options.queued_batching_time).await;
+    count_rows(&options, &stand_ins.kusto, &mut report)?;
+    Ok(report)
+}
+
+/// Setting the run up failed.
+fn setup(e: &dyn fmt::Display) -> ChaosError {
+    ChaosError::Setup(e.to_string())
+}
+
+/// The stand-ins a run uses; they stop when dropped.
+struct StandIns {
+    hub: EventHubsEmulator,
+    azurite: Arc<Azurite>,
+    kusto: KustoEmulator,
+}
+
+impl StandIns {
+    async fn start(options: &ChaosOptions) -> Result<StandIns, ChaosError> {
+        let hub = EventHubsEmulator::start(
+            EmulatorOptions::new("chaos.servicebus.windows.net")
+                .with_event_hub(EventHubOptions::new(HUB, options.partitions))
+                .with_sas_key(KEY_NAME, KEY),
+        )
+        .await
+        .map_err(|e| setup(&e))?;
+        let azurite = tokio::task::spawn_blocking(Azurite::start)
+            .await
+            .map_err(|e| setup(&e))?
+            .map_err(|e| setup(&e))?;
+        let azurite = Arc::new(azurite);
+        let kusto = KustoEmulator::start(KustoOptions {
+            databases: vec!["iot".into()],
+            storage: StorageMode::Shared(azurite.clone()),
+            queued_batching_time: Some(options.queued_batching_time),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| setup(&e))?;
+        Ok(StandIns {
+            hub,
+            azurite,
+            kusto,
+        })
+    }
+}
+
+/// The kills: at random moments, more events arrive, a fault may be injected, a random
+/// replica is killed with SIGKILL and restarted.
+async fn kill_and_restart(
+    options: &ChaosOptions,
+    stand_ins: &StandIns,
+    replicas: &mut Replicas,
+    report: &mut ChaosReport,
+    sent: &mut usize,
+    started: Instant,
+) -> Result<(), ChaosError> {
     let mut rng = fastrand::Rng::with_seed(options.seed);
-    let distinct = |k: &KustoEmulator| count(k).len();
-    while report.kills < options.kills {
-        if started.elapsed() > options.timeout {
-            break;
-        }
+    while report.kills < options.kills && started.elapsed() <= options.timeout {
         tokio::time::sleep(Duration::from_millis(rng.u64(300..1500))).await;
         let kills_left = options.kills - report.kills;
-        let step = (options.events - sent).div_ceil(kills_left);
-        send(&hub, options.partitions, &mut sent, step).map_err(|e| setup(&e))?;
+        let step = (options.events - *sent).div_ceil(kills_left);
+        send(&stand_ins.hub, options.partitions, sent, step).map_err(|e| setup(&e))?;
         if options.faults {
-            let kind = inject(&mut rng, &hub, &kusto, options.ingestion);
+            let kind = inject(
+                &mut rng,
+                &stand_ins.hub,
+                &stand_ins.kusto,
+                options.ingestion,
+            );
             *report.faults.entry(kind).or_default() += 1;
         }
         let victim = rng.usize(0..options.replicas);
-        let before = distinct(&kusto);
+        let before = count(&stand_ins.kusto).len();
         replicas.kill(victim).map_err(|e| setup(&e))?;
         report.kills += 1;
         // Events were still arriving, or not all were in the table yet.
-        if sent < options.events || before < options.events {
+        if *sent < options.events || before < options.events {
             report.kills_mid_stream += 1;
         }
         tokio::time::sleep(Duration::from_millis(rng.u64(0..500))).await;
         replicas.restart(victim).map_err(|e| setup(&e))?;
     }
-    let rest = options.events - sent;
-    send(&hub, options.partitions, &mut sent, rest).map_err(|e| setup(&e))?;
-    kusto.clear_faults();
-    let logs = options.work_dir.display().to_string();
+    Ok(())
+}
+
+/// Waits until every event is in the table at least once, or the run's time is up.
+async fn wait_for_every_event(
+    options: &ChaosOptions,
+    kusto: &KustoEmulator,
+    replicas: &mut Replicas,
+    started: Instant,
+) -> Result<(), ChaosError> {
     let deadline = started + options.timeout;
-    while distinct(&kusto) < options.events {
+    while count(kusto).len() < options.events {
         if Instant::now() > deadline {
-            let missing = options.events - distinct(&kusto);
+            let missing = options.events - count(kusto).len();
             replicas.stop_all();
             return Err(ChaosError::Timeout {
                 secs: options.timeout.as_secs(),
                 missing,
                 events: options.events,
-                logs,
+                logs: options.work_dir.display().to_string(),
             });
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    report.elapsed = started.elapsed();
-    report.final_exit_codes = replicas.stop_all();
-    // Rows queued by the last batches land a batching time later: wait until the table stops
-    // growing for three batching times.
-    let settle = options.queued_batching_time * 3 + Duration::from_secs(1);
+    Ok(())
+}
+
+/// Rows queued by the last batches land a batching time later: waits until the table stops
+/// growing for three batching times.
+async fn settle(kusto: &KustoEmulator, batching_time: Duration) {
+    let settle = batching_time * 3 + Duration::from_secs(1);
     let mut last = (kusto.rows("iot", "Chaos").len(), Instant::now());
     while last.1.elapsed() < settle {
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -228,7 +296,15 @@ pub async fn run(options: ChaosOptions) -> Result<ChaosReport, ChaosError> {
             last = (now, Instant::now());
         }
     }
-    let counts = count(&kusto);
+}
+
+/// Fills in rows, losses and duplicates, in the table and (streaming) in the dedupe view.
+fn count_rows(
+    options: &ChaosOptions,
+    kusto: &KustoEmulator,
+    report: &mut ChaosReport,
+) -> Result<(), ChaosError> {
+    let counts = count(kusto);
     report.rows = counts.values().sum();
     report.lost = options.events - counts.len();
     report.duplicates = report.rows - counts.len();
@@ -242,12 +318,15 @@ pub async fn run(options: ChaosOptions) -> Result<ChaosReport, ChaosError> {
             .iter()
             .position(|c| c.name == "Device")
             .ok_or_else(|| ChaosError::View("the view has no Device column".into()))?;
-        let rows = view.rows;
-        let devices: HashSet<&str> = rows.iter().filter_map(|r| r[device].as_str()).collect();
-        report.view_duplicates = Some(rows.len() - devices.len());
+        let devices: HashSet<&str> = view
+            .rows
+            .iter()
+            .filter_map(|r| r[device].as_str())
+            .collect();
+        report.view_duplicates = Some(view.rows.len() - devices.len());
         report.view_lost = Some(options.events - devices.len());
     }
-    Ok(report)
+    Ok(())
 }
 
 /// Appends the next `n` events (round robin over the partitions).
