@@ -15,7 +15,8 @@ pub mod config;
 pub mod deadletter;
 pub mod decode;
 pub mod event;
-pub mod kusto;
+/// The Data Explorer client (its own crate, `crates/kusto`), under the name the stages use.
+pub use iotc_adx_kusto as kusto;
 pub mod pipeline;
 pub mod provision;
 pub mod replay;

@@ -7,10 +7,10 @@
 //! One attempt per call, except that storage refusing the SAS (expired) makes the ingestor
 //! fetch fresh ingestion resources and try once more at once.
 
-use super::client::Transport;
 use super::error::{ErrorKind, KustoError};
 use super::resources::{Accounts, IngestionResources, ResourceCache};
 use super::storage::StorageClient;
+use super::transport::Transport;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use bytes::Bytes;

@@ -181,7 +181,7 @@ impl Attempt<'_> {
     ) -> KustoError {
         let retry_after = if status == 429 || status == 503 {
             header(headers, "retry-after")
-                .and_then(|v| crate::retry::parse_retry_after(&v, SystemTime::now()))
+                .and_then(|v| crate::retry_after::parse_retry_after(&v, SystemTime::now()))
         } else {
             None
         };
@@ -191,11 +191,10 @@ impl Attempt<'_> {
         match self.service {
             Service::Storage => {
                 let code = header(headers, "x-ms-error-code")
-                    .or_else(|| super::storage::xml_text(&String::from_utf8_lossy(body), "Code"));
+                    .or_else(|| super::xml::xml_text(&String::from_utf8_lossy(body), "Code"));
                 e.kind = classify_storage(status, code.as_deref(), retry_after);
-                e.details.message =
-                    super::storage::xml_text(&String::from_utf8_lossy(body), "Message")
-                        .map(|m| m.lines().next().unwrap_or("").to_string());
+                e.details.message = super::xml::xml_text(&String::from_utf8_lossy(body), "Message")
+                    .map(|m| m.lines().next().unwrap_or("").to_string());
                 e.details.code = code;
                 e.details.activity_id = header(headers, "x-ms-request-id");
             }

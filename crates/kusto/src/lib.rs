@@ -6,7 +6,11 @@
 //! queued ingestion meeting an expired SAS, which re-fetches the ingestion resources and tries
 //! once more at once.
 //!
+//! It is a crate of its own so that the service and the reports feature use the same client,
+//! and so that it cannot reach into the service.
+//!
 //! - `client`: [`KustoClient`] (`/v1/rest/mgmt`, `/v2/rest/query`, `/v1/rest/ingest`);
+//! - `transport`: the HTTP side every call shares (headers, token, v1/v2 answers);
 //! - `options`: [`ClientOptions`] and the derived ingest endpoint and token scope;
 //! - `queued` with `resources` and `storage`: blob upload, queue message, failure reports;
 //! - `response`: v1 and v2 answers as a [`Dataset`];
@@ -19,8 +23,11 @@ mod options;
 mod queued;
 mod resources;
 mod response;
+mod retry_after;
 mod status;
 mod storage;
+mod transport;
+mod xml;
 
 pub use client::{KustoClient, StreamingRequest};
 pub use error::{ErrorKind, KustoError};
@@ -28,3 +35,4 @@ pub use failures::OwnFailure;
 pub use options::ClientOptions;
 pub use queued::{IngestionFailure, QueuedIngestor, QueuedReceipt, QueuedRequest};
 pub use response::{Column, Dataset, Table};
+pub use retry_after::parse_retry_after;

@@ -5,6 +5,7 @@
 
 use super::error::KustoError;
 use super::status::{Attempt, Service};
+use super::xml::{xml_escape, xml_text};
 use bytes::Bytes;
 use std::time::Duration;
 
@@ -105,7 +106,7 @@ impl StorageClient {
         body: Option<(Bytes, &str)>,
         headers: &[(&str, &str)],
     ) -> Result<(reqwest::header::HeaderMap, Bytes), KustoError> {
-        let id = super::client::request_id(&operation.replace(' ', "-"));
+        let id = super::transport::request_id(&operation.replace(' ', "-"));
         let shown = super::error::strip_query(url.as_str()).to_string();
         let attempt = Attempt {
             operation,
@@ -284,14 +285,6 @@ impl StorageClient {
     }
 }
 
-/// The text of the first `<name>` element of `xml`, unescaped.
-pub(super) fn xml_text(xml: &str, name: &str) -> Option<String> {
-    let open = format!("<{name}>");
-    let start = xml.find(&open)? + open.len();
-    let end = xml[start..].find(&format!("</{name}>"))? + start;
-    Some(xml_unescape(&xml[start..end]))
-}
-
 fn parse_messages(xml: &str) -> Vec<QueueMessage> {
     xml.split("<QueueMessage>")
         .skip(1)
@@ -303,20 +296,6 @@ fn parse_messages(xml: &str) -> Vec<QueueMessage> {
             })
         })
         .collect()
-}
-
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-fn xml_unescape(s: &str) -> String {
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&apos;", "'")
-        .replace("&amp;", "&")
 }
 
 #[cfg(test)]
@@ -365,16 +344,5 @@ mod tests {
         );
         assert_eq!(m[1].id, "id2");
         assert!(parse_messages("<QueueMessagesList />").is_empty());
-    }
-
-    #[test]
-    fn xml_text_reads_error_codes() {
-        let body = "<?xml version=\"1.0\"?><Error><Code>AuthenticationFailed</Code><Message>a &amp; b</Message></Error>";
-        assert_eq!(
-            xml_text(body, "Code").as_deref(),
-            Some("AuthenticationFailed")
-        );
-        assert_eq!(xml_text(body, "Message").as_deref(), Some("a & b"));
-        assert_eq!(xml_text(body, "Nope"), None);
     }
 }

@@ -4,10 +4,10 @@
 //! several TempStorage or queue rows are several storage accounts, used round-robin, and an
 //! account that just failed is skipped for a while.
 
-use super::client::Transport;
 use super::error::{ErrorKind, KustoError};
 use super::response::Dataset;
 use super::storage::SasUrl;
+use super::transport::Transport;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -226,7 +226,7 @@ impl Accounts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kusto::response::{Column, Table};
+    use crate::response::{Column, Table};
     use serde_json::json;
 
     fn sas(u: &str) -> SasUrl {
