@@ -4,9 +4,10 @@
 use super::*;
 use crate::ack::Progress;
 use crate::config::{load_str, Settings};
-use crate::deadletter::LocalDirStore;
+use crate::deadletter::{LocalDirStore, Stage};
 use crate::event::EventMeta;
 use crate::sink::{Delivery, DeliveryFuture};
+use crate::source::Checkpointer;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -501,3 +502,5 @@ async fn events_the_table_holds_or_read_again_are_skipped() {
         "asked on first sight and when read again"
     );
 }
+
+mod network;
