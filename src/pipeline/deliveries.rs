@@ -3,7 +3,7 @@
 //! dead-lettered) and its events' tickets released so that checkpoints can move.
 
 use super::{Pipeline, PipelineError};
-use crate::ack::Ticket;
+use crate::checkpoint::Ticket;
 use crate::deadletter::{DeadLetter, Stage};
 use crate::sink::{LateRejection, Outcome, Sink, SinkError};
 use std::collections::VecDeque;

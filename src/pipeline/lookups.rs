@@ -9,9 +9,9 @@
 //! none is lost). When a partition is read again while its events wait, the event where that
 //! happened is marked: the next lookup starts once the events before it have been processed.
 
-use crate::ack::Ticket;
+use crate::checkpoint::Ticket;
+use crate::dedupe::{Ledger, SeqRange};
 use crate::event::SourceEvent;
-use crate::resume::{Ledger, SeqRange};
 use crate::sink::{Sink, SinkError};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;

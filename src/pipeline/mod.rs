@@ -9,14 +9,14 @@
 //! reading instead of filling memory. As deliveries complete, the [`AckTracker`] works out how
 //! far each partition is done and the source's checkpointer is told.
 //!
-//! The loop never waits on the network itself: deliveries, dedupe lookups (`lookups`) and
-//! checkpoint writes (`checkpoints`) run in tasks of their own and report back through the
-//! loop's `select!`, so a slow answer holds back only what depends on it.
+//! The loop never waits on the network itself: deliveries (`deliveries`), dedupe lookups
+//! (`lookups`) and checkpoint writes ([`CheckpointWriter`]) run in tasks of their own and
+//! report back through the loop's `select!`, so a slow answer holds back only what depends
+//! on it.
 //!
 //! On shutdown the source stops, every open batch is sent, deliveries are awaited (for at most
 //! [`DRAIN_GRACE`] after a signal) and the dead-letter store is flushed.
 
-mod checkpoints;
 mod deliveries;
 mod lookups;
 mod meters;
@@ -26,14 +26,13 @@ mod summary;
 pub use processor::{Failure, Output, Processor};
 pub use summary::{DestinationSummary, Summary};
 
-use crate::ack::{AckTracker, Ticket};
 use crate::batch::{Batch, Lanes};
+use crate::checkpoint::{AckTracker, CheckpointError, CheckpointWriter, Ticket};
 use crate::config::DestinationSettings;
 use crate::deadletter::{DeadLetter, DeadLetterError, DeadLetterStore};
 use crate::event::SourceEvent;
 use crate::sink::{LateRejection, Outcome, Sink, SinkError};
 use crate::source::{Source, SourceError};
-use checkpoints::CheckpointWriter;
 use deliveries::{next_done, InFlight};
 use lookups::Lookups;
 use meters::Meters;
@@ -71,6 +70,9 @@ pub enum PipelineError {
     /// A dead letter could not be stored.
     #[error(transparent)]
     DeadLetter(#[from] DeadLetterError),
+    /// A checkpoint could not be written.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
 }
 
 /// Everything a run needs.

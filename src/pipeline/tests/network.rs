@@ -3,7 +3,7 @@
 //! checkpoints, batch deadlines and a shutdown signal go on.
 
 use super::*;
-use crate::resume::SeqRange;
+use crate::dedupe::SeqRange;
 use crate::sink::IngestedFuture;
 use tokio::sync::{oneshot, watch};
 
@@ -45,7 +45,7 @@ struct GatedRecorder {
 }
 
 impl Checkpointer for GatedRecorder {
-    async fn commit(&mut self, progress: Vec<Progress>) -> Result<(), SourceError> {
+    async fn commit(&mut self, progress: Vec<Progress>) -> Result<(), CheckpointError> {
         if let (Some(gate), false) = (&mut self.gate, progress.is_empty()) {
             let _ = gate.wait_for(|open| *open).await;
         }

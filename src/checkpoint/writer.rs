@@ -4,8 +4,7 @@
 //! checkpoints, never deliveries, batch deadlines or shutdown. Progress handed over while a
 //! write is under way is merged (the latest position per partition) and written next.
 
-use crate::ack::Progress;
-use crate::source::{Checkpointer, SourceError};
+use super::{CheckpointError, Checkpointer, Progress};
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -25,10 +24,11 @@ struct Shared {
     wake: Notify,
 }
 
-/// The handle on the task that owns the source's checkpointer.
-pub(super) struct CheckpointWriter {
+/// The handle on the task that owns the source's checkpointer: what the pipeline hands its
+/// confirmed progress to.
+pub struct CheckpointWriter {
     shared: Arc<Shared>,
-    task: Option<JoinHandle<Result<(), SourceError>>>,
+    task: Option<JoinHandle<Result<(), CheckpointError>>>,
 }
 
 impl CheckpointWriter {
@@ -62,7 +62,7 @@ impl CheckpointWriter {
     }
 
     /// Completes when a write failed, with its error; pending otherwise.
-    pub async fn failed(&mut self) -> SourceError {
+    pub async fn failed(&mut self) -> CheckpointError {
         let Some(task) = self.task.as_mut() else {
             return std::future::pending().await;
         };
@@ -71,17 +71,17 @@ impl CheckpointWriter {
         match ended {
             Ok(Err(e)) => e,
             Ok(Ok(())) => std::future::pending().await,
-            Err(e) => aborted(e),
+            Err(e) => CheckpointError::Aborted(e),
         }
     }
 
     /// Writes what was handed over and not written yet, then finishes the checkpointer
     /// (final checkpoints, partitions released).
-    pub async fn finish(mut self) -> Result<(), SourceError> {
+    pub async fn finish(mut self) -> Result<(), CheckpointError> {
         self.handed().closing = true;
         self.shared.wake.notify_one();
         match self.task.take() {
-            Some(task) => task.await.map_err(aborted)?,
+            Some(task) => task.await.map_err(CheckpointError::Aborted)?,
             None => Ok(()),
         }
     }
@@ -107,7 +107,7 @@ impl Drop for CheckpointWriter {
 async fn write<C: Checkpointer>(
     mut checkpointer: C,
     shared: Arc<Shared>,
-) -> Result<(), SourceError> {
+) -> Result<(), CheckpointError> {
     loop {
         shared.wake.notified().await;
         let (progress, closing) = {
@@ -118,12 +118,5 @@ async fn write<C: Checkpointer>(
         if closing {
             return checkpointer.finish().await;
         }
-    }
-}
-
-fn aborted(e: tokio::task::JoinError) -> SourceError {
-    SourceError::Checkpoint {
-        partition: "*".into(),
-        reason: format!("the checkpoint writer ended abnormally: {e}"),
     }
 }
