@@ -90,7 +90,7 @@ async fn measure(mode: IngestionMode) {
         while tasks.len() >= IN_FLIGHT {
             sent += bytes_of(tasks.join_next().await);
         }
-        let origin = vec![iotc_adx::ack::Span {
+        let origin = vec![iotc_adx::checkpoint::Span {
             partition: "0".into(),
             first: i as i64,
             last: i as i64,

@@ -4,7 +4,7 @@
 //! A message's rows never straddle two batches, so a batch always covers whole events; a
 //! message whose rows alone exceed `max_bytes` travels in a batch of its own.
 
-use crate::ack::{Span, Ticket};
+use crate::checkpoint::{Span, Ticket};
 use std::time::{Duration, Instant};
 
 /// When a batch is closed.
@@ -131,7 +131,7 @@ impl Batcher {
 
 /// The open batches of one destination: a single one, or one per partition when the
 /// destination's batches must each hold one partition's events (so that each covers one
-/// unbroken range of sequence numbers, see [`crate::resume`]).
+/// unbroken range of sequence numbers, see [`crate::dedupe`]).
 #[derive(Debug)]
 pub struct Lanes {
     destination: usize,

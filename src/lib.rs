@@ -1,26 +1,29 @@
 //! iotc-adx moves Azure IoT Central's exported messages into Azure Data Explorer.
 //!
 //! Data flows one way, one module per stage:
-//! [`source`] → [`decode`] → [`route`] → [`transform`] → [`batch`] → [`sink`], with failures
-//! going to [`deadletter`], and [`replay`] sending them through again. [`pipeline`] wires the stages together; [`config`] turns the TOML
-//! file into typed settings; [`schema`] describes destination tables; [`event`] holds what
-//! travels between stages.
+//! [`source`] → [`decode`] → [`route`] → [`transform`] → [`batch`] → [`sink`] →
+//! [`checkpoint`], with failures going to [`deadletter`], and [`replay`] sending them through
+//! again. [`checkpoint`] follows each event from read to checkpoint (acknowledgements, the
+//! checkpoint writer, the trait each source's checkpoint store implements); [`dedupe`] skips
+//! events read again whose rows a table already holds. [`pipeline`] wires the stages
+//! together; [`config`] turns the TOML file into typed settings; [`schema`] describes
+//! destination tables; [`event`] holds what travels between stages.
 
 #![warn(missing_docs)]
 
-pub mod ack;
 pub mod auth;
 pub mod batch;
+pub mod checkpoint;
 pub mod config;
 pub mod deadletter;
 pub mod decode;
+pub mod dedupe;
 pub mod event;
 /// The Data Explorer client (its own crate, `crates/kusto`), under the name the stages use.
 pub use iotc_adx_kusto as kusto;
 pub mod pipeline;
 pub mod provision;
 pub mod replay;
-pub mod resume;
 pub mod retry;
 pub mod route;
 pub mod schema;

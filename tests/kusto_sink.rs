@@ -5,8 +5,8 @@
 
 mod support;
 
-use iotc_adx::ack::Span;
 use iotc_adx::batch::Batch;
+use iotc_adx::checkpoint::Span;
 use iotc_adx::config::{load_str, KustoSinkSettings, Settings, SinkSettings};
 use iotc_adx::deadletter::LocalDirStore;
 use iotc_adx::pipeline::{Pipeline, Summary};

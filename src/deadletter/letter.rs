@@ -1,7 +1,7 @@
 //! What a dead letter holds: the failed stage, the reason, the event's metadata and its exact
 //! bytes (or the refused rows), as written to the store and read back by `replay`.
 
-use crate::ack::Span;
+use crate::checkpoint::Span;
 use crate::event::{EventMeta, SourceEvent};
 use base64::Engine;
 use chrono::{SecondsFormat, Utc};

@@ -9,9 +9,16 @@
 //! reading instead of filling memory. As deliveries complete, the [`AckTracker`] works out how
 //! far each partition is done and the source's checkpointer is told.
 //!
+//! The loop never waits on the network itself: deliveries (`deliveries`), dedupe lookups
+//! (`lookups`) and checkpoint writes ([`CheckpointWriter`]) run in tasks of their own and
+//! report back through the loop's `select!`, so a slow answer holds back only what depends
+//! on it.
+//!
 //! On shutdown the source stops, every open batch is sent, deliveries are awaited (for at most
 //! [`DRAIN_GRACE`] after a signal) and the dead-letter store is flushed.
 
+mod deliveries;
+mod lookups;
 mod meters;
 mod processor;
 mod summary;
@@ -19,26 +26,29 @@ mod summary;
 pub use processor::{Failure, Output, Processor};
 pub use summary::{DestinationSummary, Summary};
 
-use crate::ack::{AckTracker, Ticket};
 use crate::batch::{Batch, Lanes};
+use crate::checkpoint::{AckTracker, CheckpointError, CheckpointWriter, Ticket};
 use crate::config::DestinationSettings;
-use crate::deadletter::{DeadLetter, DeadLetterError, DeadLetterStore, Stage};
+use crate::deadletter::{DeadLetter, DeadLetterError, DeadLetterStore};
 use crate::event::SourceEvent;
-use crate::resume::Ledger;
 use crate::sink::{LateRejection, Outcome, Sink, SinkError};
-use crate::source::{Checkpointer, Source, SourceError};
+use crate::source::{Source, SourceError};
+use deliveries::{next_done, InFlight};
+use lookups::Lookups;
 use meters::Meters;
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::task::{Id, JoinError, JoinSet};
-use tracing::Instrument;
 
 /// Events read from the source per hand-over.
 const READ_BATCH: usize = 1024;
 /// Hand-overs that may wait in the channel: bounds memory to about 4 × 1024 events.
 const CHANNEL_DEPTH: usize = 4;
+/// Events that may wait for their partition's dedupe lookup before reading stops: bounds
+/// memory while a lookup is slow, and lets other partitions go on meanwhile.
+const MAX_WAITING_EVENTS: usize = 8 * READ_BATCH;
 /// How often the checkpointer hears from the pipeline even when nothing happens, so that
 /// progress it held back (written at most every `checkpoint_every_ms`) reaches the store on
 /// a quiet partition too.
@@ -60,17 +70,9 @@ pub enum PipelineError {
     /// A dead letter could not be stored.
     #[error(transparent)]
     DeadLetter(#[from] DeadLetterError),
-}
-
-/// A batch being delivered.
-struct InFlight {
-    destination: usize,
-    rows: u64,
-    tickets: Vec<Ticket>,
-    /// The earliest enqueued time of its events (Unix milliseconds).
-    oldest_enqueued_ms: Option<i64>,
-    /// The batch's span: its delivery and what follows are logged inside it.
-    span: tracing::Span,
+    /// A checkpoint could not be written.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
 }
 
 /// Everything a run needs.
@@ -78,11 +80,8 @@ pub struct Pipeline<K: Sink> {
     processor: Processor,
     /// Open batches, per destination.
     batchers: Vec<Lanes>,
-    /// What resumable destinations already hold, per partition.
-    ledger: Ledger,
-    /// The last sequence number read per partition, to notice a partition read again from an
-    /// older position.
-    last_seen: HashMap<String, i64>,
+    /// What resumable destinations already hold, and the lookups that tell.
+    lookups: Lookups,
     sink: K,
     dead_letters: Box<dyn DeadLetterStore>,
     summary: Summary,
@@ -122,14 +121,13 @@ impl<K: Sink> Pipeline<K> {
             ..Summary::default()
         };
         let busy = vec![0; destinations.len()];
-        let names: Vec<&str> = destinations.iter().map(|d| d.name.as_str()).collect();
-        let meters = Meters::new(&names);
+        let names: Vec<String> = destinations.iter().map(|d| d.name.clone()).collect();
+        let meters = Meters::new(&names.iter().map(String::as_str).collect::<Vec<_>>());
         Pipeline {
             meters,
-            ledger: Ledger::new(destinations.len()),
+            lookups: Lookups::new(&names, |i| sink.resumable(i)),
             processor: Processor::new(destinations),
             batchers,
-            last_seen: HashMap::new(),
             sink,
             dead_letters,
             summary,
@@ -156,47 +154,76 @@ impl<K: Sink> Pipeline<K> {
         shutdown: impl Future<Output = ()>,
     ) -> Result<Summary, PipelineError> {
         let started = Instant::now();
-        let mut checkpointer = source.checkpointer();
+        let mut writer = CheckpointWriter::spawn(source.checkpointer());
         let (tx, mut rx) = mpsc::channel::<Result<Vec<SourceEvent>, SourceError>>(CHANNEL_DEPTH);
         let reader = tokio::spawn(read_source(source, tx));
+        self.read(&mut rx, &mut writer, shutdown).await?;
+        // Stop reading; events still in the channel or waiting for a lookup were never
+        // processed and are not lost: with a replayable source they are read again next time.
+        drop(rx);
+        reader.abort();
+        let waiting = self.lookups.abandon();
+        if waiting > 0 {
+            tracing::warn!(
+                events = waiting,
+                "stopping with events waiting to learn what the table already holds: they are read again from the last checkpoint"
+            );
+        }
+        self.drain(&mut writer).await?;
+        self.dead_letters.flush()?;
+        writer.finish().await?;
+        self.summary.acknowledged = self.acks.done();
+        self.summary.elapsed = started.elapsed();
+        Ok(self.summary)
+    }
+
+    /// The read loop: until the source is exhausted (and every lookup answered) or
+    /// `shutdown` completes. Everything that waits on the network runs beside it.
+    async fn read(
+        &mut self,
+        rx: &mut mpsc::Receiver<Result<Vec<SourceEvent>, SourceError>>,
+        writer: &mut CheckpointWriter,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), PipelineError> {
         tokio::pin!(shutdown);
         let mut output = Output::new(self.batchers.len());
         let mut late = self.sink.late_rejections();
         let mut tick = tokio::time::interval(CHECKPOINT_TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
+        let mut exhausted = false;
+        while !exhausted || self.lookups.busy() {
             let deadline = self.batchers.iter().filter_map(Lanes::deadline).min();
-            // Full destinations hold reading back: this is the backpressure.
-            let can_read = self.waiting.is_empty();
+            // Full destinations, and events piling up behind a slow lookup, hold reading
+            // back: this is the backpressure.
+            let can_read =
+                !exhausted && self.waiting.is_empty() && self.lookups.held() < MAX_WAITING_EVENTS;
             tokio::select! {
                 biased;
                 () = &mut shutdown => {
                     self.summary.interrupted = true;
                     break;
                 }
+                e = writer.failed() => return Err(e.into()),
                 Some(done) = self.tasks.join_next_with_id(), if !self.tasks.is_empty() => self.complete(done)?,
+                done = self.lookups.next(), if self.lookups.busy() => self.looked_up(done, &mut output)?,
                 Some(rejection) = recv_late(&mut late) => self.late_rejection(rejection)?,
                 () = sleep_until(deadline) => self.close_due(),
                 _ = tick.tick() => {}
                 received = rx.recv(), if can_read => match received {
-                    Some(Ok(events)) => {
-                        self.meters.received(&events);
-                        self.resume(&events).await;
-                        for event in &events {
-                            self.handle(event, &mut output)?;
-                        }
-                    }
+                    Some(Ok(events)) => self.receive(events, &mut output)?,
                     Some(Err(e)) => return Err(e.into()),
-                    None => break,
+                    None => exhausted = true,
                 },
             }
             self.launch_waiting();
-            self.checkpoint(&mut checkpointer).await?;
+            self.checkpoint(writer)?;
         }
-        // Stop reading; events still in the channel were never processed and are not lost:
-        // with a replayable source they are read again next time.
-        drop(rx);
-        reader.abort();
+        Ok(())
+    }
+
+    /// After the read loop: sends every open batch and waits for the deliveries in flight
+    /// (for at most the drain grace after a signal).
+    async fn drain(&mut self, writer: &mut CheckpointWriter) -> Result<(), PipelineError> {
         for lanes in &mut self.batchers {
             self.waiting.extend(lanes.take_all());
         }
@@ -206,19 +233,15 @@ impl<K: Sink> Pipeline<K> {
             .interrupted
             .then(|| tokio::time::Instant::now() + self.drain_grace);
         while !self.tasks.is_empty() {
-            let next = match grace {
-                Some(until) => {
-                    match tokio::time::timeout_at(until, self.tasks.join_next_with_id()).await {
-                        Ok(next) => next,
-                        Err(_) => break,
-                    }
-                }
-                None => self.tasks.join_next_with_id().await,
+            let next = tokio::select! {
+                biased;
+                e = writer.failed() => return Err(e.into()),
+                next = next_done(&mut self.tasks, grace) => next,
             };
             let Some(done) = next else { break };
             self.complete(done)?;
             self.launch_waiting();
-            self.checkpoint(&mut checkpointer).await?;
+            self.checkpoint(writer)?;
         }
         let abandoned = self.tasks.len() + self.waiting.len();
         self.summary.unconfirmed_batches = abandoned;
@@ -230,22 +253,56 @@ impl<K: Sink> Pipeline<K> {
             );
             self.tasks.abort_all();
         }
-        self.dead_letters.flush()?;
-        checkpointer.finish().await?;
-        self.summary.acknowledged = self.acks.done();
-        self.summary.elapsed = started.elapsed();
-        Ok(self.summary)
+        Ok(())
     }
 
-    fn handle(&mut self, event: &SourceEvent, output: &mut Output) -> Result<(), PipelineError> {
+    /// Events just read: each gets its ticket, then is processed now or, while its
+    /// partition's dedupe lookup is under way, once that answers.
+    fn receive(
+        &mut self,
+        events: Vec<SourceEvent>,
+        output: &mut Output,
+    ) -> Result<(), PipelineError> {
+        self.meters.received(&events);
+        for event in events {
+            let ticket = self.acks.open(
+                &event.meta.partition,
+                event.meta.sequence_number,
+                &event.meta.offset,
+                event.meta.enqueued_time.timestamp_millis(),
+            );
+            if let Some((event, ticket)) = self.lookups.admit(&self.sink, event, ticket) {
+                self.handle(&event, ticket, output)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A dedupe lookup answered: the events that waited for it are processed, in order.
+    fn looked_up(
+        &mut self,
+        done: Result<(Id, lookups::Answers), JoinError>,
+        output: &mut Output,
+    ) -> Result<(), PipelineError> {
+        let Some((partition, ready)) = self.lookups.answered(done) else {
+            return Ok(());
+        };
+        for (event, ticket) in ready {
+            self.handle(&event, ticket, output)?;
+        }
+        self.lookups.processed(&self.sink, &partition);
+        Ok(())
+    }
+
+    /// Processes one event whose ticket is open, and releases the pipeline's reference.
+    fn handle(
+        &mut self,
+        event: &SourceEvent,
+        ticket: Ticket,
+        output: &mut Output,
+    ) -> Result<(), PipelineError> {
         self.summary.messages += 1;
         self.summary.bytes += event.body.len() as u64;
-        let ticket = self.acks.open(
-            &event.meta.partition,
-            event.meta.sequence_number,
-            &event.meta.offset,
-            event.meta.enqueued_time.timestamp_millis(),
-        );
         self.processor.process(event, output);
         for failure in &output.failures {
             let destination = failure
@@ -280,6 +337,7 @@ impl<K: Sink> Pipeline<K> {
             self.meters.destinations[i].produced.inc_by(count as u64);
             if self.batchers[i].per_partition()
                 && self
+                    .lookups
                     .ledger
                     .covers(i, &event.meta.partition, event.meta.sequence_number)
             {
@@ -289,7 +347,8 @@ impl<K: Sink> Pipeline<K> {
                 continue;
             }
             if self.batchers[i].per_partition() {
-                self.ledger
+                self.lookups
+                    .ledger
                     .taken(i, &event.meta.partition, event.meta.sequence_number);
             }
             self.acks.add_batch_ref(ticket);
@@ -308,185 +367,16 @@ impl<K: Sink> Pipeline<K> {
         }
     }
 
-    /// Before events are processed: for each partition seen for the first time, or read again
-    /// from an older position, asks the sink what each resumable destination already holds
-    /// of it. A failed lookup is logged and the run goes on (rows may then come twice, but
-    /// none is lost).
-    async fn resume(&mut self, events: &[SourceEvent]) {
-        let resumable: Vec<usize> = (0..self.batchers.len())
-            .filter(|&i| self.batchers[i].per_partition())
-            .collect();
-        if resumable.is_empty() {
-            return;
-        }
-        let mut starts: Vec<String> = Vec::new();
-        for event in events {
-            let (partition, seq) = (&event.meta.partition, event.meta.sequence_number);
-            let restarted = match self.last_seen.get_mut(partition.as_str()) {
-                Some(last) => std::mem::replace(last, seq) >= seq,
-                None => {
-                    self.last_seen.insert(partition.clone(), seq);
-                    true
-                }
-            };
-            if restarted && !starts.contains(partition) {
-                starts.push(partition.clone());
-            }
-        }
-        for partition in starts {
-            self.ledger.restart(&partition);
-            for &d in &resumable {
-                match self.sink.ingested(d, &partition).await {
-                    Ok(ranges) => {
-                        tracing::debug!(destination = %self.processor.destinations()[d].name, partition = %partition, ranges = ranges.len(), "looked up what the table already holds");
-                        self.ledger.learn(d, &partition, ranges);
-                    }
-                    Err(e) => tracing::warn!(
-                        destination = %self.processor.destinations()[d].name,
-                        partition = %partition,
-                        error = %e,
-                        "cannot tell which events the table already holds: events read again may be ingested twice"
-                    ),
-                }
-            }
-        }
-    }
-
-    /// Sends waiting batches whose destination has a free slot, keeping each destination's
-    /// batches in order.
-    fn launch_waiting(&mut self) {
-        if self.waiting.is_empty() {
-            return;
-        }
-        let limit = self.sink.max_in_flight().max(1);
-        let mut blocked = vec![false; self.busy.len()];
-        let mut kept = VecDeque::new();
-        while let Some(mut batch) = self.waiting.pop_front() {
-            let d = batch.destination;
-            if blocked[d] || self.busy[d] >= limit {
-                blocked[d] = true;
-                kept.push_back(batch);
-                continue;
-            }
-            batch.origin = self.acks.spans(&batch.tickets);
-            let meters = &self.meters.destinations[d];
-            meters.batch_rows.observe(batch.rows as f64);
-            meters.batch_bytes.observe(batch.payload.len() as f64);
-            let partitions: Vec<&str> = batch.origin.iter().map(|s| s.partition.as_str()).collect();
-            let span = tracing::info_span!(
-                "batch",
-                destination = %self.processor.destinations()[d].name,
-                partition = %partitions.join(","),
-                rows = batch.rows,
-                bytes = batch.payload.len(),
-            );
-            let flight = InFlight {
-                destination: d,
-                rows: batch.rows as u64,
-                oldest_enqueued_ms: self.acks.oldest_enqueued_ms(&batch.tickets),
-                tickets: std::mem::take(&mut batch.tickets),
-                span: span.clone(),
-            };
-            let handle = self.tasks.spawn(self.sink.deliver(batch).instrument(span));
-            self.in_flight.insert(handle.id(), flight);
-            self.busy[d] += 1;
-        }
-        self.waiting = kept;
-    }
-
-    fn complete(
-        &mut self,
-        done: Result<(Id, Result<Outcome, SinkError>), JoinError>,
-    ) -> Result<(), PipelineError> {
-        let (id, result) = match done {
-            Ok((id, result)) => (id, result),
-            Err(e) => {
-                let destination = self
-                    .in_flight
-                    .get(&e.id())
-                    .map_or(usize::MAX, |f| f.destination);
-                return Err(SinkError::Aborted {
-                    destination,
-                    reason: e.to_string(),
-                }
-                .into());
-            }
-        };
-        let Some(flight) = self.in_flight.remove(&id) else {
-            return Ok(());
-        };
-        self.busy[flight.destination] -= 1;
-        let d = flight.destination;
-        let _span = flight.span.enter();
-        match result? {
-            Outcome::Accepted(delivery) => {
-                let meters = &self.meters.destinations[d];
-                meters.ingested.inc_by(flight.rows);
-                if let Some(oldest) = flight.oldest_enqueued_ms {
-                    let now = chrono::Utc::now().timestamp_millis();
-                    meters
-                        .latency
-                        .observe((now - oldest).max(0) as f64 / 1000.0);
-                }
-                tracing::debug!(target = %delivery.target, sent_bytes = delivery.bytes, "batch accepted");
-                let summary = &mut self.summary.destinations[d];
-                summary.rows += flight.rows;
-                summary.batches += 1;
-                summary.bytes += delivery.bytes;
-                summary.last_target = Some(delivery.target);
-            }
-            Outcome::Rejected { reason, payload } => {
-                let name = self.processor.destinations()[d].name.clone();
-                let spans = self.acks.spans(&flight.tickets);
-                tracing::warn!(destination = %name, rows = flight.rows, %reason, "Data Explorer refused a batch: its rows are dead-lettered");
-                self.dead_letters
-                    .put(&DeadLetter::for_rows(reason, name, spans, &payload))?;
-                // The letter must be durable before its events may be checkpointed.
-                self.dead_letters.flush()?;
-                *self.summary.dead_letters.entry(Stage::Ingest).or_default() +=
-                    flight.tickets.len() as u64;
-                self.meters
-                    .dead_letter(Stage::Ingest, "rejected", flight.tickets.len() as u64);
-            }
-        }
-        for ticket in flight.tickets {
-            self.acks.release(ticket);
-        }
-        Ok(())
-    }
-
-    fn late_rejection(&mut self, r: LateRejection) -> Result<(), PipelineError> {
-        // Events are unknown when the batch's blob could not be read: count the letter.
-        let events: u64 = r.events.iter().map(|s| s.events as u64).sum::<u64>().max(1);
-        let receipt = r.receipt;
-        self.dead_letters.put(&DeadLetter::for_late_failure(
-            r.reason,
-            r.destination,
-            r.events,
-            r.blob,
-            r.rows.as_deref(),
-        ))?;
-        self.dead_letters.flush()?;
-        if let Some(receipt) = receipt {
-            self.sink.late_rejection_stored(receipt);
-        }
-        *self.summary.dead_letters.entry(Stage::Ingest).or_default() += events;
-        self.meters
-            .dead_letter(Stage::Ingest, "failed_after_queueing", events);
-        Ok(())
-    }
-
-    async fn checkpoint<C: Checkpointer>(
-        &mut self,
-        checkpointer: &mut C,
-    ) -> Result<(), PipelineError> {
+    /// Hands the progress made since the last call to the checkpoint writer, without
+    /// waiting for it to be written.
+    fn checkpoint(&mut self, writer: &CheckpointWriter) -> Result<(), PipelineError> {
         let progress = self.acks.take_progress();
         if !progress.is_empty() {
             // Dead letters of the events being checkpointed must be durable first.
             self.dead_letters.flush()?;
         }
         // Also with nothing new: the checkpointer may write what it held back.
-        checkpointer.commit(progress).await?;
+        writer.submit(progress);
         Ok(())
     }
 }

@@ -18,7 +18,7 @@ pub struct DestinationSummary {
     /// Rows delivered to the sink.
     pub rows: u64,
     /// Rows not sent because the table already held them (events read again after a restart
-    /// or a takeover, see [`crate::resume`]).
+    /// or a takeover, see [`crate::dedupe`]).
     pub skipped: u64,
     /// Batches delivered.
     pub batches: u64,

@@ -6,9 +6,9 @@
 
 use super::ledger::Ledger;
 use super::letters::StoredLetter;
-use crate::ack::Progress;
+use crate::checkpoint::{CheckpointError, Checkpointer, Progress};
 use crate::event::{EventMeta, SourceEvent};
-use crate::source::{Checkpointer, Source, SourceError};
+use crate::source::{Source, SourceError};
 use base64::Engine;
 use serde_json::Map;
 use std::sync::{Arc, Mutex};
@@ -126,7 +126,7 @@ pub struct LedgerCheckpointer {
 }
 
 impl Checkpointer for LedgerCheckpointer {
-    async fn commit(&mut self, progress: Vec<Progress>) -> Result<(), SourceError> {
+    async fn commit(&mut self, progress: Vec<Progress>) -> Result<(), CheckpointError> {
         let Some(last) = progress
             .iter()
             .filter(|p| p.partition == REPLAY_PARTITION)
@@ -142,9 +142,9 @@ impl Checkpointer for LedgerCheckpointer {
         let keys = self.keys[self.marked..upto].iter().map(String::as_str);
         // A panic elsewhere cannot leave the ledger half written (each mark is one append).
         let mut ledger = self.ledger.lock().unwrap_or_else(|p| p.into_inner());
-        ledger.mark(keys).map_err(|e| SourceError::Checkpoint {
+        ledger.mark(keys).map_err(|e| CheckpointError::Write {
             partition: REPLAY_PARTITION.into(),
-            reason: e.to_string(),
+            source: Box::new(e),
         })?;
         self.marked = upto;
         (self.on_progress)(upto as u64);

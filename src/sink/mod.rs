@@ -8,7 +8,7 @@ pub mod file;
 pub mod kusto;
 
 use crate::batch::Batch;
-use crate::resume::SeqRange;
+use crate::dedupe::SeqRange;
 use std::fmt;
 
 /// How a destination's batches reach Data Explorer.
@@ -99,7 +99,7 @@ pub struct LateRejection {
     /// The service's error, in words.
     pub reason: String,
     /// The events whose rows failed (empty when unknown).
-    pub events: Vec<crate::ack::Span>,
+    pub events: Vec<crate::checkpoint::Span>,
     /// The blob holding the rows (URL without its SAS).
     pub blob: Option<String>,
     /// The rows (uncompressed multijson), read from the blob.

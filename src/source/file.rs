@@ -8,7 +8,8 @@
 //! fields. Lines are kept as raw bytes, so a line that is not UTF-8 still reaches the
 //! dead-letter store intact.
 
-use super::{NoCheckpoints, Source, SourceError};
+use super::{Source, SourceError};
+use crate::checkpoint::NoCheckpoints;
 use crate::config::FileInput;
 use crate::event::{EventMeta, SourceEvent};
 use serde::Deserialize;

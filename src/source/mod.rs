@@ -4,7 +4,7 @@
 pub mod eventhubs;
 pub mod file;
 
-use crate::ack::Progress;
+use crate::checkpoint::Checkpointer;
 use crate::event::SourceEvent;
 use std::future::Future;
 
@@ -16,14 +16,6 @@ pub enum SourceError {
     Connect {
         /// What was being opened.
         what: String,
-        /// Why, in words.
-        reason: String,
-    },
-    /// Recording a checkpoint failed.
-    #[error("cannot checkpoint partition {partition}: {reason}")]
-    Checkpoint {
-        /// The partition.
-        partition: String,
         /// Why, in words.
         reason: String,
     },
@@ -41,7 +33,7 @@ pub enum SourceError {
 /// A stream of events. Sources run in a task of their own, feeding the pipeline through a
 /// bounded channel, so their futures must be `Send`.
 pub trait Source: Send + 'static {
-    /// How this source records progress.
+    /// How this source records progress (see [`crate::checkpoint`]).
     type Checkpointer: Checkpointer;
 
     /// The next events, at most `max`; `None` once the source is exhausted.
@@ -52,36 +44,4 @@ pub trait Source: Send + 'static {
 
     /// The handle the pipeline reports progress to; taken once, before reading starts.
     fn checkpointer(&mut self) -> Self::Checkpointer;
-}
-
-/// Records how far each partition has been handled, so a restart resumes after it. The
-/// pipeline calls it only with progress the sink has confirmed (see [`crate::ack`]).
-pub trait Checkpointer: Send + 'static {
-    /// Records that every event up to each given position is done. Called after every
-    /// step of the pipeline and at least once a second, with an empty list when nothing new
-    /// is done, so that progress held back can be written on a quiet partition.
-    fn commit(
-        &mut self,
-        progress: Vec<Progress>,
-    ) -> impl Future<Output = Result<(), SourceError>> + Send;
-
-    /// The run is over: write what is still pending and release what the source holds
-    /// (partition ownership).
-    fn finish(&mut self) -> impl Future<Output = Result<(), SourceError>> + Send {
-        async { Ok(()) }
-    }
-}
-
-/// For sources that always start from the beginning (files, standard input): progress is
-/// only logged.
-#[derive(Debug, Default)]
-pub struct NoCheckpoints;
-
-impl Checkpointer for NoCheckpoints {
-    async fn commit(&mut self, progress: Vec<Progress>) -> Result<(), SourceError> {
-        for p in progress {
-            tracing::trace!(partition = %p.partition, sequence_number = p.sequence_number, "handled up to");
-        }
-        Ok(())
-    }
 }

@@ -7,8 +7,8 @@
 //! The tags also tell a restarted pipeline which events a table already holds
 //! ([`held_ranges`]): `ingest-by:iotc-adx/<destination>/p<partition>:<first>-<last>`.
 
-use crate::ack::Span;
-use crate::resume::SeqRange;
+use crate::checkpoint::Span;
+use crate::dedupe::SeqRange;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 

@@ -9,7 +9,7 @@
 //! stays hidden from other readers, and reappears if this process dies first.
 
 use super::Inner;
-use crate::ack::Span;
+use crate::checkpoint::Span;
 use crate::kusto::{IngestionFailure, OwnFailure};
 use crate::sink::LateRejection;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -4,8 +4,8 @@
 
 use super::dedupe::{held_ranges, partition_prefix};
 use super::{Inner, Target};
+use crate::dedupe::SeqRange;
 use crate::kusto::{ErrorKind, KustoError};
-use crate::resume::SeqRange;
 use crate::schema::{kql_string, quote_name};
 use crate::sink::SinkError;
 

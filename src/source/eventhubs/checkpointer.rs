@@ -1,4 +1,4 @@
-//! Writes checkpoints the pipeline confirms (see [`crate::ack`]) to the checkpoint store, at
+//! Writes checkpoints the pipeline confirms (see [`crate::checkpoint`]) to the checkpoint store, at
 //! most once per `checkpoint_every` per partition, and only for partitions this replica still
 //! reads: a partition taken over by another replica must not see its checkpoint move back.
 //!
@@ -8,8 +8,7 @@
 //! written once the partition is owned again, unless the store already holds a checkpoint at
 //! or past it (another replica read the partition in between).
 
-use crate::ack::Progress;
-use crate::source::{Checkpointer, SourceError};
+use crate::checkpoint::{CheckpointError, Checkpointer, Progress};
 use azure_messaging_eventhubs::models::Checkpoint;
 use azure_messaging_eventhubs::CheckpointStore;
 use std::collections::{HashMap, HashSet};
@@ -40,7 +39,7 @@ pub struct EventHubsCheckpointer {
 }
 
 impl EventHubsCheckpointer {
-    async fn write(&mut self, all: bool) -> Result<(), SourceError> {
+    async fn write(&mut self, all: bool) -> Result<(), CheckpointError> {
         let now = Instant::now();
         let owned = self.owned.lock().map(|o| o.clone()).unwrap_or_default();
         let due: Vec<String> = self
@@ -93,9 +92,9 @@ impl EventHubsCheckpointer {
             self.store
                 .update_checkpoint(checkpoint)
                 .await
-                .map_err(|e| SourceError::Checkpoint {
+                .map_err(|e| CheckpointError::Write {
                     partition: partition.clone(),
-                    reason: e.to_string(),
+                    source: Box::new(e),
                 })?;
             tracing::debug!(partition = %partition, sequence_number = progress.sequence_number, "checkpoint written");
             self.written
@@ -107,14 +106,14 @@ impl EventHubsCheckpointer {
 
 impl EventHubsCheckpointer {
     /// The store's checkpointed sequence number per partition.
-    async fn stored(&self) -> Result<HashMap<String, i64>, SourceError> {
+    async fn stored(&self) -> Result<HashMap<String, i64>, CheckpointError> {
         let list = self
             .store
             .list_checkpoints(&self.namespace, &self.event_hub, &self.consumer_group)
             .await
-            .map_err(|e| SourceError::Checkpoint {
+            .map_err(|e| CheckpointError::Write {
                 partition: "*".into(),
-                reason: e.to_string(),
+                source: Box::new(e),
             })?;
         Ok(list
             .into_iter()
@@ -124,14 +123,14 @@ impl EventHubsCheckpointer {
 }
 
 impl Checkpointer for EventHubsCheckpointer {
-    async fn commit(&mut self, progress: Vec<Progress>) -> Result<(), SourceError> {
+    async fn commit(&mut self, progress: Vec<Progress>) -> Result<(), CheckpointError> {
         for p in progress {
             self.pending.insert(p.partition.clone(), p);
         }
         self.write(false).await
     }
 
-    async fn finish(&mut self) -> Result<(), SourceError> {
+    async fn finish(&mut self) -> Result<(), CheckpointError> {
         // Final checkpoints first (the partitions stay this replica's until released), then
         // release them so that other replicas take over at their next balancing round instead
         // of waiting for the claims to expire.

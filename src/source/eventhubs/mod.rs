@@ -1,7 +1,8 @@
 //! Event Hubs as a source: the official `azure_messaging_eventhubs` event processor balances
 //! partitions across replicas through a [`checkpoint_store`] in Azure Blob Storage (shared by
 //! every replica, and with consumers using the official Python blob checkpoint store); [`EventHubsSource`] hands the events to the
-//! pipeline and [`EventHubsCheckpointer`] writes the checkpoints the pipeline confirms.
+//! pipeline and [`EventHubsCheckpointer`] (its [`crate::checkpoint::Checkpointer`]) writes the
+//! checkpoints the pipeline confirms.
 //!
 //! - `runner`: the thread the processor and its partition readers run on;
 //! - `start`: `source.start_position` as the processor's start positions;

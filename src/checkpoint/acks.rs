@@ -1,4 +1,4 @@
-//! Acknowledgement stage: decides how far each source partition may be checkpointed.
+//! Acknowledgements: decide how far each source partition may be checkpointed.
 //!
 //! An event is *done* once every batch holding its rows was accepted by the sink (or
 //! dead-lettered), or at once when it gave no rows at all (unrouted, or dead-lettered while

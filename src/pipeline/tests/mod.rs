@@ -2,9 +2,10 @@
 //! backpressure, and checkpoints that never pass an unconfirmed event.
 
 use super::*;
-use crate::ack::Progress;
+use crate::checkpoint::Progress;
+use crate::checkpoint::{CheckpointError, Checkpointer};
 use crate::config::{load_str, Settings};
-use crate::deadletter::LocalDirStore;
+use crate::deadletter::{LocalDirStore, Stage};
 use crate::event::EventMeta;
 use crate::sink::{Delivery, DeliveryFuture};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -68,7 +69,7 @@ struct Recorder(Arc<Mutex<Vec<Progress>>>, Option<CheckpointCheck>);
 type CheckpointCheck = Arc<dyn Fn(&Progress) + Send + Sync>;
 
 impl Checkpointer for Recorder {
-    async fn commit(&mut self, progress: Vec<Progress>) -> Result<(), SourceError> {
+    async fn commit(&mut self, progress: Vec<Progress>) -> Result<(), CheckpointError> {
         if let Some(check) = &self.1 {
             progress.iter().for_each(|p| check(p));
         }
@@ -297,7 +298,7 @@ async fn late_rejections_become_dead_letters() {
     let dir = tempfile::tempdir().unwrap();
     let s = settings(dir.path(), 1);
     let (tx, rx) = tokio::sync::mpsc::channel(1);
-    let events = crate::ack::Span {
+    let events = crate::checkpoint::Span {
         partition: "0".into(),
         first: 1,
         last: 1,
@@ -416,9 +417,9 @@ async fn a_stuck_sink_stops_reading_instead_of_buffering() {
 struct ChunkSource(VecDeque<Vec<SourceEvent>>);
 
 impl Source for ChunkSource {
-    type Checkpointer = crate::source::NoCheckpoints;
-    fn checkpointer(&mut self) -> crate::source::NoCheckpoints {
-        crate::source::NoCheckpoints
+    type Checkpointer = crate::checkpoint::NoCheckpoints;
+    fn checkpointer(&mut self) -> crate::checkpoint::NoCheckpoints {
+        crate::checkpoint::NoCheckpoints
     }
     async fn next_batch(&mut self, _max: usize) -> Result<Option<Vec<SourceEvent>>, SourceError> {
         Ok(self.0.pop_front())
@@ -454,7 +455,7 @@ impl Sink for HoldingSink {
     fn ingested(&self, _destination: usize, partition: &str) -> crate::sink::IngestedFuture {
         self.lookups.lock().unwrap().push(partition.to_string());
         let held = if partition == "0" {
-            vec![crate::resume::SeqRange::new(1, 3)]
+            vec![crate::dedupe::SeqRange::new(1, 3)]
         } else {
             Vec::new()
         };
@@ -501,3 +502,5 @@ async fn events_the_table_holds_or_read_again_are_skipped() {
         "asked on first sight and when read again"
     );
 }
+
+mod network;

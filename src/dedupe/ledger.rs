@@ -1,5 +1,5 @@
-//! Resume ledger: which events of each partition a destination already holds, so that events
-//! read again (after a crash, a takeover or a lost link) are not ingested twice.
+//! The dedupe ledger: which events of each partition a destination already holds, so that
+//! events read again (after a crash, a takeover or a lost link) are not ingested twice.
 //!
 //! Only destinations whose sink keeps a durable, queryable record of what it ingested take
 //! part (queued ingestion with dedupe tags, see [`crate::sink::Sink::resumable`]). Their batches
