@@ -11,10 +11,9 @@
 //!
 //! [`check_table`] is the sink's start-up check: the table must exist with the columns.
 
-use crate::config::{BatchingPolicy, DestinationSettings};
+use crate::destination::{BatchingPolicy, DestinationSettings, IngestionMode};
 use crate::kusto::{KustoClient, KustoError};
 use crate::schema::{kql_string, quote_name, TableSchema};
-use crate::sink::IngestionMode;
 use serde_json::json;
 
 mod error;

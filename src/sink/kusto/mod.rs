@@ -12,13 +12,15 @@ mod deliver;
 mod failures;
 mod held;
 mod observe;
+pub mod settings;
 
 pub use dedupe::BatchIdentity;
 pub use deliver::STREAMING_LIMIT;
+pub use settings::KustoSinkSettings;
 
 use super::{DeliveryFuture, IngestedFuture, IngestionMode, LateRejection, Sink};
 use crate::batch::Batch;
-use crate::config::{DestinationSettings, KustoSinkSettings};
+use crate::destination::DestinationSettings;
 use crate::kusto::{ClientOptions, KustoClient, KustoError};
 use crate::provision::{self, ProvisionError};
 use crate::retry::RetryPolicy;
