@@ -5,11 +5,11 @@
 //! for the next.
 
 use super::raw::{SinkConfig, SourceConfig};
-use super::{Problem, Settings};
+use super::Settings;
 use crate::auth::settings::AuthConfig;
 use crate::auth::AuthSettings;
 use crate::deadletter::settings::{DeadLetterConfig, DeadLetterSettings};
-use crate::settings_check::Checker;
+use crate::settings_check::{Checker, Problem};
 use crate::sink::kusto::KustoSinkSettings;
 use crate::sink::SinkSettings;
 use crate::source::eventhubs::EventHubsSourceSettings;

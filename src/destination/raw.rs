@@ -2,7 +2,7 @@
 //! keys; `validate` checks them. The filter's and the batch limits' sub-tables are
 //! their stages' ([`crate::route::settings`], [`crate::batch::settings`]).
 
-use super::IngestionMode;
+use super::settings::IngestionMode;
 use crate::batch::settings::BatchConfig;
 use crate::route::settings::FilterConfig;
 use serde::Deserialize;

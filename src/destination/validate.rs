@@ -4,7 +4,7 @@
 //! (`destination[1].batch.max_rows`); none stops the search for the next.
 
 use super::raw::{BatchingPolicyConfig, DedupeViewConfig, DestinationConfig};
-use super::{
+use super::settings::{
     default_batch_limits, BatchingPolicy, DedupeView, DestinationSettings, IngestionMode,
     DEFAULT_MAPPING,
 };
