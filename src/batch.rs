@@ -7,6 +7,8 @@
 use crate::checkpoint::{Span, Ticket};
 use std::time::{Duration, Instant};
 
+pub mod settings;
+
 /// When a batch is closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchLimits {

@@ -6,8 +6,10 @@
 //! again. [`checkpoint`] follows each event from read to checkpoint (acknowledgements, the
 //! checkpoint writer, the trait each source's checkpoint store implements); [`dedupe`] skips
 //! events read again whose rows a table already holds. [`pipeline`] wires the stages
-//! together; [`config`] turns the TOML file into typed settings; [`schema`] describes
-//! destination tables; [`event`] holds what travels between stages.
+//! together; [`config`] reads the TOML file and hands each section to the stage it
+//! configures, whose `settings` module checks it; [`destination`] holds what one
+//! `[[destination]]` is; [`schema`] describes destination tables; [`event`] holds what travels
+//! between stages.
 
 #![warn(missing_docs)]
 
@@ -18,6 +20,7 @@ pub mod config;
 pub mod deadletter;
 pub mod decode;
 pub mod dedupe;
+pub mod destination;
 pub mod event;
 /// The Data Explorer client (its own crate, `crates/kusto`), under the name the stages use.
 pub use iotc_adx_kusto as kusto;
@@ -27,6 +30,7 @@ pub mod replay;
 pub mod retry;
 pub mod route;
 pub mod schema;
+mod settings_check;
 pub mod sink;
 pub mod source;
 pub mod telemetry;

@@ -7,6 +7,7 @@
 mod certificate;
 mod counted;
 mod error;
+pub mod settings;
 
 pub use certificate::CertificateAssertion;
 pub use counted::CountedCredential;

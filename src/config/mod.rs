@@ -2,32 +2,38 @@
 //! typed [`Settings`].
 //!
 //! Loading happens in two phases. [`raw`] holds plain serde types that mirror the file and
-//! refuse unknown keys; [`validate`] checks values, compiles transforms, predicates and
-//! patterns, and resolves relative paths against the configuration file's directory. Every
-//! problem is reported at once, each with the key path it concerns.
+//! refuse unknown keys; [`validate`] hands each section to the stage it configures, which
+//! checks values, compiles transforms, predicates and patterns, and resolves relative paths
+//! against the configuration file's directory (each stage's `settings` module). Every
+//! problem is reported at once, each with the key path it concerns
+//! (`settings_check.rs`).
+//!
+//! This module is the top of the import graph: it imports the stages, and no stage imports
+//! it. The settings types are re-exported here, so a loaded [`Settings`] reads as one tree.
 //!
 //! Environment variables `IOTC_ADX__<SECTION>__<KEY>` override keys of the table sections
 //! (`[source]`, `[sink]`, `[auth]`, `[dead_letter]`, `[metrics]`, `[log]`), for secrets and
 //! per-host settings: `IOTC_ADX__LOG__LEVEL=debug`, `IOTC_ADX__AUTH__CLIENT_SECRET=...`.
 
-mod azure;
-mod checker;
 pub mod raw;
 mod validate;
 
-pub use raw::LogFormat;
-pub use validate::{default_batch_limits, DEFAULT_MAPPING};
+pub use crate::deadletter::settings::DeadLetterSettings;
+pub use crate::destination::{
+    default_batch_limits, BatchingPolicy, DedupeView, DestinationSettings, IngestionMode,
+    DEFAULT_MAPPING,
+};
+pub use crate::settings_check::{resolve, Problem};
+pub use crate::sink::kusto::KustoSinkSettings;
+pub use crate::sink::SinkSettings;
+pub use crate::source::eventhubs::{EventHubsSourceSettings, StartAt};
+pub use crate::source::file::FileInput;
+pub use crate::source::SourceSettings;
+pub use crate::telemetry::settings::{LogFormat, LogSettings, MetricsSettings};
 
 use crate::auth::AuthSettings;
-use crate::batch::BatchLimits;
-use crate::retry::RetryPolicy;
-use crate::route::Filter;
-use crate::schema::TableSchema;
-use crate::sink::IngestionMode;
-use crate::transform::Transform;
 use std::fmt;
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Prefix of environment overrides.
 pub const ENV_PREFIX: &str = "IOTC_ADX";
@@ -49,204 +55,6 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     /// Logging.
     pub log: LogSettings,
-}
-
-/// Validated `[source]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SourceSettings {
-    /// JSON Lines files of exported messages.
-    File {
-        /// What to read.
-        input: FileInput,
-    },
-    /// The Event Hub IoT Central exports to.
-    EventHubs(EventHubsSourceSettings),
-}
-
-/// Validated `[source] type = "eventhubs"`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct EventHubsSourceSettings {
-    /// Fully qualified namespace.
-    pub namespace: String,
-    /// The connection string, when signing in with a shared access key.
-    pub connection_string: Option<String>,
-    /// The event hub.
-    pub event_hub: String,
-    /// Consumer group.
-    pub consumer_group: String,
-    /// Where partitions without a checkpoint start.
-    pub start: StartAt,
-    /// Prefetch per partition.
-    pub prefetch: u32,
-    /// Another AMQP address for the namespace.
-    pub custom_endpoint: Option<url::Url>,
-    /// Take partitions greedily (all at once) rather than a fair share at a time.
-    pub greedy: bool,
-    /// Container for ownership and checkpoint blobs.
-    pub checkpoint_container: url::Url,
-    /// Least time between two checkpoints of one partition.
-    pub checkpoint_every: std::time::Duration,
-    /// Confirmed events of a partition that trigger a checkpoint sooner (0: time only).
-    pub checkpoint_every_events: u64,
-    /// How often replicas rebalance partitions.
-    pub balance_interval: std::time::Duration,
-}
-
-impl fmt::Debug for EventHubsSourceSettings {
-    // Hand-written so that the connection string's key and a SAS never reach a log.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut container = self.checkpoint_container.clone();
-        container.set_query(None);
-        f.debug_struct("EventHubsSourceSettings")
-            .field("namespace", &self.namespace)
-            .field("event_hub", &self.event_hub)
-            .field("consumer_group", &self.consumer_group)
-            .field("start", &self.start)
-            .field("checkpoint_container", &container.as_str())
-            .finish_non_exhaustive()
-    }
-}
-
-/// Where a partition without a checkpoint starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StartAt {
-    /// The oldest retained event.
-    Earliest,
-    /// Only events enqueued from now on.
-    Latest,
-    /// Events enqueued at or after this time.
-    Time(chrono::DateTime<chrono::Utc>),
-}
-
-/// What the file source reads.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FileInput {
-    /// Standard input.
-    Stdin,
-    /// A file, or every `.jsonl`/`.ndjson`/`.json` file of a directory, in name order.
-    Path(PathBuf),
-}
-
-/// Validated `[sink]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SinkSettings {
-    /// Multijson payload files.
-    File {
-        /// Output directory.
-        dir: PathBuf,
-        /// Gzip each payload.
-        gzip: bool,
-    },
-    /// Azure Data Explorer.
-    Kusto(KustoSinkSettings),
-}
-
-/// Validated `[sink] type = "kusto"`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KustoSinkSettings {
-    /// Engine URL (queries, management, streaming ingestion).
-    pub cluster: url::Url,
-    /// Data-management URL for queued ingestion; `None` derives it from `cluster`.
-    pub ingest_url: Option<url::Url>,
-    /// Batches of one destination in flight at once.
-    pub max_in_flight: usize,
-    /// Per-request timeout.
-    pub request_timeout: std::time::Duration,
-    /// Tag queued ingestions so a retried batch is not ingested twice.
-    pub dedupe: bool,
-    /// Dead-letter what queued ingestion reports as failed.
-    pub watch_failures: bool,
-    /// How often the failed-ingestions queue is read.
-    pub failure_poll: std::time::Duration,
-    /// How long a taken failure report stays hidden from other readers until its dead
-    /// letter is stored; past it (this process died) another replica takes it.
-    pub failure_hold: std::time::Duration,
-    /// After a shutdown signal, how long deliveries in flight may still take.
-    pub shutdown_grace: std::time::Duration,
-    /// Retry timing.
-    pub retry: RetryPolicy,
-}
-
-/// A table's ingestion batching policy, as `iotc-adx provision` sets it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BatchingPolicy {
-    /// `MaximumBatchingTimeSpan`.
-    pub max_time: Option<std::time::Duration>,
-    /// `MaximumNumberOfItems`.
-    pub max_items: Option<u64>,
-    /// `MaximumRawDataSizeMB`.
-    pub max_raw_size_mb: Option<u64>,
-}
-
-/// One validated destination, with its transform and filter compiled.
-#[derive(Debug, Clone)]
-pub struct DestinationSettings {
-    /// Unique name.
-    pub name: String,
-    /// Data Explorer database.
-    pub database: String,
-    /// Data Explorer table.
-    pub table: String,
-    /// The table's columns.
-    pub schema: TableSchema,
-    /// Which messages feed it.
-    pub filter: Filter,
-    /// How messages become rows.
-    pub transform: Transform,
-    /// How batches are ingested.
-    pub ingestion: IngestionMode,
-    /// When batches close.
-    pub batch: BatchLimits,
-    /// Name of the table's JSON ingestion mapping.
-    pub mapping: String,
-    /// The table's ingestion batching policy, when configured.
-    pub batching_policy: Option<BatchingPolicy>,
-    /// The deduplicating materialized view `provision` creates, when configured.
-    pub dedupe_view: Option<DedupeView>,
-}
-
-/// Validated `[destination.dedupe_view]`: a materialized view of the table that keeps one row
-/// per key, so that rows a crash made the service ingest twice are read once.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DedupeView {
-    /// The view's name.
-    pub name: String,
-    /// Columns of the table that together identify a row.
-    pub keys: Vec<String>,
-}
-
-/// Validated `[dead_letter]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeadLetterSettings {
-    /// Directory of the JSONL files.
-    pub dir: PathBuf,
-    /// A new file starts past this size.
-    pub max_file_bytes: u64,
-}
-
-/// Validated `[metrics]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MetricsSettings {
-    /// Listen address of the Prometheus endpoint.
-    pub listen: SocketAddr,
-}
-
-/// Validated `[log]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogSettings {
-    /// A `tracing` filter directive (`info`, `info,iotc_adx=debug`, ...).
-    pub filter: String,
-    /// Output format.
-    pub format: LogFormat,
-}
-
-/// One thing wrong with the configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// Key path, such as `destination[1].batch.max_rows`.
-    pub key: String,
-    /// What is wrong and what was expected.
-    pub message: String,
 }
 
 /// Everything wrong with a configuration.
@@ -341,16 +149,6 @@ fn load_text(
         origin: origin.to_string(),
         problems,
     })
-}
-
-/// Resolves a configured path: absolute stays, relative is taken from `base_dir`.
-pub fn resolve(base_dir: &Path, path: &str) -> PathBuf {
-    let p = Path::new(path);
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        base_dir.join(p)
-    }
 }
 
 #[cfg(test)]

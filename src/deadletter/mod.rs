@@ -7,6 +7,7 @@
 
 mod letter;
 mod local;
+pub mod settings;
 mod store;
 
 pub use letter::{DeadLetter, Stage};

@@ -28,8 +28,8 @@ pub use summary::{DestinationSummary, Summary};
 
 use crate::batch::{Batch, Lanes};
 use crate::checkpoint::{AckTracker, CheckpointError, CheckpointWriter, Ticket};
-use crate::config::DestinationSettings;
 use crate::deadletter::{DeadLetter, DeadLetterError, DeadLetterStore};
+use crate::destination::DestinationSettings;
 use crate::event::SourceEvent;
 use crate::sink::{LateRejection, Outcome, Sink, SinkError};
 use crate::source::{Source, SourceError};

@@ -2,9 +2,9 @@
 //! and the failures it met out. No I/O happens here, so the same code serves the runner, the
 //! `transform` preview, the golden tests and the benchmark.
 
-use crate::config::DestinationSettings;
 use crate::deadletter::Stage;
 use crate::decode::decode;
+use crate::destination::DestinationSettings;
 use crate::event::SourceEvent;
 use crate::transform::ApplyError;
 

@@ -1,61 +1,17 @@
-//! Why a table cannot be used or provisioned: its own file, so that the steps of a plan
-//! (tables, views) can fail with it without importing the module that gathers them.
+//! Why a table cannot be provisioned: its own file, so that the steps of a plan (tables,
+//! views) can fail with it without importing the module that gathers them. What concerns
+//! reading the table and comparing its columns is the sink's [`TableError`], which the
+//! start-up check shares.
 
 use crate::kusto::KustoError;
+use crate::sink::kusto::TableError;
 
-/// Why a table cannot be used or provisioned.
+/// Why a destination's table cannot be provisioned.
 #[derive(Debug, thiserror::Error)]
 pub enum ProvisionError {
-    /// The table does not exist.
-    #[error("table {database}.{table} (destination {destination:?}) does not exist: create it with `iotc-adx provision --config <file>`")]
-    Missing {
-        /// The destination.
-        destination: String,
-        /// Database.
-        database: String,
-        /// Table.
-        table: String,
-    },
-    /// A configured column is missing from the table (start-up check only).
-    #[error("table {database}.{table} has no column {column} (destination {destination:?}): add it with `iotc-adx provision --config <file>`")]
-    MissingColumn {
-        /// The destination.
-        destination: String,
-        /// Database.
-        database: String,
-        /// Table.
-        table: String,
-        /// The column.
-        column: String,
-    },
-    /// The table has no JSON mapping of the configured name (start-up check only).
-    #[error("table {database}.{table} has no JSON ingestion mapping {mapping:?} (destination {destination:?}): create it with `iotc-adx provision --config <file>`")]
-    MissingMapping {
-        /// The destination.
-        destination: String,
-        /// Database.
-        database: String,
-        /// Table.
-        table: String,
-        /// The mapping's name.
-        mapping: String,
-    },
-    /// A column's type in the cluster differs from the configuration.
-    #[error("table {database}.{table}, column {column}: the cluster has type {existing} but destination {destination:?} configures {configured}; change `columns` in the configuration or the table")]
-    ColumnType {
-        /// The destination.
-        destination: String,
-        /// Database.
-        database: String,
-        /// Table.
-        table: String,
-        /// The column.
-        column: String,
-        /// Its type in the cluster.
-        existing: String,
-        /// Its type in the configuration.
-        configured: String,
-    },
+    /// The table cannot be read, or its columns conflict with the configuration.
+    #[error(transparent)]
+    Table(#[from] TableError),
     /// The dedupe view exists with another query than the configured one.
     #[error("materialized view {database}.{view} (destination {destination:?}) exists with the query `{existing}`, not the configured `{configured}`: drop it (`.drop materialized-view {view}`) or give `dedupe_view.name` another name, then provision again")]
     ViewDiffers {
@@ -69,16 +25,6 @@ pub enum ProvisionError {
         existing: String,
         /// The query the configuration makes.
         configured: String,
-    },
-    /// The cluster's answer could not be understood.
-    #[error("table {database}.{table}: unexpected answer to `.show table cslschema`: {detail}")]
-    Unexpected {
-        /// Database.
-        database: String,
-        /// Table.
-        table: String,
-        /// What was wrong.
-        detail: String,
     },
     /// A command failed.
     #[error("{database}: `{command}` failed: {source}")]

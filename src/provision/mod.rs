@@ -9,12 +9,13 @@
 //! table, the column and both types: Data Explorer would refuse the merge, and the data would
 //! not fit anyway.
 //!
-//! [`check_table`] is the sink's start-up check: the table must exist with the columns.
+//! Tables are read the way the sink's start-up check reads them
+//! ([`crate::sink::kusto::table`]).
 
-use crate::config::{BatchingPolicy, DestinationSettings};
-use crate::kusto::{KustoClient, KustoError};
+use crate::destination::{BatchingPolicy, DestinationSettings, IngestionMode};
+use crate::kusto::KustoClient;
 use crate::schema::{kql_string, quote_name, TableSchema};
-use crate::sink::IngestionMode;
+use crate::sink::kusto::table::{compare, current_schema};
 use serde_json::json;
 
 mod error;
@@ -92,149 +93,6 @@ fn batching_json(p: &BatchingPolicy) -> String {
         policy.insert("MaximumRawDataSizeMB".into(), json!(mb));
     }
     serde_json::Value::Object(policy).to_string()
-}
-
-/// A KQL string literal: single quotes, with backslash and quote escaped.
-/// The table's current schema, `None` when it does not exist.
-pub async fn current_schema(
-    client: &KustoClient,
-    d: &DestinationSettings,
-) -> Result<Option<TableSchema>, ProvisionError> {
-    let command = format!(".show table {} cslschema", quote_name(&d.table));
-    let data = match client.mgmt(&d.database, &command).await {
-        Ok(data) => data,
-        Err(e) if is_missing_table(&e) => return Ok(None),
-        Err(source) => {
-            return Err(ProvisionError::Command {
-                database: d.database.clone(),
-                command,
-                source,
-            })
-        }
-    };
-    let unexpected = |detail: &str| ProvisionError::Unexpected {
-        database: d.database.clone(),
-        table: d.table.clone(),
-        detail: detail.into(),
-    };
-    let table = data.primary().ok_or_else(|| unexpected("no table"))?;
-    let column = table
-        .columns
-        .iter()
-        .position(|c| c.name == "Schema")
-        .ok_or_else(|| unexpected("no Schema column"))?;
-    let Some(row) = table.rows.first() else {
-        return Ok(None);
-    };
-    let text = row
-        .get(column)
-        .and_then(|v| v.as_str())
-        .ok_or_else(|| unexpected("Schema is not a string"))?;
-    TableSchema::parse(text)
-        .map(Some)
-        .map_err(|e| unexpected(&format!("cannot read schema {text:?}: {e}")))
-}
-
-fn is_missing_table(e: &KustoError) -> bool {
-    let text = e.to_string().to_ascii_lowercase();
-    e.status() == Some(404)
-        || ((e.status() == Some(400))
-            && (text.contains("not found")
-                || text.contains("does not exist")
-                || text.contains("entitynotfound")))
-}
-
-/// Start-up check: the table exists, has every configured column with its type, and has the
-/// JSON mapping the sink names (without it every batch would be refused).
-pub async fn check_table(
-    client: &KustoClient,
-    d: &DestinationSettings,
-) -> Result<(), ProvisionError> {
-    match current_schema(client, d).await? {
-        None => {
-            return Err(ProvisionError::Missing {
-                destination: d.name.clone(),
-                database: d.database.clone(),
-                table: d.table.clone(),
-            })
-        }
-        Some(existing) => compare(d, &existing, true)?,
-    }
-    let command = format!(
-        ".show table {} ingestion json mappings",
-        quote_name(&d.table)
-    );
-    let data = command_in(client, &d.database, command).await?;
-    let found = data.primary().is_some_and(|t| {
-        t.column("Name").is_some_and(|i| {
-            t.rows
-                .iter()
-                .any(|r| r.get(i).and_then(|v| v.as_str()) == Some(d.mapping.as_str()))
-        })
-    });
-    if found {
-        Ok(())
-    } else {
-        Err(ProvisionError::MissingMapping {
-            destination: d.name.clone(),
-            database: d.database.clone(),
-            table: d.table.clone(),
-            mapping: d.mapping.clone(),
-        })
-    }
-}
-
-/// Runs a read-only management command; a failure names the database and the command.
-async fn command_in(
-    client: &KustoClient,
-    database: &str,
-    command: String,
-) -> Result<crate::kusto::Dataset, ProvisionError> {
-    client
-        .mgmt(database, &command)
-        .await
-        .map_err(|source| ProvisionError::Command {
-            database: database.to_string(),
-            command,
-            source,
-        })
-}
-
-/// Compares the configured columns with the table's; with `require_all`, a configured
-/// column missing from the table is an error too.
-fn compare(
-    d: &DestinationSettings,
-    existing: &TableSchema,
-    require_all: bool,
-) -> Result<(), ProvisionError> {
-    for c in d.schema.columns() {
-        match existing
-            .index_of(&c.name)
-            .map(|i| existing.columns()[i].kind)
-        {
-            Some(kind) if kind == c.kind => {}
-            Some(kind) => {
-                return Err(ProvisionError::ColumnType {
-                    destination: d.name.clone(),
-                    database: d.database.clone(),
-                    table: d.table.clone(),
-                    column: c.name.clone(),
-                    existing: kind.name().into(),
-                    configured: c.kind.name().into(),
-                })
-            }
-            None if require_all => {
-                return Err(ProvisionError::MissingColumn {
-                    destination: d.name.clone(),
-                    database: d.database.clone(),
-                    table: d.table.clone(),
-                    column: c.name.clone(),
-                })
-            }
-            None => {}
-        }
-    }
-    Ok(())
 }
 
 /// Runs the plan for every destination (or only prints it with `dry_run`), calling `report`

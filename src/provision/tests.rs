@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::config::load_str;
+use crate::sink::kusto::TableError;
 
 fn destination(extra: &str, ingestion: &str) -> DestinationSettings {
     let dir = tempfile::tempdir().unwrap();
@@ -70,7 +71,7 @@ fn a_type_conflict_names_table_column_and_both_types() {
     assert!(plan(&d, Some(&existing)).is_ok());
     assert!(matches!(
         compare(&d, &existing, true),
-        Err(ProvisionError::MissingColumn { .. })
+        Err(TableError::MissingColumn { .. })
     ));
 }
 

@@ -6,7 +6,7 @@
 
 use super::error::ProvisionError;
 use super::step::Step;
-use crate::config::{DedupeView, DestinationSettings};
+use crate::destination::{DedupeView, DestinationSettings};
 use crate::kusto::KustoClient;
 use crate::schema::quote_name;
 

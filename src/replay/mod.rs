@@ -16,8 +16,8 @@ pub use letters::{read_store, ReadError, Selection, Store, StoredLetter, Unreada
 pub use source::{replay_events, LedgerCheckpointer, OnProgress, ReplaySource, REPLAY_PARTITION};
 
 use crate::batch::Batch;
-use crate::config::DestinationSettings;
 use crate::deadletter::{DeadLetter, DeadLetterError, DeadLetterStore, Stage};
+use crate::destination::DestinationSettings;
 use crate::sink::{Outcome, Sink, SinkError};
 use std::sync::{Arc, Mutex};
 

@@ -5,6 +5,8 @@
 //! Every condition that is set must hold; an unset condition matches everything. One message
 //! may feed several destinations.
 
+pub mod settings;
+
 use crate::decode::{Message, MessageSource};
 use crate::transform::{is_truthy, EvalError, Expression};
 use globset::{Glob, GlobSet, GlobSetBuilder};

@@ -2,6 +2,8 @@
 //! would carry, one file per batch under `<dir>/<destination>/`, optionally gzipped. It lets
 //! a user see exactly what would reach Data Explorer without an Azure account.
 
+pub mod settings;
+
 use super::{Delivery, DeliveryFuture, Outcome, Sink, SinkError};
 use crate::batch::Batch;
 use flate2::write::GzEncoder;

@@ -11,25 +11,20 @@ use crate::batch::Batch;
 use crate::dedupe::SeqRange;
 use std::fmt;
 
-/// How a destination's batches reach Data Explorer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum IngestionMode {
-    /// Streaming ingestion: low latency, 4 MB per request.
-    Streaming,
-    /// Queued ingestion: blobs plus a queue message; minutes of latency, no size limit.
-    Queued,
-    /// Streaming first, queued when a batch is too large, streaming is off or throttled.
-    Managed,
-}
+pub use crate::destination::IngestionMode;
 
-impl fmt::Display for IngestionMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            IngestionMode::Streaming => "streaming",
-            IngestionMode::Queued => "queued",
-            IngestionMode::Managed => "managed",
-        })
-    }
+/// Validated `[sink]`: where batches go, with the sink's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SinkSettings {
+    /// Multijson payload files ([`file::settings`]).
+    File {
+        /// Output directory.
+        dir: std::path::PathBuf,
+        /// Gzip each payload.
+        gzip: bool,
+    },
+    /// Azure Data Explorer.
+    Kusto(kusto::KustoSinkSettings),
 }
 
 /// The sink cannot go on: the pipeline stops, and nothing after the last checkpoint is lost.

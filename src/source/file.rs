@@ -8,9 +8,12 @@
 //! fields. Lines are kept as raw bytes, so a line that is not UTF-8 still reaches the
 //! dead-letter store intact.
 
+pub mod settings;
+
+pub use settings::FileInput;
+
 use super::{Source, SourceError};
 use crate::checkpoint::NoCheckpoints;
-use crate::config::FileInput;
 use crate::event::{EventMeta, SourceEvent};
 use serde::Deserialize;
 use serde_json::{Map, Value};

@@ -8,6 +8,18 @@ use crate::checkpoint::Checkpointer;
 use crate::event::SourceEvent;
 use std::future::Future;
 
+/// Validated `[source]`: which source events come from, with its settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceSettings {
+    /// JSON Lines files of exported messages.
+    File {
+        /// What to read.
+        input: file::FileInput,
+    },
+    /// The Event Hub IoT Central exports to.
+    EventHubs(eventhubs::EventHubsSourceSettings),
+}
+
 /// A source could not read.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {

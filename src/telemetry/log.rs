@@ -1,7 +1,7 @@
 //! Structured logging with `tracing`: human lines or JSON objects on standard error, level
 //! from `[log] level`, overridden by `RUST_LOG` when set.
 
-use crate::config::{LogFormat, LogSettings};
+use super::settings::{LogFormat, LogSettings};
 use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 

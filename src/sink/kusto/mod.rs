@@ -2,7 +2,7 @@
 //! managed ingestion ([`deliver`]), through our Kusto client ([`crate::kusto`]).
 //!
 //! At start-up [`KustoSink::connect`] checks that the cluster answers and that every
-//! destination's table exists with the configured columns, so a typo or a missing
+//! destination's table exists with the configured columns ([`table`]), so a typo or a missing
 //! `iotc-adx provision` is reported at once instead of as a stream of dead letters. With
 //! `watch_failures`, a task reads the failed-ingestions queue and reports what queued
 //! ingestion refused after accepting it ([`LateRejection`]s), which the pipeline dead-letters.
@@ -12,15 +12,18 @@ mod deliver;
 mod failures;
 mod held;
 mod observe;
+pub mod settings;
+pub mod table;
 
 pub use dedupe::BatchIdentity;
 pub use deliver::STREAMING_LIMIT;
+pub use settings::KustoSinkSettings;
+pub use table::TableError;
 
 use super::{DeliveryFuture, IngestedFuture, IngestionMode, LateRejection, Sink};
 use crate::batch::Batch;
-use crate::config::{DestinationSettings, KustoSinkSettings};
+use crate::destination::DestinationSettings;
 use crate::kusto::{ClientOptions, KustoClient, KustoError};
-use crate::provision::{self, ProvisionError};
 use crate::retry::RetryPolicy;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -41,7 +44,7 @@ pub enum ConnectError {
     },
     /// A table is missing or differs from the configuration.
     #[error(transparent)]
-    Table(#[from] ProvisionError),
+    Table(#[from] TableError),
 }
 
 /// Where one destination's batches go.
@@ -126,7 +129,7 @@ impl KustoSink {
                 source,
             })?;
         for d in destinations {
-            provision::check_table(&client, d).await?;
+            table::check_table(&client, d).await?;
         }
         Ok(Self::new(client, settings, destinations))
     }

@@ -5,6 +5,7 @@
 //! checkpoints the pipeline confirms.
 //!
 //! - `runner`: the thread the processor and its partition readers run on;
+//! - `settings`: `[source] type = "eventhubs"` as written and as validated;
 //! - `start`: `source.start_position` as the processor's start positions;
 //! - `convert`: a received event as a [`crate::event::SourceEvent`];
 //! - `reader` and `checkpointer`: the [`crate::source::Source`] side.
@@ -16,8 +17,10 @@ mod gauges;
 pub mod handover;
 mod reader;
 mod runner;
+pub mod settings;
 mod start;
 mod watchdog;
 
 pub use checkpointer::EventHubsCheckpointer;
 pub use reader::{EventHubsSource, CHANNEL_EVENTS};
+pub use settings::{EventHubsSourceSettings, StartAt};

@@ -5,7 +5,7 @@ use super::checkpoint_store::{BlobCheckpointStore, ContainerAuth};
 use super::checkpointer::EventHubsCheckpointer;
 use super::handover::Handovers;
 use super::runner::Runner;
-use crate::config::EventHubsSourceSettings;
+use super::settings::EventHubsSourceSettings;
 use crate::event::SourceEvent;
 use crate::source::{Source, SourceError};
 use azure_core::credentials::TokenCredential;

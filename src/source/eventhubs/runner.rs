@@ -15,8 +15,8 @@
 
 use super::convert::to_source_event;
 use super::gauges::{self, Gauges};
+use super::settings::EventHubsSourceSettings;
 use super::watchdog::{Progress, Watchdog};
-use crate::config::EventHubsSourceSettings;
 use crate::event::SourceEvent;
 use crate::telemetry::health::health;
 use crate::telemetry::metrics::metrics;

@@ -10,7 +10,7 @@
 //! are whole milliseconds, and `> ceil(t) - 1 ms` selects exactly the events enqueued at or
 //! after `t`.
 
-use crate::config::StartAt;
+use super::settings::StartAt;
 use azure_messaging_eventhubs::models::StartPositions;
 use azure_messaging_eventhubs::{StartLocation, StartPosition};
 use chrono::{DateTime, Utc};
