@@ -16,7 +16,10 @@
 //! per-host settings: `IOTC_ADX__LOG__LEVEL=debug`, `IOTC_ADX__AUTH__CLIENT_SECRET=...`.
 
 pub mod raw;
+mod settings;
 mod validate;
+
+pub use settings::Settings;
 
 pub use crate::deadletter::settings::DeadLetterSettings;
 pub use crate::destination::{
@@ -31,31 +34,11 @@ pub use crate::source::file::FileInput;
 pub use crate::source::SourceSettings;
 pub use crate::telemetry::settings::{LogFormat, LogSettings, MetricsSettings};
 
-use crate::auth::AuthSettings;
 use std::fmt;
 use std::path::Path;
 
 /// Prefix of environment overrides.
 pub const ENV_PREFIX: &str = "IOTC_ADX";
-
-/// The validated configuration the service runs with.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// Where events come from.
-    pub source: SourceSettings,
-    /// Where batches go.
-    pub sink: SinkSettings,
-    /// The identity used towards Azure.
-    pub auth: AuthSettings,
-    /// The destinations, in configuration order.
-    pub destinations: Vec<DestinationSettings>,
-    /// Where failed messages go.
-    pub dead_letter: DeadLetterSettings,
-    /// The metrics endpoint.
-    pub metrics: MetricsSettings,
-    /// Logging.
-    pub log: LogSettings,
-}
 
 /// Everything wrong with a configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 //! for the next.
 
 use super::raw::{SinkConfig, SourceConfig};
-use super::Settings;
+use super::settings::Settings;
 use crate::auth::settings::AuthConfig;
 use crate::auth::AuthSettings;
 use crate::deadletter::settings::{DeadLetterConfig, DeadLetterSettings};
@@ -138,7 +138,10 @@ fn source_settings(c: &mut Checker, s: SourceConfig) -> Option<SourceSettings> {
 
 fn sink_settings(c: &mut Checker, s: SinkConfig) -> Option<SinkSettings> {
     match s {
-        SinkConfig::File(f) => Some(f.into_settings(c)),
+        SinkConfig::File(f) => Some(SinkSettings::File {
+            dir: f.dir(c),
+            gzip: f.gzip,
+        }),
         SinkConfig::Kusto(k) => KustoSinkSettings::from_config(c, k).map(SinkSettings::Kusto),
     }
 }

@@ -2,24 +2,12 @@
 //! its limit, each in a task of its own; as each ends, its rows are counted (or, refused,
 //! dead-lettered) and its events' tickets released so that checkpoints can move.
 
-use super::{Pipeline, PipelineError};
-use crate::checkpoint::Ticket;
+use super::state::{InFlight, Pipeline, PipelineError};
 use crate::deadletter::{DeadLetter, Stage};
 use crate::sink::{LateRejection, Outcome, Sink, SinkError};
 use std::collections::VecDeque;
 use tokio::task::{Id, JoinError, JoinSet};
 use tracing::Instrument;
-
-/// A batch being delivered.
-pub(super) struct InFlight {
-    destination: usize,
-    rows: u64,
-    tickets: Vec<Ticket>,
-    /// The earliest enqueued time of its events (Unix milliseconds).
-    oldest_enqueued_ms: Option<i64>,
-    /// The batch's span: its delivery and what follows are logged inside it.
-    span: tracing::Span,
-}
 
 impl<K: Sink> Pipeline<K> {
     /// Sends waiting batches whose destination has a free slot, keeping each destination's

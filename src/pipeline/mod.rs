@@ -21,26 +21,24 @@ mod deliveries;
 mod lookups;
 mod meters;
 mod processor;
+mod state;
 mod summary;
 
 pub use processor::{Failure, Output, Processor};
+pub use state::{Pipeline, PipelineError, DRAIN_GRACE};
 pub use summary::{DestinationSummary, Summary};
 
-use crate::batch::{Batch, Lanes};
-use crate::checkpoint::{AckTracker, CheckpointError, CheckpointWriter, Ticket};
-use crate::deadletter::{DeadLetter, DeadLetterError, DeadLetterStore};
-use crate::destination::DestinationSettings;
+use crate::batch::Lanes;
+use crate::checkpoint::{CheckpointWriter, Ticket};
+use crate::deadletter::DeadLetter;
 use crate::event::SourceEvent;
-use crate::sink::{LateRejection, Outcome, Sink, SinkError};
+use crate::sink::{LateRejection, Sink};
 use crate::source::{Source, SourceError};
-use deliveries::{next_done, InFlight};
-use lookups::Lookups;
-use meters::Meters;
-use std::collections::{HashMap, VecDeque};
+use deliveries::next_done;
 use std::future::Future;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
-use tokio::task::{Id, JoinError, JoinSet};
+use tokio::task::{Id, JoinError};
 
 /// Events read from the source per hand-over.
 const READ_BATCH: usize = 1024;
@@ -53,99 +51,7 @@ const MAX_WAITING_EVENTS: usize = 8 * READ_BATCH;
 /// progress it held back (written at most every `checkpoint_every_ms`) reaches the store on
 /// a quiet partition too.
 const CHECKPOINT_TICK: Duration = Duration::from_secs(1);
-/// After a shutdown signal, how long deliveries in flight may take to finish, unless
-/// [`Pipeline::with_drain_grace`] says otherwise. Kubernetes allows 30 s by default between
-/// SIGTERM and SIGKILL; what is not confirmed by then is read again from the last checkpoint.
-pub const DRAIN_GRACE: Duration = Duration::from_secs(25);
-
-/// A run stopped on an error that would otherwise lose data.
-#[derive(Debug, thiserror::Error)]
-pub enum PipelineError {
-    /// The source failed.
-    #[error(transparent)]
-    Source(#[from] SourceError),
-    /// The sink failed.
-    #[error(transparent)]
-    Sink(#[from] SinkError),
-    /// A dead letter could not be stored.
-    #[error(transparent)]
-    DeadLetter(#[from] DeadLetterError),
-    /// A checkpoint could not be written.
-    #[error(transparent)]
-    Checkpoint(#[from] CheckpointError),
-}
-
-/// Everything a run needs.
-pub struct Pipeline<K: Sink> {
-    processor: Processor,
-    /// Open batches, per destination.
-    batchers: Vec<Lanes>,
-    /// What resumable destinations already hold, and the lookups that tell.
-    lookups: Lookups,
-    sink: K,
-    dead_letters: Box<dyn DeadLetterStore>,
-    summary: Summary,
-    acks: AckTracker,
-    /// Closed batches waiting for a free slot, in closing order.
-    waiting: VecDeque<Batch>,
-    tasks: JoinSet<Result<Outcome, SinkError>>,
-    in_flight: HashMap<Id, InFlight>,
-    /// Deliveries in flight per destination.
-    busy: Vec<usize>,
-    drain_grace: Duration,
-    meters: Meters,
-}
-
 impl<K: Sink> Pipeline<K> {
-    /// Builds a pipeline over these destinations.
-    pub fn new(
-        destinations: Vec<DestinationSettings>,
-        sink: K,
-        dead_letters: Box<dyn DeadLetterStore>,
-    ) -> Self {
-        let batchers = destinations
-            .iter()
-            .enumerate()
-            .map(|(i, d)| Lanes::new(i, d.batch, sink.resumable(i)))
-            .collect();
-        let summary = Summary {
-            destinations: destinations
-                .iter()
-                .map(|d| DestinationSummary {
-                    name: d.name.clone(),
-                    table: format!("{}.{}", d.database, d.table),
-                    ..DestinationSummary::default()
-                })
-                .collect(),
-            dead_letter_location: dead_letters.location(),
-            ..Summary::default()
-        };
-        let busy = vec![0; destinations.len()];
-        let names: Vec<String> = destinations.iter().map(|d| d.name.clone()).collect();
-        let meters = Meters::new(&names.iter().map(String::as_str).collect::<Vec<_>>());
-        Pipeline {
-            meters,
-            lookups: Lookups::new(&names, |i| sink.resumable(i)),
-            processor: Processor::new(destinations),
-            batchers,
-            sink,
-            dead_letters,
-            summary,
-            acks: AckTracker::new(),
-            waiting: VecDeque::new(),
-            tasks: JoinSet::new(),
-            in_flight: HashMap::new(),
-            busy,
-            drain_grace: DRAIN_GRACE,
-        }
-    }
-
-    /// Sets how long deliveries in flight may take after a shutdown signal.
-    pub fn with_drain_grace(mut self, grace: Duration) -> Self {
-        self.drain_grace = grace;
-        self
-    }
-
     /// Runs until the source is exhausted or `shutdown` completes, then drains and returns
     /// the summary.
     pub async fn run<S: Source>(

@@ -4,7 +4,7 @@
 
 pub mod settings;
 
-use super::{Delivery, DeliveryFuture, Outcome, Sink, SinkError};
+use super::contract::{Delivery, DeliveryFuture, Outcome, Sink, SinkError};
 use crate::batch::Batch;
 use flate2::write::GzEncoder;
 use flate2::Compression;

@@ -12,7 +12,7 @@ pub mod settings;
 
 pub use settings::FileInput;
 
-use super::{Source, SourceError};
+use super::contract::{Source, SourceError};
 use crate::checkpoint::NoCheckpoints;
 use crate::event::{EventMeta, SourceEvent};
 use serde::Deserialize;

@@ -4,9 +4,9 @@
 pub mod eventhubs;
 pub mod file;
 
-use crate::checkpoint::Checkpointer;
-use crate::event::SourceEvent;
-use std::future::Future;
+mod contract;
+
+pub use contract::{Source, SourceError};
 
 /// Validated `[source]`: which source events come from, with its settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,42 +18,4 @@ pub enum SourceSettings {
     },
     /// The Event Hub IoT Central exports to.
     EventHubs(eventhubs::EventHubsSourceSettings),
-}
-
-/// A source could not read.
-#[derive(Debug, thiserror::Error)]
-pub enum SourceError {
-    /// The source could not connect (unreachable, refused credentials, missing hub).
-    #[error("cannot read {what}: {reason}")]
-    Connect {
-        /// What was being opened.
-        what: String,
-        /// Why, in words.
-        reason: String,
-    },
-    /// Reading a local file or standard input failed.
-    #[error("cannot read {path}: {source}")]
-    Io {
-        /// The file, directory or `standard input`.
-        path: String,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
-    },
-}
-
-/// A stream of events. Sources run in a task of their own, feeding the pipeline through a
-/// bounded channel, so their futures must be `Send`.
-pub trait Source: Send + 'static {
-    /// How this source records progress (see [`crate::checkpoint`]).
-    type Checkpointer: Checkpointer;
-
-    /// The next events, at most `max`; `None` once the source is exhausted.
-    fn next_batch(
-        &mut self,
-        max: usize,
-    ) -> impl Future<Output = Result<Option<Vec<SourceEvent>>, SourceError>> + Send;
-
-    /// The handle the pipeline reports progress to; taken once, before reading starts.
-    fn checkpointer(&mut self) -> Self::Checkpointer;
 }

@@ -2,12 +2,14 @@
 //! backpressure, and checkpoints that never pass an unconfirmed event.
 
 use super::*;
+use crate::batch::Batch;
 use crate::checkpoint::Progress;
 use crate::checkpoint::{CheckpointError, Checkpointer};
 use crate::config::{load_str, Settings};
 use crate::deadletter::{LocalDirStore, Stage};
 use crate::event::EventMeta;
-use crate::sink::{Delivery, DeliveryFuture};
+use crate::sink::{Delivery, DeliveryFuture, Outcome};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 

@@ -5,6 +5,7 @@
 use super::*;
 use crate::dedupe::SeqRange;
 use crate::sink::IngestedFuture;
+use std::collections::VecDeque;
 use tokio::sync::{oneshot, watch};
 
 /// Hands out its chunks one per read (the next one only once `after[i]` batches were

@@ -1,9 +1,9 @@
 //! `[sink] type = "file"`: where the file sink writes, as written (a serde type that refuses
-//! unknown keys) and as validated ([`SinkSettings::File`]).
+//! unknown keys); `config` turns it into `SinkSettings::File`.
 
 use crate::settings_check::Checker;
-use crate::sink::SinkSettings;
 use serde::Deserialize;
+use std::path::PathBuf;
 
 /// `[sink] type = "file"`.
 #[derive(Debug, Clone, Deserialize)]
@@ -17,12 +17,9 @@ pub struct FileSinkConfig {
 }
 
 impl FileSinkConfig {
-    /// The file sink's settings, its directory taken from the configuration file's folder when
-    /// relative (nothing here can be wrong once the section deserialised).
-    pub(crate) fn into_settings(self, c: &Checker) -> SinkSettings {
-        SinkSettings::File {
-            dir: c.path(&self.path),
-            gzip: self.gzip,
-        }
+    /// The output directory, taken from the configuration file's folder when relative
+    /// (nothing here can be wrong once the section deserialised).
+    pub(crate) fn dir(&self, c: &Checker) -> PathBuf {
+        c.path(&self.path)
     }
 }

@@ -13,8 +13,8 @@
 //! pipeline stops reading while a destination's slots are all busy retrying.
 
 use super::dedupe::BatchIdentity;
+use super::shared::{Inner, Target};
 use super::{failures, observe};
-use super::{Inner, Target};
 use crate::batch::Batch;
 use crate::kusto::{ErrorKind, KustoError, QueuedRequest, StreamingRequest};
 use crate::sink::{Delivery, IngestionMode, Outcome, SinkError};

@@ -8,7 +8,7 @@
 //! ([`Sink::late_rejection_stored`](crate::sink::Sink::late_rejection_stored)); until then it
 //! stays hidden from other readers, and reappears if this process dies first.
 
-use super::Inner;
+use super::shared::Inner;
 use crate::checkpoint::Span;
 use crate::kusto::{IngestionFailure, OwnFailure};
 use crate::sink::LateRejection;

@@ -3,7 +3,7 @@
 //! partition again after a crash or a takeover skips what queued ingestion already stored.
 
 use super::dedupe::{held_ranges, partition_prefix};
-use super::{Inner, Target};
+use super::shared::{Inner, Target};
 use crate::dedupe::SeqRange;
 use crate::kusto::{ErrorKind, KustoError};
 use crate::schema::{kql_string, quote_name};

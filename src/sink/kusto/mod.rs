@@ -13,6 +13,7 @@ mod failures;
 mod held;
 mod observe;
 pub mod settings;
+mod shared;
 pub mod table;
 
 pub use dedupe::BatchIdentity;
@@ -20,14 +21,15 @@ pub use deliver::STREAMING_LIMIT;
 pub use settings::KustoSinkSettings;
 pub use table::TableError;
 
-use super::{DeliveryFuture, IngestedFuture, IngestionMode, LateRejection, Sink};
+use shared::{Inner, Target};
+
+use super::contract::{DeliveryFuture, IngestedFuture, LateRejection, Sink};
 use crate::batch::Batch;
 use crate::destination::DestinationSettings;
+use crate::destination::IngestionMode;
 use crate::kusto::{ClientOptions, KustoClient, KustoError};
-use crate::retry::RetryPolicy;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 use tokio::sync::mpsc;
 
 /// The sink could not start.
@@ -45,46 +47,6 @@ pub enum ConnectError {
     /// A table is missing or differs from the configuration.
     #[error(transparent)]
     Table(#[from] TableError),
-}
-
-/// Where one destination's batches go.
-#[derive(Debug, Clone)]
-pub(crate) struct Target {
-    /// The destination's name (part of dedupe tags).
-    name: String,
-    database: String,
-    table: String,
-    mapping: String,
-    mode: IngestionMode,
-}
-
-impl Target {
-    fn table_name(&self) -> String {
-        format!("{}.{}", self.database, self.table)
-    }
-}
-
-/// Shared by all deliveries in flight.
-pub(crate) struct Inner {
-    client: KustoClient,
-    targets: Vec<Target>,
-    retry: RetryPolicy,
-    dedupe: bool,
-    watch_failures: bool,
-    /// Per destination: until when streaming is known to be off for its table.
-    streaming_off: Mutex<HashMap<usize, Instant>>,
-}
-
-impl Inner {
-    fn streaming_off_until(&self, destination: usize) -> Option<Instant> {
-        self.streaming_off.lock().ok()?.get(&destination).copied()
-    }
-
-    fn remember_streaming_off(&self, destination: usize, until: Instant) {
-        if let Ok(mut map) = self.streaming_off.lock() {
-            map.insert(destination, until);
-        }
-    }
 }
 
 /// The Kusto client for the sink's settings: the cluster (and ingestion endpoint), the

@@ -2,7 +2,7 @@
 //! throttling and fallbacks as metrics, and whether Data Explorer is reachable for `/readyz`.
 //! Only kinds go out, never error texts: those can hold storage URLs with their signatures.
 
-use super::Target;
+use super::shared::Target;
 use crate::kusto::{ErrorKind, KustoError};
 use crate::telemetry::health::health;
 use crate::telemetry::metrics::metrics;
