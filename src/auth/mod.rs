@@ -5,13 +5,13 @@
 //! fetches a new one five minutes before expiry, so no cache of our own is needed.
 
 mod certificate;
-mod counted;
 mod error;
+mod metrics;
 pub mod settings;
 
 pub use certificate::CertificateAssertion;
-pub use counted::CountedCredential;
 pub use error::AuthError;
+pub use metrics::CountedCredential;
 
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::{Secret, TokenCredential};

@@ -19,7 +19,7 @@
 
 mod deliveries;
 mod lookups;
-mod meters;
+mod metrics;
 mod processor;
 mod state;
 mod summary;

@@ -3,7 +3,7 @@
 //! (`mod.rs`) and the delivery bookkeeping (`deliveries.rs`) both work on it.
 
 use super::lookups::Lookups;
-use super::meters::Meters;
+use super::metrics::Meters;
 use super::processor::Processor;
 use super::summary::{DestinationSummary, Summary};
 use crate::batch::{Batch, Lanes};

@@ -14,7 +14,7 @@
 
 use super::dedupe::BatchIdentity;
 use super::shared::{Inner, Target};
-use super::{failures, observe};
+use super::{failures, metrics};
 use crate::batch::Batch;
 use crate::kusto::{ErrorKind, KustoError, QueuedRequest, StreamingRequest};
 use crate::sink::{Delivery, IngestionMode, Outcome, SinkError};
@@ -65,7 +65,7 @@ pub(super) async fn deliver(inner: &Inner, batch: Batch) -> Result<Outcome, Sink
                 }
             };
             tracing::debug!(table = %target.table_name(), reason = why, "managed ingestion: sending the batch queued");
-            observe::fallback(target, fallback_kind(why));
+            metrics::fallback(target, fallback_kind(why));
             queued(inner, target, &batch).await
         }
     }
@@ -172,7 +172,7 @@ async fn streaming(
         };
         let started = Instant::now();
         let result = inner.client.streaming_ingest(request).await;
-        observe::request(target, "streaming", started, result.as_ref().err());
+        metrics::request(target, "streaming", started, result.as_ref().err());
         let error = match result {
             Ok(()) => {
                 let delivery = Delivery {
@@ -235,7 +235,7 @@ async fn queued(inner: &Inner, target: &Target, batch: &Batch) -> Result<Outcome
         };
         let started = Instant::now();
         let result = inner.client.queued().ingest(request).await;
-        observe::request(target, "queued", started, result.as_ref().err());
+        metrics::request(target, "queued", started, result.as_ref().err());
         let error = match result {
             Ok(_) => {
                 let delivery = Delivery {
@@ -273,7 +273,7 @@ async fn wait(
         *refusals = 0;
     }
     let delay = inner.retry.backoff(attempt, error.retry_after());
-    observe::retry(target, how);
+    metrics::retry(target, how);
     tracing::warn!(
         table = %target.table_name(),
         ingestion = how,

@@ -11,7 +11,7 @@ mod dedupe;
 mod deliver;
 mod failures;
 mod held;
-mod observe;
+mod metrics;
 pub mod settings;
 mod shared;
 pub mod table;

@@ -13,8 +13,8 @@
 pub mod checkpoint_store;
 mod checkpointer;
 pub mod convert;
-mod gauges;
 pub mod handover;
+mod metrics;
 mod reader;
 mod runner;
 pub mod settings;

@@ -14,12 +14,11 @@
 //! partition has newer events and its reader has delivered nothing for a while.
 
 use super::convert::to_source_event;
-use super::gauges::{self, Gauges};
+use super::metrics::{self, Gauges};
 use super::settings::EventHubsSourceSettings;
 use super::watchdog::{Progress, Watchdog};
 use crate::event::SourceEvent;
 use crate::telemetry::health::health;
-use crate::telemetry::metrics::metrics;
 use azure_core::credentials::TokenCredential;
 use azure_messaging_eventhubs::error::ErrorKind;
 use azure_messaging_eventhubs::models::Ownership;
@@ -166,7 +165,7 @@ impl Runner {
         let mut check =
             tokio::time::interval_at(tokio::time::Instant::now() + check_every, check_every);
         let mut measure =
-            tokio::time::interval(gauges::measure_every(self.settings.balance_interval));
+            tokio::time::interval(metrics::measure_every(self.settings.balance_interval));
         let outcome = loop {
             tokio::select! {
                 _ = stop.changed() => break Generation::Stopped,
@@ -358,7 +357,7 @@ impl Reader {
         }
         if let Ok(mut set) = self.owned.lock() {
             set.insert(partition.clone());
-            metrics().owned_partitions.set(set.len() as i64);
+            metrics::owned(set.len());
         }
         tracing::info!(partition = %partition, "reading partition");
         self.progress.started(&partition);
@@ -402,9 +401,9 @@ impl Reader {
         }
         if let Ok(mut set) = self.owned.lock() {
             set.remove(&partition);
-            metrics().owned_partitions.set(set.len() as i64);
+            metrics::owned(set.len());
         }
-        gauges::forget(&partition);
+        metrics::forget(&partition);
         match ended {
             Ended::Shutdown | Ended::Stopped => {}
             Ended::Failed => {
@@ -464,10 +463,10 @@ async fn relinquish(
     }
     if let Ok(mut set) = owned.lock() {
         for partition in set.drain() {
-            gauges::forget(&partition);
+            metrics::forget(&partition);
         }
     }
-    metrics().owned_partitions.set(0);
+    metrics::owned(0);
 }
 
 /// Hands a lost partition back: closing the client removes it from the processor, whose next

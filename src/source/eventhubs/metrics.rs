@@ -1,4 +1,5 @@
-//! Per-partition lag and checkpoint age for the metrics, measured every so often on the
+//! The Event Hubs source's metrics, updated here only: partitions owned, and per-partition lag
+//! and checkpoint age, measured every so often on the
 //! watchdog's probe connection: lag is the partition's last enqueued sequence number minus
 //! its checkpoint, and the checkpoint's age is how long it has been behind (0 while it is up
 //! to date with the partition, so a quiet partition never looks stale).
@@ -92,6 +93,11 @@ impl Gauges {
         }
         out
     }
+}
+
+/// Records how many partitions this replica reads now.
+pub(super) fn owned(partitions: usize) {
+    metrics().owned_partitions.set(partitions as i64);
 }
 
 /// This replica stopped reading `partition`: its gauges are another replica's to report.
