@@ -1,6 +1,7 @@
 //! Configuration tests: good files load, and every bad one is explained by key path.
 
 use super::*;
+use crate::auth::AuthSettings;
 use std::io::Write;
 
 /// A directory holding a transform file, to point configurations at.
@@ -383,4 +384,33 @@ fn dedupe_view_keys_must_be_distinct_groupable_columns() {
             keys: vec!["Device".into(), "Seq".into()]
         })
     );
+}
+
+/// The `[auth]` problem says Event Hubs without a connection string needs credentials: with a
+/// file sink, only the source can make it required, and it must.
+#[test]
+fn an_event_hub_reached_by_namespace_needs_auth() {
+    let source = |extra: &str| {
+        GOOD.replace(
+            "[source]\ntype = \"file\"\npath = \"in.jsonl\"\n",
+            &format!(
+                "[source]\ntype = \"eventhubs\"\nevent_hub = \"export\"\n\
+                 checkpoint_container = \"https://acct.blob.core.windows.net/checkpoints\"\n{extra}"
+            ),
+        )
+    };
+    let p = problems(&source("namespace = \"ns.servicebus.windows.net\"\n"));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].key, "auth");
+    assert!(p[0].message.contains("Event Hubs"), "{}", p[0].message);
+
+    let dir = fixture();
+    let with_auth =
+        source("namespace = \"ns.servicebus.windows.net\"\n[auth]\ntype = \"azure_cli\"\n");
+    assert!(load_str(&with_auth, dir.path()).is_ok());
+    let with_key = source(
+        "connection_string = \"Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=a2V5\"\n",
+    );
+    let s = load_str(&with_key, dir.path()).unwrap();
+    assert!(matches!(s.auth, AuthSettings::None));
 }

@@ -46,15 +46,17 @@ pub(super) fn validate(tree: Value, base_dir: &Path) -> Result<Settings, Vec<Pro
     )
     .and_then(|v| c.section::<SourceConfig>("source", v))
     .and_then(|s| source_settings(&mut c, s));
-    // Only Data Explorer makes `[auth]` required. The problem's message also names Event Hubs
-    // without a connection string, but that case has never been checked here (the `[source]`
-    // section was looked up after it had been taken out of the tree); issue 13 moved this code
-    // without changing what it accepts.
+    // Credentials are needed for Data Explorer, and for Event Hubs reached without a
+    // connection string (the hub and the checkpoint container are then signed in to).
     let kusto_sink = root
         .get("sink")
         .and_then(|s| s.get("type"))
         .and_then(Value::as_str)
         == Some("kusto");
+    let hub_needs_auth = matches!(
+        &source,
+        Some(SourceSettings::EventHubs(e)) if e.connection_string.is_none()
+    );
     let sink = take_required(
         &mut c,
         &mut root,
@@ -63,7 +65,7 @@ pub(super) fn validate(tree: Value, base_dir: &Path) -> Result<Settings, Vec<Pro
     )
     .and_then(|v| c.section::<SinkConfig>("sink", v))
     .and_then(|s| sink_settings(&mut c, s));
-    let auth = auth_settings(&mut c, root.remove("auth"), kusto_sink);
+    let auth = auth_settings(&mut c, root.remove("auth"), kusto_sink || hub_needs_auth);
     let destinations = crate::destination::destinations(&mut c, root.remove("destination"));
     let dead_letter = optional::<DeadLetterConfig>(&mut c, &mut root, "dead_letter")
         .map(|d| DeadLetterSettings::from_config(&c, d));
