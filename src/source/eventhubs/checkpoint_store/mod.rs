@@ -11,10 +11,11 @@
 //! `.../checkpoint/{partition}` (lowercased), metadata `ownerid`, `sequencenumber` and
 //! `offset`, and optimistic concurrency on ETags for ownership.
 //!
-//! Files: `rest.rs` the Blob REST calls, `list.rs` the XML answers, `names.rs` the blob names,
+//! Files: `auth.rs` how the store signs in, `rest.rs` the Blob REST calls, `list.rs` the XML answers, `names.rs` the blob names,
 //! `records.rs` metadata to and from ownerships and checkpoints, `store.rs` the trait, `error.rs`
 //! the error type.
 
+mod auth;
 mod error;
 mod list;
 mod names;
@@ -22,32 +23,10 @@ mod records;
 mod rest;
 mod store;
 
+pub use auth::ContainerAuth;
 pub use error::CheckpointStoreError;
 
-use azure_core::credentials::TokenCredential;
 use std::sync::Arc;
-
-/// How the store authenticates to the container.
-#[derive(Clone)]
-pub enum ContainerAuth {
-    /// The container URL carries a SAS in its query string (Azurite, or a SAS the operator
-    /// hands over); no other credential is sent.
-    Sas,
-    /// A bearer token for `https://storage.azure.com/.default` from this credential (managed
-    /// identity, service principal, ...), asked for on every call (the credential caches it).
-    /// The identity needs *Storage Blob Data Contributor* on the container (or on the account,
-    /// for [`BlobCheckpointStore::ensure_container`] to create it).
-    Token(Arc<dyn TokenCredential>),
-}
-
-impl std::fmt::Debug for ContainerAuth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ContainerAuth::Sas => f.write_str("Sas"),
-            ContainerAuth::Token(_) => f.write_str("Token(..)"),
-        }
-    }
-}
 
 /// Partition ownership and checkpoints in an Azure Storage blob container; implements the
 /// event processor's [`azure_messaging_eventhubs::CheckpointStore`]. Cheap to clone: clones

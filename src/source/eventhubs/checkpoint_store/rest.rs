@@ -7,10 +7,10 @@
 //! [`REQUEST_TIMEOUT`], and is tried up to [`ATTEMPTS`] times when the failure is transient
 //! (no answer, 408, 429, 5xx). URLs in errors and logs never carry the query string.
 
+use super::auth::ContainerAuth;
 use super::error::CheckpointStoreError;
 use super::list::{parse_error, parse_list_page, ListPage};
 use super::records::{http_date, quoted_etag, Metadata};
-use super::ContainerAuth;
 use crate::retry::RetryPolicy;
 use azure_core::credentials::TokenCredential;
 use azure_core::time::{to_rfc7231, OffsetDateTime};
