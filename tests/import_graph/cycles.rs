@@ -17,6 +17,9 @@ pub struct Cycle {
     pub steps: Vec<(String, Vec<String>)>,
 }
 
+/// Edges between members of one module, with the names each edge takes.
+type Edges = BTreeMap<(String, String), Vec<String>>;
+
 /// The members of `within` that `path` falls under: the module itself is `(self)`.
 fn member(within: &[String], path: &[String]) -> String {
     path.get(within.len())
@@ -28,8 +31,7 @@ fn member(within: &[String], path: &[String]) -> String {
 pub fn cycles(imports: &BTreeSet<Import>) -> Vec<Cycle> {
     // For each import, the deepest module containing both ends: there the two ends are
     // different members, and that is where the edge counts.
-    let mut groups: BTreeMap<Vec<String>, BTreeMap<(String, String), Vec<String>>> =
-        BTreeMap::new();
+    let mut groups: BTreeMap<Vec<String>, Edges> = BTreeMap::new();
     for import in imports {
         let common = import
             .from
@@ -61,7 +63,7 @@ pub fn cycles(imports: &BTreeSet<Import>) -> Vec<Cycle> {
 }
 
 /// Components of more than one member (Kosaraju, small graphs).
-fn strongly_connected(edges: &BTreeMap<(String, String), Vec<String>>) -> Vec<BTreeSet<String>> {
+fn strongly_connected(edges: &Edges) -> Vec<BTreeSet<String>> {
     let nodes: BTreeSet<&String> = edges.keys().flat_map(|(a, b)| [a, b]).collect();
     let reach = |start: &String, forward: bool| {
         let mut seen = BTreeSet::from([start.clone()]);
@@ -95,10 +97,7 @@ fn strongly_connected(edges: &BTreeMap<(String, String), Vec<String>>) -> Vec<BT
 }
 
 /// One closed walk through a component, for the message.
-fn walk(
-    component: &BTreeSet<String>,
-    edges: &BTreeMap<(String, String), Vec<String>>,
-) -> Vec<(String, Vec<String>)> {
+fn walk(component: &BTreeSet<String>, edges: &Edges) -> Vec<(String, Vec<String>)> {
     let start = component.iter().next().cloned().unwrap_or_default();
     let mut steps = Vec::new();
     let mut at = start.clone();

@@ -120,11 +120,10 @@ fn ident_before(b: &[char], i: usize) -> bool {
 
 /// `'x'` or `'\n'` rather than a lifetime `'a`.
 fn is_char_literal(b: &[char], i: usize) -> bool {
-    match (b.get(i + 1), b.get(i + 2)) {
-        (Some('\\'), _) => true,
-        (Some(_), Some('\'')) => true,
-        _ => false,
-    }
+    matches!(
+        (b.get(i + 1), b.get(i + 2)),
+        (Some('\\'), _) | (Some(_), Some('\''))
+    )
 }
 
 /// Removes each item that follows `#[cfg(test)]`: up to its `;` or its closing brace.
@@ -254,9 +253,12 @@ fn inline_path(tokens: &[String], mut i: usize) -> (Vec<String>, usize) {
     (path, i)
 }
 
+/// One path of a `use` tree, with its `as` alias.
+type UsePath = (Vec<String>, Option<String>);
+
 /// The paths of a `use` tree starting at token `i`, each with its `as` alias; and the index
 /// after the closing `;`.
-fn use_tree(tokens: &[String], i: usize) -> (Vec<(Vec<String>, Option<String>)>, usize) {
+fn use_tree(tokens: &[String], i: usize) -> (Vec<UsePath>, usize) {
     let mut found = Vec::new();
     let end = tree(tokens, i, &mut Vec::new(), &mut found);
     let end = tokens[end..]
@@ -270,7 +272,7 @@ fn tree(
     tokens: &[String],
     mut i: usize,
     prefix: &mut Vec<String>,
-    found: &mut Vec<(Vec<String>, Option<String>)>,
+    found: &mut Vec<UsePath>,
 ) -> usize {
     let depth = prefix.len();
     loop {
