@@ -608,3 +608,37 @@ async fn a_clean_stop_writes_the_last_checkpoints_and_releases_the_partitions() 
         owners(&s).await
     );
 }
+
+/// A container URL without a SAS and no credential: the source refuses at once with an error
+/// that says what to add, before any request.
+#[tokio::test]
+async fn a_container_without_sas_or_credential_is_refused_before_connecting() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.jmespath"), "{Device: deviceId}").unwrap();
+    let text = "[source]\ntype = \"eventhubs\"\n\
+        connection_string = \"Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=a2V5;EntityPath=export\"\n\
+        checkpoint_container = \"https://acct.blob.core.windows.net/checkpoints\"\n\
+        [sink]\ntype = \"file\"\npath = \"out\"\n\
+        [[destination]]\nname = \"d\"\ntransform = \"t.jmespath\"\ndatabase = \"iot\"\ntable = \"T\"\ncolumns = \"Device:string\"\n";
+    let settings = load_str(text, dir.path()).expect("configuration");
+    let SourceSettings::EventHubs(eh) = &settings.source else {
+        panic!("eventhubs source")
+    };
+    let started = Instant::now();
+    let Err(e) = EventHubsSource::connect(eh, None).await else {
+        panic!("connected without a way to sign in to the container")
+    };
+    assert!(
+        matches!(
+            e,
+            iotc_adx::source::SourceError::NoCheckpointCredential { .. }
+        ),
+        "{e:?}"
+    );
+    assert!(
+        e.to_string()
+            .contains("no SAS and [auth] gives no credential"),
+        "{e}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+}

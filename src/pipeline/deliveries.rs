@@ -65,7 +65,7 @@ impl<K: Sink> Pipeline<K> {
                     .map_or(usize::MAX, |f| f.destination);
                 return Err(SinkError::Aborted {
                     destination,
-                    reason: e.to_string(),
+                    source: e,
                 }
                 .into());
             }

@@ -30,12 +30,13 @@ pub enum SinkError {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A delivery task ended without an outcome (it panicked or was cancelled).
-    #[error("a delivery to destination #{destination} ended abnormally: {reason}")]
+    #[error("a delivery to destination #{destination} ended abnormally: {source}")]
     Aborted {
         /// Index of the destination.
         destination: usize,
         /// What the runtime reported.
-        reason: String,
+        #[source]
+        source: tokio::task::JoinError,
     },
 }
 

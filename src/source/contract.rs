@@ -9,13 +9,22 @@ use std::future::Future;
 /// A source could not read.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    /// The source could not connect (unreachable, refused credentials, missing hub).
-    #[error("cannot read {what}: {reason}")]
+    /// The source could not connect (unreachable, refused credentials, missing hub). The
+    /// cause is kept: the checkpoint store's error, or the event processor's.
+    #[error("cannot read {what}: {source}")]
     Connect {
         /// What was being opened.
         what: String,
-        /// Why, in words.
-        reason: String,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The checkpoint container's URL has no SAS and `[auth]` names no credential, so the
+    /// store could not sign in: add one or the other.
+    #[error("cannot read {what}: the checkpoint container URL has no SAS and [auth] gives no credential")]
+    NoCheckpointCredential {
+        /// What was being opened.
+        what: String,
     },
     /// Reading a local file or standard input failed.
     #[error("cannot read {path}: {source}")]

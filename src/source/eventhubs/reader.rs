@@ -43,34 +43,31 @@ impl EventHubsSource {
         credential: Option<Arc<dyn TokenCredential>>,
         settle: std::time::Duration,
     ) -> Result<Self, SourceError> {
-        let failed = |reason: String| SourceError::Connect {
-            what: format!("event hub {}", settings.event_hub),
-            reason,
+        let what = || format!("event hub {}", settings.event_hub);
+        let failed = |source: Box<dyn std::error::Error + Send + Sync>| SourceError::Connect {
+            what: what(),
+            source,
         };
-        let auth =
-            if settings
-                .checkpoint_container
-                .query()
-                .is_some_and(|q| q.contains("sig="))
-            {
-                ContainerAuth::Sas
-            } else {
-                match &credential {
-                    Some(c) => ContainerAuth::Token(c.clone()),
-                    None => return Err(failed(
-                        "the checkpoint container URL has no SAS and [auth] gives no credential"
-                            .into(),
-                    )),
-                }
-            };
+        let auth = if settings
+            .checkpoint_container
+            .query()
+            .is_some_and(|q| q.contains("sig="))
+        {
+            ContainerAuth::Sas
+        } else {
+            match &credential {
+                Some(c) => ContainerAuth::Token(c.clone()),
+                None => return Err(SourceError::NoCheckpointCredential { what: what() }),
+            }
+        };
         let handovers = Arc::new(Handovers::new(settle, settings.balance_interval));
         let store = BlobCheckpointStore::new(settings.checkpoint_container.clone(), auth, None)
-            .map_err(|e| failed(e.to_string()))?
+            .map_err(|e| failed(e.into()))?
             .with_handovers(handovers.clone());
         store
             .ensure_container()
             .await
-            .map_err(|e| failed(e.to_string()))?;
+            .map_err(|e| failed(e.into()))?;
         let store: Arc<dyn azure_messaging_eventhubs::CheckpointStore + Send + Sync> =
             Arc::new(store);
         let (tx, rx) = mpsc::channel(CHANNEL_EVENTS);
@@ -88,10 +85,10 @@ impl EventHubsSource {
             handovers,
         };
         let (ready_tx, ready_rx) = oneshot::channel();
-        let thread = runner.spawn(ready_tx).map_err(|e| failed(e.to_string()))?;
+        let thread = runner.spawn(ready_tx).map_err(|e| failed(e.into()))?;
         match ready_rx.await {
             Ok(Ok(())) => {}
-            Ok(Err(reason)) => return Err(failed(reason)),
+            Ok(Err(reason)) => return Err(failed(reason.into())),
             Err(_) => {
                 return Err(failed(
                     "the Event Hubs thread ended while connecting".into(),
