@@ -13,6 +13,14 @@
 
 #![warn(missing_docs)]
 
+// The types a program embedding the pipeline starts from; the rest stays in its module.
+pub use config::{load, ConfigError, Settings};
+pub use deadletter::{DeadLetter, DeadLetterStore, LocalDirStore};
+pub use event::SourceEvent;
+pub use pipeline::{Pipeline, PipelineError, Summary};
+pub use sink::{Sink, SinkError};
+pub use source::{Source, SourceError};
+
 pub mod auth;
 pub mod batch;
 pub mod checkpoint;

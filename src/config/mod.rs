@@ -2,7 +2,7 @@
 //! typed [`Settings`].
 //!
 //! Loading happens in two phases. [`raw`] holds plain serde types that mirror the file and
-//! refuse unknown keys; [`validate`] hands each section to the stage it configures, which
+//! refuse unknown keys; `validate` hands each section to the stage it configures, which
 //! checks values, compiles transforms, predicates and patterns, and resolves relative paths
 //! against the configuration file's directory (each stage's `settings` module). Every
 //! problem is reported at once, each with the key path it concerns

@@ -1,5 +1,5 @@
 //! The configuration file as written: plain serde types that mirror the TOML, with every
-//! unknown key refused. Nothing here is checked beyond its shape; [`super::validate`] hands
+//! unknown key refused. Nothing here is checked beyond its shape; `validate` hands
 //! each section to its stage, which turns it into settings.
 //!
 //! The `[source]` and `[sink]` sections are tagged by `type`, and the tag picks the stage;

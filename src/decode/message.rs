@@ -114,7 +114,7 @@ impl fmt::Display for MessageSource {
 /// A decoded IoT Central export message.
 ///
 /// The header fields routing needs are read once at decode time; everything else stays in
-/// [`Message::body`], the JSON object exactly as exported.
+/// `body`, the JSON object exactly as exported.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Message {
     source: MessageSource,

@@ -6,7 +6,7 @@
 //! destination's batcher, and full or old batches are sent to the sink, several at once per
 //! destination up to the sink's limit, each in a task of its own. While a destination has no
 //! free slot, the loop stops taking events from the channel, so a slow or throttled sink slows
-//! reading instead of filling memory. As deliveries complete, the [`AckTracker`] works out how
+//! reading instead of filling memory. As deliveries complete, the [`AckTracker`](crate::checkpoint::AckTracker) works out how
 //! far each partition is done and the source's checkpointer is told.
 //!
 //! The loop never waits on the network itself: deliveries (`deliveries`), dedupe lookups

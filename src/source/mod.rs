@@ -1,4 +1,4 @@
-//! Source stage: where events come from. Each source yields [`SourceEvent`]s in batches,
+//! Source stage: where events come from. Each source yields [`SourceEvent`](crate::event::SourceEvent)s in batches,
 //! keeping each event's body byte for byte and its position in the hub (or the file).
 
 pub mod eventhubs;

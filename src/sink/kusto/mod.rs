@@ -1,5 +1,5 @@
 //! The Data Explorer sink: each destination's batches go to its table by streaming, queued or
-//! managed ingestion ([`deliver`]), through our Kusto client ([`crate::kusto`]).
+//! managed ingestion (`deliver.rs`), through our Kusto client ([`crate::kusto`]).
 //!
 //! At start-up [`KustoSink::connect`] checks that the cluster answers and that every
 //! destination's table exists with the configured columns ([`table`]), so a typo or a missing
