@@ -847,7 +847,7 @@ async fn requests_retries_throttling_and_fallbacks_are_counted() {
         .await
         .unwrap();
     assert!(matches!(outcome, Outcome::Accepted(_)), "{outcome:?}");
-    let m = metrics();
+    let m = &metrics().kusto_sink;
     let requests = |mode: &str, outcome: &str| {
         m.ingestion_request_seconds
             .with_label_values(&["metered", mode, outcome])

@@ -4,7 +4,7 @@
 
 use crate::deadletter::Stage;
 use crate::event::SourceEvent;
-use crate::telemetry::metrics::{metrics, Metrics};
+use crate::telemetry::metrics::{metrics, PipelineMetrics};
 use prometheus::{Histogram, IntCounter};
 use std::collections::HashMap;
 
@@ -21,7 +21,7 @@ pub(super) struct DestinationMeters {
 
 /// Every metric the pipeline updates.
 pub(super) struct Meters {
-    metrics: &'static Metrics,
+    metrics: &'static PipelineMetrics,
     /// Per destination, in configuration order.
     pub destinations: Vec<DestinationMeters>,
     /// Events and bytes received, per partition.
@@ -31,7 +31,7 @@ pub(super) struct Meters {
 impl Meters {
     /// Handles for these destinations.
     pub fn new(names: &[&str]) -> Self {
-        let m = metrics();
+        let m = &metrics().pipeline;
         let destinations = names
             .iter()
             .map(|&name| DestinationMeters {

@@ -10,10 +10,24 @@ use prometheus::{
 };
 use std::sync::OnceLock;
 
-/// The service's metrics, created once ([`metrics`]).
+/// The service's metrics, created once ([`metrics`]), grouped by the stage that updates them.
 pub struct Metrics {
     registry: Registry,
     names: Vec<String>,
+    /// Counted by the pipeline (`pipeline/metrics.rs`): events read, routing, rows, batches, latency, dead letters.
+    pub pipeline: PipelineMetrics,
+    /// Counted by the Data Explorer sink (`sink/kusto/metrics.rs`): requests, retries, throttling, fallbacks.
+    pub kusto_sink: KustoSinkMetrics,
+    /// Measured by the Event Hubs source (`source/eventhubs/metrics.rs`): lag, checkpoint age, partitions owned.
+    pub eventhubs: EventHubsMetrics,
+    /// Counted by the credentials (`auth/metrics.rs`).
+    pub auth: AuthMetrics,
+    /// Always 1, labelled with the version.
+    pub build_info: IntGaugeVec,
+}
+
+/// Counted by the pipeline (`pipeline/metrics.rs`): events read, routing, rows, batches, latency, dead letters.
+pub struct PipelineMetrics {
     /// Events read from the source, by partition.
     pub events_received: IntCounterVec,
     /// Event body bytes read from the source, by partition.
@@ -32,28 +46,38 @@ pub struct Metrics {
     pub batch_rows: HistogramVec,
     /// Uncompressed bytes per batch sent, by destination.
     pub batch_bytes: HistogramVec,
-    /// Duration of ingestion requests, by destination, mode and outcome.
-    pub ingestion_request_seconds: HistogramVec,
     /// From an event's enqueued time to its batch's acceptance, by destination.
     pub end_to_end_latency_seconds: HistogramVec,
     /// Dead letters, by stage and reason kind.
     pub dead_letters: IntCounterVec,
+}
+
+/// Counted by the Data Explorer sink (`sink/kusto/metrics.rs`): requests, retries, throttling, fallbacks.
+pub struct KustoSinkMetrics {
+    /// Duration of ingestion requests, by destination, mode and outcome.
+    pub ingestion_request_seconds: HistogramVec,
     /// Ingestion attempts retried, by destination and mode.
     pub ingestion_retries: IntCounterVec,
     /// Throttled answers (429, or 503 with Retry-After), by destination and mode.
     pub throttled_responses: IntCounterVec,
     /// Batches sent queued by a managed destination, by destination and reason.
     pub queued_fallbacks: IntCounterVec,
+}
+
+/// Measured by the Event Hubs source (`source/eventhubs/metrics.rs`): lag, checkpoint age, partitions owned.
+pub struct EventHubsMetrics {
     /// Events enqueued in a partition beyond its checkpoint, by partition.
     pub partition_lag_events: IntGaugeVec,
     /// Seconds a partition's checkpoint has been behind the partition, by partition.
     pub checkpoint_age_seconds: IntGaugeVec,
     /// Partitions this replica owns.
     pub owned_partitions: IntGauge,
+}
+
+/// Counted by the credentials (`auth/metrics.rs`).
+pub struct AuthMetrics {
     /// Failed token requests, by credential kind.
     pub token_refresh_failures: IntCounterVec,
-    /// Always 1, labelled with the version.
-    pub build_info: IntGaugeVec,
 }
 
 /// Seconds buckets from 5 ms to 5 minutes (ingestion requests and end-to-end latency).
@@ -114,6 +138,43 @@ impl Metrics {
             registry: Registry::new(),
             names: Vec::new(),
         };
+        let metrics = Metrics {
+            pipeline: PipelineMetrics::register(&mut b),
+            kusto_sink: KustoSinkMetrics::register(&mut b),
+            eventhubs: EventHubsMetrics::register(&mut b),
+            auth: AuthMetrics::register(&mut b),
+            build_info: b.gauge(
+                "iotc_adx_build_info",
+                "Always 1; labelled with the version.",
+                &["version"],
+            ),
+
+            registry: b.registry,
+            names: b.names,
+        };
+        metrics
+            .build_info
+            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .set(1);
+        metrics
+    }
+
+    /// The text exposition format, as served at `/metrics`.
+    pub fn render(&self) -> String {
+        let mut out = Vec::new();
+        // Encoding into memory fails only for malformed metric families, which `new` rules out.
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// The names of every metric family (for checks of dashboards and alert rules).
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+}
+
+impl PipelineMetrics {
+    fn register(b: &mut Builder) -> Self {
         let destination = &["destination"];
         let partition = &["partition"];
         let unrouted = IntCounter::new(
@@ -121,12 +182,7 @@ impl Metrics {
             "Decoded messages that no destination's filter took.",
         )
         .unwrap_or_else(|e| panic!("metric: {e}"));
-        let owned = IntGauge::new(
-            "iotc_adx_owned_partitions",
-            "Event Hubs partitions this replica owns.",
-        )
-        .unwrap_or_else(|e| panic!("metric: {e}"));
-        let metrics = Metrics {
+        PipelineMetrics {
             events_received: b.counter(
                 "iotc_adx_events_received_total",
                 "Events read from the source.",
@@ -170,12 +226,6 @@ impl Metrics {
                 destination,
                 prometheus::exponential_buckets(1024.0, 4.0, 10).unwrap_or_default(),
             ),
-            ingestion_request_seconds: b.histogram(
-                "iotc_adx_ingestion_request_duration_seconds",
-                "Duration of ingestion requests to Data Explorer.",
-                &["destination", "mode", "outcome"],
-                SECONDS.to_vec(),
-            ),
             end_to_end_latency_seconds: b.histogram(
                 "iotc_adx_end_to_end_latency_seconds",
                 "From an event's enqueued time to Data Explorer accepting its rows.",
@@ -186,6 +236,19 @@ impl Metrics {
                 "iotc_adx_dead_letters_total",
                 "Messages or rows sent to the dead-letter store.",
                 &["stage", "reason"],
+            ),
+        }
+    }
+}
+
+impl KustoSinkMetrics {
+    fn register(b: &mut Builder) -> Self {
+        KustoSinkMetrics {
+            ingestion_request_seconds: b.histogram(
+                "iotc_adx_ingestion_request_duration_seconds",
+                "Duration of ingestion requests to Data Explorer.",
+                &["destination", "mode", "outcome"],
+                SECONDS.to_vec(),
             ),
             ingestion_retries: b.counter(
                 "iotc_adx_ingestion_retries_total",
@@ -202,48 +265,43 @@ impl Metrics {
                 "Batches a managed destination sent queued instead of streaming.",
                 &["destination", "reason"],
             ),
-            partition_lag_events: b.gauge(
-                "iotc_adx_partition_lag_events",
-                "Events enqueued in a partition beyond its checkpoint.",
-                partition,
-            ),
-            checkpoint_age_seconds: b.gauge(
-                "iotc_adx_checkpoint_age_seconds",
-                "Seconds the partition's checkpoint has been behind its last enqueued event (0 when up to date).",
-                partition,
-            ),
-            owned_partitions: b.register("iotc_adx_owned_partitions", owned),
+        }
+    }
+}
+
+impl EventHubsMetrics {
+    fn register(b: &mut Builder) -> Self {
+        let partition = &["partition"];
+        let owned = IntGauge::new(
+            "iotc_adx_owned_partitions",
+            "Event Hubs partitions this replica owns.",
+        )
+        .unwrap_or_else(|e| panic!("metric: {e}"));
+        EventHubsMetrics {
+        partition_lag_events: b.gauge(
+            "iotc_adx_partition_lag_events",
+            "Events enqueued in a partition beyond its checkpoint.",
+            partition,
+        ),
+        checkpoint_age_seconds: b.gauge(
+            "iotc_adx_checkpoint_age_seconds",
+            "Seconds the partition's checkpoint has been behind its last enqueued event (0 when up to date).",
+            partition,
+        ),
+        owned_partitions: b.register("iotc_adx_owned_partitions", owned),
+        }
+    }
+}
+
+impl AuthMetrics {
+    fn register(b: &mut Builder) -> Self {
+        AuthMetrics {
             token_refresh_failures: b.counter(
                 "iotc_adx_token_refresh_failures_total",
                 "Failed token requests.",
                 &["credential"],
             ),
-            build_info: b.gauge(
-                "iotc_adx_build_info",
-                "Always 1; labelled with the version.",
-                &["version"],
-            ),
-            registry: b.registry,
-            names: b.names,
-        };
-        metrics
-            .build_info
-            .with_label_values(&[env!("CARGO_PKG_VERSION")])
-            .set(1);
-        metrics
-    }
-
-    /// The text exposition format, as served at `/metrics`.
-    pub fn render(&self) -> String {
-        let mut out = Vec::new();
-        // Encoding into memory fails only for malformed metric families, which `new` rules out.
-        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
-        String::from_utf8_lossy(&out).into_owned()
-    }
-
-    /// The names of every metric family (for checks of dashboards and alert rules).
-    pub fn names(&self) -> &[String] {
-        &self.names
+        }
     }
 }
 
@@ -260,8 +318,12 @@ mod tests {
     #[test]
     fn every_metric_is_named_after_the_convention_and_exported() {
         let m = metrics();
-        m.rows_ingested.with_label_values(&["telemetry"]).inc_by(3);
-        m.ingestion_request_seconds
+        m.pipeline
+            .rows_ingested
+            .with_label_values(&["telemetry"])
+            .inc_by(3);
+        m.kusto_sink
+            .ingestion_request_seconds
             .with_label_values(&["telemetry", "streaming", "accepted"])
             .observe(0.2);
         let text = m.render();

@@ -19,7 +19,7 @@ pub(super) fn request(target: &Target, mode: &str, started: Instant, error: Opti
         }
         Some(ErrorKind::Transient | ErrorKind::Unauthorized | ErrorKind::StorageAuth) => "failed",
     };
-    let m = metrics();
+    let m = &metrics().kusto_sink;
     m.ingestion_request_seconds
         .with_label_values(&[target.name.as_str(), mode, outcome])
         .observe(started.elapsed().as_secs_f64());
@@ -39,7 +39,7 @@ pub(super) fn request(target: &Target, mode: &str, started: Instant, error: Opti
 
 /// A request is about to be retried.
 pub(super) fn retry(target: &Target, mode: &str) {
-    metrics()
+    metrics().kusto_sink
         .ingestion_retries
         .with_label_values(&[target.name.as_str(), mode])
         .inc();
@@ -47,7 +47,7 @@ pub(super) fn retry(target: &Target, mode: &str) {
 
 /// A managed destination sends a batch queued; `reason` is a short fixed name.
 pub(super) fn fallback(target: &Target, reason: &str) {
-    metrics()
+    metrics().kusto_sink
         .queued_fallbacks
         .with_label_values(&[target.name.as_str(), reason])
         .inc();

@@ -81,11 +81,11 @@ impl Gauges {
             };
             self.behind.insert(partition.clone(), (checkpoint, since));
             let age_s = now.duration_since(since).as_secs() as i64;
-            metrics()
+            metrics().eventhubs
                 .partition_lag_events
                 .with_label_values(&[partition])
                 .set(lag);
-            metrics()
+            metrics().eventhubs
                 .checkpoint_age_seconds
                 .with_label_values(&[partition])
                 .set(age_s);
@@ -97,12 +97,12 @@ impl Gauges {
 
 /// Records how many partitions this replica reads now.
 pub(super) fn owned(partitions: usize) {
-    metrics().owned_partitions.set(partitions as i64);
+    metrics().eventhubs.owned_partitions.set(partitions as i64);
 }
 
 /// This replica stopped reading `partition`: its gauges are another replica's to report.
 pub(super) fn forget(partition: &str) {
-    let m = metrics();
+    let m = &metrics().eventhubs;
     let _ = m.partition_lag_events.remove_label_values(&[partition]);
     let _ = m.checkpoint_age_seconds.remove_label_values(&[partition]);
 }
