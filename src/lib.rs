@@ -35,7 +35,8 @@ pub use iotc_adx_kusto as kusto;
 pub mod pipeline;
 pub mod provision;
 pub mod replay;
-pub mod retry;
+/// Backoff and `Retry-After` (the storage crate, `crates/storage`, shared with the clients).
+pub use iotc_adx_storage::retry;
 pub mod route;
 pub mod schema;
 mod settings_check;

@@ -29,7 +29,8 @@ impl TokenCredential for CountedCredential {
     ) -> azure_core::Result<AccessToken> {
         let result = self.inner.get_token(scopes, options).await;
         if result.is_err() {
-            metrics().auth
+            metrics()
+                .auth
                 .token_refresh_failures
                 .with_label_values(&[self.kind])
                 .inc();
@@ -69,7 +70,8 @@ mod tests {
 
     #[tokio::test]
     async fn failures_are_counted_by_credential_kind() {
-        let counter = metrics().auth
+        let counter = metrics()
+            .auth
             .token_refresh_failures
             .with_label_values(&["test_flaky"]);
         let c = CountedCredential::new(

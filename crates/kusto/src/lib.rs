@@ -23,11 +23,9 @@ mod options;
 mod queued;
 mod resources;
 mod response;
-mod retry_after;
 mod status;
 mod storage;
 mod transport;
-mod xml;
 
 pub use client::{KustoClient, StreamingRequest};
 pub use error::{ErrorKind, KustoError};
@@ -35,4 +33,3 @@ pub use failures::OwnFailure;
 pub use options::ClientOptions;
 pub use queued::{IngestionFailure, QueuedIngestor, QueuedReceipt, QueuedRequest};
 pub use response::{Column, Dataset, Table};
-pub use retry_after::parse_retry_after;

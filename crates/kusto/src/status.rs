@@ -181,7 +181,7 @@ impl Attempt<'_> {
     ) -> KustoError {
         let retry_after = if status == 429 || status == 503 {
             header(headers, "retry-after")
-                .and_then(|v| crate::retry_after::parse_retry_after(&v, SystemTime::now()))
+                .and_then(|v| iotc_adx_storage::retry::parse_retry_after(&v, SystemTime::now()))
         } else {
             None
         };
@@ -190,11 +190,10 @@ impl Attempt<'_> {
         e.details.retry_after = retry_after;
         match self.service {
             Service::Storage => {
-                let code = header(headers, "x-ms-error-code")
-                    .or_else(|| super::xml::xml_text(&String::from_utf8_lossy(body), "Code"));
+                let (body_code, message) = iotc_adx_storage::list::parse_error_body(body);
+                let code = header(headers, "x-ms-error-code").or(body_code);
                 e.kind = classify_storage(status, code.as_deref(), retry_after);
-                e.details.message = super::xml::xml_text(&String::from_utf8_lossy(body), "Message")
-                    .map(|m| m.lines().next().unwrap_or("").to_string());
+                e.details.message = message.map(|m| m.lines().next().unwrap_or("").to_string());
                 e.details.code = code;
                 e.details.activity_id = header(headers, "x-ms-request-id");
             }

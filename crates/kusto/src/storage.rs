@@ -5,8 +5,9 @@
 
 use super::error::KustoError;
 use super::status::{Attempt, Service};
-use super::xml::{xml_escape, xml_text};
 use bytes::Bytes;
+pub(super) use iotc_adx_storage::messages::QueueMessage;
+use iotc_adx_storage::messages::{escape_text, parse_messages};
 use std::time::Duration;
 
 /// The storage service version sent as `x-ms-version`.
@@ -67,14 +68,6 @@ impl SasUrl {
         }
         host.split('.').next().unwrap_or(host).to_string()
     }
-}
-
-/// A message taken from a queue.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct QueueMessage {
-    pub id: String,
-    pub pop_receipt: String,
-    pub text: String,
 }
 
 /// Storage calls with one HTTP client and time limit.
@@ -191,7 +184,7 @@ impl StorageClient {
         let url = queue.child(&["messages"], &[])?;
         let body = format!(
             "<QueueMessage><MessageText>{}</MessageText></QueueMessage>",
-            xml_escape(text)
+            escape_text(text)
         );
         self.send(
             "queue message post",
@@ -220,7 +213,7 @@ impl StorageClient {
         let body = self
             .send("queue message read", reqwest::Method::GET, url, None, &[])
             .await?;
-        Ok(parse_messages(&String::from_utf8_lossy(&body)))
+        Ok(parse_messages(&body))
     }
 
     /// Sets when a message taken with [`StorageClient::get_messages`] is visible again:
@@ -242,7 +235,7 @@ impl StorageClient {
         )?;
         let body = format!(
             "<QueueMessage><MessageText>{}</MessageText></QueueMessage>",
-            xml_escape(&message.text)
+            escape_text(&message.text)
         );
         let (headers, _) = self
             .send_full(
@@ -285,19 +278,6 @@ impl StorageClient {
     }
 }
 
-fn parse_messages(xml: &str) -> Vec<QueueMessage> {
-    xml.split("<QueueMessage>")
-        .skip(1)
-        .filter_map(|m| {
-            Some(QueueMessage {
-                id: xml_text(m, "MessageId")?,
-                pop_receipt: xml_text(m, "PopReceipt")?,
-                text: xml_text(m, "MessageText").unwrap_or_default(),
-            })
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,22 +307,5 @@ mod tests {
             b.child(&["db__T__id__iotc-adx.multijson.gz"], &[]).unwrap().as_str(),
             "https://acct1.blob.core.windows.net/tempstorage/db__T__id__iotc-adx.multijson.gz?sig=x"
         );
-    }
-
-    #[test]
-    fn messages_parse() {
-        let xml = "<?xml version=\"1.0\"?><QueueMessagesList><QueueMessage><MessageId>id1</MessageId><InsertionTime>x</InsertionTime><PopReceipt>p&amp;1</PopReceipt><MessageText>aGk=</MessageText></QueueMessage><QueueMessage><MessageId>id2</MessageId><PopReceipt>p2</PopReceipt><MessageText>eA==</MessageText></QueueMessage></QueueMessagesList>";
-        let m = parse_messages(xml);
-        assert_eq!(m.len(), 2);
-        assert_eq!(
-            m[0],
-            QueueMessage {
-                id: "id1".into(),
-                pop_receipt: "p&1".into(),
-                text: "aGk=".into()
-            }
-        );
-        assert_eq!(m[1].id, "id2");
-        assert!(parse_messages("<QueueMessagesList />").is_empty());
     }
 }

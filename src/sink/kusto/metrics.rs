@@ -39,7 +39,8 @@ pub(super) fn request(target: &Target, mode: &str, started: Instant, error: Opti
 
 /// A request is about to be retried.
 pub(super) fn retry(target: &Target, mode: &str) {
-    metrics().kusto_sink
+    metrics()
+        .kusto_sink
         .ingestion_retries
         .with_label_values(&[target.name.as_str(), mode])
         .inc();
@@ -47,7 +48,8 @@ pub(super) fn retry(target: &Target, mode: &str) {
 
 /// A managed destination sends a batch queued; `reason` is a short fixed name.
 pub(super) fn fallback(target: &Target, reason: &str) {
-    metrics().kusto_sink
+    metrics()
+        .kusto_sink
         .queued_fallbacks
         .with_label_values(&[target.name.as_str(), reason])
         .inc();

@@ -81,11 +81,13 @@ impl Gauges {
             };
             self.behind.insert(partition.clone(), (checkpoint, since));
             let age_s = now.duration_since(since).as_secs() as i64;
-            metrics().eventhubs
+            metrics()
+                .eventhubs
                 .partition_lag_events
                 .with_label_values(&[partition])
                 .set(lag);
-            metrics().eventhubs
+            metrics()
+                .eventhubs
                 .checkpoint_age_seconds
                 .with_label_values(&[partition])
                 .set(age_s);

@@ -11,13 +11,12 @@
 //! `.../checkpoint/{partition}` (lowercased), metadata `ownerid`, `sequencenumber` and
 //! `offset`, and optimistic concurrency on ETags for ownership.
 //!
-//! Files: `auth.rs` how the store signs in, `rest.rs` the Blob REST calls, `list.rs` the XML answers, `names.rs` the blob names,
+//! Files: `auth.rs` how the store signs in, `rest.rs` the Blob REST calls, the XML answers are read by `iotc_adx_storage::list`, `names.rs` the blob names,
 //! `records.rs` metadata to and from ownerships and checkpoints, `store.rs` the trait, `error.rs`
 //! the error type.
 
 mod auth;
 mod error;
-mod list;
 mod names;
 mod records;
 mod rest;

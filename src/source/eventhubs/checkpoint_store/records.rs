@@ -5,11 +5,11 @@
 //! .NET stores wrote `OwnerId`, so reading ignores case. The blob's ETag is the ownership's
 //! version and its `Last-Modified` the time of the last claim.
 
-use super::list::ListedBlob;
 use super::names::partition_of;
 use azure_core::http::Etag;
 use azure_core::time::{parse_rfc7231, OffsetDateTime};
 use azure_messaging_eventhubs::models::{Checkpoint, Ownership};
+use iotc_adx_storage::list::ListedBlob;
 
 /// Metadata key of the owner's id on ownership blobs.
 pub(super) const OWNER_ID: &str = "ownerid";

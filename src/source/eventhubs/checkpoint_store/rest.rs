@@ -9,11 +9,11 @@
 
 use super::auth::ContainerAuth;
 use super::error::CheckpointStoreError;
-use super::list::{parse_error, parse_list_page, ListPage};
 use super::records::{http_date, quoted_etag, Metadata};
 use crate::retry::RetryPolicy;
 use azure_core::credentials::TokenCredential;
 use azure_core::time::{to_rfc7231, OffsetDateTime};
+use iotc_adx_storage::list::{parse_error, parse_list_page, ListPage};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder};
 use std::net::IpAddr;

@@ -81,7 +81,7 @@ impl BlobCheckpointStore {
     async fn list_all(
         &self,
         prefix: &str,
-    ) -> Result<Vec<super::list::ListedBlob>, CheckpointStoreError> {
+    ) -> Result<Vec<iotc_adx_storage::list::ListedBlob>, CheckpointStoreError> {
         let mut blobs = Vec::new();
         let mut marker: Option<String> = None;
         for _ in 0..MAX_PAGES {

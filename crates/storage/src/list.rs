@@ -1,5 +1,6 @@
-//! Reading Blob storage's XML answers: a page of `List Blobs` (`restype=container&comp=list`
-//! with `include=metadata`) and the `<Error>` body of a failed call.
+//! Reading Azure Storage's XML answers: a page of `List Blobs` (`restype=container&comp=list`
+//! with `include=metadata`), the messages of `Get Messages`, and the `<Error>` body of a failed
+//! call; and escaping text for a queue message.
 //!
 //! Parsed with `quick-xml`'s serde support: only the few fields the store needs are declared,
 //! everything else in the answer (other properties, `BlobPrefix`, attributes) is ignored, so
@@ -10,7 +11,7 @@ use std::collections::HashMap;
 
 /// One blob of a listing, reduced to what the store reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct ListedBlob {
+pub struct ListedBlob {
     /// The blob's name within the container.
     pub name: String,
     /// `Properties/Etag`, as listed (usually without quotes).
@@ -23,7 +24,7 @@ pub(super) struct ListedBlob {
 
 /// One page of a listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct ListPage {
+pub struct ListPage {
     /// The blobs on this page.
     pub blobs: Vec<ListedBlob>,
     /// Where the next page starts; `None` on the last page.
@@ -81,14 +82,14 @@ struct ErrorBody {
 }
 
 /// The text of an XML answer, without the byte-order mark Azure Storage puts in front.
-fn xml_text(body: &[u8]) -> Result<&str, String> {
+pub(crate) fn xml_text(body: &[u8]) -> Result<&str, String> {
     let text = std::str::from_utf8(body).map_err(|e| format!("the answer is not UTF-8: {e}"))?;
     Ok(text.trim_start_matches('\u{feff}'))
 }
 
 /// Parses one page of `List Blobs`. Blobs whose names are percent-encoded by the service
 /// (`Encoded="true"`) are left out: the store never writes such names.
-pub(super) fn parse_list_page(body: &[u8]) -> Result<ListPage, String> {
+pub fn parse_list_page(body: &[u8]) -> Result<ListPage, String> {
     let text = xml_text(body)?;
     // serde does not look at the root element's name: without this, any XML page (a proxy's
     // HTML error) would read as an empty listing, i.e. no owners and no checkpoints.
@@ -125,29 +126,32 @@ pub(super) fn parse_list_page(body: &[u8]) -> Result<ListPage, String> {
     Ok(ListPage { blobs, next_marker })
 }
 
-/// The `<Code>` and the first line of the `<Message>` of an error answer, when the body is one.
-/// The message is cut at 300 characters; storage messages carry request ids and times, never
-/// the signature.
-pub(super) fn parse_error(body: &[u8]) -> (Option<String>, Option<String>) {
+/// The `<Code>` and the whole `<Message>` of an error answer, when the body is one.
+pub fn parse_error_body(body: &[u8]) -> (Option<String>, Option<String>) {
     let Ok(text) = xml_text(body) else {
         return (None, None);
     };
     match quick_xml::de::from_str::<ErrorBody>(text) {
-        Ok(e) => {
-            let message = e
-                .message
-                .as_deref()
-                .and_then(|m| m.lines().map(str::trim).find(|l| !l.is_empty()))
-                .map(|m| m.chars().take(300).collect());
-            (
-                e.code
-                    .map(|c| c.trim().to_string())
-                    .filter(|c| !c.is_empty()),
-                message,
-            )
-        }
+        Ok(e) => (
+            e.code
+                .map(|c| c.trim().to_string())
+                .filter(|c| !c.is_empty()),
+            e.message,
+        ),
         Err(_) => (None, None),
     }
+}
+
+/// The `<Code>` and the first line of the `<Message>` of an error answer, when the body is one.
+/// The message is cut at 300 characters; storage messages carry request ids and times, never
+/// the signature.
+pub fn parse_error(body: &[u8]) -> (Option<String>, Option<String>) {
+    let (code, message) = parse_error_body(body);
+    let message = message
+        .as_deref()
+        .and_then(|m| m.lines().map(str::trim).find(|l| !l.is_empty()))
+        .map(|m| m.chars().take(300).collect());
+    (code, message)
 }
 
 #[cfg(test)]

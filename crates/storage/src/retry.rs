@@ -2,7 +2,7 @@
 //! the service's own `Retry-After` when it sends one (no official Kusto SDK honours it; a
 //! throttled cluster asking for 10 s should get 10 s, not a burst of early retries).
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// Retry timing, from `[sink.retry]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,12 +45,48 @@ impl RetryPolicy {
     }
 }
 
-/// Parses a `Retry-After` header (it lives with the Kusto client, which reads it first).
-pub use iotc_adx_kusto::parse_retry_after;
+/// Parses a `Retry-After` header: delta-seconds, or an HTTP date (a date in the past gives
+/// zero). Shared by every client that talks to Azure.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    if let Ok(secs) = value.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 {
+            return Some(Duration::from_secs_f64(secs.min(86_400.0)));
+        }
+        return None;
+    }
+    let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let at = SystemTime::from(date.with_timezone(&chrono::Utc));
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_both_forms() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777); // Sun, 06 Nov 1994 08:49:37 GMT
+        assert_eq!(parse_retry_after("5", now), Some(Duration::from_secs(5)));
+        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("1.5", now),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", now),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-3", now), None);
+    }
 
     #[test]
     fn grows_exponentially_within_the_cap() {
