@@ -2,7 +2,8 @@
 //! checkpoint store (blobs in a container) and queued ingestion into Data Explorer (blobs and
 //! queues behind the SAS URLs the cluster hands out).
 //!
-//! - [`retry`]: backoff with full jitter and the service's `Retry-After` (both forms);
+//! - [`retry`]: backoff with full jitter and the service's `Retry-After` (both forms), and the
+//!   retry loop of bounded calls;
 //! - [`list`]: `List Blobs` pages and `<Error>` bodies, parsed with `quick-xml`;
 //! - [`messages`]: `Get Messages` answers, and escaping a message's text.
 //!

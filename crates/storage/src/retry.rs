@@ -2,6 +2,7 @@
 //! the service's own `Retry-After` when it sends one (no official Kusto SDK honours it; a
 //! throttled cluster asking for 10 s should get 10 s, not a burst of early retries).
 
+use std::future::Future;
 use std::time::{Duration, SystemTime};
 
 /// Retry timing, from `[sink.retry]`.
@@ -42,6 +43,35 @@ impl RetryPolicy {
         // At least a tenth of the bound, so retries never spin.
         let floor = bound / 10;
         floor + bound.saturating_sub(floor).mul_f64(fastrand::f64())
+    }
+}
+
+/// Runs `call` (given the attempt number, from 1) up to `attempts` times. After a failure,
+/// `again` says whether it is worth another try (`None`: give up now) and what the service
+/// asked to wait (`Some(retry_after)`); the wait is [`RetryPolicy::backoff`]. The one retry
+/// loop of the bounded callers (the checkpoint store's calls, the dedupe lookup), so that
+/// every one of them honours `Retry-After` the same way.
+pub async fn retry<T, E, Fut>(
+    policy: &RetryPolicy,
+    attempts: u32,
+    mut call: impl FnMut(u32) -> Fut,
+    again: impl Fn(&E) -> Option<Option<Duration>>,
+) -> Result<T, E>
+where
+    Fut: Future<Output = Result<T, E>>,
+{
+    let mut attempt = 1;
+    loop {
+        match call(attempt).await {
+            Ok(value) => return Ok(value),
+            Err(e) => match again(&e) {
+                Some(retry_after) if attempt < attempts => {
+                    tokio::time::sleep(policy.backoff(attempt, retry_after)).await;
+                    attempt += 1;
+                }
+                _ => return Err(e),
+            },
+        }
     }
 }
 
@@ -121,5 +151,58 @@ mod tests {
             p.backoff(1, Some(Duration::from_secs(86_400))),
             Duration::from_secs(300)
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_stops_at_the_limit_or_a_permanent_failure_and_waits_as_asked() {
+        let policy = RetryPolicy::default();
+        let started = tokio::time::Instant::now();
+        let calls = std::cell::Cell::new(0);
+        let result: Result<(), &str> = retry(
+            &policy,
+            3,
+            |_| {
+                calls.set(calls.get() + 1);
+                async { Err("busy") }
+            },
+            |_| Some(Some(Duration::from_secs(7))),
+        )
+        .await;
+        assert_eq!(result, Err("busy"));
+        assert_eq!(calls.get(), 3);
+        assert_eq!(
+            started.elapsed(),
+            Duration::from_secs(14),
+            "two waits of Retry-After"
+        );
+
+        calls.set(0);
+        let result: Result<(), &str> = retry(
+            &policy,
+            3,
+            |_| {
+                calls.set(calls.get() + 1);
+                async { Err("refused") }
+            },
+            |_| None,
+        )
+        .await;
+        assert_eq!(result, Err("refused"));
+        assert_eq!(calls.get(), 1, "a permanent failure is not retried");
+
+        let result = retry(
+            &policy,
+            3,
+            |attempt| async move {
+                if attempt < 2 {
+                    Err("once")
+                } else {
+                    Ok(attempt)
+                }
+            },
+            |_| Some(None),
+        )
+        .await;
+        assert_eq!(result, Ok(2));
     }
 }

@@ -6,6 +6,7 @@ use super::dedupe::{held_ranges, partition_prefix};
 use super::shared::{Inner, Target};
 use crate::dedupe::SeqRange;
 use crate::kusto::{ErrorKind, KustoError};
+use crate::retry::retry;
 use crate::schema::{kql_string, quote_name};
 use crate::sink::SinkError;
 
@@ -28,20 +29,16 @@ pub(super) async fn ranges(
         quote_name(&target.table),
         kql_string(&format!("ingest-by:{prefix}"))
     );
-    let mut attempt = 0;
-    let data = loop {
-        attempt += 1;
-        match inner.client.mgmt(&target.database, &command).await {
-            Ok(data) => break data,
-            Err(e)
-                if attempt < ATTEMPTS
-                    && matches!(e.kind(), ErrorKind::Throttled | ErrorKind::Transient) =>
-            {
-                tokio::time::sleep(inner.retry.backoff(attempt, e.retry_after())).await;
-            }
-            Err(e) => return Err(failed(target, e)),
-        }
-    };
+    let data = retry(
+        &inner.retry,
+        ATTEMPTS,
+        |_| inner.client.mgmt(&target.database, &command),
+        |e: &KustoError| {
+            matches!(e.kind(), ErrorKind::Throttled | ErrorKind::Transient).then(|| e.retry_after())
+        },
+    )
+    .await
+    .map_err(|e| failed(target, e))?;
     let unexpected = |what: &str| SinkError::Service {
         target: target.table_name(),
         source: format!("`.show table extents` answered {what}").into(),

@@ -10,7 +10,7 @@
 use super::auth::ContainerAuth;
 use super::error::CheckpointStoreError;
 use super::records::{http_date, quoted_etag, Metadata};
-use crate::retry::RetryPolicy;
+use crate::retry::{retry, RetryPolicy};
 use azure_core::credentials::TokenCredential;
 use azure_core::time::{to_rfc7231, OffsetDateTime};
 use iotc_adx_storage::list::{parse_error, parse_list_page, ListPage};
@@ -213,35 +213,34 @@ impl BlobRest {
         shown: &str,
         build: impl Fn() -> RequestBuilder,
     ) -> Result<Answer, CheckpointStoreError> {
-        let mut attempt = 1;
-        loop {
-            let result = self.send_once(operation, shown, build()).await;
-            let retry_after = match &result {
-                Ok(answer) if (200..300).contains(&answer.status) => return result,
-                Ok(answer) => {
-                    let (code, message) = error_details(answer);
-                    let e = CheckpointStoreError::Status {
-                        operation,
-                        url: shown.to_string(),
-                        status: answer.status,
-                        code,
-                        message,
-                    };
-                    if !e.is_transient() || attempt >= ATTEMPTS {
-                        return Err(e);
-                    }
-                    tracing::debug!(error = %e, attempt, "checkpoint store call failed, retrying");
-                    retry_after(&answer.headers)
-                }
-                Err(e) if e.is_transient() && attempt < ATTEMPTS => {
-                    tracing::debug!(error = %e, attempt, "checkpoint store call failed, retrying");
-                    None
-                }
-                Err(_) => return result,
+        let build = &build;
+        let attempt = |_| async move {
+            let answer = self
+                .send_once(operation, shown, build())
+                .await
+                .map_err(|e| (e, None))?;
+            if (200..300).contains(&answer.status) {
+                return Ok(answer);
+            }
+            let (code, message) = error_details(&answer);
+            let e = CheckpointStoreError::Status {
+                operation,
+                url: shown.to_string(),
+                status: answer.status,
+                code,
+                message,
             };
-            tokio::time::sleep(self.retry.backoff(attempt, retry_after)).await;
-            attempt += 1;
-        }
+            Err((e, retry_after(&answer.headers)))
+        };
+        let again = |(e, retry_after): &(CheckpointStoreError, Option<Duration>)| {
+            e.is_transient().then(|| {
+                tracing::debug!(error = %e, "checkpoint store call failed, retrying");
+                *retry_after
+            })
+        };
+        retry(&self.retry, ATTEMPTS, attempt, again)
+            .await
+            .map_err(|(e, _)| e)
     }
 
     async fn send_once(
