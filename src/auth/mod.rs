@@ -161,6 +161,9 @@ pub fn credential(
                 UserAssigned::ObjectId(v) => UserAssignedId::ObjectId(v.clone()),
                 UserAssigned::ResourceId(v) => UserAssignedId::ResourceId(v.clone()),
             });
+            // The options struct may gain fields in a minor azure_identity release: keep
+            // `..Default::default()` even while it names every field.
+            #[allow(clippy::needless_update)]
             let options = ManagedIdentityCredentialOptions {
                 user_assigned_id,
                 client_options: options,
