@@ -12,6 +12,7 @@ use futures::StreamExt;
 use iotc_adx::source::eventhubs::checkpoint_store::{
     BlobCheckpointStore, CheckpointStoreError, ContainerAuth,
 };
+use iotc_adx_storage::StorageError;
 use iotc_adx_testkit::azurite::Azurite;
 use iotc_adx_testkit::eventhubs as eh;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -352,7 +353,10 @@ async fn ensure_container_creates_or_explains() {
     let e = within("forged", bad.ensure_container()).await.unwrap_err();
     let text = e.to_string();
     assert!(
-        matches!(e, CheckpointStoreError::Status { status: 403, .. }),
+        matches!(
+            e,
+            CheckpointStoreError::Storage(StorageError::Status { status: 403, .. })
+        ),
         "{text}"
     );
     assert!(

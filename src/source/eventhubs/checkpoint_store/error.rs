@@ -4,21 +4,15 @@
 //! each variant also maps onto the matching [`azure_core::error::ErrorKind`].
 
 use azure_core::error::ErrorKind as AzureErrorKind;
+use iotc_adx_storage::StorageError;
 
 /// Why a checkpoint store call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointStoreError {
-    /// The container URL cannot be used.
-    #[error("container URL {url}: {reason}")]
-    InvalidUrl {
-        /// The URL, without its query string.
-        url: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// No HTTP client could be built (TLS set-up failed).
-    #[error("cannot build an HTTP client for the checkpoint store: {0}")]
-    HttpClient(#[source] reqwest::Error),
+    /// The storage layer failed: a bad container URL, no token, no answer, or a status other
+    /// than 2xx (with the service's code and message, never the SAS).
+    #[error(transparent)]
+    Storage(#[from] StorageError),
     /// A part of a blob name is empty or holds a `/`.
     #[error("cannot name a checkpoint store blob from {field} {value:?}: {reason}")]
     InvalidName {
@@ -44,45 +38,7 @@ pub enum CheckpointStoreError {
         /// What is wrong.
         reason: String,
     },
-    /// No bearer token could be obtained for Azure Storage.
-    #[error("cannot get a token for Azure Storage ({scope}) to {operation} {url}: {source}")]
-    Credential {
-        /// What was about to be done.
-        operation: &'static str,
-        /// The URL, without query string.
-        url: String,
-        /// The scope asked for.
-        scope: &'static str,
-        /// The credential's error (boxed: `azure_core::Error` is large).
-        #[source]
-        source: Box<azure_core::Error>,
-    },
-    /// The request did not get an answer (connection refused or reset, timeout).
-    #[error("cannot {operation} {url}: {source}")]
-    Transport {
-        /// What was being done.
-        operation: &'static str,
-        /// The URL, without query string.
-        url: String,
-        /// The transport error, stripped of its URL.
-        #[source]
-        source: reqwest::Error,
-    },
-    /// The service answered with an unexpected status.
-    #[error("cannot {operation} {url}: HTTP {status}{}{}", code.as_deref().map(|c| format!(" {c}")).unwrap_or_default(), message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
-    Status {
-        /// What was being done.
-        operation: &'static str,
-        /// The URL, without query string.
-        url: String,
-        /// The HTTP status.
-        status: u16,
-        /// The storage error code (`x-ms-error-code`, or `<Code>` in the body).
-        code: Option<String>,
-        /// The first line of the service's `<Message>`.
-        message: Option<String>,
-    },
-    /// A successful answer lacked something the store needs (an `ETag`, a parsable body).
+    /// A successful write lacked what the store needs (an `ETag`, a readable `Last-Modified`).
     #[error("cannot {operation} {url}: unexpected answer: {reason}")]
     BadResponse {
         /// What was being done.
@@ -98,35 +54,33 @@ impl CheckpointStoreError {
     /// The `azure_core` kind the event processor sees.
     pub fn azure_kind(&self) -> AzureErrorKind {
         match self {
-            CheckpointStoreError::Status { status, code, .. } => AzureErrorKind::HttpResponse {
-                status: azure_core::http::StatusCode::from(*status),
-                error_code: code.clone(),
-                raw_response: None,
-            },
-            CheckpointStoreError::Transport { source, .. } if source.is_connect() => {
-                AzureErrorKind::Connection
-            }
-            CheckpointStoreError::Transport { .. } => AzureErrorKind::Io,
-            CheckpointStoreError::Credential { .. } => AzureErrorKind::Credential,
+            CheckpointStoreError::Storage(e) => storage_kind(e),
             CheckpointStoreError::InvalidMetadata { .. }
             | CheckpointStoreError::BadResponse { .. } => AzureErrorKind::DataConversion,
-            CheckpointStoreError::InvalidUrl { .. }
-            | CheckpointStoreError::HttpClient(_)
-            | CheckpointStoreError::InvalidName { .. }
+            CheckpointStoreError::InvalidName { .. }
             | CheckpointStoreError::EmptyCheckpoint { .. } => AzureErrorKind::Other,
         }
     }
 
     /// Whether trying the same request again may succeed: no answer, or 408, 429, 500, 502,
-    /// 503, 504.
+    /// 503, 504 (the storage layer has already tried it again).
     pub fn is_transient(&self) -> bool {
-        match self {
-            CheckpointStoreError::Transport { .. } => true,
-            CheckpointStoreError::Status { status, .. } => {
-                matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
-            }
-            _ => false,
-        }
+        matches!(self, CheckpointStoreError::Storage(e) if e.is_transient())
+    }
+}
+
+fn storage_kind(e: &StorageError) -> AzureErrorKind {
+    match e {
+        StorageError::Status { status, code, .. } => AzureErrorKind::HttpResponse {
+            status: azure_core::http::StatusCode::from(*status),
+            error_code: code.clone(),
+            raw_response: None,
+        },
+        StorageError::Transport { source, .. } if source.is_connect() => AzureErrorKind::Connection,
+        StorageError::Transport { .. } => AzureErrorKind::Io,
+        StorageError::Credential { .. } => AzureErrorKind::Credential,
+        StorageError::BadResponse { .. } => AzureErrorKind::DataConversion,
+        StorageError::InvalidUrl { .. } | StorageError::HttpClient(_) => AzureErrorKind::Other,
     }
 }
 
@@ -139,16 +93,31 @@ impl From<CheckpointStoreError> for azure_core::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use iotc_adx_storage::Call;
+
+    fn status(status: u16, code: Option<&str>, message: Option<&str>) -> CheckpointStoreError {
+        CheckpointStoreError::Storage(StorageError::Status {
+            call: Box::new(Call {
+                operation: "list blobs in",
+                method: "GET",
+                url: "https://acct.blob.core.windows.net/ckpt".into(),
+                client_request_id: "r".into(),
+            }),
+            status,
+            code: code.map(str::to_string),
+            message: message.map(str::to_string),
+            request_id: None,
+            retry_after: None,
+        })
+    }
 
     #[test]
     fn status_errors_map_to_http_response_kinds() {
-        let e = CheckpointStoreError::Status {
-            operation: "list blobs in",
-            url: "https://acct.blob.core.windows.net/ckpt".into(),
-            status: 403,
-            code: Some("AuthenticationFailed".into()),
-            message: Some("Server failed to authenticate the request.".into()),
-        };
+        let e = status(
+            403,
+            Some("AuthenticationFailed"),
+            Some("Server failed to authenticate the request."),
+        );
         assert_eq!(
             e.to_string(),
             "cannot list blobs in https://acct.blob.core.windows.net/ckpt: HTTP 403 AuthenticationFailed: Server failed to authenticate the request."
@@ -164,22 +133,14 @@ mod tests {
 
     #[test]
     fn throttling_and_server_errors_are_transient() {
-        for (status, transient) in [
+        for (code, transient) in [
             (429, true),
             (503, true),
             (500, true),
             (412, false),
             (404, false),
         ] {
-            let e = CheckpointStoreError::Status {
-                operation: "x",
-                url: "u".into(),
-                status,
-                code: None,
-                message: None,
-            };
-            assert_eq!(e.is_transient(), transient, "{status}");
-            assert_eq!(e.to_string(), format!("cannot x u: HTTP {status}"));
+            assert_eq!(status(code, None, None).is_transient(), transient, "{code}");
         }
     }
 

@@ -6,24 +6,27 @@
 //!
 //! The official `azure_messaging_eventhubs_checkpointstore_blob` crate builds only against
 //! eventhubs 0.15, and `azure_storage_blob` wants another `azure_core` than eventhubs 0.16, so
-//! this store speaks Blob REST itself with `reqwest`. It keeps the Python store's layout: blob names
+//! this store speaks Blob REST through the workspace's own storage layer (`crates/storage`,
+//! shared with queued ingestion). It keeps the Python store's layout: blob names
 //! `{namespace}/{hub}/{consumer group}/ownership/{partition}` and
 //! `.../checkpoint/{partition}` (lowercased), metadata `ownerid`, `sequencenumber` and
 //! `offset`, and optimistic concurrency on ETags for ownership.
 //!
-//! Files: `auth.rs` how the store signs in, `rest.rs` the Blob REST calls, the XML answers are read by `iotc_adx_storage::list`, `names.rs` the blob names,
-//! `records.rs` metadata to and from ownerships and checkpoints, `store.rs` the trait, `error.rs`
-//! the error type.
+//! Files: `blobs.rs` the store's calls on the storage layer and what their failures mean,
+//! `names.rs` the blob names, `records.rs` metadata to and from ownerships and checkpoints,
+//! `store.rs` the trait, `error.rs` the error type.
 
-mod auth;
+mod blobs;
 mod error;
 mod names;
 mod records;
-mod rest;
 mod store;
 
-pub use auth::ContainerAuth;
 pub use error::CheckpointStoreError;
+/// How the store signs in to its container: the container URL's SAS, or a bearer token for
+/// Azure Storage from a credential (the identity needs *Storage Blob Data Contributor* on the
+/// container, or on the account for [`BlobCheckpointStore::ensure_container`] to create it).
+pub use iotc_adx_storage::StorageAuth as ContainerAuth;
 
 use std::sync::Arc;
 
@@ -32,7 +35,7 @@ use std::sync::Arc;
 /// share one HTTP client.
 #[derive(Debug, Clone)]
 pub struct BlobCheckpointStore {
-    rest: Arc<rest::BlobRest>,
+    blobs: Arc<blobs::Blobs>,
     /// Told what is listed and claimed, so readers can wait out a previous owner's batches.
     handovers: Option<Arc<super::handover::Handovers>>,
 }
@@ -49,7 +52,7 @@ impl BlobCheckpointStore {
         http: Option<reqwest::Client>,
     ) -> Result<Self, CheckpointStoreError> {
         Ok(BlobCheckpointStore {
-            rest: Arc::new(rest::BlobRest::new(container_url, auth, http)?),
+            blobs: Arc::new(blobs::Blobs::new(container_url, auth, http)?),
             handovers: None,
         })
     }
@@ -62,14 +65,14 @@ impl BlobCheckpointStore {
 
     /// The container URL without query string, for logs.
     pub fn container(&self) -> String {
-        self.rest.container_display()
+        self.blobs.container_display()
     }
 
     /// Creates the container when it is missing; an existing one is fine. Fails with the
     /// service's answer (and the URL without its SAS) when the container can neither be
     /// created nor be found to exist, e.g. for lack of permission.
     pub async fn ensure_container(&self) -> Result<(), CheckpointStoreError> {
-        if self.rest.create_container().await? {
+        if self.blobs.create_container().await? {
             tracing::info!(container = %self.container(), "created the checkpoint container");
         }
         Ok(())

@@ -10,6 +10,7 @@ use azure_core::http::Etag;
 use azure_core::time::{parse_rfc7231, OffsetDateTime};
 use azure_messaging_eventhubs::models::{Checkpoint, Ownership};
 use iotc_adx_storage::list::ListedBlob;
+use iotc_adx_storage::quoted_etag;
 
 /// Metadata key of the owner's id on ownership blobs.
 pub(super) const OWNER_ID: &str = "ownerid";
@@ -50,17 +51,6 @@ fn check_value(key: &str, value: &str) -> Result<(), String> {
         Err(format!(
             "{key} {value:?} holds characters a metadata header cannot carry"
         ))
-    }
-}
-
-/// An ETag in its quoted form (`"0x8D…"`). Headers carry it quoted, the list XML bare; one
-/// form keeps the versions a caller holds comparable and makes a valid `If-Match`.
-pub(super) fn quoted_etag(raw: &str) -> String {
-    let t = raw.trim();
-    if t.starts_with('"') || t.starts_with("W/") {
-        t.to_string()
-    } else {
-        format!("\"{t}\"")
     }
 }
 
@@ -278,12 +268,5 @@ mod tests {
             ownership_metadata(&Ownership::default()).unwrap(),
             vec![(OWNER_ID, String::new())]
         );
-    }
-
-    #[test]
-    fn etags_are_kept_quoted() {
-        assert_eq!(quoted_etag("0x1"), "\"0x1\"");
-        assert_eq!(quoted_etag("\"0x1\""), "\"0x1\"");
-        assert_eq!(quoted_etag("W/\"0x1\""), "W/\"0x1\"");
     }
 }

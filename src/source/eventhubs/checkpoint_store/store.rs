@@ -8,20 +8,17 @@
 //! - `list_ownerships` / `list_checkpoints`: every page of the blobs under the hub's prefix.
 //! - `update_checkpoint`: set the checkpoint blob's metadata, creating the blob on first use.
 
+use super::blobs::{blob_missing, lost_claim};
 use super::error::CheckpointStoreError;
 use super::names::{blob_name, prefix, BlobKind};
 use super::records::{
     checkpoint_from, checkpoint_metadata, ownership_from, ownership_metadata, Scope,
 };
-use super::rest::{blob_missing, lost_claim, Condition};
 use super::BlobCheckpointStore;
 use azure_core::http::Etag;
 use azure_messaging_eventhubs::models::{Checkpoint, Ownership};
 use azure_messaging_eventhubs::CheckpointStore;
-
-/// The most pages one listing reads: at 5,000 blobs a page (the service default), far more
-/// partitions than a hub can have. Past it the service is answering in circles.
-const MAX_PAGES: usize = 1000;
+use iotc_adx_storage::Condition;
 
 impl BlobCheckpointStore {
     /// Claims one partition; `Ok(None)` when another processor holds it.
@@ -36,12 +33,12 @@ impl BlobCheckpointStore {
         )?;
         let metadata =
             ownership_metadata(o).map_err(|reason| CheckpointStoreError::InvalidMetadata {
-                blob: self.rest.blob_display(&name),
+                blob: self.blobs.blob_display(&name),
                 reason,
             })?;
         let written = match &o.etag {
             Some(etag) => {
-                self.rest
+                self.blobs
                     .set_metadata(
                         operation,
                         &name,
@@ -51,7 +48,7 @@ impl BlobCheckpointStore {
                     .await
             }
             None => {
-                self.rest
+                self.blobs
                     .put_blob(operation, &name, &metadata, &Condition::IfAbsent)
                     .await
             }
@@ -77,31 +74,6 @@ impl BlobCheckpointStore {
         }
     }
 
-    /// Every blob under `prefix`, all pages.
-    async fn list_all(
-        &self,
-        prefix: &str,
-    ) -> Result<Vec<iotc_adx_storage::list::ListedBlob>, CheckpointStoreError> {
-        let mut blobs = Vec::new();
-        let mut marker: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let page = self.rest.list_page(prefix, marker.as_deref()).await?;
-            blobs.extend(page.blobs);
-            match page.next_marker {
-                None => return Ok(blobs),
-                Some(next) if marker.as_deref() == Some(next.as_str()) => break,
-                Some(next) => marker = Some(next),
-            }
-        }
-        Err(CheckpointStoreError::BadResponse {
-            operation: "list checkpoint store blobs in",
-            url: format!("{} (prefix {prefix})", self.rest.container_display()),
-            reason:
-                "the listing never ends (its continuation marker repeats or runs past 1000 pages)"
-                    .into(),
-        })
-    }
-
     async fn ownerships(&self, scope: Scope<'_>) -> Result<Vec<Ownership>, CheckpointStoreError> {
         let prefix = prefix(
             BlobKind::Ownership,
@@ -110,10 +82,10 @@ impl BlobCheckpointStore {
             scope.consumer_group,
         )?;
         let mut out = Vec::new();
-        for blob in self.list_all(&prefix).await? {
+        for blob in self.blobs.list_all(&prefix).await? {
             let o = ownership_from(scope, &prefix, &blob).map_err(|reason| {
                 CheckpointStoreError::InvalidMetadata {
-                    blob: self.rest.blob_display(&blob.name),
+                    blob: self.blobs.blob_display(&blob.name),
                     reason,
                 }
             })?;
@@ -131,10 +103,10 @@ impl BlobCheckpointStore {
             scope.consumer_group,
         )?;
         let mut out = Vec::new();
-        for blob in self.list_all(&prefix).await? {
+        for blob in self.blobs.list_all(&prefix).await? {
             let c = checkpoint_from(scope, &prefix, &blob).map_err(|reason| {
                 CheckpointStoreError::InvalidMetadata {
-                    blob: self.rest.blob_display(&blob.name),
+                    blob: self.blobs.blob_display(&blob.name),
                     reason,
                 }
             })?;
@@ -155,20 +127,20 @@ impl BlobCheckpointStore {
         )?;
         let metadata = checkpoint_metadata(c)
             .map_err(|reason| CheckpointStoreError::InvalidMetadata {
-                blob: self.rest.blob_display(&name),
+                blob: self.blobs.blob_display(&name),
                 reason,
             })?
             .ok_or_else(|| CheckpointStoreError::EmptyCheckpoint {
-                blob: self.rest.blob_display(&name),
+                blob: self.blobs.blob_display(&name),
             })?;
         match self
-            .rest
+            .blobs
             .set_metadata(operation, &name, &metadata, &Condition::None)
             .await
         {
             Ok(_) => Ok(()),
             Err(e) if blob_missing(&e) => self
-                .rest
+                .blobs
                 .put_blob(operation, &name, &metadata, &Condition::None)
                 .await
                 .map(|_| ()),
@@ -388,7 +360,7 @@ mod tests {
     }
 
     fn rest_version() -> &'static str {
-        super::super::rest::API_VERSION
+        iotc_adx_storage::ClientOptions::default().version
     }
 
     #[tokio::test]
@@ -693,7 +665,13 @@ mod token_tests {
         let url = url::Url::parse("http://127.0.0.1:9/acct/ckpt").unwrap();
         let s = BlobCheckpointStore::new(url, ContainerAuth::Token(credential), None).unwrap();
         let e = s.ensure_container().await.unwrap_err();
-        assert!(matches!(e, CheckpointStoreError::Credential { .. }), "{e}");
+        assert!(
+            matches!(
+                e,
+                CheckpointStoreError::Storage(iotc_adx_storage::StorageError::Credential { .. })
+            ),
+            "{e}"
+        );
         let text = e.to_string();
         assert!(
             text.contains("https://storage.azure.com/.default")
