@@ -9,8 +9,8 @@
 use super::error::{ErrorKind, KustoError};
 use super::queued::{parse_failure, IngestionFailure, QueuedIngestor};
 use super::resources::IngestionResources;
-use super::storage::{QueueMessage, SasUrl};
 use bytes::Bytes;
+use iotc_adx_storage::{QueueMessage, ResourceUrl};
 use std::time::Duration;
 
 /// How long a taken report stays hidden before it is sorted (ours, or handed back).
@@ -25,7 +25,7 @@ const MAX_INSPECTED: usize = 256;
 pub struct OwnFailure {
     /// What the service reported.
     pub failure: IngestionFailure,
-    receipt: (SasUrl, QueueMessage),
+    receipt: (ResourceUrl, QueueMessage),
 }
 
 impl OwnFailure {
@@ -116,7 +116,7 @@ impl QueuedIngestor {
     ) -> Result<(Vec<(String, String)>, Bytes), KustoError> {
         let resources = self.cache.resources().await?;
         let found = resources.temp_storage.iter().find_map(|c| {
-            let base = c.base.as_str().trim_end_matches('/');
+            let base = c.base().as_str().trim_end_matches('/');
             let name = blob.strip_prefix(base)?.strip_prefix('/')?;
             Some((c, name))
         });

@@ -12,7 +12,9 @@
 //! - `client`: [`KustoClient`] (`/v1/rest/mgmt`, `/v2/rest/query`, `/v1/rest/ingest`);
 //! - `transport`: the HTTP side every call shares (headers, token, v1/v2 answers);
 //! - `options`: [`ClientOptions`] and the derived ingest endpoint and token scope;
-//! - `queued` with `resources` and `storage`: blob upload, queue message, failure reports;
+//! - `queued` with `resources` and `failures`: blob upload, queue message, failure reports;
+//! - `storage`: those storage calls, through the storage crate (`iotc_adx_storage`), one
+//!   attempt each, their failures classified as [`KustoError`]s;
 //! - `response`: v1 and v2 answers as a [`Dataset`];
 //! - `error` and `status`: [`KustoError`] and how answers are classified.
 

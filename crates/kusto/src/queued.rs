@@ -9,7 +9,7 @@
 
 use super::error::{ErrorKind, KustoError};
 use super::resources::{Accounts, IngestionResources, ResourceCache};
-use super::storage::StorageClient;
+use super::storage::Storage;
 use super::transport::Transport;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -22,7 +22,7 @@ use std::sync::Arc;
 #[derive(Debug)]
 pub struct QueuedIngestor {
     pub(super) cache: ResourceCache,
-    pub(super) storage: StorageClient,
+    pub(super) storage: Storage,
     blob_accounts: Accounts,
     queue_accounts: Accounts,
 }
@@ -165,10 +165,7 @@ struct StepError {
 impl QueuedIngestor {
     pub(super) fn new(transport: Arc<Transport>, endpoint: url::Url) -> Self {
         QueuedIngestor {
-            storage: StorageClient {
-                http: transport.http.clone(),
-                timeout: transport.timeout,
-            },
+            storage: Storage::new(transport.http.clone(), transport.timeout),
             cache: ResourceCache::new(transport, endpoint),
             blob_accounts: Accounts::default(),
             queue_accounts: Accounts::default(),
@@ -243,10 +240,7 @@ impl QueuedIngestor {
                 error,
                 account: container.account(),
             })?;
-        let blob_path = container.child(&[&name], &[]).map_err(|error| StepError {
-            error,
-            account: container.account(),
-        })?;
+        let blob_path = container.blob_url(&name);
         let token = self
             .cache
             .identity_token()
@@ -266,7 +260,7 @@ impl QueuedIngestor {
             })?;
         Ok(QueuedReceipt {
             source_id: req.source_id,
-            blob: blob.to_string(),
+            blob,
             account: container.account(),
         })
     }

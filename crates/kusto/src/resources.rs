@@ -6,8 +6,8 @@
 
 use super::error::{ErrorKind, KustoError};
 use super::response::Dataset;
-use super::storage::SasUrl;
 use super::transport::Transport;
+use iotc_adx_storage::ResourceUrl;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -22,13 +22,13 @@ pub(super) const ACCOUNT_PENALTY: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(super) struct IngestionResources {
     /// `TempStorage`: containers for the data blobs.
-    pub temp_storage: Vec<SasUrl>,
+    pub temp_storage: Vec<ResourceUrl>,
     /// `SecuredReadyForAggregationQueue`: where ingestion messages go.
-    pub queues: Vec<SasUrl>,
+    pub queues: Vec<ResourceUrl>,
     /// `FailedIngestionsQueue`: failure reports.
-    pub failed_queues: Vec<SasUrl>,
+    pub failed_queues: Vec<ResourceUrl>,
     /// `SuccessfulIngestionsQueue`: success reports.
-    pub success_queues: Vec<SasUrl>,
+    pub success_queues: Vec<ResourceUrl>,
     /// Which fetch these came from (to drop exactly these when they turn out stale).
     pub generation: u64,
 }
@@ -58,7 +58,8 @@ impl IngestionResources {
             };
             // The URL is not quoted back: it holds a SAS.
             list.push(
-                SasUrl::parse(root).map_err(|e| format!("a {kind} URL does not parse: {e}"))?,
+                ResourceUrl::parse(root)
+                    .map_err(|e| format!("a {kind} URL cannot be used: {e}"))?,
             );
         }
         if out.temp_storage.is_empty() || out.queues.is_empty() {
@@ -198,7 +199,7 @@ impl Default for Accounts {
 
 impl Accounts {
     /// The next URL of `list` whose account is not being skipped (if all are, the next one).
-    pub fn pick<'a>(&self, list: &'a [SasUrl]) -> Option<&'a SasUrl> {
+    pub fn pick<'a>(&self, list: &'a [ResourceUrl]) -> Option<&'a ResourceUrl> {
         if list.is_empty() {
             return None;
         }
@@ -229,8 +230,8 @@ mod tests {
     use crate::response::{Column, Table};
     use serde_json::json;
 
-    fn sas(u: &str) -> SasUrl {
-        SasUrl::parse(u).unwrap()
+    fn sas(u: &str) -> ResourceUrl {
+        ResourceUrl::parse(u).unwrap()
     }
 
     #[test]
@@ -276,7 +277,11 @@ mod tests {
         })
         .unwrap();
         assert_eq!(r.temp_storage.len(), 2);
-        assert_eq!(r.queues[0].sas, "sig=1");
+        assert!(r.queues[0].has_sas());
+        assert_eq!(
+            r.queues[0].display(),
+            "https://a.queue.core.windows.net/ready"
+        );
         assert_eq!(r.failed_queues.len(), 1);
         assert!(r.success_queues.is_empty());
         let mut bad = t;

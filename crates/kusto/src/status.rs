@@ -1,7 +1,7 @@
 //! Turning a failed answer into a [`KustoError`] with the right [`ErrorKind`]: the HTTP status,
-//! the OneApiError body Kusto sends (`{"error":{code, @message, @permanent, ...}}`), the XML
-//! error body and `x-ms-error-code` storage sends, `Retry-After` in both its forms, and
-//! transport failures (timeouts, resets).
+//! the OneApiError body Kusto sends (`{"error":{code, @message, @permanent, ...}}`),
+//! `Retry-After` in both its forms, and transport failures (timeouts, resets). Storage answers
+//! are read by the storage layer and classified in `storage.rs`.
 
 use super::error::{ErrorKind, KustoError};
 use serde_json::Value;
@@ -15,8 +15,6 @@ pub(super) enum Service {
     /// Kusto's streaming ingestion endpoint (`/v1/rest/ingest/...`), where 404 means streaming
     /// is off for the cluster.
     Streaming,
-    /// Blob or queue storage.
-    Storage,
 }
 
 /// The parts of a OneApiError the client uses.
@@ -97,28 +95,23 @@ pub(super) fn permanence(permanent: Option<bool>) -> ErrorKind {
     }
 }
 
-/// The kind of a non-success storage answer, from its status and `x-ms-error-code`.
-pub(super) fn classify_storage(
-    status: u16,
-    code: Option<&str>,
-    retry_after: Option<Duration>,
-) -> ErrorKind {
-    let code = code.unwrap_or("");
-    if status == 403
-        || status == 401
-        || code.starts_with("AuthenticationFailed")
-        || code.starts_with("AuthorizationFailure")
-    {
-        return ErrorKind::StorageAuth;
-    }
-    match status {
-        413 => ErrorKind::TooLarge,
-        429 => ErrorKind::Throttled,
-        503 if retry_after.is_some() || code == "ServerBusy" => ErrorKind::Throttled,
-        // A container or queue that vanished: fresh resources may name another one.
-        404 | 408 | 500..=599 => ErrorKind::Transient,
-        _ => ErrorKind::Permanent,
-    }
+/// The error for a request that got no response (or whose body could not be read), built on
+/// `base` (the request's error of a kind): what happened, classified, with the cause.
+pub(super) fn transport_error(
+    base: impl FnOnce(ErrorKind) -> KustoError,
+    error: reqwest::Error,
+) -> KustoError {
+    let what = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else {
+        "no complete answer"
+    };
+    base(classify_transport(&error))
+        .with_message(what)
+        // reqwest's text would repeat the URL with its SAS query.
+        .with_source(error.without_url())
 }
 
 /// The kind of a request that got no answer.
@@ -150,14 +143,6 @@ pub(super) struct Attempt<'a> {
 impl Attempt<'_> {
     /// Sends the request and returns the body of a 2xx answer, or the classified error.
     pub async fn send(&self, request: reqwest::RequestBuilder) -> Result<bytes::Bytes, KustoError> {
-        self.send_full(request).await.map(|(_, body)| body)
-    }
-
-    /// Like [`Attempt::send`], with the answer's headers (a blob's metadata).
-    pub async fn send_full(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<(reqwest::header::HeaderMap, bytes::Bytes), KustoError> {
         let response = request.send().await.map_err(|e| self.transport_error(e))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
@@ -166,7 +151,7 @@ impl Attempt<'_> {
             .await
             .map_err(|e| self.transport_error(e))?;
         if (200..300).contains(&status) {
-            Ok((headers, bytes))
+            Ok(bytes)
         } else {
             Err(self.response_error(status, &headers, &bytes))
         }
@@ -188,46 +173,23 @@ impl Attempt<'_> {
         let mut e = self.base(ErrorKind::Transient);
         e.details.status = Some(status);
         e.details.retry_after = retry_after;
-        match self.service {
-            Service::Storage => {
-                let (body_code, message) = iotc_adx_storage::list::parse_error_body(body);
-                let code = header(headers, "x-ms-error-code").or(body_code);
-                e.kind = classify_storage(status, code.as_deref(), retry_after);
-                e.details.message = message.map(|m| m.lines().next().unwrap_or("").to_string());
-                e.details.code = code;
-                e.details.activity_id = header(headers, "x-ms-request-id");
+        let parsed = OneApiError::from_body(body);
+        e.kind = classify_kusto(status, parsed.as_ref(), retry_after, self.service);
+        e.details.activity_id = header(headers, "x-ms-activity-id")
+            .or_else(|| parsed.as_ref().and_then(|p| p.activity_id.clone()));
+        match parsed {
+            Some(p) => {
+                e.details.code = p.code;
+                e.details.message = p.message;
             }
-            Service::Kusto | Service::Streaming => {
-                let parsed = OneApiError::from_body(body);
-                e.kind = classify_kusto(status, parsed.as_ref(), retry_after, self.service);
-                e.details.activity_id = header(headers, "x-ms-activity-id")
-                    .or_else(|| parsed.as_ref().and_then(|p| p.activity_id.clone()));
-                match parsed {
-                    Some(p) => {
-                        e.details.code = p.code;
-                        e.details.message = p.message;
-                    }
-                    None => e.details.message = snippet(body),
-                }
-            }
+            None => e.details.message = snippet(body),
         }
         e
     }
 
     /// The error for a request that got no response (or whose body could not be read).
     pub fn transport_error(&self, error: reqwest::Error) -> KustoError {
-        let kind = classify_transport(&error);
-        let what = if error.is_timeout() {
-            "timed out"
-        } else if error.is_connect() {
-            "could not connect"
-        } else {
-            "no complete answer"
-        };
-        self.base(kind)
-            .with_message(what)
-            // reqwest's text would repeat the URL with its SAS query.
-            .with_source(error.without_url())
+        transport_error(|kind| self.base(kind), error)
     }
 
     /// An error of `kind` naming this request.
@@ -390,32 +352,6 @@ mod tests {
     }
 
     #[test]
-    fn storage_classification_table() {
-        use ErrorKind::*;
-        let cases = [
-            (403, Some("AuthenticationFailed"), None, StorageAuth),
-            (403, None, None, StorageAuth),
-            (401, None, None, StorageAuth),
-            (400, Some("AuthenticationFailed"), None, StorageAuth),
-            (503, Some("ServerBusy"), None, Throttled),
-            (503, None, Some(Duration::from_secs(1)), Throttled),
-            (503, None, None, Transient),
-            (500, Some("InternalError"), None, Transient),
-            (429, None, None, Throttled),
-            (404, Some("QueueNotFound"), None, Transient),
-            (413, Some("RequestBodyTooLarge"), None, TooLarge),
-            (400, Some("InvalidXmlDocument"), None, Permanent),
-        ];
-        for (status, code, retry, want) in cases {
-            assert_eq!(
-                classify_storage(status, code, retry),
-                want,
-                "{status} {code:?}"
-            );
-        }
-    }
-
-    #[test]
     fn one_api_error_parses() {
         let body = json!({"error":{"code":"BadRequest","message":"Request is invalid",
             "@message":"Bad streaming ingestion request: empty","@permanent":true,
@@ -456,25 +392,5 @@ mod tests {
         let e = attempt.response_error(500, &headers, b"oops");
         assert_eq!((e.kind(), e.retry_after()), (ErrorKind::Transient, None));
         assert_eq!(e.message(), Some("oops"));
-    }
-
-    #[test]
-    fn storage_error_reads_the_xml_body() {
-        let attempt = Attempt {
-            operation: "blob upload",
-            method: "PUT",
-            url: "http://h/a/c/b?sig=s",
-            client_request_id: "r",
-            service: Service::Storage,
-        };
-        let body = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request.\nRequestId:x</Message></Error>";
-        let e = attempt.response_error(403, &reqwest::header::HeaderMap::new(), body.as_bytes());
-        assert_eq!(e.kind(), ErrorKind::StorageAuth);
-        assert_eq!(e.code(), Some("AuthenticationFailed"));
-        assert_eq!(
-            e.message(),
-            Some("Server failed to authenticate the request.")
-        );
-        assert!(!e.to_string().contains("sig="));
     }
 }

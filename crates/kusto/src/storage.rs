@@ -1,311 +1,257 @@
-//! The few Azure Storage REST calls queued ingestion makes, with the SAS URLs
-//! `.get ingestion resources` hands out: upload a block blob (with metadata) and read it back,
-//! post a queue message, take, release and delete queue messages (for failure reports). The SAS
-//! never appears in an error.
+//! Queued ingestion's Azure Storage calls, made through the workspace's storage layer
+//! (`iotc_adx_storage`) with the SAS URLs `.get ingestion resources` hands out: upload a block
+//! blob (with metadata) and read it back, post a queue message, take, release and delete queue
+//! messages (for failure reports). Each call makes one attempt (the sink owns retries), and its
+//! failure becomes a [`KustoError`] classified for the sink; the SAS never appears in one.
 
-use super::error::KustoError;
-use super::status::{Attempt, Service};
+use super::error::{ErrorKind, KustoError};
+use super::status::transport_error;
 use bytes::Bytes;
-pub(super) use iotc_adx_storage::messages::QueueMessage;
-use iotc_adx_storage::messages::{escape_text, parse_messages};
+use iotc_adx_storage::{
+    ClientOptions, Condition, QueueMessage, ResourceUrl, StorageAuth, StorageClient, StorageError,
+};
 use std::time::Duration;
 
 /// The storage service version sent as `x-ms-version`.
 pub(super) const STORAGE_VERSION: &str = "2021-08-06";
 
-/// A SAS-bearing URL split in two: the resource (shown in errors) and the SAS query.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct SasUrl {
-    /// Container or queue URL without query.
-    pub base: url::Url,
-    /// The SAS query string, without `?` (may be empty).
-    pub sas: String,
-}
-
-impl SasUrl {
-    /// Splits `text` (a StorageRoot value).
-    pub fn parse(text: &str) -> Result<SasUrl, url::ParseError> {
-        let mut base = url::Url::parse(text)?;
-        let sas = base.query().unwrap_or("").to_string();
-        base.set_query(None);
-        base.set_fragment(None);
-        Ok(SasUrl { base, sas })
-    }
-
-    /// `base/segments...` with the SAS and `extra` query parameters.
-    pub fn child(&self, segments: &[&str], extra: &[(&str, &str)]) -> Result<url::Url, KustoError> {
-        let mut url = super::options::join(&self.base, segments)?;
-        let mut query = self.sas.clone();
-        for (k, v) in extra {
-            let pair: String = url::form_urlencoded::Serializer::new(String::new())
-                .append_pair(k, v)
-                .finish();
-            if !query.is_empty() {
-                query.push('&');
-            }
-            query.push_str(&pair);
-        }
-        url.set_query((!query.is_empty()).then_some(query.as_str()));
-        Ok(url)
-    }
-
-    /// The storage account: the first host label (`acct.blob.core.windows.net`), or for
-    /// path-style URLs on IPs and localhost (Azurite) the first path segment.
-    pub fn account(&self) -> String {
-        let host = self.base.host_str().unwrap_or("");
-        let path_style = host.eq_ignore_ascii_case("localhost")
-            || host
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse::<std::net::IpAddr>()
-                .is_ok();
-        if path_style {
-            if let Some(first) = self.base.path_segments().and_then(|mut s| s.next()) {
-                if !first.is_empty() {
-                    return first.to_string();
-                }
-            }
-        }
-        host.split('.').next().unwrap_or(host).to_string()
-    }
-}
-
-/// Storage calls with one HTTP client and time limit.
+/// Queued ingestion's storage calls, sharing the Kusto client's HTTP client and time limit.
 #[derive(Debug, Clone)]
-pub(super) struct StorageClient {
-    pub http: reqwest::Client,
-    pub timeout: Duration,
+pub(super) struct Storage {
+    client: StorageClient,
 }
 
-impl StorageClient {
-    async fn send(
-        &self,
-        operation: &str,
-        method: reqwest::Method,
-        url: url::Url,
-        body: Option<(Bytes, &str)>,
-        headers: &[(&str, &str)],
-    ) -> Result<Bytes, KustoError> {
-        self.send_full(operation, method, url, body, headers)
-            .await
-            .map(|(_, bytes)| bytes)
-    }
-
-    async fn send_full(
-        &self,
-        operation: &str,
-        method: reqwest::Method,
-        url: url::Url,
-        body: Option<(Bytes, &str)>,
-        headers: &[(&str, &str)],
-    ) -> Result<(reqwest::header::HeaderMap, Bytes), KustoError> {
-        let id = super::transport::request_id(&operation.replace(' ', "-"));
-        let shown = super::error::strip_query(url.as_str()).to_string();
-        let attempt = Attempt {
-            operation,
-            method: method.as_str(),
-            url: &shown,
-            client_request_id: &id,
-            service: Service::Storage,
+impl Storage {
+    /// One attempt per call, ids named like the Kusto calls' (`iotc-adx.blob-upload;<uuid>`).
+    pub fn new(http: reqwest::Client, timeout: Duration) -> Self {
+        let options = ClientOptions {
+            version: STORAGE_VERSION,
+            timeout,
+            attempts: 1,
+            request_id_prefix: Some("iotc-adx"),
+            ..ClientOptions::default()
         };
-        let mut request = self
-            .http
-            .request(method.clone(), url)
-            .timeout(self.timeout)
-            .header("x-ms-version", STORAGE_VERSION)
-            .header("x-ms-client-request-id", &id);
-        for (k, v) in headers {
-            request = request.header(*k, *v);
+        Storage {
+            client: StorageClient::with_http(StorageAuth::Sas, http, options),
         }
-        request = match body {
-            Some((bytes, content_type)) => request.header("content-type", content_type).body(bytes),
-            None => request.header("content-length", "0"),
-        };
-        attempt.send_full(request).await
     }
 
     /// Uploads `body` as the block blob `name` in `container`, with `metadata` (ASCII names
     /// and values); returns the blob URL without SAS.
     pub async fn put_blob(
         &self,
-        container: &SasUrl,
+        container: &ResourceUrl,
         name: &str,
         body: Bytes,
         metadata: &[(String, String)],
-    ) -> Result<url::Url, KustoError> {
-        let url = container.child(&[name], &[])?;
-        let mut plain = url.clone();
-        plain.set_query(None);
-        let names: Vec<String> = metadata
-            .iter()
-            .map(|(k, _)| format!("x-ms-meta-{k}"))
-            .collect();
-        let mut headers = vec![("x-ms-blob-type", "BlockBlob")];
-        headers.extend(
-            names
-                .iter()
-                .zip(metadata)
-                .map(|(n, (_, v))| (n.as_str(), v.as_str())),
-        );
-        self.send(
-            "blob upload",
-            reqwest::Method::PUT,
-            url,
-            Some((body, "application/octet-stream")),
-            &headers,
-        )
-        .await?;
-        Ok(plain)
+    ) -> Result<String, KustoError> {
+        self.client
+            .put_blob(
+                "blob upload",
+                container,
+                name,
+                Some((body, "application/octet-stream")),
+                metadata,
+                &Condition::None,
+            )
+            .await
+            .map_err(storage_error)?;
+        Ok(container.blob_display(name))
     }
 
-    /// Reads the blob `name` of `container`: its content and its metadata (names lowercase,
-    /// without the `x-ms-meta-` prefix).
+    /// Reads the blob `name` of `container`: its metadata (names lowercase, without the
+    /// `x-ms-meta-` prefix) and its content.
     pub async fn get_blob(
         &self,
-        container: &SasUrl,
+        container: &ResourceUrl,
         name: &str,
     ) -> Result<(Vec<(String, String)>, Bytes), KustoError> {
-        let url = container.child(&[name], &[])?;
-        let (headers, body) = self
-            .send_full("blob read", reqwest::Method::GET, url, None, &[])
-            .await?;
-        let metadata = headers
-            .iter()
-            .filter_map(|(k, v)| {
-                let name = k.as_str().strip_prefix("x-ms-meta-")?;
-                Some((name.to_string(), v.to_str().ok()?.to_string()))
-            })
-            .collect();
-        Ok((metadata, body))
+        let blob = self
+            .client
+            .get_blob("blob read", container, name)
+            .await
+            .map_err(storage_error)?;
+        Ok((blob.metadata, blob.body))
     }
 
     /// Posts `text` (already base64) as a message of `queue`.
-    pub async fn put_message(&self, queue: &SasUrl, text: &str) -> Result<(), KustoError> {
-        let url = queue.child(&["messages"], &[])?;
-        let body = format!(
-            "<QueueMessage><MessageText>{}</MessageText></QueueMessage>",
-            escape_text(text)
-        );
-        self.send(
-            "queue message post",
-            reqwest::Method::POST,
-            url,
-            Some((Bytes::from(body), "application/xml")),
-            &[],
-        )
-        .await?;
-        Ok(())
+    pub async fn put_message(&self, queue: &ResourceUrl, text: &str) -> Result<(), KustoError> {
+        self.client
+            .put_message("queue message post", queue, text)
+            .await
+            .map_err(storage_error)
     }
 
     /// Takes up to `max` (1..=32) messages of `queue`, hidden from others for `visibility`.
     pub async fn get_messages(
         &self,
-        queue: &SasUrl,
+        queue: &ResourceUrl,
         max: usize,
         visibility: Duration,
     ) -> Result<Vec<QueueMessage>, KustoError> {
-        let max = max.clamp(1, 32).to_string();
-        let vis = visibility.as_secs().max(1).to_string();
-        let url = queue.child(
-            &["messages"],
-            &[("numofmessages", &max), ("visibilitytimeout", &vis)],
-        )?;
-        let body = self
-            .send("queue message read", reqwest::Method::GET, url, None, &[])
-            .await?;
-        Ok(parse_messages(&body))
+        self.client
+            .get_messages("queue message read", queue, max, visibility)
+            .await
+            .map_err(storage_error)
     }
 
-    /// Sets when a message taken with [`StorageClient::get_messages`] is visible again:
-    /// `Duration::ZERO` hands it back to the queue's other readers at once. Its text is sent
-    /// back unchanged. Returns the message with its new pop receipt.
+    /// Sets when a message taken with [`Storage::get_messages`] is visible again
+    /// (`Duration::ZERO`: at once); returns it with its new pop receipt.
     pub async fn set_visibility(
         &self,
-        queue: &SasUrl,
+        queue: &ResourceUrl,
         message: &QueueMessage,
         visibility: Duration,
     ) -> Result<QueueMessage, KustoError> {
-        let secs = visibility.as_secs().to_string();
-        let url = queue.child(
-            &["messages", &message.id],
-            &[
-                ("popreceipt", &message.pop_receipt),
-                ("visibilitytimeout", &secs),
-            ],
-        )?;
-        let body = format!(
-            "<QueueMessage><MessageText>{}</MessageText></QueueMessage>",
-            escape_text(&message.text)
-        );
-        let (headers, _) = self
-            .send_full(
-                "queue message update",
-                reqwest::Method::PUT,
-                url,
-                Some((Bytes::from(body), "application/xml")),
-                &[],
-            )
-            .await?;
-        let receipt = headers
-            .get("x-ms-popreceipt")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or(&message.pop_receipt);
-        Ok(QueueMessage {
-            pop_receipt: receipt.to_string(),
-            ..message.clone()
-        })
+        self.client
+            .update_message("queue message update", queue, message, visibility)
+            .await
+            .map_err(storage_error)
     }
 
-    /// Deletes a message taken with [`StorageClient::get_messages`].
+    /// Deletes a message taken with [`Storage::get_messages`].
     pub async fn delete_message(
         &self,
-        queue: &SasUrl,
+        queue: &ResourceUrl,
         message: &QueueMessage,
     ) -> Result<(), KustoError> {
-        let url = queue.child(
-            &["messages", &message.id],
-            &[("popreceipt", &message.pop_receipt)],
-        )?;
-        self.send(
-            "queue message delete",
-            reqwest::Method::DELETE,
-            url,
-            None,
-            &[],
-        )
-        .await?;
-        Ok(())
+        self.client
+            .delete_message("queue message delete", queue, message)
+            .await
+            .map_err(storage_error)
+    }
+}
+
+/// The kind of a non-success storage answer, from its status and storage error code.
+pub(super) fn classify_storage(
+    status: u16,
+    code: Option<&str>,
+    retry_after: Option<Duration>,
+) -> ErrorKind {
+    let code = code.unwrap_or("");
+    if status == 403
+        || status == 401
+        || code.starts_with("AuthenticationFailed")
+        || code.starts_with("AuthorizationFailure")
+    {
+        return ErrorKind::StorageAuth;
+    }
+    match status {
+        413 => ErrorKind::TooLarge,
+        429 => ErrorKind::Throttled,
+        503 if retry_after.is_some() || code == "ServerBusy" => ErrorKind::Throttled,
+        // A container or queue that vanished: fresh resources may name another one.
+        404 | 408 | 500..=599 => ErrorKind::Transient,
+        _ => ErrorKind::Permanent,
+    }
+}
+
+/// A storage failure as the sink reads it: operation, method and URL (no SAS), status, code,
+/// message, the service's request id as the activity id, `Retry-After` (kept for 429 and 503
+/// only, as for Kusto's answers) and the cause.
+pub(super) fn storage_error(e: StorageError) -> KustoError {
+    let Some(call) = e.call().cloned() else {
+        // A URL the layer refused: the resources are unusable as listed.
+        return KustoError::new(ErrorKind::Permanent, "storage call").with_message(e.to_string());
+    };
+    let base = |kind| {
+        KustoError::new(kind, call.operation)
+            .with_target(call.method, &call.url)
+            .with_client_request_id(&call.client_request_id)
+    };
+    match e {
+        StorageError::Status {
+            status,
+            code,
+            message,
+            request_id,
+            retry_after,
+            ..
+        } => {
+            let retry_after = retry_after.filter(|_| status == 429 || status == 503);
+            let mut err = base(classify_storage(status, code.as_deref(), retry_after));
+            err.details.status = Some(status);
+            err.details.code = code;
+            err.details.message = message;
+            err.details.activity_id = request_id;
+            err.details.retry_after = retry_after;
+            err
+        }
+        StorageError::Transport { source, .. } => transport_error(base, source),
+        StorageError::BadResponse { reason, .. } => base(ErrorKind::Transient).with_message(reason),
+        other => base(ErrorKind::Unauthorized).with_source(other),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use iotc_adx_storage::Call;
 
     #[test]
-    fn sas_urls_split_and_rebuild() {
-        let q = SasUrl::parse(
-            "http://127.0.0.1:10001/devstoreaccount1/failedingestions?sv=1&sig=a%2Bb",
-        )
-        .unwrap();
+    fn storage_classification_table() {
+        use ErrorKind::*;
+        let cases = [
+            (403, Some("AuthenticationFailed"), None, StorageAuth),
+            (403, None, None, StorageAuth),
+            (401, None, None, StorageAuth),
+            (400, Some("AuthenticationFailed"), None, StorageAuth),
+            (503, Some("ServerBusy"), None, Throttled),
+            (503, None, Some(Duration::from_secs(1)), Throttled),
+            (503, None, None, Transient),
+            (500, Some("InternalError"), None, Transient),
+            (429, None, None, Throttled),
+            (404, Some("QueueNotFound"), None, Transient),
+            (413, Some("RequestBodyTooLarge"), None, TooLarge),
+            (400, Some("InvalidXmlDocument"), None, Permanent),
+        ];
+        for (status, code, retry, want) in cases {
+            assert_eq!(
+                classify_storage(status, code, retry),
+                want,
+                "{status} {code:?}"
+            );
+        }
+    }
+
+    fn status(status: u16, code: &str, retry_after: Option<Duration>) -> StorageError {
+        StorageError::Status {
+            call: Box::new(Call {
+                operation: "blob upload",
+                method: "PUT",
+                url: "http://h/a/c/b".into(),
+                client_request_id: "r".into(),
+            }),
+            status,
+            code: Some(code.into()),
+            message: Some("Server failed to authenticate the request.".into()),
+            request_id: Some("rid".into()),
+            retry_after,
+        }
+    }
+
+    #[test]
+    fn storage_errors_keep_the_service_details() {
+        let e = storage_error(status(403, "AuthenticationFailed", None));
+        assert_eq!(e.kind(), ErrorKind::StorageAuth);
+        assert_eq!(e.code(), Some("AuthenticationFailed"));
         assert_eq!(
-            q.base.as_str(),
-            "http://127.0.0.1:10001/devstoreaccount1/failedingestions"
+            e.message(),
+            Some("Server failed to authenticate the request.")
         );
-        assert_eq!(q.sas, "sv=1&sig=a%2Bb");
-        assert_eq!(q.account(), "devstoreaccount1");
-        let url = q
-            .child(&["messages", "id 1"], &[("popreceipt", "p/q+r")])
-            .unwrap();
+        assert_eq!(e.activity_id(), Some("rid"));
         assert_eq!(
-            url.as_str(),
-            "http://127.0.0.1:10001/devstoreaccount1/failedingestions/messages/id%201?sv=1&sig=a%2Bb&popreceipt=p%2Fq%2Br"
+            e.to_string(),
+            "blob upload failed (PUT http://h/a/c/b): HTTP 403 AuthenticationFailed: Server failed to authenticate the request. [storage authorization; activity id rid; client request id r]"
         );
-        let b = SasUrl::parse("https://acct1.blob.core.windows.net/tempstorage?sig=x").unwrap();
-        assert_eq!(b.account(), "acct1");
+        let wait = Some(Duration::from_secs(3));
+        let e = storage_error(status(503, "", wait));
+        assert_eq!((e.kind(), e.retry_after()), (ErrorKind::Throttled, wait));
+        let e = storage_error(status(500, "", wait));
         assert_eq!(
-            b.child(&["db__T__id__iotc-adx.multijson.gz"], &[]).unwrap().as_str(),
-            "https://acct1.blob.core.windows.net/tempstorage/db__T__id__iotc-adx.multijson.gz?sig=x"
+            (e.kind(), e.retry_after()),
+            (ErrorKind::Transient, None),
+            "Retry-After on other statuses is ignored"
         );
     }
 }

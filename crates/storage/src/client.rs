@@ -117,15 +117,20 @@ impl StorageClient {
                 .build()
                 .map_err(StorageError::HttpClient)?,
         };
+        Ok(StorageClient::with_http(auth, http, options))
+    }
+
+    /// A client signing with `auth` on the caller's HTTP client.
+    pub fn with_http(auth: StorageAuth, http: reqwest::Client, options: ClientOptions) -> Self {
         let credential = match auth {
             StorageAuth::Sas => None,
             StorageAuth::Token(credential) => Some(credential),
         };
-        Ok(StorageClient {
+        StorageClient {
             http,
             credential,
             options,
-        })
+        }
     }
 
     /// Checks that requests to `url` can be signed as this client signs them, and keeps its

@@ -22,7 +22,7 @@ pub struct Call {
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     /// The container or queue URL cannot be used.
-    #[error("container URL {url}: {reason}")]
+    #[error("storage URL {url}: {reason}")]
     InvalidUrl {
         /// The URL, without its query string.
         url: String,
