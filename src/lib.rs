@@ -30,8 +30,6 @@ pub mod decode;
 pub mod dedupe;
 pub mod destination;
 pub mod event;
-/// The Data Explorer client (its own crate, `crates/kusto`), under the name the stages use.
-pub use iotc_adx_kusto as kusto;
 pub mod pipeline;
 pub mod provision;
 pub mod replay;

@@ -244,7 +244,7 @@ fn the_reported_values_arrive_exactly() {
 /// same double, every long the same integer, every decimal, string and dynamic the same digits.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn numbers_reach_the_table_exactly_through_the_binary() {
-    use iotc_adx::kusto::{ClientOptions, KustoClient};
+    use iotc_adx_kusto::{ClientOptions, KustoClient};
     use iotc_adx_testkit::kusto::{KustoEmulator, KustoOptions, StorageMode};
     use proptest::strategy::ValueTree;
     use proptest::test_runner::{Config, TestRunner};

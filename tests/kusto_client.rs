@@ -1,4 +1,4 @@
-//! The Kusto client (`iotc_adx::kusto`) against the testkit's Data Explorer emulator (with
+//! The Kusto client (`iotc_adx_kusto`, `crates/kusto`) against the testkit's Data Explorer emulator (with
 //! Azurite for queued ingestion, and the identity server for bearer tokens): commands, queries,
 //! streaming ingestion and how each failure is classified, queued ingestion with dedupe tags,
 //! failure reports and an expired SAS, and a real `ClientSecretCredential`.
@@ -8,7 +8,7 @@ use azure_core::credentials::{Secret, TokenCredential};
 use azure_core::http::Transport;
 use azure_identity::{ClientSecretCredential, ClientSecretCredentialOptions};
 use bytes::Bytes;
-use iotc_adx::kusto::{
+use iotc_adx_kusto::{
     ClientOptions, ErrorKind, KustoClient, KustoError, QueuedRequest, StreamingRequest,
 };
 use iotc_adx_testkit::identity::{
@@ -102,7 +102,7 @@ async fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
     }
 }
 
-fn count(d: &iotc_adx::kusto::Dataset) -> Value {
+fn count(d: &iotc_adx_kusto::Dataset) -> Value {
     d.primary().unwrap().rows[0][0].clone()
 }
 

@@ -3,8 +3,8 @@
 //! reading the table and comparing its columns is the sink's [`TableError`], which the
 //! start-up check shares.
 
-use crate::kusto::KustoError;
 use crate::sink::kusto::TableError;
+use iotc_adx_kusto::KustoError;
 
 /// Why a destination's table cannot be provisioned.
 #[derive(Debug, thiserror::Error)]

@@ -13,9 +13,9 @@
 //! ([`crate::sink::kusto::table`]).
 
 use crate::destination::{BatchingPolicy, DestinationSettings, IngestionMode};
-use crate::kusto::KustoClient;
 use crate::schema::{kql_string, quote_name, TableSchema};
 use crate::sink::kusto::table::{compare, current_schema};
+use iotc_adx_kusto::KustoClient;
 use serde_json::json;
 
 mod error;

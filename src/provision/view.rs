@@ -7,8 +7,8 @@
 use super::error::ProvisionError;
 use super::step::Step;
 use crate::destination::{DedupeView, DestinationSettings};
-use crate::kusto::KustoClient;
 use crate::schema::quote_name;
+use iotc_adx_kusto::KustoClient;
 
 /// The view's query for destination `d`.
 pub fn query(d: &DestinationSettings, view: &DedupeView) -> String {

@@ -16,9 +16,9 @@ use super::dedupe::BatchIdentity;
 use super::shared::{Inner, Target};
 use super::{failures, metrics};
 use crate::batch::Batch;
-use crate::kusto::{ErrorKind, KustoError, QueuedRequest, StreamingRequest};
 use crate::sink::{Delivery, IngestionMode, Outcome, SinkError};
 use bytes::Bytes;
+use iotc_adx_kusto::{ErrorKind, KustoError, QueuedRequest, StreamingRequest};
 use std::time::{Duration, Instant};
 
 /// Largest gzipped body sent to the streaming endpoint (the service's limit is 4 MB; the

@@ -10,10 +10,10 @@
 
 use super::shared::Inner;
 use crate::checkpoint::Span;
-use crate::kusto::{IngestionFailure, OwnFailure};
 use crate::sink::LateRejection;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use iotc_adx_kusto::{IngestionFailure, OwnFailure};
 use std::collections::HashMap;
 use std::io::Read;
 use std::sync::Arc;

@@ -5,10 +5,10 @@
 use super::dedupe::{held_ranges, partition_prefix};
 use super::shared::{Inner, Target};
 use crate::dedupe::SeqRange;
-use crate::kusto::{ErrorKind, KustoError};
 use crate::retry::retry;
 use crate::schema::{kql_string, quote_name};
 use crate::sink::SinkError;
+use iotc_adx_kusto::{ErrorKind, KustoError};
 
 /// Attempts before a throttled or failing lookup is given up (the pipeline then goes on
 /// without it: duplicates are possible, losses are not).

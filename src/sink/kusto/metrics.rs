@@ -3,9 +3,9 @@
 //! Only kinds go out, never error texts: those can hold storage URLs with their signatures.
 
 use super::shared::Target;
-use crate::kusto::{ErrorKind, KustoError};
 use crate::telemetry::health::health;
 use crate::telemetry::metrics::metrics;
+use iotc_adx_kusto::{ErrorKind, KustoError};
 use std::time::Instant;
 
 /// Records one request to Data Explorer (`mode` is `streaming` or `queued`) that started at

@@ -1,5 +1,5 @@
 //! The Data Explorer sink: each destination's batches go to its table by streaming, queued or
-//! managed ingestion (`deliver.rs`), through our Kusto client ([`crate::kusto`]).
+//! managed ingestion (`deliver.rs`), through our Kusto client ([`iotc_adx_kusto`]).
 //!
 //! At start-up [`KustoSink::connect`] checks that the cluster answers and that every
 //! destination's table exists with the configured columns ([`table`]), so a typo or a missing
@@ -27,7 +27,7 @@ use super::contract::{DeliveryFuture, IngestedFuture, LateRejection, Sink};
 use crate::batch::Batch;
 use crate::destination::DestinationSettings;
 use crate::destination::IngestionMode;
-use crate::kusto::{ClientOptions, KustoClient, KustoError};
+use iotc_adx_kusto::{ClientOptions, KustoClient, KustoError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;

@@ -4,8 +4,8 @@
 //! module that starts them.
 
 use crate::destination::IngestionMode;
-use crate::kusto::KustoClient;
 use crate::retry::RetryPolicy;
+use iotc_adx_kusto::KustoClient;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;

@@ -4,8 +4,8 @@
 //! `iotc-adx provision` reads tables the same way before it changes them.
 
 use crate::destination::DestinationSettings;
-use crate::kusto::{Dataset, KustoClient, KustoError};
 use crate::schema::{quote_name, TableSchema};
+use iotc_adx_kusto::{Dataset, KustoClient, KustoError};
 
 /// Why a destination's table cannot be used as configured.
 #[derive(Debug, thiserror::Error)]
