@@ -24,3 +24,4 @@ pub mod identity;
 pub mod kusto;
 pub mod python;
 pub mod replay;
+pub mod scripted;

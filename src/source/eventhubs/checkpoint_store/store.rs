@@ -207,77 +207,8 @@ mod tests_support {
 
     use super::BlobCheckpointStore;
     use crate::source::eventhubs::checkpoint_store::ContainerAuth;
-    use std::sync::{Arc, Mutex};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    /// A request as the server saw it: request line and lowercased headers.
-    #[derive(Debug, Clone)]
-    pub(super) struct Seen {
-        pub(super) line: String,
-        pub(super) headers: Vec<(String, String)>,
-    }
-
-    impl Seen {
-        pub(super) fn header(&self, name: &str) -> Option<&str> {
-            self.headers
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
-        }
-    }
-
-    pub(super) type Reply = (u16, Vec<(&'static str, String)>, String);
-
-    /// Serves one request per connection, answering with `answer`; returns the base URL and
-    /// the log of requests.
-    pub(super) async fn serve(
-        answer: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static,
-    ) -> (String, Arc<Mutex<Vec<Seen>>>) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let server_log = log.clone();
-        let answer = Arc::new(answer);
-        tokio::spawn(async move {
-            while let Ok((mut socket, _)) = listener.accept().await {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match socket.read(&mut chunk).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                }
-                let text = String::from_utf8_lossy(&buf).to_string();
-                let mut lines = text.split("\r\n");
-                let line = lines.next().unwrap_or_default().to_string();
-                let headers = lines
-                    .take_while(|l| !l.is_empty())
-                    .filter_map(|l| l.split_once(':'))
-                    .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-                    .collect();
-                let seen = Seen { line, headers };
-                let n = {
-                    let mut log = server_log.lock().unwrap();
-                    log.push(seen.clone());
-                    log.len()
-                };
-                let (status, headers, body) = answer(&seen, n);
-                let mut out = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n",
-                    body.len()
-                );
-                for (k, v) in headers {
-                    out.push_str(&format!("{k}: {v}\r\n"));
-                }
-                out.push_str("\r\n");
-                out.push_str(&body);
-                let _ = socket.write_all(out.as_bytes()).await;
-                let _ = socket.shutdown().await;
-            }
-        });
-        (base, log)
-    }
+    pub(super) use iotc_adx_testkit::scripted::serve;
 
     pub(super) fn store_at(base: &str) -> BlobCheckpointStore {
         let url = url::Url::parse(&format!("{base}/acct/ckpt?sv=1&sig=SECRET")).unwrap();
