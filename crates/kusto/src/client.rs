@@ -8,6 +8,7 @@ use super::options::{
     check_base, check_token_transport, default_scope, ingest_endpoint, join, ClientOptions,
 };
 use super::queued::QueuedIngestor;
+use super::request::RequestProperties;
 use super::response::Dataset;
 use super::status::{Attempt, Service};
 use super::transport::Transport;
@@ -109,6 +110,22 @@ impl KustoClient {
         self.inner
             .transport
             .command(&self.inner.engine, db, csl, true)
+            .await
+    }
+
+    /// Runs a query (`v2 == true`) or a control command with client request properties:
+    /// query parameters, the service's time and truncation limits, the request id and the
+    /// client's time limit for this call. Reports run through here.
+    pub async fn run_with(
+        &self,
+        db: &str,
+        csl: &str,
+        v2: bool,
+        props: &RequestProperties,
+    ) -> Result<Dataset, KustoError> {
+        self.inner
+            .transport
+            .command_with(&self.inner.engine, db, csl, v2, props)
             .await
     }
 

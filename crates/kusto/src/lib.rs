@@ -15,7 +15,8 @@
 //! - `queued` with `resources` and `failures`: blob upload, queue message, failure reports;
 //! - `storage`: those storage calls, through the storage crate (`iotc_adx_storage`), one
 //!   attempt each, their failures classified as [`KustoError`]s;
-//! - `response`: v1 and v2 answers as a [`Dataset`];
+//! - `request`: [`RequestProperties`] (query parameters, limits, request id, time limit);
+//! - `response`: v1 and v2 answers as a [`Dataset`] (with the `render` annotation);
 //! - `error` and `status`: [`KustoError`] and how answers are classified.
 
 mod client;
@@ -23,6 +24,7 @@ mod error;
 mod failures;
 mod options;
 mod queued;
+mod request;
 mod resources;
 mod response;
 mod status;
@@ -34,4 +36,5 @@ pub use error::{ErrorKind, KustoError};
 pub use failures::OwnFailure;
 pub use options::ClientOptions;
 pub use queued::{IngestionFailure, QueuedIngestor, QueuedReceipt, QueuedRequest};
+pub use request::{timespan, RequestProperties};
 pub use response::{Column, Dataset, Table};

@@ -45,6 +45,30 @@ impl Dataset {
             .find(|t| t.kind.as_deref() == Some("PrimaryResult"))
             .or_else(|| self.tables.iter().find(|t| t.kind.is_none()))
     }
+
+    /// The query's `render` annotation: the `Visualization` row of the v2 `QueryProperties`
+    /// table (an object such as `{"Visualization":"timechart","XColumn":...}`), or `None`
+    /// when the query did not render (the row's `Visualization` is null) or the answer has
+    /// no such table.
+    pub fn visualization(&self) -> Option<Value> {
+        let t = self
+            .tables
+            .iter()
+            .find(|t| t.kind.as_deref() == Some("QueryProperties"))?;
+        let (key, value) = (t.column("Key")?, t.column("Value")?);
+        let row = t
+            .rows
+            .iter()
+            .find(|r| r.get(key).and_then(Value::as_str) == Some("Visualization"))?;
+        let v = match row.get(value)? {
+            Value::String(s) => serde_json::from_str(s).ok()?,
+            other => other.clone(),
+        };
+        match v.get("Visualization") {
+            Some(Value::String(_)) => Some(v),
+            _ => None,
+        }
+    }
 }
 
 impl Table {
@@ -343,6 +367,29 @@ mod tests {
             }]
         );
         assert_eq!(p.rows, vec![vec![json!(1)], vec![json!(2)]]);
+    }
+
+    #[test]
+    fn v2_visualization() {
+        let with = |value: Value| {
+            json!([
+                {"FrameType":"DataSetHeader","IsProgressive":false,"Version":"v2.0"},
+                {"FrameType":"DataTable","TableId":0,"TableKind":"QueryProperties","TableName":"@ExtendedProperties",
+                 "Columns":[{"ColumnName":"TableId","ColumnType":"int"},{"ColumnName":"Key","ColumnType":"string"},
+                            {"ColumnName":"Value","ColumnType":"dynamic"}],
+                 "Rows":[[1,"Visualization",value]]},
+                {"FrameType":"DataSetCompletion","HasErrors":false,"Cancelled":false}
+            ])
+            .to_string()
+        };
+        let chart = json!({"Visualization":"timechart","XColumn":"t"});
+        let d = parse_v2(with(chart.clone()).as_bytes()).unwrap();
+        assert_eq!(d.visualization(), Some(chart.clone()));
+        // Some services send the value as a JSON string.
+        let d = parse_v2(with(json!(chart.to_string())).as_bytes()).unwrap();
+        assert_eq!(d.visualization(), Some(chart));
+        let d = parse_v2(with(json!({"Visualization": null})).as_bytes()).unwrap();
+        assert_eq!(d.visualization(), None);
     }
 
     #[test]

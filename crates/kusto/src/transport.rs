@@ -5,6 +5,7 @@
 
 use super::error::{ErrorKind, KustoError};
 use super::options::join;
+use super::request::RequestProperties;
 use super::response::{parse_v1, parse_v2, Dataset, ResponseError};
 use super::status::{permanence, Attempt, Service};
 use azure_core::credentials::TokenCredential;
@@ -79,10 +80,24 @@ impl Transport {
         content_type: &str,
         gzipped: bool,
     ) -> Result<Bytes, KustoError> {
+        self.post_within(attempt, url, body, content_type, gzipped, self.timeout)
+            .await
+    }
+
+    /// [`Transport::post`] with its own time limit.
+    async fn post_within(
+        &self,
+        attempt: &Attempt<'_>,
+        url: url::Url,
+        body: Bytes,
+        content_type: &str,
+        gzipped: bool,
+        timeout: Duration,
+    ) -> Result<Bytes, KustoError> {
         let mut request = self
             .http
             .post(url)
-            .timeout(self.timeout)
+            .timeout(timeout)
             .header("x-ms-client-request-id", attempt.client_request_id)
             .header("x-ms-app", &self.app)
             .header("x-ms-client-version", CLIENT_VERSION)
@@ -107,13 +122,30 @@ impl Transport {
         csl: &str,
         v2: bool,
     ) -> Result<Dataset, KustoError> {
+        self.command_with(endpoint, db, csl, v2, &RequestProperties::default())
+            .await
+    }
+
+    /// [`Transport::command`] with client request properties (parameters, limits, request
+    /// id, time limit).
+    pub async fn command_with(
+        &self,
+        endpoint: &url::Url,
+        db: &str,
+        csl: &str,
+        v2: bool,
+        props: &RequestProperties,
+    ) -> Result<Dataset, KustoError> {
         let (operation, segments) = if v2 {
             ("query", ["v2", "rest", "query"])
         } else {
             ("mgmt", ["v1", "rest", "mgmt"])
         };
         let url = join(endpoint, &segments)?;
-        let id = request_id(operation);
+        let id = props
+            .client_request_id
+            .clone()
+            .unwrap_or_else(|| request_id(operation));
         let url_text = url.to_string();
         let attempt = Attempt {
             operation,
@@ -122,14 +154,15 @@ impl Transport {
             client_request_id: &id,
             service: Service::Kusto,
         };
-        let body = json!({"db": db, "csl": csl, "properties": {"Options": {}, "Parameters": {}}});
+        let body = json!({"db": db, "csl": csl, "properties": props.to_json()});
         let bytes = self
-            .post(
+            .post_within(
                 &attempt,
                 url,
                 Bytes::from(body.to_string()),
                 "application/json; charset=utf-8",
                 false,
+                props.timeout.unwrap_or(self.timeout),
             )
             .await?;
         let parsed = if v2 {
