@@ -33,6 +33,7 @@ pub mod event;
 pub mod pipeline;
 pub mod provision;
 pub mod replay;
+pub mod report;
 /// Backoff and `Retry-After` (the storage crate, `crates/storage`, shared with the clients).
 pub use iotc_adx_storage::retry;
 pub mod route;

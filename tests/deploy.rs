@@ -119,7 +119,7 @@ fn every_manifest_parses_and_names_files_that_exist() {
 #[test]
 fn probes_and_grace_period_match_the_service() {
     let settings = default_config();
-    let SinkSettings::Kusto(kusto) = &settings.sink else {
+    let Some(SinkSettings::Kusto(kusto)) = &settings.sink else {
         panic!("the default configuration ingests into Data Explorer")
     };
     let port = i64::from(settings.metrics.listen.port());

@@ -87,7 +87,7 @@ fn settings(dir: &std::path::Path, s: &StandIns) -> Settings {
 /// The settings, with the destination's table provisioned.
 async fn provisioned(dir: &std::path::Path, s: &StandIns) -> Settings {
     let settings = settings(dir, s);
-    let SinkSettings::Kusto(kusto) = &settings.sink else {
+    let Some(SinkSettings::Kusto(kusto)) = &settings.sink else {
         panic!("kusto sink")
     };
     let client = iotc_adx::sink::kusto::client(kusto, None).unwrap();
@@ -236,10 +236,10 @@ async fn stop(
 
 /// Starts one replica: source, sink and pipeline, until the returned sender fires.
 async fn replica(settings: &Settings) -> (Run, tokio::sync::oneshot::Sender<()>) {
-    let SinkSettings::Kusto(kusto) = &settings.sink else {
+    let Some(SinkSettings::Kusto(kusto)) = &settings.sink else {
         panic!("kusto sink")
     };
-    let SourceSettings::EventHubs(eh) = &settings.source else {
+    let Some(SourceSettings::EventHubs(eh)) = &settings.source else {
         panic!("eventhubs source")
     };
     let client = iotc_adx::sink::kusto::client(kusto, None).unwrap();
@@ -486,7 +486,7 @@ async fn signs_in_to_event_hubs_with_a_service_principal() {
     let dir = tempfile::tempdir().unwrap();
     // No connection string: the namespace, signed in with the service principal.
     let mut settings = provisioned(dir.path(), &s).await;
-    let SourceSettings::EventHubs(eh) = &mut settings.source else {
+    let Some(SourceSettings::EventHubs(eh)) = &mut settings.source else {
         panic!("eventhubs source")
     };
     eh.connection_string = None;
@@ -514,7 +514,7 @@ async fn signs_in_to_event_hubs_with_a_service_principal() {
             .append("export", &p.to_string(), &message(&format!("sp-{p}")))
             .unwrap();
     }
-    let SinkSettings::Kusto(kusto) = &settings.sink else {
+    let Some(SinkSettings::Kusto(kusto)) = &settings.sink else {
         panic!("kusto sink")
     };
     let source = EventHubsSource::connect(eh, credential)
@@ -548,7 +548,7 @@ async fn a_clean_stop_writes_the_last_checkpoints_and_releases_the_partitions() 
     let dir = tempfile::tempdir().unwrap();
     let mut settings = provisioned(dir.path(), &s).await;
     // Checkpoints only at the end: what the stop writes is all there is.
-    let SourceSettings::EventHubs(eh) = &mut settings.source else {
+    let Some(SourceSettings::EventHubs(eh)) = &mut settings.source else {
         panic!("eventhubs source")
     };
     eh.checkpoint_every = Duration::from_secs(600);
@@ -621,7 +621,7 @@ async fn a_container_without_sas_or_credential_is_refused_before_connecting() {
         [sink]\ntype = \"file\"\npath = \"out\"\n\
         [[destination]]\nname = \"d\"\ntransform = \"t.jmespath\"\ndatabase = \"iot\"\ntable = \"T\"\ncolumns = \"Device:string\"\n";
     let settings = load_str(text, dir.path()).expect("configuration");
-    let SourceSettings::EventHubs(eh) = &settings.source else {
+    let Some(SourceSettings::EventHubs(eh)) = &settings.source else {
         panic!("eventhubs source")
     };
     let started = Instant::now();

@@ -85,7 +85,7 @@ async fn rig(ingestion: &str) -> (tempfile::TempDir, KustoEmulator, Settings, Ku
 
 fn kusto_settings(s: &Settings) -> &KustoSinkSettings {
     match &s.sink {
-        SinkSettings::Kusto(k) => k,
+        Some(SinkSettings::Kusto(k)) => k,
         other => panic!("not a kusto sink: {other:?}"),
     }
 }

@@ -12,7 +12,10 @@ use std::process::ExitCode;
 pub fn check(config_path: &Path) -> anyhow::Result<ExitCode> {
     let settings = config::load(config_path)?;
     println!("configuration {} is valid\n", config_path.display());
-    print_source(&settings.source)?;
+    match &settings.source {
+        Some(source) => print_source(source)?,
+        None => println!("pipeline      none (reports only)"),
+    }
     print_sink(&settings);
     println!(
         "dead letters  directory: {} (new file past {} bytes)",
@@ -27,6 +30,7 @@ pub fn check(config_path: &Path) -> anyhow::Result<ExitCode> {
     for d in &settings.destinations {
         print_destination(d);
     }
+    super::report::print_reports(&settings.reports);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -76,7 +80,10 @@ fn print_source(source: &SourceSettings) -> anyhow::Result<()> {
 
 /// Where batches go, and how the service signs in to get there.
 fn print_sink(settings: &Settings) {
-    match &settings.sink {
+    let Some(sink) = &settings.sink else {
+        return;
+    };
+    match sink {
         SinkSettings::File { dir, gzip } => {
             println!(
                 "sink          file: {} (one directory per destination{})",

@@ -1,4 +1,5 @@
-//! The command line: `run`, `check`, `provision`, `transform`, `replay` and `healthcheck`. This is the binary's edge, where errors
+//! The command line: `run`, `check`, `provision`, `transform`, `replay`, `report` and
+//! `healthcheck`. This is the binary's edge, where errors
 //! become messages for people and exit codes.
 
 mod check;
@@ -6,6 +7,7 @@ mod healthcheck;
 mod preview;
 mod provision;
 mod replay;
+mod report;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -22,7 +24,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the pipeline until the source is exhausted or a shutdown signal arrives.
+    /// Run the pipeline (until the source is exhausted or a shutdown signal arrives) and the
+    /// scheduled reports.
     Run {
         /// The configuration file.
         #[arg(long, short)]
@@ -89,6 +92,11 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Scheduled reports and alerts: list them, run one now, show the run history.
+    Report {
+        #[command(subcommand)]
+        command: report::ReportCommand,
+    },
     /// Ask a running instance whether it is ready (for container health checks): exit code 0
     /// when the URL answers 200.
     Healthcheck {
@@ -135,6 +143,7 @@ pub fn main() -> ExitCode {
             to,
             dry_run,
         }),
+        Command::Report { command } => report::report(command),
         Command::Healthcheck { url } => healthcheck::healthcheck(&url),
     };
     match result {

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 pub fn provision(config_path: &Path, dry_run: bool) -> anyhow::Result<ExitCode> {
     let settings = config::load(config_path)?;
     iotc_adx::telemetry::log::init(&settings.log);
-    let SinkSettings::Kusto(kusto) = &settings.sink else {
+    let Some(SinkSettings::Kusto(kusto)) = &settings.sink else {
         anyhow::bail!(
             "{}: provisioning needs [sink] type = \"kusto\" (this configuration writes files)",
             config_path.display()

@@ -216,7 +216,7 @@ async fn send(
             settings.dead_letter.max_file_bytes,
         );
         let all = &settings.destinations;
-        rows = match &settings.sink {
+        rows = match required_sink(settings)? {
             SinkSettings::File { dir, gzip } => {
                 let sink = FileSink::new(dir, &names(all), *gzip);
                 replay_rows(&plan.rows, all, &sink, &mut dead, ledger, &on_progress).await?
@@ -229,6 +229,13 @@ async fn send(
     }
     bar.finish_and_clear();
     Ok((summaries, rows))
+}
+
+/// The sink replays go to: a configuration of reports only has none.
+fn required_sink(settings: &Settings) -> anyhow::Result<&SinkSettings> {
+    settings.sink.as_ref().ok_or_else(|| {
+        anyhow::anyhow!("replay needs a [sink]: this configuration has reports only")
+    })
 }
 
 async fn send_group(
@@ -244,7 +251,7 @@ async fn send_group(
         settings.dead_letter.max_file_bytes,
     ));
     let never = std::future::pending::<()>();
-    Ok(match &settings.sink {
+    Ok(match required_sink(settings)? {
         SinkSettings::File { dir, gzip } => {
             let sink = FileSink::new(dir, &names(&destinations), *gzip);
             Pipeline::new(destinations, sink, dead)
@@ -266,7 +273,7 @@ async fn kusto_sink(
     settings: &Settings,
     destinations: &[DestinationSettings],
 ) -> anyhow::Result<impl Sink> {
-    let SinkSettings::Kusto(kusto) = &settings.sink else {
+    let Some(SinkSettings::Kusto(kusto)) = &settings.sink else {
         bail!("the sink is not Data Explorer");
     };
     let mut kusto = kusto.clone();

@@ -36,9 +36,16 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
         // Catch SIGTERM and SIGINT from here on: a signal during start-up must not kill the
         // process with batches half written.
         let shutdown = ShutdownSignal::install()?;
-        serve_operations(&settings).await?;
         let credential = iotc_adx::auth::credential(&settings.auth, Default::default())?;
-        match &settings.source {
+        let reports = super::report::start(&settings, credential.clone())?;
+        serve_operations(&settings, reports.router()).await?;
+        let Some((source, _)) = settings.pipeline() else {
+            tracing::info!(reports = reports.scheduled(), "no pipeline configured: running reports until a shutdown signal");
+            shutdown.wait().await;
+            reports.stop().await;
+            return Ok(None);
+        };
+        let summary = match source {
             SourceSettings::File { input } => {
                 let source = FileSource::open(input)?;
                 health().source_connected();
@@ -53,12 +60,16 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
                 tracing::info!(namespace = %eventhubs.namespace, event_hub = %eventhubs.event_hub, "connected to Event Hubs");
                 run_with(source, &settings, credential, config_path, shutdown).await
             }
-        }
+        };
+        reports.stop().await;
+        summary.map(Some)
     });
     // A source may still sit in a blocking read (standard input that never closes); the run
     // is over, so do not wait for it.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
-    let summary = summary?;
+    let Some(summary) = summary? else {
+        return Ok(ExitCode::SUCCESS);
+    };
     println!("{summary}");
     if summary.unconfirmed_batches > 0 {
         eprintln!(
@@ -77,7 +88,7 @@ pub fn run(config_path: &Path) -> anyhow::Result<ExitCode> {
 fn handover_settle(settings: &Settings) -> std::time::Duration {
     const SERVICE_DEFAULT: std::time::Duration = std::time::Duration::from_secs(300);
     const MARGIN: std::time::Duration = std::time::Duration::from_secs(5);
-    let SinkSettings::Kusto(kusto) = &settings.sink else {
+    let Some(SinkSettings::Kusto(kusto)) = &settings.sink else {
         return std::time::Duration::ZERO;
     };
     if !kusto.dedupe {
@@ -98,14 +109,14 @@ fn handover_settle(settings: &Settings) -> std::time::Duration {
         .unwrap_or_default()
 }
 
-/// Opens `[metrics] listen` and serves `/metrics`, `/healthz` and `/readyz` there for the
-/// rest of the run.
-async fn serve_operations(settings: &Settings) -> anyhow::Result<()> {
+/// Opens `[metrics] listen` and serves `/metrics`, `/healthz`, `/readyz` and `/reports`
+/// there for the rest of the run.
+async fn serve_operations(settings: &Settings, reports: axum::Router) -> anyhow::Result<()> {
     let endpoint = Endpoint::bind(settings.metrics.listen).await?;
     if let Some(address) = endpoint.local_addr() {
-        tracing::info!(%address, "serving /metrics, /healthz and /readyz");
+        tracing::info!(%address, "serving /metrics, /healthz, /readyz and /reports");
     }
-    tokio::spawn(endpoint.serve(metrics(), health()));
+    tokio::spawn(endpoint.serve_with(metrics(), health(), reports));
     health().config_loaded();
     Ok(())
 }
@@ -124,7 +135,10 @@ async fn run_with<S: Source>(
     ));
     let destinations = settings.destinations.clone();
     tracing::info!(config = %config_path.display(), destinations = destinations.len(), "pipeline starting");
-    match &settings.sink {
+    let Some(sink) = &settings.sink else {
+        anyhow::bail!("no [sink] is configured");
+    };
+    match sink {
         SinkSettings::File { dir, gzip } => {
             let names: Vec<String> = destinations.iter().map(|d| d.name.clone()).collect();
             let sink = FileSink::new(dir, &names, *gzip);

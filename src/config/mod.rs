@@ -103,6 +103,15 @@ pub fn load_str(text: &str, base_dir: &Path) -> Result<Settings, ConfigError> {
     load_text(text, base_dir, "(text)", std::iter::empty())
 }
 
+/// Loads configuration text with the given environment (overrides and `url_env` secrets).
+pub fn load_str_with_env(
+    text: &str,
+    base_dir: &Path,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Settings, ConfigError> {
+    load_text(text, base_dir, "(text)", env)
+}
+
 fn load_text(
     text: &str,
     base_dir: &Path,
@@ -110,9 +119,11 @@ fn load_text(
     env: impl IntoIterator<Item = (String, String)>,
 ) -> Result<Settings, ConfigError> {
     let prefix = format!("{ENV_PREFIX}__");
+    let env: std::collections::HashMap<String, String> = env.into_iter().collect();
     let overrides: config::Map<String, String> = env
-        .into_iter()
+        .iter()
         .filter(|(k, _)| k.starts_with(&prefix))
+        .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let merged = config::Config::builder()
         .add_source(config::File::from_str(text, config::FileFormat::Toml))
@@ -128,7 +139,7 @@ fn load_text(
     let tree: serde_json::Value = merged
         .try_deserialize()
         .map_err(|e| ConfigError::single(origin, "(syntax)", e.to_string()))?;
-    validate::validate(tree, base_dir).map_err(|problems| ConfigError {
+    validate::validate(tree, base_dir, &env).map_err(|problems| ConfigError {
         origin: origin.to_string(),
         problems,
     })

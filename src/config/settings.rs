@@ -4,6 +4,7 @@
 use crate::auth::AuthSettings;
 use crate::deadletter::settings::DeadLetterSettings;
 use crate::destination::DestinationSettings;
+use crate::report::ReportsSettings;
 use crate::sink::SinkSettings;
 use crate::source::SourceSettings;
 use crate::telemetry::settings::{LogSettings, MetricsSettings};
@@ -11,10 +12,10 @@ use crate::telemetry::settings::{LogSettings, MetricsSettings};
 /// The validated configuration the service runs with.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Where events come from.
-    pub source: SourceSettings,
-    /// Where batches go.
-    pub sink: SinkSettings,
+    /// Where events come from; `None` in a configuration of reports only.
+    pub source: Option<SourceSettings>,
+    /// Where batches go; `None` in a configuration of reports only.
+    pub sink: Option<SinkSettings>,
     /// The identity used towards Azure.
     pub auth: AuthSettings,
     /// The destinations, in configuration order.
@@ -25,4 +26,13 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     /// Logging.
     pub log: LogSettings,
+    /// Scheduled reports and alerts (`[reports]`, `[[report]]`).
+    pub reports: ReportsSettings,
+}
+
+impl Settings {
+    /// The configured source, sink and destinations, when this configuration has a pipeline.
+    pub fn pipeline(&self) -> Option<(&SourceSettings, &SinkSettings)> {
+        Some((self.source.as_ref()?, self.sink.as_ref()?))
+    }
 }

@@ -59,13 +59,13 @@ fn a_good_file_loads_with_resolved_paths_and_defaults() {
     let dir = fixture();
     let s = load_str(GOOD, dir.path()).unwrap();
     assert_eq!(
-        s.source,
+        s.source.unwrap(),
         SourceSettings::File {
             input: FileInput::Path(dir.path().join("in.jsonl"))
         }
     );
     assert_eq!(
-        s.sink,
+        s.sink.unwrap(),
         SinkSettings::File {
             dir: dir.path().join("out"),
             gzip: false
@@ -114,7 +114,7 @@ fn environment_overrides_table_keys() {
     assert_eq!(s.log.filter, "warn");
     assert_eq!(s.metrics.listen.to_string(), "127.0.0.1:9999");
     assert_eq!(
-        s.sink,
+        s.sink.unwrap(),
         SinkSettings::File {
             dir: dir.path().join("out"),
             gzip: true
@@ -264,7 +264,7 @@ fn a_kusto_sink_with_a_service_principal_loads() {
         "s3cret".to_string(),
     )];
     let s = load_with_env(&path, env).unwrap();
-    let SinkSettings::Kusto(k) = &s.sink else {
+    let Some(SinkSettings::Kusto(k)) = &s.sink else {
         panic!("{:?}", s.sink)
     };
     assert_eq!(

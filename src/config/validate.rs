@@ -9,6 +9,8 @@ use super::settings::Settings;
 use crate::auth::settings::AuthConfig;
 use crate::auth::AuthSettings;
 use crate::deadletter::settings::{DeadLetterConfig, DeadLetterSettings};
+use crate::destination::DestinationSettings;
+use crate::report::Defaults;
 use crate::settings_check::{Checker, Problem};
 use crate::sink::kusto::KustoSinkSettings;
 use crate::sink::SinkSettings;
@@ -18,9 +20,10 @@ use crate::source::SourceSettings;
 use crate::telemetry::settings::{LogConfig, LogSettings, MetricsConfig, MetricsSettings};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 use std::path::Path;
 
-const SECTIONS: [&str; 7] = [
+const SECTIONS: [&str; 9] = [
     "source",
     "sink",
     "auth",
@@ -28,55 +31,68 @@ const SECTIONS: [&str; 7] = [
     "dead_letter",
     "metrics",
     "log",
+    "reports",
+    "report",
 ];
 
-/// Validates the merged configuration tree. `base_dir` anchors relative paths.
-pub(super) fn validate(tree: Value, base_dir: &Path) -> Result<Settings, Vec<Problem>> {
+/// Validates the merged configuration tree. `base_dir` anchors relative paths; `env` is the
+/// environment secrets named by `url_env` are read from.
+pub(super) fn validate(
+    tree: Value,
+    base_dir: &Path,
+    env: &HashMap<String, String>,
+) -> Result<Settings, Vec<Problem>> {
     let mut c = Checker::new(base_dir);
     let Value::Object(mut root) = tree else {
         c.problem("(root)", "the configuration must be a table of sections");
         return Err(c.into_problems());
     };
     unknown_sections(&mut c, &root);
-    let source = take_required(
-        &mut c,
-        &mut root,
-        "source",
-        "add a [source] section, e.g. type = \"file\"",
-    )
-    .and_then(|v| c.section::<SourceConfig>("source", v))
-    .and_then(|s| source_settings(&mut c, s));
-    // Credentials are needed for Data Explorer, and for Event Hubs reached without a
-    // connection string (the hub and the checkpoint container are then signed in to).
-    let kusto_sink = root
+    // A configuration of reports only has no pipeline: no [source], [sink] or destinations.
+    let has_reports = root.contains_key("report");
+    let has_pipeline = !has_reports
+        || ["source", "sink", "destination"]
+            .iter()
+            .any(|k| root.contains_key(*k));
+    let kusto = root
         .get("sink")
         .and_then(|s| s.get("type"))
         .and_then(Value::as_str)
         == Some("kusto");
+    let (source, sink, destinations) = if has_pipeline {
+        pipeline(&mut c, &mut root)
+    } else {
+        (None, None, Vec::new())
+    };
+    // Credentials are needed for Data Explorer, and for Event Hubs reached without a
+    // connection string (the hub and the checkpoint container are then signed in to).
     let hub_needs_auth = matches!(
         &source,
         Some(SourceSettings::EventHubs(e)) if e.connection_string.is_none()
     );
-    let sink = take_required(
+    let auth = auth_settings(
         &mut c,
-        &mut root,
-        "sink",
-        "add a [sink] section, e.g. type = \"file\"",
-    )
-    .and_then(|v| c.section::<SinkConfig>("sink", v))
-    .and_then(|s| sink_settings(&mut c, s));
-    let auth = auth_settings(&mut c, root.remove("auth"), kusto_sink || hub_needs_auth);
-    let destinations = crate::destination::destinations(&mut c, root.remove("destination"));
+        root.remove("auth"),
+        kusto || hub_needs_auth || has_reports,
+    );
+    let defaults = report_defaults(&source, &sink, &destinations);
+    let reports = crate::report::reports(
+        &mut c,
+        root.remove("reports"),
+        root.remove("report"),
+        &defaults,
+        env,
+    );
     let dead_letter = optional::<DeadLetterConfig>(&mut c, &mut root, "dead_letter")
         .map(|d| DeadLetterSettings::from_config(&c, d));
     let metrics = optional::<MetricsConfig>(&mut c, &mut root, "metrics")
         .and_then(|m| MetricsSettings::from_config(&mut c, m));
     let log = optional::<LogConfig>(&mut c, &mut root, "log")
         .and_then(|l| LogSettings::from_config(&mut c, l));
-
-    match (source, sink, auth, dead_letter, metrics, log) {
-        (Some(source), Some(sink), Some(auth), Some(dead_letter), Some(metrics), Some(log))
-            if c.problems_len() == 0 =>
+    let pipeline_ok = !has_pipeline || (source.is_some() && sink.is_some());
+    match (auth, dead_letter, metrics, log, reports) {
+        (Some(auth), Some(dead_letter), Some(metrics), Some(log), Some(reports))
+            if pipeline_ok && c.problems_len() == 0 =>
         {
             Ok(Settings {
                 source,
@@ -86,9 +102,64 @@ pub(super) fn validate(tree: Value, base_dir: &Path) -> Result<Settings, Vec<Pro
                 dead_letter,
                 metrics,
                 log,
+                reports,
             })
         }
         _ => Err(c.into_problems()),
+    }
+}
+
+/// `[source]`, `[sink]` and `[[destination]]`, all required once one of them is given.
+fn pipeline(
+    c: &mut Checker,
+    root: &mut Map<String, Value>,
+) -> (
+    Option<SourceSettings>,
+    Option<SinkSettings>,
+    Vec<DestinationSettings>,
+) {
+    let source = take_required(
+        c,
+        root,
+        "source",
+        "add a [source] section, e.g. type = \"file\"",
+    )
+    .and_then(|v| c.section::<SourceConfig>("source", v))
+    .and_then(|s| source_settings(c, s));
+    let sink = take_required(
+        c,
+        root,
+        "sink",
+        "add a [sink] section, e.g. type = \"file\"",
+    )
+    .and_then(|v| c.section::<SinkConfig>("sink", v))
+    .and_then(|s| sink_settings(c, s));
+    let destinations = crate::destination::destinations(c, root.remove("destination"));
+    (source, sink, destinations)
+}
+
+/// What reports inherit: the sink's cluster, the destinations' one database, the Event
+/// Hubs checkpoint container (for the replica lease).
+fn report_defaults(
+    source: &Option<SourceSettings>,
+    sink: &Option<SinkSettings>,
+    destinations: &[DestinationSettings],
+) -> Defaults {
+    let mut databases: Vec<&str> = destinations.iter().map(|d| d.database.as_str()).collect();
+    databases.dedup();
+    Defaults {
+        cluster: match sink {
+            Some(SinkSettings::Kusto(k)) => Some(k.cluster.clone()),
+            _ => None,
+        },
+        database: match databases.as_slice() {
+            [one] => Some(one.to_string()),
+            _ => None,
+        },
+        lease_container: match source {
+            Some(SourceSettings::EventHubs(e)) => Some(e.checkpoint_container.clone()),
+            _ => None,
+        },
     }
 }
 

@@ -22,6 +22,8 @@ pub struct Metrics {
     pub eventhubs: EventHubsMetrics,
     /// Counted by the credentials (`auth/metrics.rs`).
     pub auth: AuthMetrics,
+    /// Counted by the report runner (`report/metrics.rs`): runs, durations, last success.
+    pub reports: ReportMetrics,
     /// Always 1, labelled with the version.
     pub build_info: IntGaugeVec,
 }
@@ -78,6 +80,16 @@ pub struct EventHubsMetrics {
 pub struct AuthMetrics {
     /// Failed token requests, by credential kind.
     pub token_refresh_failures: IntCounterVec,
+}
+
+/// Counted by the report runner (`report/metrics.rs`): runs, durations, last success.
+pub struct ReportMetrics {
+    /// Runs, by report and status (succeeded, skipped, failed, timed_out, truncated).
+    pub runs: IntCounterVec,
+    /// Duration of runs, by report.
+    pub run_duration_seconds: HistogramVec,
+    /// Unix time of the report's last successful (or skipped) run, by report.
+    pub last_success_timestamp_seconds: IntGaugeVec,
 }
 
 /// Seconds buckets from 5 ms to 5 minutes (ingestion requests and end-to-end latency).
@@ -143,6 +155,7 @@ impl Metrics {
             kusto_sink: KustoSinkMetrics::register(&mut b),
             eventhubs: EventHubsMetrics::register(&mut b),
             auth: AuthMetrics::register(&mut b),
+            reports: ReportMetrics::register(&mut b),
             build_info: b.gauge(
                 "iotc_adx_build_info",
                 "Always 1; labelled with the version.",
@@ -300,6 +313,29 @@ impl AuthMetrics {
                 "iotc_adx_token_refresh_failures_total",
                 "Failed token requests.",
                 &["credential"],
+            ),
+        }
+    }
+}
+
+impl ReportMetrics {
+    fn register(b: &mut Builder) -> Self {
+        ReportMetrics {
+            runs: b.counter(
+                "iotc_adx_report_runs_total",
+                "Report runs, by status.",
+                &["report", "status"],
+            ),
+            run_duration_seconds: b.histogram(
+                "iotc_adx_report_run_duration_seconds",
+                "Duration of report runs (query, condition, exports and deliveries).",
+                &["report"],
+                SECONDS.to_vec(),
+            ),
+            last_success_timestamp_seconds: b.gauge(
+                "iotc_adx_report_last_success_timestamp_seconds",
+                "Unix time of the report's last run that succeeded or was skipped.",
+                &["report"],
             ),
         }
     }

@@ -50,11 +50,23 @@ impl Endpoint {
 
     /// Serves until the runtime stops; meant to be spawned.
     pub async fn serve(self, metrics: &'static Metrics, health: &'static Health) {
+        self.serve_with(metrics, health, Router::new()).await
+    }
+
+    /// [`Endpoint::serve`] with more routes (the reports' `/reports`), merged in by the
+    /// binary so that this module imports no stage.
+    pub async fn serve_with(
+        self,
+        metrics: &'static Metrics,
+        health: &'static Health,
+        more: Router,
+    ) {
         let app = Router::new()
             .route("/metrics", get(render_metrics))
             .route("/healthz", get(|| async { "ok\n" }))
             .route("/readyz", get(readiness))
-            .with_state(Shared { metrics, health });
+            .with_state(Shared { metrics, health })
+            .merge(more);
         if let Err(e) = axum::serve(self.listener, app).await {
             tracing::error!(error = %e, "the metrics and health endpoint stopped");
         }

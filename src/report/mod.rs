@@ -1,0 +1,37 @@
+//! Scheduled Kusto reports and alerts: what teams build with Power Automate's Data Explorer
+//! connector, from the same TOML file and container as the pipeline.
+//!
+//! A run flows one way: [`schedule`] (cron or period, missed runs, the replica gate) →
+//! [`query`] (parameters, limits) → [`condition`] (`when`) → [`alert`] state → [`export`]
+//! → [`render`] → [`deliver`] → [`history`]. [`run`] drives one run, [`scheduler`] the
+//! loop; [`settings`] (checked from [`raw`] by `validate`) says what each report does;
+//! [`status`] serves the history at `/reports`.
+
+pub mod alert;
+pub mod condition;
+pub mod deliver;
+pub mod export;
+pub mod history;
+pub mod lease;
+pub mod message;
+mod metrics;
+pub mod outcome;
+pub mod query;
+pub mod raw;
+pub mod render;
+pub mod result;
+pub mod run;
+pub mod schedule;
+pub mod scheduler;
+pub mod settings;
+pub mod setup;
+pub mod status;
+mod validate;
+mod validate_actions;
+
+pub use history::{History, RunRecord, Trigger};
+pub use outcome::{RunFailure, RunStatus, Step};
+pub use run::{RunOutput, Runner};
+pub use scheduler::{Gate, Scheduler, Ticket};
+pub use settings::{ReportSettings, ReportsSettings};
+pub(crate) use validate::{reports, Defaults};

@@ -1,0 +1,21 @@
+//! Renderers: a [`Message`](super::message::Message) made into what a target takes. Webhooks
+//! take JSON ([`json`]), Microsoft Teams an Adaptive Card ([`teams`]), Slack `text` and
+//! `blocks` ([`slack`]). Each keeps within its target's size limit by showing fewer rows and
+//! saying how many were left out. E-mail (HTML, charts) plugs in here as more renderers.
+
+pub mod json;
+pub mod slack;
+pub mod teams;
+
+use super::message::Message;
+use super::settings::WebhookFormat;
+use serde_json::Value;
+
+/// The JSON body a webhook of `format` receives for `message`, with at most `max_rows` rows.
+pub fn webhook_body(format: WebhookFormat, message: &Message, max_rows: usize) -> Value {
+    match format {
+        WebhookFormat::Json => json::render(message, max_rows),
+        WebhookFormat::Teams => teams::render(message, max_rows),
+        WebhookFormat::Slack => slack::render(message, max_rows),
+    }
+}
