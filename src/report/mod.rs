@@ -29,6 +29,9 @@ pub mod status;
 mod validate;
 mod validate_actions;
 
+#[cfg(test)]
+mod tests;
+
 pub use history::{History, RunRecord, Trigger};
 pub use outcome::{RunFailure, RunStatus, Step};
 pub use run::{RunOutput, Runner};
