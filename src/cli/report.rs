@@ -239,7 +239,7 @@ fn print_result(r: &ReportResult) {
 pub fn print_reports(settings: &ReportsSettings) {
     for r in &settings.reports {
         println!(
-            "report        {}: {} on {}/{}; {}{}",
+            "report        {}: {} on {} database {}; {}{}",
             r.name,
             match &r.text {
                 iotc_adx::report::settings::QueryText::Query(_) => "query",

@@ -132,6 +132,7 @@ impl Runner {
         let request_id = format!("iotc-adx.report.{};{id}", report.name);
         let result = query::run(client, report, window, &request_id).await?;
         progress.rows = Some(result.rows.len() as u64);
+        progress.result = Some(result.clone());
         let holds = condition::holds(&report.when, &result)?;
         let (messages, firing) = self.messages(report, holds, &result, window, id)?;
         if holds {
@@ -143,7 +144,6 @@ impl Runner {
                 .set_firing(&report.name, &firing)
                 .map_err(|e| RunFailure::failed(Step::History, e.to_string()))?;
         }
-        progress.result = Some(result);
         Ok(if holds || !messages.is_empty() {
             RunStatus::Succeeded
         } else {

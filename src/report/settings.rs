@@ -156,10 +156,11 @@ pub enum WebhookFormat {
 pub struct SecretUrl(pub url::Url);
 
 impl SecretUrl {
-    /// What logs and errors may show: scheme and host only.
+    /// What logs and errors may show: scheme, host and port only.
     pub fn redacted(&self) -> String {
+        let port = self.0.port().map(|p| format!(":{p}")).unwrap_or_default();
         format!(
-            "{}://{}/…",
+            "{}://{}{port}/…",
             self.0.scheme(),
             self.0.host_str().unwrap_or("?")
         )

@@ -26,7 +26,7 @@ pub enum DeliveryError {
         retry_after: Option<Duration>,
     },
     /// The request could not be sent or answered.
-    #[error("{target} could not be reached after {attempts} attempt(s): {source}")]
+    #[error("{target} could not be reached after {attempts} attempt(s): {}", chain(.source))]
     Transport {
         /// Scheme and host.
         target: String,
@@ -39,6 +39,22 @@ pub enum DeliveryError {
     /// The body could not be rendered.
     #[error("cannot render the message: {0}")]
     Render(String),
+}
+
+/// An error and its causes on one line (reqwest's own message is only "error sending
+/// request"; the cause says "connection refused").
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
 }
 
 impl DeliveryError {
