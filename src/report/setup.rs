@@ -59,9 +59,10 @@ pub fn runner(
         .map_err(SetupError::Http)?;
     let mut clients = HashMap::new();
     for r in &settings.reports {
-        let key = r.cluster.as_str().to_string();
-        if !clients.contains_key(&key) {
-            clients.insert(key, client(r, credential.clone())?);
+        if let std::collections::hash_map::Entry::Vacant(slot) =
+            clients.entry(r.cluster.as_str().to_string())
+        {
+            slot.insert(client(r, credential.clone())?);
         }
     }
     let mut deliveries: HashMap<String, Vec<Box<dyn Delivery>>> = HashMap::new();

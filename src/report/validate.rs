@@ -161,7 +161,7 @@ fn report(
     let max_bytes = r.max_bytes.unwrap_or(DEFAULT_MAX_BYTES);
     c.range(&format!("{key}.max_bytes"), max_bytes, 1, u64::MAX);
     let when = condition(c, key, r.when.as_ref());
-    let alert = r.alert.as_ref().map(|a| alert(a));
+    let alert = r.alert.as_ref().map(alert);
     let webhooks = webhooks(c, key, &r.webhook, env);
     let is_command = matches!(text, Some(QueryText::Command(_)));
     let exports = exports(c, key, &r.export, is_command, env);

@@ -20,13 +20,24 @@ pub struct Running {
 impl Running {
     /// Starts the stdin example with its output under `out` and extra environment `env`.
     pub fn stdin_example(out: &Path, env: &[(&str, &str)]) -> Self {
+        let sink = out.display().to_string();
+        let dead = out.join("dead-letter").display().to_string();
+        let mut all = vec![
+            ("IOTC_ADX__SINK__PATH", sink.as_str()),
+            ("IOTC_ADX__DEAD_LETTER__PATH", dead.as_str()),
+        ];
+        all.extend_from_slice(env);
+        Self::start(&["run", "--config", "examples/stdin.toml"], &all)
+    }
+
+    /// Starts `iotc-adx <args>` from the repository root, its operations endpoint on a free
+    /// port, with extra environment `env`.
+    pub fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_iotc-adx"));
-        cmd.args(["run", "--config", "examples/stdin.toml"])
+        cmd.args(args)
             .current_dir(super::repo())
             .env_remove("RUST_LOG")
             .env("IOTC_ADX__METRICS__LISTEN", "127.0.0.1:0")
-            .env("IOTC_ADX__SINK__PATH", out)
-            .env("IOTC_ADX__DEAD_LETTER__PATH", out.join("dead-letter"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

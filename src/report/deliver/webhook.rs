@@ -1,8 +1,8 @@
 //! A `[[report.webhook]]` as a [`Delivery`]: the message rendered in the webhook's format
 //! (JSON, Teams, Slack) and POSTed with retries.
 
+use super::contract::Delivery;
 use super::post::{delivery_policy, post_json, DeliveryError};
-use super::Delivery;
 use crate::report::message::Message;
 use crate::report::render::webhook_body;
 use crate::report::settings::{WebhookFormat, WebhookSettings};
