@@ -12,6 +12,7 @@ pub mod condition;
 pub mod deliver;
 pub mod export;
 pub mod history;
+pub mod history_table;
 pub mod lease;
 pub mod message;
 mod metrics;

@@ -36,6 +36,12 @@ pub struct HistoryConfig {
     pub keep_runs: Option<u64>,
     /// Days runs are kept (default 30).
     pub keep_days: Option<u64>,
+    /// Also stream every run into this Data Explorer table (created at start).
+    pub table: Option<String>,
+    /// Its database (default `[reports] database`).
+    pub database: Option<String>,
+    /// Its cluster (default `[reports] cluster`).
+    pub cluster: Option<String>,
 }
 
 /// `[reports.lease]`.

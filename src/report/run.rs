@@ -7,6 +7,7 @@ use super::condition;
 use super::deliver::Delivery;
 use super::export::export_all;
 use super::history::{History, RunRecord, Trigger};
+use super::history_table::HistoryTable;
 use super::message::{Message, MessageKind};
 use super::metrics::run_finished;
 use super::outcome::{RunFailure, RunStatus, Step};
@@ -36,6 +37,7 @@ pub struct Runner {
     http: reqwest::Client,
     history: Arc<History>,
     keep: HistorySettings,
+    table: Option<(HistoryTable, tokio::sync::OnceCell<()>)>,
 }
 
 /// What the steps found before they ended, kept for the record whatever the outcome.
@@ -61,7 +63,14 @@ impl Runner {
             http,
             history,
             keep,
+            table: None,
         }
+    }
+
+    /// Also streams every run into `table` (created at its first run).
+    pub fn with_history_table(mut self, table: HistoryTable) -> Self {
+        self.table = Some((table, tokio::sync::OnceCell::new()));
+        self
     }
 
     /// The history runs are recorded in.
@@ -112,10 +121,27 @@ impl Runner {
         {
             tracing::error!(report = %report.name, error = %e, "cannot record the run");
         }
+        self.append_to_table(&record).await;
         run_finished(&report.name, status, took, Utc::now());
         RunOutput {
             record,
             result: progress.result,
+        }
+    }
+
+    /// Streams the record into the history table, when there is one; a failure is logged
+    /// (the run is in the history file already).
+    async fn append_to_table(&self, record: &RunRecord) {
+        let Some((table, ready)) = &self.table else {
+            return;
+        };
+        let result = async {
+            ready.get_or_try_init(|| table.ensure()).await?;
+            table.append(record).await
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::error!(report = %record.report, error = %e, "cannot write the run to the history table");
         }
     }
 

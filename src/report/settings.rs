@@ -39,6 +39,19 @@ pub struct HistorySettings {
     pub keep_runs: u64,
     /// How long runs are kept.
     pub keep: Duration,
+    /// The Data Explorer table every run is also streamed into.
+    pub table: Option<HistoryTableSettings>,
+}
+
+/// `[reports.history] table`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryTableSettings {
+    /// The engine URL.
+    pub cluster: url::Url,
+    /// The database.
+    pub database: String,
+    /// The table.
+    pub table: String,
 }
 
 /// What a scheduled run missed while the service was down becomes at start.

@@ -3,6 +3,7 @@
 
 use super::deliver::{Delivery, WebhookDelivery};
 use super::history::{History, HistoryError};
+use super::history_table::HistoryTable;
 use super::run::Runner;
 use super::settings::{ReportSettings, ReportsSettings, MAX_TIMEOUT};
 use azure_core::credentials::TokenCredential;
@@ -75,11 +76,19 @@ pub fn runner(
         deliveries.insert(r.name.clone(), list);
     }
     let history = Arc::new(History::open(&settings.history.path)?);
-    Ok(Runner::new(
-        clients,
-        deliveries,
-        http,
-        history,
-        settings.history.clone(),
-    ))
+    let runner = Runner::new(clients, deliveries, http, history, settings.history.clone());
+    let Some(t) = &settings.history.table else {
+        return Ok(runner);
+    };
+    let client = KustoClient::new(ClientOptions {
+        credential,
+        app: "iotc-adx.reports".into(),
+        ..ClientOptions::new(t.cluster.clone())
+    })
+    .map_err(|source| SetupError::Client {
+        cluster: t.cluster.to_string(),
+        source,
+    })?;
+    let table = HistoryTable::new(client, t.database.clone(), t.table.clone());
+    Ok(runner.with_history_table(table))
 }

@@ -5,8 +5,8 @@
 use super::raw::{ReportConfig, ReportsConfig};
 use super::schedule::{time_zone, Schedule};
 use super::settings::{
-    HistorySettings, MissedRuns, QueryText, ReportSettings, ReportsSettings, DEFAULT_MAX_BYTES,
-    DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, MAX_TIMEOUT,
+    HistorySettings, HistoryTableSettings, MissedRuns, QueryText, ReportSettings, ReportsSettings,
+    DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, MAX_TIMEOUT,
 };
 use super::validate_actions::{alert, condition, exports, webhooks};
 use crate::settings_check::Checker;
@@ -93,9 +93,13 @@ pub(crate) fn reports(
             reports.push(s);
         }
     }
+    let table = history_table(c, &shared, &inherited);
     Some(ReportsSettings {
         reports,
-        history: history(c, &shared),
+        history: HistorySettings {
+            table,
+            ..history(c, &shared)
+        },
         missed: missed(c, shared.missed.as_deref()),
         lease_container: lease(c, &shared, defaults),
     })
@@ -325,6 +329,35 @@ fn history(c: &mut Checker, shared: &ReportsConfig) -> HistorySettings {
         path: c.path(h.path.as_deref().unwrap_or("reports.db")),
         keep_runs,
         keep: Duration::from_secs(keep_days * 86_400),
+        table: None,
+    }
+}
+
+fn history_table(
+    c: &mut Checker,
+    shared: &ReportsConfig,
+    inherited: &Inherited,
+) -> Option<HistoryTableSettings> {
+    let h = &shared.history;
+    let table = h.table.clone()?;
+    let cluster = match h.cluster.as_deref() {
+        Some(t) => url_at(c, "reports.history.cluster", t),
+        None => inherited.cluster.clone(),
+    };
+    let database = h.database.clone().or_else(|| inherited.database.clone());
+    match (cluster, database) {
+        (Some(cluster), Some(database)) => Some(HistoryTableSettings {
+            cluster,
+            database,
+            table,
+        }),
+        _ => {
+            c.problem(
+                "reports.history.table",
+                "the history table needs a cluster and a database: set [reports] cluster and database (or history.cluster, history.database)",
+            );
+            None
+        }
     }
 }
 
