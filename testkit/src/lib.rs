@@ -9,6 +9,8 @@
 //! - [`chaos`]: SIGKILLs and restarts replicas of the binary while the stand-ins inject faults,
 //!   then counts each event's rows;
 //! - [`replay`]: sends IoT Central sample traffic into an Event Hub at a chosen rate;
+//! - [`webhook`]: a webhook receiver that records (or prints) what reports send, and answers
+//!   as scripted (429 with `Retry-After`, 5xx, delays);
 //! - [`python`]: a virtual environment with the official Python SDKs, for proofs that an
 //!   independent client accepts the stand-ins.
 //!
@@ -25,3 +27,4 @@ pub mod kusto;
 pub mod python;
 pub mod replay;
 pub mod scripted;
+pub mod webhook;

@@ -47,6 +47,13 @@ enum Command {
         #[arg(long)]
         original_times: bool,
     },
+    /// Receive webhooks (reports' JSON, Teams and Slack messages) and print each one; Ctrl-C
+    /// stops it.
+    Webhook {
+        /// Port on 127.0.0.1 (examples/reports.toml uses 8090).
+        #[arg(long, default_value_t = 8090)]
+        port: u16,
+    },
 }
 
 /// Options of both commands.
@@ -257,6 +264,14 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async {
         match cli.command {
+            Command::Webhook { port } => {
+                let receiver = iotc_adx_testkit::webhook::WebhookReceiver::start_on(port, true)
+                    .await
+                    .with_context(|| format!("cannot listen on 127.0.0.1:{port}"))?;
+                println!("webhook receiver on {}: POST to any path; Ctrl-C stops it\n", receiver.url());
+                stop_signal().await?;
+                Ok(())
+            }
             Command::Up { common } => {
                 let stand_ins = start(&common).await?;
                 print_settings(&stand_ins);
