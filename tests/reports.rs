@@ -432,3 +432,63 @@ async fn runs_are_also_streamed_into_a_history_table() {
         "{text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_replicas_run_each_scheduled_time_once() {
+    let azurite = tokio::task::spawn_blocking(iotc_adx_testkit::azurite::Azurite::start)
+        .await
+        .unwrap()
+        .expect("azurite");
+    let sas = azurite.account_sas(Utc::now() + Age::hours(1));
+    let container = format!("{}/checkpoints?{sas}", azurite.blob_endpoint());
+    let k = emulator().await;
+    let hook = WebhookReceiver::start().await.unwrap();
+    let report = format!(
+        "lease.container = \"{container}\"\n[[report]]\nname = \"tick\"\nquery = \"print n = 1\"\nevery = \"1s\"\n[[report.webhook]]\nurl = \"{}/tick\"\n",
+        hook.url()
+    );
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut replicas = Vec::new();
+    let mut dirs = Vec::new();
+    for _ in 0..2 {
+        let dir = tempfile::tempdir().unwrap();
+        let (runner, settings) = runner_for(&k, dir.path(), &report);
+        // Without the gate both replicas run every time (this test then fails).
+        let gate = iotc_adx::report::lease::gate(&settings, None).unwrap();
+        assert!(gate.is_some());
+        let runner = Arc::new(runner);
+        let scheduler = Scheduler::new(
+            runner.clone(),
+            settings.reports.clone(),
+            settings.missed,
+            gate,
+        );
+        replicas.push((runner, tokio::spawn(scheduler.run(stopped.clone()))));
+        dirs.push(dir);
+    }
+    tokio::time::sleep(Duration::from_millis(4500)).await;
+    stop.send(true).unwrap();
+    let mut runs = 0;
+    for (runner, task) in replicas {
+        task.await.unwrap();
+        runs += runner.history().runs(Some("tick"), 100).unwrap().len();
+    }
+    let ends: Vec<String> = hook
+        .received()
+        .into_iter()
+        .map(|r| {
+            r.json.unwrap()["window"]["end"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let distinct: std::collections::BTreeSet<&String> = ends.iter().collect();
+    assert!(ends.len() >= 3, "{ends:?}");
+    assert_eq!(
+        distinct.len(),
+        ends.len(),
+        "a scheduled time ran twice: {ends:?}"
+    );
+    assert_eq!(runs, ends.len(), "each run is in one replica's history");
+}

@@ -22,6 +22,8 @@ pub enum Condition {
     IfMatch(String),
     /// Write only if there is no blob yet (`If-None-Match: *`).
     IfAbsent,
+    /// Write a blob this caller holds the lease of (`x-ms-lease-id`).
+    Leased(String),
 }
 
 /// What a successful write answered.
@@ -66,6 +68,7 @@ fn condition_header(condition: &Condition) -> Option<(String, String)> {
         Condition::None => None,
         Condition::IfMatch(etag) => Some(("if-match".into(), quoted_etag(etag))),
         Condition::IfAbsent => Some(("if-none-match".into(), "*".into())),
+        Condition::Leased(id) => Some(("x-ms-lease-id".into(), id.clone())),
     }
 }
 
