@@ -84,6 +84,7 @@ async fn the_subcommand_prints_what_it_gets() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let _ = child.kill();
+    let _ = child.wait();
     let text = printed.lock().unwrap().clone();
     assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
     assert!(text.contains("POST /alerts"), "{text}");
