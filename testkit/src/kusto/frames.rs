@@ -56,21 +56,29 @@ pub fn v1_query(t: &DataTable) -> Value {
     json!({"Tables": [v1_table("Table_0", t), v1_table("Table_1", &toc)]})
 }
 
-/// A v2 response: DataSetHeader, @ExtendedProperties, PrimaryResult,
-/// QueryCompletionInformation, DataSetCompletion.
-pub fn v2(t: &DataTable) -> Value {
+/// A v2 response (DataSetHeader, @ExtendedProperties, PrimaryResult,
+/// QueryCompletionInformation, DataSetCompletion) with the query's visualization (the
+/// `render` annotation) and a partial failure:
+/// `error` (a OneApiError object) goes in as a row of the primary table, as the service
+/// reports errors found after rows were sent, and the completion frame says `HasErrors`.
+pub fn v2_with(t: &DataTable, visualization: Option<&Value>, error: Option<Value>) -> Value {
     let columns: Vec<Value> = t
         .columns
         .iter()
         .map(|c| json!({"ColumnName": c.name, "ColumnType": c.kind}))
         .collect();
     let now = super::values::format_datetime(&chrono::Utc::now());
+    let has_errors = error.is_some();
+    let mut rows: Vec<Value> = t.rows.iter().map(|r| Value::Array(r.clone())).collect();
+    if let Some(e) = error {
+        rows.push(json!({"OneApiErrors": [e]}));
+    }
     json!([
         {"FrameType": "DataSetHeader", "IsProgressive": false, "Version": "v2.0", "IsFragmented": false, "ErrorReportingPlacement": "InData"},
         {"FrameType": "DataTable", "TableId": 0, "TableKind": "QueryProperties", "TableName": "@ExtendedProperties",
          "Columns": [{"ColumnName": "TableId", "ColumnType": "int"}, {"ColumnName": "Key", "ColumnType": "string"}, {"ColumnName": "Value", "ColumnType": "dynamic"}],
-         "Rows": [[1, "Visualization", {"Visualization": null}]]},
-        {"FrameType": "DataTable", "TableId": 1, "TableKind": "PrimaryResult", "TableName": "PrimaryResult", "Columns": columns, "Rows": t.rows},
+         "Rows": [[1, "Visualization", visualization.cloned().unwrap_or(json!({"Visualization": null}))]]},
+        {"FrameType": "DataTable", "TableId": 1, "TableKind": "PrimaryResult", "TableName": "PrimaryResult", "Columns": columns, "Rows": rows},
         {"FrameType": "DataTable", "TableId": 2, "TableKind": "QueryCompletionInformation", "TableName": "QueryCompletionInformation",
          "Columns": [{"ColumnName": "Timestamp", "ColumnType": "datetime"}, {"ColumnName": "ClientRequestId", "ColumnType": "string"},
                      {"ColumnName": "ActivityId", "ColumnType": "guid"}, {"ColumnName": "SubActivityId", "ColumnType": "guid"},
@@ -80,6 +88,6 @@ pub fn v2(t: &DataTable) -> Value {
                      {"ColumnName": "EventTypeName", "ColumnType": "string"}, {"ColumnName": "Payload", "ColumnType": "string"}],
          "Rows": [[now, "", uuid::Uuid::new_v4().to_string(), uuid::Uuid::new_v4().to_string(), uuid::Uuid::new_v4().to_string(),
                    4, "Info", 0, "S_OK (0)", 4, "QueryInfo", "{\"Count\":1,\"Text\":\"Query completed successfully\"}"]]},
-        {"FrameType": "DataSetCompletion", "HasErrors": false, "Cancelled": false}
+        {"FrameType": "DataSetCompletion", "HasErrors": has_errors, "Cancelled": false}
     ])
 }

@@ -35,6 +35,7 @@ mod server;
 mod shared;
 mod state;
 mod storage;
+mod truncation;
 mod values;
 mod views;
 

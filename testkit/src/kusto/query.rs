@@ -4,8 +4,9 @@
 
 use super::errors::ApiError;
 use super::frames;
-use super::kql::{self, DataTable};
+use super::kql::{self, QueryOutput};
 use super::shared::Shared;
+use super::truncation;
 use super::views::ViewCatalog;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -19,7 +20,6 @@ pub(super) struct RestRequest {
     pub db: String,
     pub csl: String,
     /// `properties`, parsed when sent as a string.
-    #[allow(dead_code)]
     pub properties: Value,
 }
 
@@ -51,16 +51,22 @@ pub(super) fn parse_request(body: &[u8]) -> Result<RestRequest, ApiError> {
     })
 }
 
-fn run(shared: &Shared, body: &[u8]) -> Result<DataTable, ApiError> {
+fn run(shared: &Shared, body: &[u8]) -> Result<(QueryOutput, Option<Value>), ApiError> {
     let request = parse_request(body)?;
     let state = shared.state();
     let db = state
         .databases
         .get(&request.db)
         .ok_or_else(|| ApiError::not_found(format!("Database '{}' was not found.", request.db)))?;
+    let parameters = request
+        .properties
+        .get("Parameters")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
     let catalog = ViewCatalog::for_query(db, &request.csl);
-    catalog
-        .and_then(|c| kql::execute(&request.csl, &c))
+    let mut output = catalog
+        .and_then(|c| kql::execute_request(&request.csl, &c, chrono::Utc::now(), &parameters))
         .map_err(|e| {
             ApiError::bad_request(
                 "Kusto.Data.Exceptions.SemanticException",
@@ -70,13 +76,17 @@ fn run(shared: &Shared, body: &[u8]) -> Result<DataTable, ApiError> {
                 ),
             )
             .with_code("General_BadRequest")
-        })
+        })?;
+    let error = truncation::apply(&mut output.table, &request.properties);
+    Ok((output, error))
 }
 
 /// `POST /v2/rest/query`.
 pub(super) async fn v2(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     match run(&shared, &body) {
-        Ok(t) => axum::Json(frames::v2(&t)).into_response(),
+        Ok((o, error)) => {
+            axum::Json(frames::v2_with(&o.table, o.visualization.as_ref(), error)).into_response()
+        }
         Err(e) => e.into_response(),
     }
 }
@@ -84,7 +94,7 @@ pub(super) async fn v2(State(shared): State<Arc<Shared>>, body: Bytes) -> Respon
 /// `POST /v1/rest/query`.
 pub(super) async fn v1(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     match run(&shared, &body) {
-        Ok(t) => axum::Json(frames::v1_query(&t)).into_response(),
+        Ok((o, _)) => axum::Json(frames::v1_query(&o.table)).into_response(),
         Err(e) => e.into_response(),
     }
 }

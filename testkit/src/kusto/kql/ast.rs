@@ -115,6 +115,34 @@ pub enum OpKind {
     Count,
     /// None for `distinct *`.
     Distinct(Option<Vec<(String, usize)>>),
+    /// `render kind [with (property = value, ...)]`: the data passes unchanged; the result
+    /// carries the visualization.
+    Render {
+        /// `timechart`, `piechart`, ...
+        kind: String,
+        /// Properties by their lower-case name, values as written (lists comma-joined).
+        props: Vec<(String, RenderValue)>,
+    },
+    /// `join [kind=K] (right) on keys`.
+    Join {
+        /// The join flavour (`innerunique` when not given).
+        kind: String,
+        /// The right side: a whole pipeline.
+        right: Box<Query>,
+        /// (left column, right column) pairs that must be equal.
+        on: Vec<(String, String)>,
+    },
+}
+
+/// A value of a `render ... with (...)` property.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RenderValue {
+    /// A string or a name (or a comma-joined list of names).
+    Text(String),
+    /// A number (`ymin`, `ymax`).
+    Number(f64),
+    /// `true` / `false`.
+    Bool(bool),
 }
 
 /// A whole query: source (table, or `print` expressions) and operators.

@@ -44,8 +44,10 @@ pub enum Tok {
     Star,
     Slash,
     Percent,
-    /// `;` (accepted only at the very end of a query).
+    /// `;` (ends a statement such as `declare query_parameters(...)`, or the query).
     Semicolon,
+    /// `:` (in `declare query_parameters(name:type)`).
+    Colon,
     /// End of input.
     Eof,
 }
@@ -81,7 +83,12 @@ pub fn lex(query: &str) -> Result<Vec<Token>, KqlError> {
         }
         let start = i;
         let next = c.get(i + 1).copied();
-        let tok = if ch.is_ascii_alphabetic() || ch == '_' {
+        let dollar = ch == '$' && next.is_some_and(|n| n.is_ascii_alphabetic());
+        let tok = if ch.is_ascii_alphabetic() || ch == '_' || dollar {
+            if dollar {
+                // `$left` / `$right` in join conditions.
+                i += 1;
+            }
             while i < c.len() && (c[i].is_ascii_alphanumeric() || c[i] == '_') {
                 i += 1;
             }
@@ -160,6 +167,7 @@ pub fn lex(query: &str) -> Result<Vec<Token>, KqlError> {
                         '/' => Tok::Slash,
                         '%' => Tok::Percent,
                         ';' => Tok::Semicolon,
+                        ':' => Tok::Colon,
                         other => {
                             return Err(syntax(format!("unexpected character '{other}'"), start))
                         }

@@ -26,7 +26,9 @@ mod error;
 mod eval;
 mod lexer;
 mod operators;
+mod params;
 mod parser;
+mod render;
 mod table;
 mod timefmt;
 mod value;
@@ -34,6 +36,8 @@ mod value;
 pub use error::KqlError;
 pub use table::{Catalog, Column, DataTable};
 
+#[cfg(test)]
+mod report_tests;
 #[cfg(test)]
 mod tests;
 
@@ -49,13 +53,51 @@ pub fn execute_at(
     catalog: &dyn Catalog,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<DataTable, KqlError> {
-    let ast = on_query_stack(|| {
+    execute_request(query, catalog, now, &serde_json::Map::new()).map(|o| o.table)
+}
+
+/// What a query returns: its primary table and, when its last operator is `render`, the
+/// visualization the v2 answer carries in its `@ExtendedProperties` table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryOutput {
+    /// The primary result.
+    pub table: DataTable,
+    /// `{"Visualization": "timechart", "Title": ..., ...}`.
+    pub visualization: Option<serde_json::Value>,
+}
+
+/// Runs a query as a request does: `parameters` are the request's `properties.Parameters`
+/// for a query starting with `declare query_parameters(...)`.
+pub fn execute_request(
+    query: &str,
+    catalog: &dyn Catalog,
+    now: chrono::DateTime<chrono::Utc>,
+    parameters: &serde_json::Map<String, serde_json::Value>,
+) -> Result<QueryOutput, KqlError> {
+    let (mut ast, declared) = on_query_stack(|| {
         let tokens = lexer::lex(query)?;
-        parser::parse(&tokens)
+        let (declared, start) = params::split_declare(&tokens)?;
+        Ok((parser::parse(&tokens[start..])?, declared))
     })?;
-    let rows = operators::source(&ast, catalog)?;
-    let now = timefmt::ticks_of(now);
-    on_query_stack(move || operators::run(&ast, rows, now))
+    let values = params::bind(&declared, parameters)?;
+    params::substitute(&mut ast, &values);
+    run_query(&ast, catalog, timefmt::ticks_of(now))
+}
+
+/// Runs a parsed query: the right side of each `join` first, then the query itself.
+fn run_query(q: &ast::Query, catalog: &dyn Catalog, now: i64) -> Result<QueryOutput, KqlError> {
+    let mut joined = Vec::new();
+    for op in &q.ops {
+        if let ast::OpKind::Join { right, .. } = &op.kind {
+            joined.push(run_query(right, catalog, now)?.table);
+        }
+    }
+    let rows = operators::source(q, catalog)?;
+    let table = on_query_stack(move || operators::run(q, rows, now, joined))?;
+    Ok(QueryOutput {
+        table,
+        visualization: render::visualization(q),
+    })
 }
 
 /// Stack size of the thread that parses and evaluates a query: parsing and evaluation recurse

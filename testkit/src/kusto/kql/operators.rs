@@ -10,6 +10,8 @@ use super::value::{from_wire, to_wire, Type, Value};
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
+mod join;
+
 /// Rows flowing between operators.
 pub struct Rows {
     schema: Schema,
@@ -41,8 +43,15 @@ pub fn source(q: &Query, catalog: &dyn Catalog) -> Result<Rows, KqlError> {
     load(table, q.table_pos)
 }
 
-/// Applies the query's operators to the source rows with `now()` fixed at `now` ticks.
-pub fn run(q: &Query, mut data: Rows, now: i64) -> Result<DataTable, KqlError> {
+/// Applies the query's operators to the source rows with `now()` fixed at `now` ticks;
+/// `joined` holds the right side of each `join`, in the order they appear.
+pub fn run(
+    q: &Query,
+    mut data: Rows,
+    now: i64,
+    joined: Vec<DataTable>,
+) -> Result<DataTable, KqlError> {
+    let mut joined = joined.into_iter();
     if let Some(items) = &q.print {
         // Kusto names unnamed printed columns print_0, print_1, ... by position.
         let named: Vec<NamedExpr> = items
@@ -60,7 +69,16 @@ pub fn run(q: &Query, mut data: Rows, now: i64) -> Result<DataTable, KqlError> {
         data = apply(&OpKind::Project(named), q.table_pos, data, now)?;
     }
     for op in &q.ops {
-        data = apply(&op.kind, op.pos, data, now)?;
+        data = match &op.kind {
+            OpKind::Join { kind, on, .. } => {
+                let right = joined.next().ok_or_else(|| {
+                    err("Internal error: the join's right side was not run", op.pos)
+                })?;
+                join::join(kind, on, data, load(&right, op.pos)?, op.pos)?
+            }
+            OpKind::Render { .. } => data,
+            other => apply(other, op.pos, data, now)?,
+        };
     }
     render(data)
 }
@@ -334,6 +352,8 @@ fn apply(op: &OpKind, pos: usize, data: Rows, now: i64) -> Result<Rows, KqlError
                 rows: out,
             })
         }
+        // Handled by `run`, which holds the join's right side.
+        OpKind::Render { .. } | OpKind::Join { .. } => Ok(Rows { schema, rows }),
     }
 }
 

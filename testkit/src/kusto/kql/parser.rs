@@ -4,6 +4,8 @@ use super::ast::*;
 use super::error::KqlError;
 use super::lexer::{Tok, Token};
 
+mod ops;
+
 /// String operators accepted between two scalar expressions.
 const STRING_OPS: &[&str] = &[
     "contains",
@@ -130,6 +132,19 @@ impl<'a> Parser<'a> {
     }
 
     fn query(&mut self) -> Result<Query, KqlError> {
+        let q = self.pipeline()?;
+        while *self.peek() == Tok::Semicolon {
+            self.bump();
+        }
+        if *self.peek() != Tok::Eof {
+            return Err(self.unexpected("'|' or end of query"));
+        }
+        Ok(q)
+    }
+
+    /// A source and its operators, up to what follows them (end of query, `)` of a
+    /// subquery); `render` must be the last operator.
+    fn pipeline(&mut self) -> Result<Query, KqlError> {
         if self.is_word("let")
             || self.is_word("set")
             || self.is_word("datatable")
@@ -156,16 +171,15 @@ impl<'a> Parser<'a> {
                 ));
             }
         }
-        let mut ops = Vec::new();
+        let mut ops: Vec<Operator> = Vec::new();
         while *self.peek() == Tok::Pipe {
             self.bump();
+            if let Some(last) = ops.last() {
+                if matches!(last.kind, OpKind::Render { .. }) {
+                    return Err(syntax("'render' must be the last operator", last.pos));
+                }
+            }
             ops.push(self.operator()?);
-        }
-        while *self.peek() == Tok::Semicolon {
-            self.bump();
-        }
-        if *self.peek() != Tok::Eof {
-            return Err(self.unexpected("'|' or end of query"));
         }
         Ok(Query {
             table,
@@ -277,6 +291,8 @@ impl<'a> Parser<'a> {
                     OpKind::Distinct(Some(cols))
                 }
             }
+            "render" => self.render_op()?,
+            "join" => self.join_op()?,
             other => {
                 return Err(syntax(
                     format!("the query operator '{other}' is not supported"),

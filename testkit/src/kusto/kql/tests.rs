@@ -801,7 +801,7 @@ fn errors_with_positions() {
         "{e}"
     );
     assert_eq!(e.position, 10);
-    let e = fail("T | join (T) on Device");
+    let e = fail("T | mv-expand Props");
     assert!(e.message.starts_with("Syntax error"), "{e}");
     assert_eq!(e.position, 4);
     let e = fail("T | where (Count > 1");
