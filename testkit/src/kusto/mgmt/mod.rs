@@ -3,6 +3,7 @@
 //! table or a OneApiError.
 
 mod commands;
+mod data;
 mod parse;
 
 use super::errors::ApiError;
@@ -21,6 +22,32 @@ pub(super) async fn handle(State(shared): State<Arc<Shared>>, body: Bytes) -> Re
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
+    if let Some(command) = data::parse(&request.csl) {
+        let parameters = request
+            .properties
+            .get("Parameters")
+            .and_then(serde_json::Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let result = command
+            .map_err(|message| {
+                ApiError::bad_command(format!(
+                    "Syntax error: {message} in command '{}'",
+                    request.csl.trim()
+                ))
+            })
+            .and_then(|command| {
+                let mut state = shared.state();
+                let database = state.databases.get_mut(&request.db).ok_or_else(|| {
+                    ApiError::not_found(format!("Database '{}' was not found.", request.db))
+                })?;
+                data::execute(database, &request.db, command, &parameters)
+            });
+        return match result {
+            Ok(table) => axum::Json(frames::v1(&table)).into_response(),
+            Err(e) => e.into_response(),
+        };
+    }
     if let Some(view) = views::parse(request.csl.trim()) {
         let result = view
             .map_err(|message| {
