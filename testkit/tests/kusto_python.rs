@@ -228,3 +228,13 @@ async fn managed_client_with_a_token_falls_back_when_throttled() {
         .iter()
         .all(|r| r.authorized_header && r.status != 401));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kusto_client_runs_what_reports_use() {
+    let k = KustoEmulator::start(KustoOptions::default()).await.unwrap();
+    let url = k.url().to_string();
+    tokio::task::spawn_blocking(move || run_python("kusto_reports.py", &[], &url, None, &[]))
+        .await
+        .unwrap();
+    assert_eq!(k.rows("db1", "Tel").len(), 2);
+}

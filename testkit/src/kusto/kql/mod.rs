@@ -5,10 +5,13 @@
 //! [`KqlError`] (message in the spirit of Kusto's, 0-based character position), never
 //! answered wrongly. The module depends only on serde_json, thiserror and chrono.
 //!
-//! Supported: a table name (or `['quoted name']`) or `print`, then `where`/`filter`, `project`,
+//! Supported: `declare query_parameters(...)` bound to the request's parameters (`params`);
+//! a table name (or `['quoted name']`) or `print`, then `where`/`filter`, `project`,
 //! `project-away` (names, `prefix*`), `project-rename`, `extend`, `summarize` (count, countif,
-//! sum, avg, min, max, dcount, arg_max, arg_min, `take_any(*)`; `by` columns/expressions), `order by`/`sort by`
-//! (asc/desc, nulls first/last), `take`/`limit`, `top`, `count`, `distinct`. Scalars: literals
+//! sum, avg, min, max, dcount, percentile, arg_max, arg_min, `take_any(*)`; `by`
+//! columns/expressions), `order by`/`sort by` (asc/desc, nulls first/last), `take`/`limit`,
+//! `top`, `count`, `distinct`, `join` (every kind), and `render` as the last operator (its
+//! visualization in [`QueryOutput`]). Scalars: literals
 //! (long, real, string, bool, `datetime(..)`, `time(..)`/`timespan(..)`, `1d 2h 30m 10s 100ms`,
 //! `guid(..)`, `int(..)`, `long(null)`...), arithmetic with Kusto typing, comparisons, string
 //! operators (`contains`, `has`, `startswith`, `endswith`, `_cs` and `!` forms, `in`, `in~`,

@@ -221,3 +221,53 @@ fn joins_of_every_kind() {
     .unwrap_err();
     assert!(e.message.contains("different types"), "{e}");
 }
+
+#[test]
+fn summaries_reports_write() {
+    let hourly = rows(
+        "Telemetry | where Ts between (datetime(2026-12-03T09:00:00Z) .. datetime(2026-12-03T11:00:00Z)) \
+         | summarize n = count(), devices = dcount(DeviceId), avg_v = avg(V), lo = min(V), hi = max(V), \
+           total = sum(V), p50 = percentile(V, 50), percentile(V, 95) by Hour = bin(Ts, 1h) \
+         | order by Hour asc",
+    );
+    assert_eq!(
+        hourly,
+        vec![
+            vec![
+                json!("2026-12-03T09:00:00.0000000Z"),
+                json!(1),
+                json!(1),
+                json!(30.0),
+                json!(30),
+                json!(30),
+                json!(30),
+                json!(30),
+                json!(30)
+            ],
+            vec![
+                json!("2026-12-03T10:00:00.0000000Z"),
+                json!(3),
+                json!(2),
+                json!(70.0 / 3.0),
+                json!(10),
+                json!(40),
+                json!(70),
+                json!(20),
+                json!(40)
+            ],
+        ]
+    );
+    let out = run("Telemetry | summarize percentile(V, 95)", &[]).unwrap();
+    assert_eq!(out.table.columns[0].name, "percentile_V_95");
+    let latest = rows(
+        "Telemetry | summarize arg_max(Ts, *) by DeviceId | top 2 by Ts desc | project DeviceId, V",
+    );
+    assert_eq!(
+        latest,
+        vec![vec![json!("d1"), json!(20)], vec![json!("d9"), json!(40)]]
+    );
+    let e = run("Telemetry | summarize percentile(V, 101)", &[]).unwrap_err();
+    assert!(e.message.contains("0 to 100"), "{e}");
+    let e = run("Telemetry | summarize percentile(DeviceId, 50)", &[]).unwrap_err();
+    assert!(e.message.contains("type 'string'"), "{e}");
+}

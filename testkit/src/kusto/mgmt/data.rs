@@ -36,10 +36,15 @@ pub fn parse(text: &str) -> Option<Result<DataCommand, String>> {
     }
     let verb = [".set-or-append", ".append", ".set"]
         .into_iter()
-        .find(|v| t.strip_prefix(v).is_some_and(|r| r.starts_with(char::is_whitespace)))?;
+        .find(|v| {
+            t.strip_prefix(v)
+                .is_some_and(|r| r.starts_with(char::is_whitespace))
+        })?;
     let rest = &t[verb.len()..];
     let Some((head, query)) = rest.split_once("<|") else {
-        return Some(Err(format!("expected '<|' and a query after {verb} <table>")));
+        return Some(Err(format!(
+            "expected '<|' and a query after {verb} <table>"
+        )));
     };
     let name = head.trim();
     // `with (...)` properties (tags, folder, ...) are accepted and not used.
@@ -100,7 +105,9 @@ fn ingest(
         .collect();
     if !database.tables.contains_key(name) {
         if verb == "append" {
-            return Err(ApiError::not_found(format!("Table '{name}' was not found.")));
+            return Err(ApiError::not_found(format!(
+                "Table '{name}' was not found."
+            )));
         }
         database
             .tables
@@ -131,7 +138,11 @@ fn ingest(
     let size = serde_json::to_string(&result.rows).map_or(0, |s| s.len() as u64);
     let rows = result.rows.len();
     target.commit(result.rows, size, Vec::new());
-    let extent = target.extents.last().map(|e| e.id.clone()).unwrap_or_default();
+    let extent = target
+        .extents
+        .last()
+        .map(|e| e.id.clone())
+        .unwrap_or_default();
     Ok(table(
         "Table_0",
         &[
@@ -142,7 +153,14 @@ fn ingest(
             ("IndexSize", "real"),
             ("RowCount", "long"),
         ],
-        vec![vec![json!(extent), json!(size), json!(size), json!(size), json!(0), json!(rows)]],
+        vec![vec![
+            json!(extent),
+            json!(size),
+            json!(size),
+            json!(size),
+            json!(0),
+            json!(rows),
+        ]],
     ))
 }
 
@@ -173,8 +191,18 @@ fn details(database: &Database, db: &str) -> DataTable {
                 json!(t.extents.len()),
                 json!(size),
                 json!(t.data.rows.len()),
-                json!(t.extents.iter().map(|e| e.created).min().map(|c| c.to_rfc3339())),
-                json!(t.extents.iter().map(|e| e.created).max().map(|c| c.to_rfc3339())),
+                json!(t
+                    .extents
+                    .iter()
+                    .map(|e| e.created)
+                    .min()
+                    .map(|c| c.to_rfc3339())),
+                json!(t
+                    .extents
+                    .iter()
+                    .map(|e| e.created)
+                    .max()
+                    .map(|c| c.to_rfc3339())),
             ]
         })
         .collect();
@@ -213,8 +241,14 @@ mod tests {
                 query: "T | count".into()
             }))
         );
-        assert!(matches!(parse(".append T <| T"), Some(Ok(DataCommand::Ingest { verb: "append", .. }))));
-        assert_eq!(parse(".show tables details"), Some(Ok(DataCommand::ShowTablesDetails)));
+        assert!(matches!(
+            parse(".append T <| T"),
+            Some(Ok(DataCommand::Ingest { verb: "append", .. }))
+        ));
+        assert_eq!(
+            parse(".show tables details"),
+            Some(Ok(DataCommand::ShowTablesDetails))
+        );
         assert!(matches!(parse(".append T"), Some(Err(_))));
         assert_eq!(parse(".show tables"), None);
         assert_eq!(parse(".setting"), None);
