@@ -345,6 +345,34 @@ async fn limits_say_which_key_to_raise_and_transient_failures_are_retried() {
 }
 
 #[tokio::test]
+async fn a_partial_failure_inside_a_200_answer_fails_the_run() {
+    let k = emulator().await;
+    add(
+        &k,
+        &(0..50)
+            .map(|i| ("device", Utc::now(), i))
+            .collect::<Vec<_>>(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (runner, settings) = runner_for(
+        &k,
+        dir.path(),
+        "[[report]]\nname = \"big\"\nquery = \"T\"\nmax_bytes = 200\n",
+    );
+    let out = runner
+        .run(&settings.reports[0], Utc::now(), Trigger::Demand)
+        .await;
+    // The emulator answered 200 with some rows and a LimitsExceeded error row.
+    assert_eq!(out.record.status, RunStatus::Truncated, "{:?}", out.record);
+    let error = out.record.error.unwrap();
+    assert!(error.contains("max_bytes = 200"), "{error}");
+    assert_eq!(
+        out.record.rows, None,
+        "no result is used from a failed answer"
+    );
+}
+
+#[tokio::test]
 async fn a_run_missed_while_down_runs_once_at_start() {
     let k = emulator().await;
     add(&k, &[("d1", Utc::now(), 1)]);
