@@ -14,7 +14,8 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Moves Azure IoT Central exports into Azure Data Explorer.
+/// Moves Azure IoT Central exports into Azure Data Explorer, and runs scheduled Kusto reports
+/// and alerts on them.
 #[derive(Debug, Parser)]
 #[command(name = "iotc-adx", version, about)]
 struct Cli {

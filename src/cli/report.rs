@@ -128,7 +128,8 @@ fn run_now(
 ) -> anyhow::Result<ExitCode> {
     let settings = config::load(config_path)?;
     let report = find(&settings.reports, name)?.clone();
-    let scheduled = at.unwrap_or_else(chrono::Utc::now);
+    // Kusto's datetimes have 100 ns ticks: a whole millisecond is exact everywhere.
+    let scheduled = chrono::SubsecRound::trunc_subsecs(at.unwrap_or_else(chrono::Utc::now), 3);
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let credential = iotc_adx::auth::credential(&settings.auth, Default::default())?;
@@ -146,12 +147,13 @@ fn run_now(
         }
         let r = &out.record;
         println!(
-            "\n{}: {} in {} ms, {} rows, {} messages delivered",
+            "\n{}: {} in {} ms, {} rows, {} message{} delivered",
             r.report,
             r.status,
             r.duration_ms,
             r.rows.map_or("-".into(), |n| n.to_string()),
-            r.delivered
+            r.delivered,
+            if r.delivered == 1 { "" } else { "s" }
         );
         if let (Some(step), Some(error)) = (&r.step, &r.error) {
             eprintln!("error in the {step} step: {error}");
