@@ -199,6 +199,6 @@ impl ShutdownSignal {
         }
         #[cfg(not(unix))]
         let _ = tokio::signal::ctrl_c().await;
-        tracing::info!("shutdown signal received: stopping the source, flushing batches");
+        tracing::info!("shutdown signal received: stopping the source and flushing batches; report runs in progress finish");
     }
 }
