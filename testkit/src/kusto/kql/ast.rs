@@ -154,4 +154,31 @@ pub struct Query {
     /// `print a, b = expr`: a one-row source instead of a table.
     pub print: Option<Vec<NamedExpr>>,
     pub ops: Vec<Operator>,
+    /// `let name = scalar;` statements before the query, in order.
+    pub lets: Vec<(String, Expr)>,
+    /// `datatable(...)[...]` or `range ...` instead of a table.
+    pub inline: Option<Inline>,
+}
+
+/// A source written in the query.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inline {
+    /// `datatable(name:type, ...)[value, ...]`: values row by row.
+    DataTable {
+        /// (name, type) of each column.
+        columns: Vec<(String, String)>,
+        /// Every value, row after row.
+        values: Vec<Expr>,
+    },
+    /// `range name from a to b step s`.
+    Range {
+        /// The column.
+        name: String,
+        /// First value.
+        from: Expr,
+        /// Last value (inclusive).
+        to: Expr,
+        /// Increment.
+        step: Expr,
+    },
 }

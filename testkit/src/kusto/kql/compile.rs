@@ -7,57 +7,7 @@ use super::error::KqlError;
 use super::value::{Type, Value};
 
 /// Column names and types of a table flowing between operators.
-pub type Schema = Vec<(String, Type)>;
-
-/// Scalar functions the evaluator implements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Func {
-    Bin,
-    ToString,
-    ToInt,
-    ToLong,
-    ToReal,
-    ToDateTime,
-    StrLen,
-    ToLower,
-    ToUpper,
-    Iff,
-    Coalesce,
-    IsNull,
-    IsNotNull,
-    IsEmpty,
-    IsNotEmpty,
-    Not,
-}
-
-/// A typed expression ready for evaluation.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TExpr {
-    pub kind: TKind,
-    pub ty: Type,
-    pub pos: usize,
-}
-
-/// The shapes of a typed expression.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TKind {
-    Col(usize),
-    Lit(Value),
-    Neg(Box<TExpr>),
-    Arith(BinOp, Box<TExpr>, Box<TExpr>),
-    Cmp(BinOp, Box<TExpr>, Box<TExpr>),
-    And(Box<TExpr>, Box<TExpr>),
-    Or(Box<TExpr>, Box<TExpr>),
-    /// (base operator without `!` and `_cs`, negated, case-sensitive, left, right).
-    StrOp(String, bool, bool, Box<TExpr>, Box<TExpr>),
-    /// (negated, case-insensitive, left, list).
-    In(bool, bool, Box<TExpr>, Vec<TExpr>),
-    /// (negated, value, low, high).
-    Between(bool, Box<TExpr>, Box<TExpr>, Box<TExpr>),
-    Member(Box<TExpr>, String),
-    Index(Box<TExpr>, i64),
-    Func(Func, Vec<TExpr>),
-}
+pub use super::typed::{Func, Schema, TExpr, TKind};
 
 /// Aggregation function names (only valid directly inside summarize).
 pub const AGGREGATES: &[&str] = &[
@@ -66,40 +16,20 @@ pub const AGGREGATES: &[&str] = &[
 
 /// Known KQL functions outside the subset: refused as unsupported rather than unknown.
 const UNSUPPORTED_KNOWN: &[&str] = &[
-    "strcat",
-    "substring",
     "split",
     "extract",
     "replace",
-    "replace_string",
-    "parse_json",
-    "todynamic",
-    "round",
     "ceiling",
-    "abs",
     "sqrt",
     "log",
     "pow",
     "exp",
-    "case",
-    "format_datetime",
-    "startofday",
-    "startofweek",
-    "startofmonth",
-    "endofday",
-    "datetime_diff",
-    "datetime_add",
-    "dayofweek",
-    "bin_at",
-    "array_length",
     "bag_keys",
-    "tobool",
     "toguid",
     "totimespan",
     "todecimal",
     "trim",
     "strrep",
-    "percentile",
     "percentiles",
     "stdev",
     "variance",
@@ -410,6 +340,13 @@ impl<'a> Ctx<'a> {
     }
 
     fn call(&self, name: &str, args: &[Expr], pos: usize) -> Result<TExpr, KqlError> {
+        if let Some(ext) = super::functions::lookup(name) {
+            let compiled = args
+                .iter()
+                .map(|a| self.compile(a))
+                .collect::<Result<Vec<_>, _>>()?;
+            return super::functions::typed(ext, name, compiled, pos);
+        }
         if AGGREGATES.contains(&name) {
             return Err(err(format!("Function '{name}' cannot be invoked in current context (aggregations are only allowed directly in summarize)"), pos));
         }

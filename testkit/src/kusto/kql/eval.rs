@@ -34,17 +34,22 @@ pub fn eval(e: &TExpr, row: &[Value]) -> Result<Value, KqlError> {
             _ => Value::Null,
         },
         TKind::Arith(op, l, r) => arith(*op, eval(l, row)?, eval(r, row)?, e.pos)?,
-        TKind::Cmp(op, l, r) => compare(*op, &eval(l, row)?, &eval(r, row)?, e.pos)?,
-        TKind::And(l, r) => match (as_bool(&eval(l, row)?), as_bool(&eval(r, row)?)) {
-            (Some(false), _) | (_, Some(false)) => Value::Bool(false),
-            (Some(true), Some(true)) => Value::Bool(true),
-            _ => Value::Null,
-        },
-        TKind::Or(l, r) => match (as_bool(&eval(l, row)?), as_bool(&eval(r, row)?)) {
-            (Some(true), _) | (_, Some(true)) => Value::Bool(true),
-            (Some(false), Some(false)) => Value::Bool(false),
-            _ => Value::Null,
-        },
+        TKind::Cmp(op, l, r) => {
+            let (a, b) = (eval(l, row)?, eval(r, row)?);
+            if l.ty == Type::Bool && r.ty == Type::Bool && a.is_null() && b.is_null() {
+                Value::Bool(false)
+            } else {
+                compare(*op, &a, &b, e.pos)?
+            }
+        }
+        // A null operand counts as false (the logical operators reference: `bool(null) and
+        // true` is false, `bool(null) or true` is true).
+        TKind::And(l, r) => Value::Bool(
+            as_bool(&eval(l, row)?) == Some(true) && as_bool(&eval(r, row)?) == Some(true),
+        ),
+        TKind::Or(l, r) => Value::Bool(
+            as_bool(&eval(l, row)?) == Some(true) || as_bool(&eval(r, row)?) == Some(true),
+        ),
         TKind::StrOp(op, negated, cs, l, r) => {
             let (Value::Str(a), Value::Str(b)) = (eval(l, row)?, eval(r, row)?) else {
                 return Ok(Value::Null);
@@ -213,7 +218,8 @@ fn arith(op: BinOp, a: Value, b: Value, pos: usize) -> Result<Value, KqlError> {
                     BinOp::Sub => x.checked_sub(y),
                     BinOp::Mul => x.checked_mul(y),
                     BinOp::Div => x.checked_div(y),
-                    _ => x.checked_rem(y),
+                    // Kusto's modulo is never negative: 0 <= N % D < abs(D).
+                    _ => x.checked_rem_euclid(y),
                 }
                 .ok_or_else(|| overflow(pos))?,
             )
@@ -227,6 +233,7 @@ fn arith(op: BinOp, a: Value, b: Value, pos: usize) -> Result<Value, KqlError> {
                 BinOp::Add => x + y,
                 BinOp::Sub => x - y,
                 BinOp::Mul => x * y,
+                BinOp::Mod => x.rem_euclid(y),
                 _ => x / y,
             })
         }
@@ -286,7 +293,8 @@ fn undynamic(d: &Json, other: &Value, pos: usize) -> Result<Value, KqlError> {
 /// Comparison operators; null in, null out.
 fn compare(op: BinOp, a: &Value, b: &Value, pos: usize) -> Result<Value, KqlError> {
     // Kusto: null == null and null != null are null; null == x is false, null != x is true;
-    // ordering comparisons with a null are null.
+    // ordering comparisons with a null are null. The `bool` type's own rule (the logical
+    // operators reference) differs: bool(null) == bool(null) and != are both false.
     if a.is_null() || b.is_null() {
         let equality = matches!(op, BinOp::Eq | BinOp::Ne | BinOp::EqTilde | BinOp::NeTilde);
         if a.is_null() && b.is_null() || !equality {
@@ -392,6 +400,27 @@ fn to_integer(v: Value, pos: usize) -> Result<Option<i64>, KqlError> {
     })
 }
 
+/// A value as `tostring()` writes it (null is empty).
+fn to_text(v: Value, pos: usize) -> Result<String, KqlError> {
+    Ok(match v {
+        Value::Null => String::new(),
+        Value::Bool(b) => b.to_string(),
+        Value::Long(i) => i.to_string(),
+        Value::Real(f) => real_to_string(f, pos)?,
+        Value::Str(s) | Value::Guid(s) => s,
+        Value::DateTime(t) => timefmt::format_datetime(t).unwrap_or_default(),
+        Value::TimeSpan(t) => timefmt::format_timespan(t),
+        Value::Dynamic(Json::String(s)) => s,
+        Value::Dynamic(j) => j.to_string(),
+        Value::Decimal(_) => {
+            return Err(err(
+                "tostring() of a decimal is not supported by the emulator",
+                pos,
+            ))
+        }
+    })
+}
+
 fn call(f: Func, args: &[TExpr], row: &[Value], e: &TExpr) -> Result<Value, KqlError> {
     let pos = e.pos;
     let arg = |i: usize| -> Result<Value, KqlError> {
@@ -466,23 +495,14 @@ fn call(f: Func, args: &[TExpr], row: &[Value], e: &TExpr) -> Result<Value, KqlE
                 }
             }
         }
-        Func::ToString => Value::Str(match arg(0)? {
-            Value::Null => String::new(),
-            Value::Bool(b) => b.to_string(),
-            Value::Long(i) => i.to_string(),
-            Value::Real(f) => real_to_string(f, pos)?,
-            Value::Str(s) | Value::Guid(s) => s,
-            Value::DateTime(t) => timefmt::format_datetime(t).unwrap_or_default(),
-            Value::TimeSpan(t) => timefmt::format_timespan(t),
-            Value::Dynamic(Json::String(s)) => s,
-            Value::Dynamic(j) => j.to_string(),
-            Value::Decimal(_) => {
-                return Err(err(
-                    "tostring() of a decimal is not supported by the emulator",
-                    pos,
-                ))
-            }
-        }),
+        Func::ToString => Value::Str(to_text(arg(0)?, pos)?),
+        Func::Ext(x) => {
+            let values = args
+                .iter()
+                .map(|a| eval(a, row))
+                .collect::<Result<Vec<_>, _>>()?;
+            super::functions::eval(x, values, |v| to_text(v, pos), pos)?
+        }
         Func::ToInt => match to_integer(arg(0)?, pos)? {
             Some(i) if i32::try_from(i).is_ok() => Value::Long(i),
             _ => Value::Null,

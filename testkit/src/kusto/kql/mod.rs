@@ -25,15 +25,19 @@
 mod aggregate;
 mod ast;
 mod compile;
+mod datefns;
 mod error;
 mod eval;
+mod functions;
 mod lexer;
 mod operators;
 mod params;
 mod parser;
 mod render;
+mod rows;
 mod table;
 mod timefmt;
+mod typed;
 mod value;
 
 pub use error::KqlError;
@@ -82,7 +86,7 @@ pub fn execute_request(
         let (declared, start) = params::split_declare(&tokens)?;
         Ok((parser::parse(&tokens[start..])?, declared))
     })?;
-    let values = params::bind(&declared, parameters)?;
+    let values = params::with_lets(&mut ast, params::bind(&declared, parameters)?);
     params::substitute(&mut ast, &values);
     run_query(&ast, catalog, timefmt::ticks_of(now))
 }

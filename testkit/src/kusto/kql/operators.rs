@@ -1,7 +1,7 @@
 //! Tabular operators: loads the source table, applies each `|` operator, renders the result.
 
 use super::aggregate::{compile_agg, key_of, Agg};
-use super::ast::{ExprKind, NamedExpr, OpKind, Query, SortKey};
+use super::ast::{ExprKind, Inline, NamedExpr, OpKind, Query, SortKey};
 use super::compile::{derive_name, Ctx, Schema, TExpr};
 use super::error::KqlError;
 use super::eval::{eval, order};
@@ -10,13 +10,10 @@ use super::value::{from_wire, to_wire, Type, Value};
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
+mod inline;
 mod join;
 
-/// Rows flowing between operators.
-pub struct Rows {
-    schema: Schema,
-    rows: Vec<Vec<Value>>,
-}
+pub use super::rows::Rows;
 
 fn err(msg: impl Into<String>, pos: usize) -> KqlError {
     KqlError::new(msg, pos)
@@ -24,7 +21,10 @@ fn err(msg: impl Into<String>, pos: usize) -> KqlError {
 
 /// Looks up and decodes the query's source table.
 pub fn source(q: &Query, catalog: &dyn Catalog) -> Result<Rows, KqlError> {
-    if q.print.is_some() {
+    if let Some(Inline::DataTable { columns, values }) = &q.inline {
+        return inline::datatable(columns, values, q.table_pos);
+    }
+    if q.print.is_some() || q.inline.is_some() {
         // One row without columns; `run` evaluates the printed expressions over it.
         return Ok(Rows {
             schema: Vec::new(),
@@ -52,6 +52,15 @@ pub fn run(
     joined: Vec<DataTable>,
 ) -> Result<DataTable, KqlError> {
     let mut joined = joined.into_iter();
+    if let Some(Inline::Range {
+        name,
+        from,
+        to,
+        step,
+    }) = &q.inline
+    {
+        data = inline::range(name, from, to, step, now)?;
+    }
     if let Some(items) = &q.print {
         // Kusto names unnamed printed columns print_0, print_1, ... by position.
         let named: Vec<NamedExpr> = items

@@ -4,7 +4,7 @@
 //! Each use of a parameter's name becomes its value: parameters are values, never text
 //! spliced into the query. A parameter shadows a column of the same name.
 
-use super::ast::{Expr, ExprKind, Lit, NamedExpr, OpKind, Query};
+use super::ast::{Expr, ExprKind, Inline, Lit, NamedExpr, OpKind, Query};
 use super::error::KqlError;
 use super::lexer::{lex, Tok, Token};
 use serde_json::{Map, Value};
@@ -175,8 +175,24 @@ pub fn bind(
     Ok(out)
 }
 
-/// Replaces every use of a parameter's name in `q` (and its subqueries) with its value.
-pub fn substitute(q: &mut Query, values: &HashMap<String, Lit>) {
+/// The query's `let` values after the parameters: each let sees the parameters and the lets
+/// before it; a let shadows a parameter of the same name.
+pub fn with_lets(q: &mut Query, params: HashMap<String, Lit>) -> HashMap<String, ExprKind> {
+    let mut values: HashMap<String, ExprKind> = params
+        .into_iter()
+        .map(|(k, v)| (k, ExprKind::Lit(v)))
+        .collect();
+    for (name, e) in std::mem::take(&mut q.lets) {
+        let mut e = e;
+        expr(&mut e, &values);
+        values.insert(name, e.kind);
+    }
+    values
+}
+
+/// Replaces every use of a parameter's or let's name in `q` (and its subqueries) with its
+/// value.
+pub fn substitute(q: &mut Query, values: &HashMap<String, ExprKind>) {
     if values.is_empty() {
         return;
     }
@@ -200,19 +216,28 @@ pub fn substitute(q: &mut Query, values: &HashMap<String, Lit>) {
             _ => {}
         }
     }
+    match &mut q.inline {
+        Some(Inline::Range { from, to, step, .. }) => {
+            for e in [from, to, step] {
+                expr(e, values);
+            }
+        }
+        Some(Inline::DataTable { values: v, .. }) => v.iter_mut().for_each(|e| expr(e, values)),
+        None => {}
+    }
 }
 
-fn named(items: &mut [NamedExpr], values: &HashMap<String, Lit>) {
+fn named(items: &mut [NamedExpr], values: &HashMap<String, ExprKind>) {
     for it in items {
         expr(&mut it.expr, values);
     }
 }
 
-fn expr(e: &mut Expr, values: &HashMap<String, Lit>) {
+fn expr(e: &mut Expr, values: &HashMap<String, ExprKind>) {
     match &mut e.kind {
         ExprKind::Name(n) => {
-            if let Some(lit) = values.get(n.as_str()) {
-                e.kind = ExprKind::Lit(lit.clone());
+            if let Some(value) = values.get(n.as_str()) {
+                e.kind = value.clone();
             }
         }
         ExprKind::Neg(x) | ExprKind::Member(x, _) | ExprKind::Index(x, _) => expr(x, values),

@@ -132,7 +132,9 @@ impl<'a> Parser<'a> {
     }
 
     fn query(&mut self) -> Result<Query, KqlError> {
-        let q = self.pipeline()?;
+        let lets = self.lets()?;
+        let mut q = self.pipeline()?;
+        q.lets = lets;
         while *self.peek() == Tok::Semicolon {
             self.bump();
         }
@@ -145,11 +147,14 @@ impl<'a> Parser<'a> {
     /// A source and its operators, up to what follows them (end of query, `)` of a
     /// subquery); `render` must be the last operator.
     fn pipeline(&mut self) -> Result<Query, KqlError> {
-        if self.is_word("let")
-            || self.is_word("set")
-            || self.is_word("datatable")
-            || self.is_word("range")
+        if (self.is_word("datatable") || self.is_word("range"))
+            && !matches!(self.peek_at(1), Tok::Pipe | Tok::Eof)
         {
+            let pos = self.pos();
+            let inline = self.inline_source()?;
+            return self.operators(String::new(), pos, None, Some(inline));
+        }
+        if self.is_word("let") || self.is_word("set") {
             return Err(syntax(
                 format!(
                     "'{}' statements are not supported",
@@ -171,6 +176,17 @@ impl<'a> Parser<'a> {
                 ));
             }
         }
+        self.operators(table, table_pos, print, None)
+    }
+
+    /// The `| operator` chain after a source.
+    fn operators(
+        &mut self,
+        table: String,
+        table_pos: usize,
+        print: Option<Vec<NamedExpr>>,
+        inline: Option<Inline>,
+    ) -> Result<Query, KqlError> {
         let mut ops: Vec<Operator> = Vec::new();
         while *self.peek() == Tok::Pipe {
             self.bump();
@@ -186,6 +202,8 @@ impl<'a> Parser<'a> {
             table_pos,
             print,
             ops,
+            lets: Vec::new(),
+            inline,
         })
     }
 

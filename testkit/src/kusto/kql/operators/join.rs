@@ -5,8 +5,8 @@
 use super::super::aggregate::key_of;
 use super::super::compile::Schema;
 use super::super::error::KqlError;
+use super::super::rows::Rows;
 use super::super::value::Value;
-use super::Rows;
 use std::collections::{HashMap, HashSet};
 
 fn err(msg: impl Into<String>, pos: usize) -> KqlError {

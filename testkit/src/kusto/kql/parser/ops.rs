@@ -1,7 +1,7 @@
 //! Parsing of `render` and `join`, the operators reports use beyond filtering and
 //! aggregation.
 
-use super::super::ast::{OpKind, RenderValue};
+use super::super::ast::{Expr, Inline, OpKind, RenderValue};
 use super::super::error::KqlError;
 use super::super::lexer::Tok;
 use super::{syntax, Parser};
@@ -188,5 +188,96 @@ impl Parser<'_> {
         }
         self.expect(Tok::Dot, "'.'")?;
         Ok((side, self.column_name()?.0))
+    }
+}
+
+impl Parser<'_> {
+    /// `let name = scalar;` statements; tabular lets and let functions are refused by name.
+    pub(super) fn lets(&mut self) -> Result<Vec<(String, Expr)>, KqlError> {
+        let mut out = Vec::new();
+        while self.is_word("let") {
+            let let_pos = self.pos();
+            self.bump();
+            let (name, _) = self.ident("a name")?;
+            self.expect(Tok::Assign, "'='")?;
+            if *self.peek() == Tok::LParen
+                && matches!(self.peek_at(1), Tok::Ident(_))
+                && *self.peek_at(2) == Tok::Colon
+            {
+                return Err(syntax(
+                    "let functions are not supported by the emulator",
+                    let_pos,
+                ));
+            }
+            let tabular = [
+                "range",
+                "datatable",
+                "print",
+                "view",
+                "materialize",
+                "union",
+            ]
+            .iter()
+            .any(|w| self.is_word(w));
+            let value = if tabular { None } else { Some(self.expr()?) };
+            if tabular || *self.peek() == Tok::Pipe {
+                return Err(syntax(
+                    format!("tabular let statements ('{name}' is a pipeline) are not supported by the emulator"),
+                    let_pos,
+                ));
+            }
+            self.expect(Tok::Semicolon, "';' after the let statement")?;
+            if let Some(value) = value {
+                out.push((name, value));
+            }
+        }
+        Ok(out)
+    }
+
+    /// `datatable(name:type, ...)[values]` or `range name from a to b step s`.
+    pub(super) fn inline_source(&mut self) -> Result<Inline, KqlError> {
+        if self.eat_word("range") {
+            let (name, _) = self.column_name()?;
+            let part = |p: &mut Self, word: &str| -> Result<Expr, KqlError> {
+                if !p.eat_word(word) {
+                    return Err(p.unexpected(&format!("'{word}'")));
+                }
+                p.expr()
+            };
+            let from = part(self, "from")?;
+            let to = part(self, "to")?;
+            let step = part(self, "step")?;
+            return Ok(Inline::Range {
+                name,
+                from,
+                to,
+                step,
+            });
+        }
+        self.bump();
+        self.expect(Tok::LParen, "'('")?;
+        let mut columns = Vec::new();
+        while *self.peek() != Tok::RParen {
+            let (name, _) = self.column_name()?;
+            self.expect(Tok::Colon, "':' and a type")?;
+            let (ty, _) = self.ident("a type")?;
+            columns.push((name, ty.to_ascii_lowercase()));
+            if *self.peek() == Tok::Comma {
+                self.bump();
+            }
+        }
+        self.bump();
+        self.expect(Tok::LBracket, "'['")?;
+        let mut values = Vec::new();
+        while *self.peek() != Tok::RBracket {
+            values.push(self.expr()?);
+            if *self.peek() == Tok::Comma {
+                self.bump();
+            } else if *self.peek() != Tok::RBracket {
+                return Err(self.unexpected("',' or ']'"));
+            }
+        }
+        self.bump();
+        Ok(Inline::DataTable { columns, values })
     }
 }
