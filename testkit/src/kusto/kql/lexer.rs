@@ -48,6 +48,9 @@ pub enum Tok {
     Semicolon,
     /// `:` (in `declare query_parameters(name:type)`).
     Colon,
+    /// `{` and `}` (bodies of let functions, which are refused by name).
+    LBrace,
+    RBrace,
     /// End of input.
     Eof,
 }
@@ -168,6 +171,8 @@ pub fn lex(query: &str) -> Result<Vec<Token>, KqlError> {
                         '%' => Tok::Percent,
                         ';' => Tok::Semicolon,
                         ':' => Tok::Colon,
+                        '{' => Tok::LBrace,
+                        '}' => Tok::RBrace,
                         other => {
                             return Err(syntax(format!("unexpected character '{other}'"), start))
                         }
