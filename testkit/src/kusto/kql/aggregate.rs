@@ -7,37 +7,7 @@ use super::eval::{eval, order};
 use super::value::{Type, Value};
 use std::collections::HashSet;
 
-/// Which aggregation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AggFn {
-    Count,
-    CountIf,
-    Sum,
-    Avg,
-    Min,
-    Max,
-    DCount,
-    ArgMax,
-    ArgMin,
-    /// `take_any(*)`: every column of one row of the group (the deduplication idiom).
-    TakeAny,
-    /// `percentile(x, p)`: see [`percentile_of`].
-    Percentile,
-}
-
-/// A compiled aggregation: function, argument, result type and output column name.
-#[derive(Debug, Clone)]
-pub struct Agg {
-    pub func: AggFn,
-    pub arg: Option<TExpr>,
-    pub ty: Type,
-    pub name: String,
-    pub pos: usize,
-    /// arg_max/arg_min/take_any: the columns returned from the chosen row (name, expression).
-    pub returns: Vec<(String, TExpr)>,
-    /// percentile: the percent, 0 to 100.
-    pub percent: f64,
-}
+pub use super::agg_types::{Agg, AggFn, State};
 
 fn err(msg: impl Into<String>, pos: usize) -> KqlError {
     KqlError::new(msg, pos)
@@ -96,7 +66,8 @@ fn compile_arg(
         name,
         pos,
         returns,
-        percent: 0.0,
+        param: 0.0,
+        filter: None,
     })
 }
 
@@ -150,7 +121,8 @@ fn compile_take_any(
         name: String::new(),
         pos,
         returns,
-        percent: 0.0,
+        param: 0.0,
+        filter: None,
     })
 }
 
@@ -191,6 +163,9 @@ pub fn compile_agg(
         }
         "take_any" => return compile_take_any(ctx, name, args, by_columns, e.pos),
         "percentile" => return compile_percentile(ctx, name, args, e.pos),
+        "make_list" | "make_set" | "sumif" | "avgif" | "dcountif" => {
+            return super::aggregate_lists::compile(ctx, fname, name, args, e.pos)
+        }
         other if ctx_is_scalar(other) => {
             return Err(err(
                 format!(
@@ -270,7 +245,8 @@ pub fn compile_agg(
         name,
         pos: e.pos,
         returns: Vec::new(),
-        percent: 0.0,
+        param: 0.0,
+        filter: None,
     })
 }
 
@@ -335,7 +311,8 @@ fn compile_percentile(
         name,
         pos,
         returns: Vec::new(),
-        percent,
+        param: percent,
+        filter: None,
     })
 }
 
@@ -371,21 +348,6 @@ fn ctx_is_scalar(name: &str) -> bool {
     )
 }
 
-/// Running state of one aggregation for one group.
-#[derive(Debug, Clone)]
-pub enum State {
-    Count(i64),
-    SumLong(i64, usize),
-    SumReal(f64, usize),
-    Avg(f64, usize),
-    Extreme(Option<Value>),
-    Distinct(HashSet<String>),
-    /// arg_max/arg_min: best key so far and the returned values of its row.
-    Arg(Value, Option<Vec<Value>>),
-    /// percentile: every non-null value.
-    Values(Vec<Value>),
-}
-
 /// Canonical text of a value for grouping and distinct counting.
 pub fn key_of(v: &Value) -> String {
     match v {
@@ -396,6 +358,20 @@ pub fn key_of(v: &Value) -> String {
 }
 
 impl Agg {
+    /// make_list/make_set's limit (all for percentile).
+    fn max_items(&self) -> usize {
+        if self.func == AggFn::Percentile || self.param <= 0.0 {
+            usize::MAX
+        } else {
+            self.param as usize
+        }
+    }
+
+    /// The argument's type (dynamic when there is none).
+    fn arg_type(&self) -> Type {
+        self.arg.as_ref().map_or(Type::Dynamic, |a| a.ty)
+    }
+
     /// Fresh state.
     pub fn start(&self) -> State {
         match (self.func, self.ty) {
@@ -405,7 +381,12 @@ impl Agg {
             (AggFn::Avg, _) => State::Avg(0.0, 0),
             (AggFn::Min | AggFn::Max, _) => State::Extreme(None),
             (AggFn::DCount, _) => State::Distinct(HashSet::new()),
-            (AggFn::Percentile, _) => State::Values(Vec::new()),
+            (AggFn::Percentile | AggFn::MakeList, _) => State::Values(Vec::new()),
+            (AggFn::MakeSet, _) => State::Set(HashSet::new(), Vec::new()),
+            (AggFn::SumIf, Type::Long) => State::SumLong(0, 0),
+            (AggFn::SumIf, _) => State::SumReal(0.0, 0),
+            (AggFn::AvgIf, _) => State::Avg(0.0, 0),
+            (AggFn::DCountIf, _) => State::Distinct(HashSet::new()),
             // take_any keeps the first row: with no key, no later row is better.
             (AggFn::ArgMax | AggFn::ArgMin | AggFn::TakeAny, _) => State::Arg(Value::Null, None),
         }
@@ -413,6 +394,11 @@ impl Agg {
 
     /// Folds one input row into `st`.
     pub fn add(&self, st: &mut State, row: &[Value]) -> Result<(), KqlError> {
+        if let Some(f) = &self.filter {
+            if eval(f, row)? != Value::Bool(true) {
+                return Ok(());
+            }
+        }
         let v = match &self.arg {
             Some(a) => eval(a, row)?,
             None => Value::Null,
@@ -471,7 +457,12 @@ impl Agg {
                 }
             }
             State::Values(values) => {
-                if !v.is_null() {
+                if !v.is_null() && values.len() < self.max_items() {
+                    values.push(v);
+                }
+            }
+            State::Set(seen, values) => {
+                if !v.is_null() && values.len() < self.max_items() && seen.insert(key_of(&v)) {
                     values.push(v);
                 }
             }
@@ -548,7 +539,12 @@ impl Agg {
             State::Extreme(v) => v.unwrap_or(Value::Null),
             State::Distinct(set) => Value::Long(set.len() as i64),
             State::Arg(best, _) => best,
-            State::Values(values) => percentile_of(values, self.percent),
+            State::Values(values) if self.func == AggFn::Percentile => {
+                percentile_of(values, self.param)
+            }
+            State::Values(values) | State::Set(_, values) => {
+                super::aggregate_lists::to_array(values, self.arg_type())
+            }
         }
     }
 }

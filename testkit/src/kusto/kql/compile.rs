@@ -11,7 +11,21 @@ pub use super::typed::{Func, Schema, TExpr, TKind};
 
 /// Aggregation function names (only valid directly inside summarize).
 pub const AGGREGATES: &[&str] = &[
-    "count", "countif", "sum", "avg", "min", "max", "dcount", "arg_max", "arg_min",
+    "count",
+    "countif",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "dcount",
+    "arg_max",
+    "arg_min",
+    "percentile",
+    "make_list",
+    "make_set",
+    "sumif",
+    "avgif",
+    "dcountif",
 ];
 
 /// Known KQL functions outside the subset: refused as unsupported rather than unknown.
@@ -33,13 +47,8 @@ const UNSUPPORTED_KNOWN: &[&str] = &[
     "percentiles",
     "stdev",
     "variance",
-    "make_list",
-    "make_set",
     "any",
     "take_any",
-    "sumif",
-    "avgif",
-    "dcountif",
     "hash",
     "gettype",
     "unixtime_seconds_todatetime",

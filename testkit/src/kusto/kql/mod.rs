@@ -22,7 +22,9 @@
 //! Parsing and evaluation run on a dedicated thread with a large stack, and expression nesting
 //! is bounded, so hostile queries get an error rather than overflowing the caller's stack.
 
+mod agg_types;
 mod aggregate;
+mod aggregate_lists;
 mod ast;
 mod compile;
 mod datefns;
