@@ -522,7 +522,7 @@ fn call(f: Func, args: &[TExpr], row: &[Value], e: &TExpr) -> Result<Value, KqlE
         Func::ToDateTime => match arg(0)? {
             Value::DateTime(t) => Value::DateTime(t),
             Value::Str(s) | Value::Dynamic(Json::String(s)) => {
-                timefmt::parse_datetime(&s).map_or(Value::Null, Value::DateTime)
+                timefmt::parse_datetime_text(&s).map_or(Value::Null, Value::DateTime)
             }
             _ => Value::Null,
         },

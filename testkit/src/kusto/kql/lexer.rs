@@ -203,7 +203,7 @@ fn typed_literal(word: &str, raw: &str, pos: usize) -> Result<Tok, KqlError> {
             None
         } else {
             Some(
-                timefmt::parse_datetime(body)
+                timefmt::parse_datetime_text(body)
                     .ok_or_else(|| syntax(format!("invalid datetime literal '{raw}'"), pos))?,
             )
         }),

@@ -157,6 +157,44 @@ pub fn parse_datetime(text: &str) -> Option<i64> {
     datetime_in_range(ticks).then_some(ticks)
 }
 
+/// Parses the text forms `todatetime()` and `datetime()` accept: ISO 8601 ([`parse_datetime`]),
+/// the sortable form with a `GMT` suffix (`2014-11-08 15:05:25 GMT`), RFC 822 / 1123
+/// (`Sat, 8 Nov 14 15:05:02 GMT`, with or without weekday, seconds, zone or a 4-digit year)
+/// and RFC 850 (`Saturday, 08-Nov-14 15:05:02 GMT`). Times without a zone are UTC.
+pub fn parse_datetime_text(text: &str) -> Option<i64> {
+    if let Some(t) = parse_datetime(text) {
+        return Some(t);
+    }
+    let s = text.trim();
+    let s = s
+        .strip_suffix(" GMT")
+        .or_else(|| s.strip_suffix(" UTC"))
+        .unwrap_or(s)
+        .trim();
+    if let Some(t) = parse_datetime(s) {
+        return Some(t);
+    }
+    const FORMS: &[&str] = &[
+        "%a, %d %b %y %H:%M:%S",
+        "%a, %d %b %y %H:%M",
+        "%a, %d %b %Y %H:%M:%S",
+        "%a, %d %b %Y %H:%M",
+        "%d %b %y %H:%M:%S",
+        "%d %b %y %H:%M",
+        "%d %b %Y %H:%M:%S",
+        "%d %b %Y %H:%M",
+        "%A, %d-%b-%y %H:%M:%S",
+        "%A, %d-%b-%y %H:%M",
+        "%d-%b-%y %H:%M:%S",
+        "%d-%b-%y %H:%M",
+    ];
+    FORMS.iter().find_map(|f| {
+        let t = chrono::NaiveDateTime::parse_from_str(s, f).ok()?.and_utc();
+        let ticks = ticks_of(t);
+        datetime_in_range(ticks).then_some(ticks)
+    })
+}
+
 /// Parses a timespan in "[-][d.]hh:mm[:ss[.fffffff]]" form.
 pub fn parse_timespan_clock(text: &str) -> Option<i64> {
     let s = text.trim();
