@@ -250,6 +250,40 @@ pub fn compile_agg(
     })
 }
 
+/// `percentiles(x, p1, p2, ...)` written as the `percentile(x, p)` calls it stands for (an
+/// explicit name would be ambiguous, so it is refused).
+pub fn expand_percentiles(
+    aggs: &[super::ast::NamedExpr],
+) -> Result<Vec<super::ast::NamedExpr>, KqlError> {
+    let mut out = Vec::new();
+    for a in aggs {
+        let ExprKind::Call(f, args) = &a.expr.kind else {
+            out.push(a.clone());
+            continue;
+        };
+        if f != "percentiles" {
+            out.push(a.clone());
+            continue;
+        }
+        if a.name.is_some() || args.len() < 2 {
+            return Err(err(
+                "percentiles(x, p1, p2, ...) is supported without a name (it makes percentile_x_p columns)",
+                a.expr.pos,
+            ));
+        }
+        for p in &args[1..] {
+            out.push(super::ast::NamedExpr {
+                name: None,
+                expr: Expr {
+                    kind: ExprKind::Call("percentile".into(), vec![args[0].clone(), p.clone()]),
+                    pos: a.expr.pos,
+                },
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// `percentile(x, p)` with a constant `p` from 0 to 100.
 fn compile_percentile(
     ctx: &Ctx,

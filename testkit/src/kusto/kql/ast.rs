@@ -123,6 +123,8 @@ pub enum OpKind {
         /// Properties by their lower-case name, values as written (lists comma-joined).
         props: Vec<(String, RenderValue)>,
     },
+    /// `union T2, (query), ...` after a pipe: this input followed by the parts' rows.
+    Union(Vec<Query>),
     /// `join [kind=K] (right) on keys`.
     Join {
         /// The join flavour (`innerunique` when not given).
@@ -170,6 +172,8 @@ pub enum Inline {
         /// Every value, row after row.
         values: Vec<Expr>,
     },
+    /// `union T1, (query), ...`: the parts' rows one after the other.
+    Union(Vec<Query>),
     /// `range name from a to b step s`.
     Range {
         /// The column.

@@ -287,12 +287,12 @@ impl<'a> Ctx<'a> {
             }
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod => {
                 use Type::*;
-                if a == Int || b == Int {
-                    return Err(err(format!("Arithmetic on int values is not supported by the emulator (operator '{}'); convert with tolong()", op_text(op)), pos));
-                }
+                // int and long both make a long (the arithmetic type rules); ints are held
+                // as longs already.
+                let widen = |t: Type| if t == Int { Long } else { t };
+                let (a, b) = (widen(a), widen(b));
                 let ty = match (op, a, b) {
                     (_, Long, Long) => Some(Long),
-                    (BinOp::Mod, _, _) => None,
                     (_, Long | Real, Long | Real) => Some(Real),
                     (BinOp::Add | BinOp::Sub, DateTime, TimeSpan) => Some(DateTime),
                     (BinOp::Add, TimeSpan, DateTime) => Some(DateTime),

@@ -93,12 +93,24 @@ pub fn execute_request(
     run_query(&ast, catalog, timefmt::ticks_of(now))
 }
 
-/// Runs a parsed query: the right side of each `join` first, then the query itself.
+/// Runs a parsed query: the parts of a `union` source and the right side of each `join` and
+/// `union` operator first (in that order), then the query itself.
 fn run_query(q: &ast::Query, catalog: &dyn Catalog, now: i64) -> Result<QueryOutput, KqlError> {
     let mut joined = Vec::new();
+    if let Some(ast::Inline::Union(parts)) = &q.inline {
+        for p in parts {
+            joined.push(run_query(p, catalog, now)?.table);
+        }
+    }
     for op in &q.ops {
-        if let ast::OpKind::Join { right, .. } = &op.kind {
-            joined.push(run_query(right, catalog, now)?.table);
+        match &op.kind {
+            ast::OpKind::Join { right, .. } => joined.push(run_query(right, catalog, now)?.table),
+            ast::OpKind::Union(parts) => {
+                for p in parts {
+                    joined.push(run_query(p, catalog, now)?.table);
+                }
+            }
+            _ => {}
         }
     }
     let rows = operators::source(q, catalog)?;

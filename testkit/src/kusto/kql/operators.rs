@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 
 mod inline;
 mod join;
+mod union;
 
 pub use super::rows::Rows;
 
@@ -61,6 +62,14 @@ pub fn run(
     {
         data = inline::range(name, from, to, step, now)?;
     }
+    if let Some(Inline::Union(parts)) = &q.inline {
+        let tables: Vec<DataTable> = joined.by_ref().take(parts.len()).collect();
+        let rows = tables
+            .iter()
+            .map(|t| load(t, q.table_pos))
+            .collect::<Result<_, _>>()?;
+        data = union::union(rows, q.table_pos)?;
+    }
     if let Some(items) = &q.print {
         // Kusto names unnamed printed columns print_0, print_1, ... by position.
         let named: Vec<NamedExpr> = items
@@ -84,6 +93,13 @@ pub fn run(
                     err("Internal error: the join's right side was not run", op.pos)
                 })?;
                 join::join(kind, on, data, load(&right, op.pos)?, op.pos)?
+            }
+            OpKind::Union(parts) => {
+                let mut rows = vec![data];
+                for t in joined.by_ref().take(parts.len()) {
+                    rows.push(load(&t, op.pos)?);
+                }
+                union::union(rows, op.pos)?
             }
             OpKind::Render { .. } => data,
             other => apply(other, op.pos, data, now)?,
@@ -362,7 +378,7 @@ fn apply(op: &OpKind, pos: usize, data: Rows, now: i64) -> Result<Rows, KqlError
             })
         }
         // Handled by `run`, which holds the join's right side.
-        OpKind::Render { .. } | OpKind::Join { .. } => Ok(Rows { schema, rows }),
+        OpKind::Render { .. } | OpKind::Join { .. } | OpKind::Union(_) => Ok(Rows { schema, rows }),
     }
 }
 
@@ -521,7 +537,7 @@ fn summarize(
         })
         .collect();
     let mut compiled: Vec<Agg> = Vec::new();
-    for a in aggs {
+    for a in &super::aggregate::expand_percentiles(aggs)? {
         let mut agg = compile_agg(
             ctx,
             a.name.as_ref().map(|(n, _)| n.as_str()),

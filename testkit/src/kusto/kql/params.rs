@@ -213,6 +213,7 @@ pub fn substitute(q: &mut Query, values: &HashMap<String, ExprKind>) {
                 expr(&mut k.expr, values);
             }
             OpKind::Join { right, .. } => substitute(right, values),
+            OpKind::Union(parts) => parts.iter_mut().for_each(|p| substitute(p, values)),
             _ => {}
         }
     }
@@ -223,6 +224,7 @@ pub fn substitute(q: &mut Query, values: &HashMap<String, ExprKind>) {
             }
         }
         Some(Inline::DataTable { values: v, .. }) => v.iter_mut().for_each(|e| expr(e, values)),
+        Some(Inline::Union(parts)) => parts.iter_mut().for_each(|p| substitute(p, values)),
         None => {}
     }
 }

@@ -147,6 +147,12 @@ impl<'a> Parser<'a> {
     /// A source and its operators, up to what follows them (end of query, `)` of a
     /// subquery); `render` must be the last operator.
     fn pipeline(&mut self) -> Result<Query, KqlError> {
+        if self.is_word("union") && !matches!(self.peek_at(1), Tok::Pipe | Tok::Eof) {
+            let pos = self.pos();
+            self.bump();
+            let parts = self.union_parts()?;
+            return self.operators(String::new(), pos, None, Some(Inline::Union(parts)));
+        }
         if (self.is_word("datatable") || self.is_word("range"))
             && !matches!(self.peek_at(1), Tok::Pipe | Tok::Eof)
         {
@@ -311,6 +317,8 @@ impl<'a> Parser<'a> {
             }
             "render" => self.render_op()?,
             "join" => self.join_op()?,
+            "lookup" => self.lookup_op()?,
+            "union" => OpKind::Union(self.union_parts()?),
             other => {
                 return Err(syntax(
                     format!("the query operator '{other}' is not supported"),

@@ -67,8 +67,45 @@ fn combined(left: &Schema, right: &Schema) -> Schema {
     out
 }
 
-/// Joins `left` and `right` on `on` (left column, right column) pairs.
+/// Joins `left` and `right` on `on` (left column, right column) pairs. `lookup_leftouter` and
+/// `lookup_inner` are `lookup`: the join without the right side's key columns.
 pub(super) fn join(
+    kind: &str,
+    on: &[(String, String)],
+    left: Rows,
+    right: Rows,
+    pos: usize,
+) -> Result<Rows, KqlError> {
+    let Some(base) = kind.strip_prefix("lookup_") else {
+        return join_rows(kind, on, left, right, pos);
+    };
+    let width = left.schema.len();
+    let drop: Vec<usize> = on
+        .iter()
+        .filter_map(|(_, r)| right.schema.iter().position(|(c, _)| c == r))
+        .map(|i| width + i)
+        .collect();
+    let mut out = join_rows(base, on, left, right, pos)?;
+    let keep = |i: &usize| !drop.contains(i);
+    out.schema = out
+        .schema
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| keep(i))
+        .map(|(_, c)| c)
+        .collect();
+    for row in &mut out.rows {
+        *row = std::mem::take(row)
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| keep(i))
+            .map(|(_, v)| v)
+            .collect();
+    }
+    Ok(out)
+}
+
+fn join_rows(
     kind: &str,
     on: &[(String, String)],
     left: Rows,

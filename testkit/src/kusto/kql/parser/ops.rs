@@ -1,7 +1,7 @@
 //! Parsing of `render` and `join`, the operators reports use beyond filtering and
 //! aggregation.
 
-use super::super::ast::{Expr, Inline, OpKind, RenderValue};
+use super::super::ast::{Expr, Inline, OpKind, Query, RenderValue};
 use super::super::error::KqlError;
 use super::super::lexer::Tok;
 use super::{syntax, Parser};
@@ -165,6 +165,53 @@ impl Parser<'_> {
         })
     }
 
+    /// `lookup [kind = leftouter|inner] (pipeline | Table) on keys`: a join that keeps the
+    /// left side's key columns only.
+    pub(super) fn lookup_op(&mut self) -> Result<OpKind, KqlError> {
+        let mut kind = "leftouter".to_string();
+        if self.is_word("kind") && *self.peek_at(1) == Tok::Assign {
+            self.bump();
+            self.bump();
+            let (k, pos) = self.ident("a lookup kind")?;
+            if k != "leftouter" && k != "inner" {
+                return Err(syntax(
+                    format!("'{k}' is not a lookup kind (leftouter or inner)"),
+                    pos,
+                ));
+            }
+            kind = k;
+        }
+        let right = if *self.peek() == Tok::LParen {
+            self.bump();
+            let q = self.pipeline()?;
+            self.expect(Tok::RParen, "')'")?;
+            q
+        } else {
+            let (table, table_pos) = self.column_name()?;
+            Query {
+                table,
+                table_pos,
+                print: None,
+                ops: Vec::new(),
+                lets: Vec::new(),
+                inline: None,
+            }
+        };
+        if !self.eat_word("on") {
+            return Err(self.unexpected("'on'"));
+        }
+        let mut on = vec![self.join_key()?];
+        while *self.peek() == Tok::Comma {
+            self.bump();
+            on.push(self.join_key()?);
+        }
+        Ok(OpKind::Join {
+            kind: format!("lookup_{kind}"),
+            right: Box::new(right),
+            on,
+        })
+    }
+
     /// `col` (the same name on both sides) or `$left.a == $right.b` (either order).
     fn join_key(&mut self) -> Result<(String, String), KqlError> {
         if !matches!(self.peek(), Tok::Ident(w) if w.starts_with('$')) {
@@ -279,5 +326,33 @@ impl Parser<'_> {
         }
         self.bump();
         Ok(Inline::DataTable { columns, values })
+    }
+}
+
+impl Parser<'_> {
+    /// The parts of `union`: table names or `(pipeline)`s, separated by commas.
+    pub(super) fn union_parts(&mut self) -> Result<Vec<Query>, KqlError> {
+        let mut parts = Vec::new();
+        loop {
+            if *self.peek() == Tok::LParen {
+                self.bump();
+                parts.push(self.pipeline()?);
+                self.expect(Tok::RParen, "')'")?;
+            } else {
+                let (table, table_pos) = self.column_name()?;
+                parts.push(Query {
+                    table,
+                    table_pos,
+                    print: None,
+                    ops: Vec::new(),
+                    lets: Vec::new(),
+                    inline: None,
+                });
+            }
+            if *self.peek() != Tok::Comma {
+                return Ok(parts);
+            }
+            self.bump();
+        }
     }
 }
