@@ -19,6 +19,8 @@ pub enum Lit {
     NullReal,
     /// `bool(null)`.
     NullBool,
+    /// `dynamic(...)`: JSON (null for `dynamic(null)`).
+    Dynamic(serde_json::Value),
 }
 
 /// A binary operator.
@@ -125,6 +127,18 @@ pub enum OpKind {
     },
     /// `union T2, (query), ...` after a pipe: this input followed by the parts' rows.
     Union(Vec<Query>),
+    /// `mv-expand [kind=bag|array] [with_itemindex=I] [Name =] expr [to typeof(T)], ...
+    /// [limit N]`.
+    MvExpand {
+        /// `kind=array`: a property bag's entries become `[key, value]` (else `{key: value}`).
+        bags_as_arrays: bool,
+        /// `with_itemindex`: a column with each element's index.
+        index: Option<String>,
+        /// (output name, expression, `to typeof(T)` type).
+        items: Vec<(Option<String>, Expr, Option<String>)>,
+        /// Most rows made from one input row.
+        limit: Option<i64>,
+    },
     /// `join [kind=K] (right) on keys`.
     Join {
         /// The join flavour (`innerunique` when not given).

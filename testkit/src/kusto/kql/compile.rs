@@ -126,6 +126,8 @@ impl<'a> Ctx<'a> {
                     Lit::NullLong => (Value::Null, Type::Long),
                     Lit::NullReal => (Value::Null, Type::Real),
                     Lit::NullBool => (Value::Null, Type::Bool),
+                    Lit::Dynamic(j) if j.is_null() => (Value::Null, Type::Dynamic),
+                    Lit::Dynamic(j) => (Value::Dynamic(j.clone()), Type::Dynamic),
                 };
                 t(TKind::Lit(v), ty)
             }

@@ -22,6 +22,8 @@ pub enum Tok {
     TimeLit(Option<i64>),
     /// `guid(...)`, lower-cased; None for null.
     Guid(Option<String>),
+    /// `dynamic(<JSON>)`.
+    Dynamic(serde_json::Value),
     Pipe,
     LParen,
     RParen,
@@ -104,6 +106,10 @@ pub fn lex(query: &str) -> Result<Vec<Token>, KqlError> {
                     "obfuscated string literals are not supported",
                     start,
                 ));
+            } else if word == "dynamic" && c.get(i) == Some(&'(') {
+                let (json, end) = dynamic_literal(&c, i, start)?;
+                i = end;
+                Tok::Dynamic(json)
             } else if matches!(word.as_str(), "datetime" | "time" | "timespan" | "guid")
                 && c.get(i) == Some(&'(')
             {
@@ -192,6 +198,69 @@ pub fn lex(query: &str) -> Result<Vec<Token>, KqlError> {
         end: c.len(),
     });
     Ok(out)
+}
+
+/// `dynamic(...)` starting at the `(` at `open`: the JSON inside (matching parentheses,
+/// strings skipped) and the index after the closing `)`.
+fn dynamic_literal(
+    c: &[char],
+    open: usize,
+    pos: usize,
+) -> Result<(serde_json::Value, usize), KqlError> {
+    let mut depth = 0;
+    let mut quote: Option<char> = None;
+    let mut i = open;
+    while i < c.len() {
+        let ch = c[i];
+        match (quote, ch) {
+            (Some(_), '\\') => i += 1,
+            (Some(q), x) if x == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(ch),
+            (None, '(' | '[' | '{') => depth += 1,
+            (None, ')' | ']' | '}') => {
+                depth -= 1;
+                if depth == 0 {
+                    let body = double_quoted(&c[open + 1..i]);
+                    let json = serde_json::from_str(body.trim())
+                        .map_err(|e| syntax(format!("invalid dynamic literal: {e}"), pos))?;
+                    return Ok((json, i + 1));
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Err(syntax("unterminated dynamic(...) literal", pos))
+}
+
+/// A dynamic literal's text with its single-quoted strings written double-quoted (Kusto
+/// accepts both), so JSON can read it.
+fn double_quoted(c: &[char]) -> String {
+    let mut out = String::new();
+    let mut quote: Option<char> = None;
+    let mut chars = c.iter().copied();
+    while let Some(ch) = chars.next() {
+        match (quote, ch) {
+            (Some(_), '\\') => {
+                out.push(ch);
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+            }
+            (Some('\''), '\'') | (Some('"'), '"') => {
+                quote = None;
+                out.push('"');
+            }
+            (Some('\''), '"') => out.push_str("\\\""),
+            (None, '\'' | '"') => {
+                quote = Some(ch);
+                out.push('"');
+            }
+            _ => out.push(ch),
+        }
+    }
+    out
 }
 
 /// Builds the token for `datetime(...)`, `time(...)`, `timespan(...)` or `guid(...)`.

@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 
 mod inline;
 mod join;
+mod mv_expand;
 mod union;
 
 pub use super::rows::Rows;
@@ -101,6 +102,20 @@ pub fn run(
                 }
                 union::union(rows, op.pos)?
             }
+            OpKind::MvExpand {
+                bags_as_arrays,
+                index,
+                items,
+                limit,
+            } => mv_expand::mv_expand(
+                data,
+                now,
+                *bags_as_arrays,
+                index.as_deref(),
+                items,
+                *limit,
+                op.pos,
+            )?,
             OpKind::Render { .. } => data,
             other => apply(other, op.pos, data, now)?,
         };
@@ -378,7 +393,10 @@ fn apply(op: &OpKind, pos: usize, data: Rows, now: i64) -> Result<Rows, KqlError
             })
         }
         // Handled by `run`, which holds the join's right side.
-        OpKind::Render { .. } | OpKind::Join { .. } | OpKind::Union(_) => Ok(Rows { schema, rows }),
+        OpKind::Render { .. }
+        | OpKind::Join { .. }
+        | OpKind::Union(_)
+        | OpKind::MvExpand { .. } => Ok(Rows { schema, rows }),
     }
 }
 

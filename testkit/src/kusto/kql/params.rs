@@ -214,6 +214,7 @@ pub fn substitute(q: &mut Query, values: &HashMap<String, ExprKind>) {
             }
             OpKind::Join { right, .. } => substitute(right, values),
             OpKind::Union(parts) => parts.iter_mut().for_each(|p| substitute(p, values)),
+            OpKind::MvExpand { items, .. } => items.iter_mut().for_each(|i| expr(&mut i.1, values)),
             _ => {}
         }
     }

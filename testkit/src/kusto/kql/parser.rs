@@ -319,6 +319,7 @@ impl<'a> Parser<'a> {
             "join" => self.join_op()?,
             "lookup" => self.lookup_op()?,
             "union" => OpKind::Union(self.union_parts()?),
+            "mv-expand" => self.mv_expand_op()?,
             other => {
                 return Err(syntax(
                     format!("the query operator '{other}' is not supported"),
@@ -672,6 +673,10 @@ impl<'a> Parser<'a> {
             Tok::Guid(v) => {
                 self.bump();
                 lit(Lit::Guid(v))
+            }
+            Tok::Dynamic(v) => {
+                self.bump();
+                lit(Lit::Dynamic(v))
             }
             Tok::Star => {
                 self.bump();

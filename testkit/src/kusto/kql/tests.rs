@@ -802,7 +802,7 @@ fn errors_with_positions() {
         "{e}"
     );
     assert_eq!(e.position, 10);
-    let e = fail("T | mv-expand Props");
+    let e = fail("T | make-series n = count() on Timestamp step 1h");
     assert!(e.message.starts_with("Syntax error"), "{e}");
     assert_eq!(e.position, 4);
     let e = fail("T | where (Count > 1");
@@ -902,7 +902,7 @@ fn never_panics_on_garbage() {
         "T | where Count == 1 1",
         "T | project a = int(99999999999)",
         "T | project a = bool(3)",
-        "T | project a = dynamic([1])",
+        "T | project a = dynamic([1)",
         "\u{1F600}",
         "T | where Device == \"\u{1F600}",
     ];

@@ -15,14 +15,16 @@ pub(super) fn union(parts: Vec<Rows>, pos: usize) -> Result<Rows, KqlError> {
             match schema.iter().find(|(n, _)| n == name) {
                 None => schema.push((name.clone(), *ty)),
                 Some((_, t)) if t == ty => {}
-                Some((_, t)) => return Err(KqlError::new(
-                    format!(
+                Some((_, t)) => {
+                    return Err(KqlError::new(
+                        format!(
                         "union of column '{name}' as {} and as {} is not supported by the emulator",
                         t.name(),
                         ty.name()
                     ),
-                    pos,
-                )),
+                        pos,
+                    ))
+                }
             }
         }
     }

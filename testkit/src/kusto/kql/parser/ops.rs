@@ -356,3 +356,73 @@ impl Parser<'_> {
         }
     }
 }
+
+impl Parser<'_> {
+    /// `mv-expand [kind=bag|array] [with_itemindex=I] [Name =] expr [to typeof(T)], ...
+    /// [limit N]`.
+    pub(super) fn mv_expand_op(&mut self) -> Result<OpKind, KqlError> {
+        let mut bags_as_arrays = false;
+        let mut index = None;
+        loop {
+            if (self.is_word("kind") || self.is_word("bagexpansion"))
+                && *self.peek_at(1) == Tok::Assign
+            {
+                self.bump();
+                self.bump();
+                let (k, pos) = self.ident("bag or array")?;
+                bags_as_arrays = match k.as_str() {
+                    "bag" => false,
+                    "array" => true,
+                    _ => return Err(syntax(format!("'{k}' is not bag or array"), pos)),
+                };
+            } else if self.is_word("with_itemindex") && *self.peek_at(1) == Tok::Assign {
+                self.bump();
+                self.bump();
+                index = Some(self.column_name()?.0);
+            } else {
+                break;
+            }
+        }
+        let mut items = Vec::new();
+        loop {
+            let name = if matches!(self.peek(), Tok::Ident(_)) && *self.peek_at(1) == Tok::Assign {
+                let (n, _) = self.column_name()?;
+                self.bump();
+                Some(n)
+            } else {
+                None
+            };
+            let e = self.expr()?;
+            let mut ty = None;
+            if self.eat_word("to") {
+                if !self.eat_word("typeof") {
+                    return Err(self.unexpected("typeof(type)"));
+                }
+                self.expect(Tok::LParen, "'('")?;
+                ty = Some(self.ident("a type")?.0.to_ascii_lowercase());
+                self.expect(Tok::RParen, "')'")?;
+            }
+            items.push((name, e, ty));
+            if *self.peek() != Tok::Comma {
+                break;
+            }
+            self.bump();
+        }
+        let mut limit = None;
+        if self.eat_word("limit") {
+            match self.peek().clone() {
+                Tok::Long(n) if n > 0 => {
+                    self.bump();
+                    limit = Some(n);
+                }
+                _ => return Err(self.unexpected("a positive row limit")),
+            }
+        }
+        Ok(OpKind::MvExpand {
+            bags_as_arrays,
+            index,
+            items,
+            limit,
+        })
+    }
+}
