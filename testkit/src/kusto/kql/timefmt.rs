@@ -289,6 +289,7 @@ pub fn parse_timespan_literal(text: &str) -> Option<i64> {
     };
     let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
     let (num, unit) = s.split_at(split);
-    let t = scaled_ticks(num, unit_ticks(unit)?)?;
+    // `timespan(15 seconds)`: a space may separate the number and the unit.
+    let t = scaled_ticks(num, unit_ticks(unit.trim_start())?)?;
     Some(if neg { -t } else { t })
 }
