@@ -170,10 +170,28 @@ pub struct Query {
     /// `print a, b = expr`: a one-row source instead of a table.
     pub print: Option<Vec<NamedExpr>>,
     pub ops: Vec<Operator>,
-    /// `let name = scalar;` statements before the query, in order.
-    pub lets: Vec<(String, Expr)>,
+    /// `let` statements before the query, in order.
+    pub lets: Vec<Let>,
     /// `datatable(...)[...]` or `range ...` instead of a table.
     pub inline: Option<Inline>,
+}
+
+/// One `let` statement.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Let {
+    /// `let name = scalar;`
+    Scalar(String, Expr),
+    /// `let name = tabular expression;`
+    Table(String, Query),
+    /// `let name = (param:type [= default], ...) { scalar };`
+    Function {
+        /// The function's name.
+        name: String,
+        /// Parameter names and defaults.
+        params: Vec<(String, Option<Expr>)>,
+        /// The body.
+        body: Expr,
+    },
 }
 
 /// A source written in the query.

@@ -26,6 +26,7 @@ mod agg_types;
 mod aggregate;
 mod aggregate_lists;
 mod ast;
+mod bind;
 mod compile;
 mod datefns;
 mod error;
@@ -88,8 +89,8 @@ pub fn execute_request(
         let (declared, start) = params::split_declare(&tokens)?;
         Ok((parser::parse(&tokens[start..])?, declared))
     })?;
-    let values = params::with_lets(&mut ast, params::bind(&declared, parameters)?);
-    params::substitute(&mut ast, &values);
+    let bindings = bind::bind(&mut ast, params::bind(&declared, parameters)?)?;
+    bind::query(&mut ast, &bindings)?;
     run_query(&ast, catalog, timefmt::ticks_of(now))
 }
 

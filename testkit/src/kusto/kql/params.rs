@@ -1,10 +1,10 @@
 //! Query parameters: `declare query_parameters(name:type [= default], ...);` at the start of a
 //! query, bound to the request's `properties.Parameters` (values in KQL literal form, as the
 //! official clients send them: `datetime(2026-12-03T10:00:00Z)`, `5`, a string's plain text).
-//! Each use of a parameter's name becomes its value: parameters are values, never text
-//! spliced into the query. A parameter shadows a column of the same name.
+//! Each use of a parameter's name becomes its value (`bind.rs`): parameters are values, never
+//! text spliced into the query. A parameter shadows a column of the same name.
 
-use super::ast::{Expr, ExprKind, Inline, Lit, NamedExpr, OpKind, Query};
+use super::ast::Lit;
 use super::error::KqlError;
 use super::lexer::{lex, Tok, Token};
 use serde_json::{Map, Value};
@@ -173,91 +173,4 @@ pub fn bind(
         out.insert(d.name.clone(), lit);
     }
     Ok(out)
-}
-
-/// The query's `let` values after the parameters: each let sees the parameters and the lets
-/// before it; a let shadows a parameter of the same name.
-pub fn with_lets(q: &mut Query, params: HashMap<String, Lit>) -> HashMap<String, ExprKind> {
-    let mut values: HashMap<String, ExprKind> = params
-        .into_iter()
-        .map(|(k, v)| (k, ExprKind::Lit(v)))
-        .collect();
-    for (name, e) in std::mem::take(&mut q.lets) {
-        let mut e = e;
-        expr(&mut e, &values);
-        values.insert(name, e.kind);
-    }
-    values
-}
-
-/// Replaces every use of a parameter's or let's name in `q` (and its subqueries) with its
-/// value.
-pub fn substitute(q: &mut Query, values: &HashMap<String, ExprKind>) {
-    if values.is_empty() {
-        return;
-    }
-    if let Some(items) = &mut q.print {
-        named(items, values);
-    }
-    for op in &mut q.ops {
-        match &mut op.kind {
-            OpKind::Where(e) | OpKind::Take(e) => expr(e, values),
-            OpKind::Project(items) | OpKind::Extend(items) => named(items, values),
-            OpKind::Summarize { aggs, by } => {
-                named(aggs, values);
-                named(by, values);
-            }
-            OpKind::Sort(keys) => keys.iter_mut().for_each(|k| expr(&mut k.expr, values)),
-            OpKind::Top(n, k) => {
-                expr(n, values);
-                expr(&mut k.expr, values);
-            }
-            OpKind::Join { right, .. } => substitute(right, values),
-            OpKind::Union(parts) => parts.iter_mut().for_each(|p| substitute(p, values)),
-            OpKind::MvExpand { items, .. } => items.iter_mut().for_each(|i| expr(&mut i.1, values)),
-            _ => {}
-        }
-    }
-    match &mut q.inline {
-        Some(Inline::Range { from, to, step, .. }) => {
-            for e in [from, to, step] {
-                expr(e, values);
-            }
-        }
-        Some(Inline::DataTable { values: v, .. }) => v.iter_mut().for_each(|e| expr(e, values)),
-        Some(Inline::Union(parts)) => parts.iter_mut().for_each(|p| substitute(p, values)),
-        None => {}
-    }
-}
-
-fn named(items: &mut [NamedExpr], values: &HashMap<String, ExprKind>) {
-    for it in items {
-        expr(&mut it.expr, values);
-    }
-}
-
-fn expr(e: &mut Expr, values: &HashMap<String, ExprKind>) {
-    match &mut e.kind {
-        ExprKind::Name(n) => {
-            if let Some(value) = values.get(n.as_str()) {
-                e.kind = value.clone();
-            }
-        }
-        ExprKind::Neg(x) | ExprKind::Member(x, _) | ExprKind::Index(x, _) => expr(x, values),
-        ExprKind::Binary(_, a, b) | ExprKind::StrOp(_, a, b) => {
-            expr(a, values);
-            expr(b, values);
-        }
-        ExprKind::In(_, x, list) => {
-            expr(x, values);
-            list.iter_mut().for_each(|i| expr(i, values));
-        }
-        ExprKind::Between(_, x, lo, hi) => {
-            expr(x, values);
-            expr(lo, values);
-            expr(hi, values);
-        }
-        ExprKind::Call(_, args) => args.iter_mut().for_each(|a| expr(a, values)),
-        ExprKind::Lit(_) | ExprKind::Star => {}
-    }
 }

@@ -830,8 +830,8 @@ fn errors_with_positions() {
     assert!(e.message.contains("dynamic"), "{e}");
     let e = fail("T | take Count");
     assert_eq!(e.position, 9);
-    let e = fail("let f = (x:long) { x * 2 }; T");
-    assert!(e.message.contains("let functions"), "{e}");
+    let e = fail("let f = (x:long) { T | count }; T");
+    assert!(e.message.contains("scalar let functions"), "{e}");
     let e = fail("T | where Timestamp > ago(1)");
     assert!(e.message.contains("ago"), "{e}");
     let e = fail("T | where Device contains 1");

@@ -1,7 +1,7 @@
 //! Parsing of `render` and `join`, the operators reports use beyond filtering and
 //! aggregation.
 
-use super::super::ast::{Expr, Inline, OpKind, Query, RenderValue};
+use super::super::ast::{Expr, Inline, Let, OpKind, Query, RenderValue};
 use super::super::error::KqlError;
 use super::super::lexer::Tok;
 use super::{syntax, Parser};
@@ -239,46 +239,109 @@ impl Parser<'_> {
 }
 
 impl Parser<'_> {
-    /// `let name = scalar;` statements; tabular lets and let functions are refused by name.
-    pub(super) fn lets(&mut self) -> Result<Vec<(String, Expr)>, KqlError> {
-        let mut out = Vec::new();
+    /// `let` statements: scalars, tabular expressions and scalar functions.
+    pub(super) fn lets(&mut self) -> Result<Vec<Let>, KqlError> {
+        let mut out: Vec<Let> = Vec::new();
         while self.is_word("let") {
             let let_pos = self.pos();
             self.bump();
             let (name, _) = self.ident("a name")?;
             self.expect(Tok::Assign, "'='")?;
-            if *self.peek() == Tok::LParen
-                && matches!(self.peek_at(1), Tok::Ident(_))
-                && *self.peek_at(2) == Tok::Colon
+            let statement = if *self.peek() == Tok::LParen
+                && (*self.peek_at(1) == Tok::RParen
+                    || (matches!(self.peek_at(1), Tok::Ident(_)) && *self.peek_at(2) == Tok::Colon))
             {
-                return Err(syntax(
-                    "let functions are not supported by the emulator",
-                    let_pos,
-                ));
-            }
-            let tabular = [
-                "range",
-                "datatable",
-                "print",
-                "view",
-                "materialize",
-                "union",
-            ]
-            .iter()
-            .any(|w| self.is_word(w));
-            let value = if tabular { None } else { Some(self.expr()?) };
-            if tabular || *self.peek() == Tok::Pipe {
-                return Err(syntax(
-                    format!("tabular let statements ('{name}' is a pipeline) are not supported by the emulator"),
-                    let_pos,
-                ));
+                self.let_function(name, let_pos)?
+            } else if self.starts_tabular(&out) {
+                if self.is_word("view") || self.is_word("materialize") {
+                    return Err(syntax(
+                        format!(
+                            "'{}' in a let statement is not supported by the emulator",
+                            self.ident("a word")?.0
+                        ),
+                        let_pos,
+                    ));
+                }
+                Let::Table(name, self.pipeline()?)
+            } else {
+                Let::Scalar(name, self.expr()?)
+            };
+            if *self.peek() == Tok::Pipe {
+                return Err(self.unexpected("';' after the let statement"));
             }
             self.expect(Tok::Semicolon, "';' after the let statement")?;
-            if let Some(value) = value {
-                out.push((name, value));
-            }
+            out.push(statement);
         }
         Ok(out)
+    }
+
+    /// Whether the value of a let is tabular: a source keyword, a name followed by `|`, or a
+    /// bare name that is not a scalar bound before.
+    fn starts_tabular(&self, before: &[Let]) -> bool {
+        const SOURCES: [&str; 6] = [
+            "range",
+            "datatable",
+            "print",
+            "union",
+            "view",
+            "materialize",
+        ];
+        if SOURCES.iter().any(|w| self.is_word(w)) {
+            return true;
+        }
+        let Tok::Ident(word) = self.peek() else {
+            return false;
+        };
+        let scalar = before
+            .iter()
+            .any(|l| matches!(l, Let::Scalar(n, _) if n == word));
+        *self.peek_at(1) == Tok::Pipe || (*self.peek_at(1) == Tok::Semicolon && !scalar)
+    }
+
+    /// `(param:type [= default], ...) { scalar expression }`.
+    fn let_function(&mut self, name: String, pos: usize) -> Result<Let, KqlError> {
+        self.expect(Tok::LParen, "'('")?;
+        let mut params = Vec::new();
+        while *self.peek() != Tok::RParen {
+            let (p, _) = self.ident("a parameter")?;
+            self.expect(Tok::Colon, "':' and a type")?;
+            if *self.peek() == Tok::LParen {
+                return Err(syntax(
+                    "let functions with tabular parameters are not supported by the emulator",
+                    self.pos(),
+                ));
+            }
+            let (ty, tpos) = self.ident("a type")?;
+            if ty == "T" || *self.peek() == Tok::LParen {
+                return Err(syntax(
+                    "let functions with tabular parameters are not supported by the emulator",
+                    tpos,
+                ));
+            }
+            let default = if *self.peek() == Tok::Assign {
+                self.bump();
+                Some(self.expr()?)
+            } else {
+                None
+            };
+            params.push((p, default));
+            if *self.peek() == Tok::Comma {
+                self.bump();
+            }
+        }
+        self.bump();
+        self.expect(Tok::LBrace, "'{' and the function's body")?;
+        let body = self.expr()?;
+        if *self.peek() != Tok::RBrace {
+            return Err(syntax(
+                format!(
+                    "only scalar let functions are supported by the emulator ('{name}' is not one)"
+                ),
+                pos,
+            ));
+        }
+        self.bump();
+        Ok(Let::Function { name, params, body })
     }
 
     /// `datatable(name:type, ...)[values]` or `range name from a to b step s`.
