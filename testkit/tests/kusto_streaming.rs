@@ -274,13 +274,13 @@ async fn summarize_queries_over_ingested_rows() {
         primary_rows(&frames),
         vec![json!(["d1", 1, 21.5]), json!(["d2", 1, 22.0])]
     );
-    let (s, error) = query(k.url(), "db1", "T | join (T) on dev").await;
+    let (s, error) = query(k.url(), "db1", "T | make-series n = count() on ts step 1h").await;
     assert_eq!(s, 400, "{error}");
     assert!(
         error["error"]["@message"]
             .as_str()
             .unwrap_or_default()
-            .contains("join"),
+            .contains("make-series"),
         "{error}"
     );
 }
