@@ -30,7 +30,6 @@ pub const AGGREGATES: &[&str] = &[
 
 /// Known KQL functions outside the subset: refused as unsupported rather than unknown.
 const UNSUPPORTED_KNOWN: &[&str] = &[
-    "split",
     "extract",
     "replace",
     "ceiling",

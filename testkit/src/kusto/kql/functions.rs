@@ -34,6 +34,8 @@ fn period(name: &str) -> Option<(bool, Period)> {
 pub fn lookup(name: &str) -> Option<Ext> {
     Some(match name {
         "strcat" => Ext::StrCat,
+        "split" => Ext::Split,
+        "indexof" => Ext::IndexOf,
         "substring" => Ext::Substring,
         "replace_string" => Ext::ReplaceString,
         "round" => Ext::Round,
@@ -70,6 +72,8 @@ pub fn typed(ext: Ext, name: &str, compiled: Vec<TExpr>, pos: usize) -> Result<T
     use Type::*;
     let ty = match (ext, types.as_slice()) {
         (Ext::StrCat, t) if (1..=64).contains(&t.len()) => String,
+        (Ext::Split, [String, String]) => Dynamic,
+        (Ext::IndexOf, [String, String]) => Long,
         (Ext::Substring, [String, Long | Int] | [String, Long | Int, Long | Int]) => String,
         (Ext::ReplaceString, [String, String, String]) => String,
         (Ext::Round, [t @ (Real | Long | Int)] | [t @ (Real | Long | Int), Long | Int]) => {
@@ -149,6 +153,20 @@ pub fn eval(
             }
             V::Str(out)
         }
+        (Ext::Split, [V::Str(s), V::Str(d)]) => {
+            if d.is_empty() {
+                return Err(err("split's delimiter must not be empty", pos));
+            }
+            V::Dynamic(Json::Array(
+                s.split(d.as_str())
+                    .map(|p| Json::String(p.into()))
+                    .collect(),
+            ))
+        }
+        (Ext::IndexOf, [V::Str(s), V::Str(l)]) => V::Long(
+            s.find(l.as_str())
+                .map_or(-1, |b| s[..b].chars().count() as i64),
+        ),
         (Ext::Substring, [V::Str(s), V::Long(start), rest @ ..]) => {
             let chars: Vec<char> = s.chars().collect();
             let from = (*start).clamp(0, chars.len() as i64) as usize;

@@ -64,6 +64,8 @@ pub enum TKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ext {
     StrCat,
+    Split,
+    IndexOf,
     Substring,
     ReplaceString,
     Round,
