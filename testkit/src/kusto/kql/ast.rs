@@ -182,7 +182,7 @@ pub enum Let {
     /// `let name = scalar;`
     Scalar(String, Expr),
     /// `let name = tabular expression;`
-    Table(String, Query),
+    Table(String, Box<Query>),
     /// `let name = (param:type [= default], ...) { scalar };`
     Function {
         /// The function's name.

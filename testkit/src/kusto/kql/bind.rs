@@ -35,7 +35,7 @@ pub fn bind(q: &mut Query, params: HashMap<String, Lit>) -> Result<Bindings, Kql
             }
             Let::Table(name, mut t) => {
                 query(&mut t, &b)?;
-                b.tables.insert(name, t);
+                b.tables.insert(name, *t);
             }
             Let::Function { name, params, body } => {
                 b.functions.insert(name, (params, body));

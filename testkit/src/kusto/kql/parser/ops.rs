@@ -262,7 +262,7 @@ impl Parser<'_> {
                         let_pos,
                     ));
                 }
-                Let::Table(name, self.pipeline()?)
+                Let::Table(name, Box::new(self.pipeline()?))
             } else {
                 Let::Scalar(name, self.expr()?)
             };
