@@ -25,6 +25,9 @@ pub enum AggFn {
     MakeList,
     /// `make_set(x [, max])`: the distinct non-null values in first-seen order.
     MakeSet,
+    /// `make_bag(x [, max])`: the property bags merged (a key's first value wins; values
+    /// that are not bags are ignored).
+    MakeBag,
     /// `sumif(x, p)`, `avgif(x, p)`, `dcountif(x, p)`: over the rows where `p` holds.
     SumIf,
     AvgIf,

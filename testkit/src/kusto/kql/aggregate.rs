@@ -163,7 +163,7 @@ pub fn compile_agg(
         }
         "take_any" => return compile_take_any(ctx, name, args, by_columns, e.pos),
         "percentile" => return compile_percentile(ctx, name, args, e.pos),
-        "make_list" | "make_set" | "sumif" | "avgif" | "dcountif" => {
+        "make_list" | "make_set" | "make_bag" | "sumif" | "avgif" | "dcountif" => {
             return super::aggregate_lists::compile(ctx, fname, name, args, e.pos)
         }
         other if ctx_is_scalar(other) => {
@@ -415,7 +415,7 @@ impl Agg {
             (AggFn::Avg, _) => State::Avg(0.0, 0),
             (AggFn::Min | AggFn::Max, _) => State::Extreme(None),
             (AggFn::DCount, _) => State::Distinct(HashSet::new()),
-            (AggFn::Percentile | AggFn::MakeList, _) => State::Values(Vec::new()),
+            (AggFn::Percentile | AggFn::MakeList | AggFn::MakeBag, _) => State::Values(Vec::new()),
             (AggFn::MakeSet, _) => State::Set(HashSet::new(), Vec::new()),
             (AggFn::SumIf, Type::Long) => State::SumLong(0, 0),
             (AggFn::SumIf, _) => State::SumReal(0.0, 0),
@@ -573,6 +573,9 @@ impl Agg {
             State::Extreme(v) => v.unwrap_or(Value::Null),
             State::Distinct(set) => Value::Long(set.len() as i64),
             State::Arg(best, _) => best,
+            State::Values(values) if self.func == AggFn::MakeBag => {
+                super::aggregate_lists::merge_bags(values, self.param)
+            }
             State::Values(values) if self.func == AggFn::Percentile => {
                 percentile_of(values, self.param)
             }

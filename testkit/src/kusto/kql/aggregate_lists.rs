@@ -27,11 +27,12 @@ pub fn compile(
     let (func, prefix) = match fname {
         "make_list" => (AggFn::MakeList, "list"),
         "make_set" => (AggFn::MakeSet, "set"),
+        "make_bag" => (AggFn::MakeBag, "bag"),
         "sumif" => (AggFn::SumIf, "sumif"),
         "avgif" => (AggFn::AvgIf, "avgif"),
         _ => (AggFn::DCountIf, "dcountif"),
     };
-    let lists = matches!(func, AggFn::MakeList | AggFn::MakeSet);
+    let lists = matches!(func, AggFn::MakeList | AggFn::MakeSet | AggFn::MakeBag);
     let (x, extra) = match args {
         [x] if lists => (x, None),
         [x, e] => (x, Some(e)),
@@ -74,7 +75,7 @@ pub fn compile(
         _ => {}
     }
     let ty = match (func, arg.ty) {
-        (AggFn::MakeList | AggFn::MakeSet, _) => Type::Dynamic,
+        (AggFn::MakeBag, Type::Dynamic) | (AggFn::MakeList | AggFn::MakeSet, _) => Type::Dynamic,
         (AggFn::SumIf, t @ (Type::Long | Type::Real)) => t,
         (AggFn::SumIf, Type::Int) => Type::Long,
         (AggFn::AvgIf, Type::Long | Type::Int | Type::Real) => Type::Real,
@@ -111,6 +112,22 @@ pub fn compile(
         param,
         filter,
     })
+}
+
+/// The property bags among `values` merged into one, at most `max` keys; a key's first value
+/// wins.
+pub fn merge_bags(values: Vec<Value>, max: f64) -> Value {
+    let mut out = serde_json::Map::new();
+    for v in values {
+        if let Value::Dynamic(Json::Object(o)) = v {
+            for (k, v) in o {
+                if (out.len() as f64) < max && !out.contains_key(&k) {
+                    out.insert(k, v);
+                }
+            }
+        }
+    }
+    Value::Dynamic(Json::Object(out))
 }
 
 /// The values as a dynamic array, each in its JSON form.

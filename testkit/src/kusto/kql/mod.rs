@@ -13,7 +13,7 @@
 //!   `union`;
 //! - operators: `where`/`filter`, `project`, `project-away` (names, `prefix*`),
 //!   `project-rename`, `extend`, `summarize` (count, countif, sum, sumif, avg, avgif, min,
-//!   max, dcount, dcountif, percentile, percentiles, make_list, make_set, arg_max, arg_min,
+//!   max, dcount, dcountif, percentile, percentiles, make_list, make_set, make_bag, arg_max, arg_min,
 //!   `take_any(*)`; `by` columns/expressions), `order by`/`sort by` (asc/desc, nulls
 //!   first/last), `take`/`limit`, `top`, `count`, `distinct`, `join` (every kind), `lookup`,
 //!   `union`, `mv-expand`, and `render` as the last operator (its visualization in
@@ -26,12 +26,13 @@
 //!   `between`), `and`/`or` (a null bool counts as false), `not()`, dynamic access (`.x`,
 //!   `['x']`, `[0]`), and the functions now, ago, bin, bin_at, floor, round, abs, tostring,
 //!   toint, tolong, todouble/toreal, todatetime, tobool, parse_json/todynamic, array_length,
-//!   strlen, strcat, substring, replace_string, tolower, toupper, iff/iif, case, coalesce,
-//!   isnull, isnotnull, isempty, isnotempty, startof/endof day|week|month|year, dayofweek,
+//!   strlen, strcat, split, indexof, substring, replace_string, tolower, toupper, iff/iif,
+//!   case, coalesce, isnull, isnotnull, isempty, isnotempty, startof/endof
+//!   day|week|month|year, dayofweek,
 //!   datetime_add, datetime_diff, format_datetime (`functions`, `datefns`).
 //!
 //! Not supported, and refused by name: make-series, top-nested, evaluate (bag_unpack, ...),
-//! make_bag, materialize, tabular let functions and the functions not listed above.
+//! materialize, tabular let functions and the functions not listed above.
 //!
 //! Parsing and evaluation run on a dedicated thread with a large stack, and expression nesting
 //! is bounded, so hostile queries get an error rather than overflowing the caller's stack.
