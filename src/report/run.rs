@@ -110,8 +110,10 @@ impl Runner {
             error: failure.as_ref().map(|f| f.message.clone()),
         };
         match &failure {
-            None => tracing::info!(report = %report.name, %status, rows = progress.rows.unwrap_or(0),
-                delivered = progress.delivered, ms = record.duration_ms, "report run finished"),
+            None => {
+                tracing::info!(report = %report.name, %status, rows = progress.rows.unwrap_or(0),
+                delivered = progress.delivered, ms = record.duration_ms, "report run finished")
+            }
             Some(f) => tracing::warn!(report = %report.name, %status, step = f.step.as_str(),
                 error = %f.message, "report run did not succeed"),
         }
