@@ -1,20 +1,16 @@
 //! Evaluation of typed expressions over one row, with Kusto's null and conversion semantics.
 
 use super::ast::BinOp;
-use super::compile::{Func, TExpr, TKind};
+use super::compile::{TExpr, TKind};
 use super::error::KqlError;
-use super::timefmt::{self, TICKS_PER_DAY};
+use super::timefmt;
 use super::value::{Type, Value};
 use serde_json::Value as Json;
 use std::cmp::Ordering;
+mod calls;
+mod convert;
 
-fn err(msg: impl Into<String>, pos: usize) -> KqlError {
-    KqlError::new(msg, pos)
-}
-
-/// Ticks between 0001-01-01 and 1970-01-01: datetime bins must divide it so that binning is
-/// the same whichever origin Kusto uses.
-const EPOCH_OFFSET_TICKS: i64 = 719_162 * TICKS_PER_DAY;
+use convert::{as_f64, err, overflow};
 
 /// Evaluates `e` over `row`.
 pub fn eval(e: &TExpr, row: &[Value]) -> Result<Value, KqlError> {
@@ -109,7 +105,13 @@ pub fn eval(e: &TExpr, row: &[Value]) -> Result<Value, KqlError> {
                 .map_or(Value::Null, dynamic),
             _ => Value::Null,
         },
-        TKind::Func(f, args) => call(*f, args, row, e)?,
+        TKind::Func(f, args) => {
+            let arg = |i: usize| match args.get(i) {
+                Some(a) => eval(a, row),
+                None => Err(err("missing argument", e.pos)),
+            };
+            calls::call(*f, args.len(), arg, e.pos)?
+        }
     };
     Ok(widen(v, e.ty))
 }
@@ -175,10 +177,6 @@ fn has_term(hay: &str, needle: &str) -> bool {
     false
 }
 
-fn overflow(pos: usize) -> KqlError {
-    err("Arithmetic overflow", pos)
-}
-
 fn checked_dt(t: Option<i64>, pos: usize) -> Result<Value, KqlError> {
     match t {
         Some(t) if timefmt::datetime_in_range(t) => Ok(Value::DateTime(t)),
@@ -186,14 +184,6 @@ fn checked_dt(t: Option<i64>, pos: usize) -> Result<Value, KqlError> {
             "The result of a datetime computation is outside the datetime range",
             pos,
         )),
-    }
-}
-
-fn as_f64(v: &Value) -> Option<f64> {
-    match v {
-        Value::Long(i) => Some(*i as f64),
-        Value::Real(f) => Some(*f),
-        _ => None,
     }
 }
 
@@ -328,258 +318,4 @@ fn compare(op: BinOp, a: &Value, b: &Value, pos: usize) -> Result<Value, KqlErro
         }
     };
     Ok(Value::Bool(res))
-}
-
-/// Formats a real the way Kusto's tostring() does, for the values where that is unambiguous.
-fn real_to_string(f: f64, pos: usize) -> Result<String, KqlError> {
-    if f.is_nan() {
-        return Ok("NaN".into());
-    }
-    if f.is_infinite() {
-        return Ok(if f > 0.0 { "Infinity" } else { "-Infinity" }.into());
-    }
-    if f == 0.0 || (f.abs() >= 1e-4 && f.abs() < 1e15) {
-        let s = format!("{f}");
-        return Ok(if s == "-0" { "0".into() } else { s });
-    }
-    Err(err(
-        format!("tostring() of the real {f:e} is not supported by the emulator"),
-        pos,
-    ))
-}
-
-/// Parses an integer string for toint/tolong: Ok(None) when it is not a number.
-fn parse_integer(s: &str, pos: usize) -> Result<Option<i64>, KqlError> {
-    let t = s.trim();
-    let body = t.strip_prefix(['+', '-']).unwrap_or(t);
-    if !body.is_empty() && body.bytes().all(|b| b.is_ascii_digit()) {
-        return Ok(t.parse().ok());
-    }
-    if parse_real(t).is_some() {
-        return Err(err(format!("Converting the non-integer string '{s}' to an integer is not supported by the emulator"), pos));
-    }
-    Ok(None)
-}
-
-/// Parses a real string for todouble: plain decimal/exponent forms, NaN and (-)Infinity.
-fn parse_real(s: &str) -> Option<f64> {
-    let t = s.trim();
-    match t {
-        "NaN" => return Some(f64::NAN),
-        "Infinity" => return Some(f64::INFINITY),
-        "-Infinity" => return Some(f64::NEG_INFINITY),
-        _ => {}
-    }
-    if t.is_empty()
-        || !t
-            .bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'))
-        || !t.bytes().any(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    t.parse().ok()
-}
-
-fn to_integer(v: Value, pos: usize) -> Result<Option<i64>, KqlError> {
-    Ok(match v {
-        Value::Long(i) => Some(i),
-        Value::Real(f) => (f.is_finite() && f.abs() < 9.2e18).then(|| f.trunc() as i64),
-        Value::Bool(b) => Some(i64::from(b)),
-        Value::Str(s) => parse_integer(&s, pos)?,
-        Value::Dynamic(Json::Number(n)) => match n.as_i64() {
-            Some(i) => Some(i),
-            None => n
-                .as_f64()
-                .filter(|f| f.is_finite() && f.abs() < 9.2e18)
-                .map(|f| f.trunc() as i64),
-        },
-        Value::Dynamic(Json::String(s)) => parse_integer(&s, pos)?,
-        Value::Dynamic(Json::Bool(b)) => Some(i64::from(b)),
-        _ => None,
-    })
-}
-
-/// A value as `tostring()` writes it (null is empty).
-fn to_text(v: Value, pos: usize) -> Result<String, KqlError> {
-    Ok(match v {
-        Value::Null => String::new(),
-        Value::Bool(b) => b.to_string(),
-        Value::Long(i) => i.to_string(),
-        Value::Real(f) => real_to_string(f, pos)?,
-        Value::Str(s) | Value::Guid(s) => s,
-        Value::DateTime(t) => timefmt::format_datetime(t).unwrap_or_default(),
-        Value::TimeSpan(t) => timefmt::format_timespan(t),
-        Value::Dynamic(Json::String(s)) => s,
-        Value::Dynamic(j) => j.to_string(),
-        Value::Decimal(_) => {
-            return Err(err(
-                "tostring() of a decimal is not supported by the emulator",
-                pos,
-            ))
-        }
-    })
-}
-
-fn call(f: Func, args: &[TExpr], row: &[Value], e: &TExpr) -> Result<Value, KqlError> {
-    let pos = e.pos;
-    let arg = |i: usize| -> Result<Value, KqlError> {
-        match args.get(i) {
-            Some(a) => eval(a, row),
-            None => Err(err("missing argument", pos)),
-        }
-    };
-    Ok(match f {
-        Func::Bin => {
-            let (x, s) = (arg(0)?, arg(1)?);
-            if x.is_null() || s.is_null() {
-                return Ok(Value::Null);
-            }
-            // Kusto: a negative bin size gives null; a zero size is refused here.
-            let bad = || err("A bin size of zero is not supported by the emulator", pos);
-            match (&x, &s) {
-                (Value::Long(x), Value::Long(s)) => {
-                    if *s < 0 {
-                        return Ok(Value::Null);
-                    }
-                    if *s == 0 {
-                        return Err(bad());
-                    }
-                    Value::Long(
-                        x.div_euclid(*s)
-                            .checked_mul(*s)
-                            .ok_or_else(|| overflow(pos))?,
-                    )
-                }
-                (Value::DateTime(t), Value::TimeSpan(s)) => {
-                    if *s < 0 {
-                        return Ok(Value::Null);
-                    }
-                    if *s == 0 {
-                        return Err(bad());
-                    }
-                    if EPOCH_OFFSET_TICKS % s != 0 {
-                        return Err(err("bin() of a datetime with this bin size is not supported by the emulator (use a size that divides a day)", pos));
-                    }
-                    Value::DateTime(
-                        t.div_euclid(*s)
-                            .checked_mul(*s)
-                            .ok_or_else(|| overflow(pos))?,
-                    )
-                }
-                (Value::TimeSpan(t), Value::TimeSpan(s)) => {
-                    if *s < 0 {
-                        return Ok(Value::Null);
-                    }
-                    if *s == 0 {
-                        return Err(bad());
-                    }
-                    Value::TimeSpan(
-                        t.div_euclid(*s)
-                            .checked_mul(*s)
-                            .ok_or_else(|| overflow(pos))?,
-                    )
-                }
-                _ => {
-                    let (x, s) = (
-                        as_f64(&x).unwrap_or(f64::NAN),
-                        as_f64(&s).unwrap_or(f64::NAN),
-                    );
-                    if s < 0.0 {
-                        return Ok(Value::Null);
-                    }
-                    if s.partial_cmp(&0.0) != Some(Ordering::Greater) {
-                        return Err(bad());
-                    }
-                    Value::Real((x / s).floor() * s)
-                }
-            }
-        }
-        Func::ToString => Value::Str(to_text(arg(0)?, pos)?),
-        Func::Ext(x) => {
-            let values = args
-                .iter()
-                .map(|a| eval(a, row))
-                .collect::<Result<Vec<_>, _>>()?;
-            super::functions::eval(x, values, |v| to_text(v, pos), pos)?
-        }
-        Func::ToInt => match to_integer(arg(0)?, pos)? {
-            Some(i) if i32::try_from(i).is_ok() => Value::Long(i),
-            _ => Value::Null,
-        },
-        Func::ToLong => to_integer(arg(0)?, pos)?.map_or(Value::Null, Value::Long),
-        Func::ToReal => match arg(0)? {
-            Value::Long(i) => Value::Real(i as f64),
-            Value::Real(f) => Value::Real(f),
-            Value::Bool(b) => Value::Real(if b { 1.0 } else { 0.0 }),
-            Value::Str(s) | Value::Dynamic(Json::String(s)) => {
-                parse_real(&s).map_or(Value::Null, Value::Real)
-            }
-            Value::Dynamic(Json::Number(n)) => n.as_f64().map_or(Value::Null, Value::Real),
-            Value::Dynamic(Json::Bool(b)) => Value::Real(if b { 1.0 } else { 0.0 }),
-            _ => Value::Null,
-        },
-        Func::ToDateTime => match arg(0)? {
-            Value::DateTime(t) => Value::DateTime(t),
-            Value::Str(s) | Value::Dynamic(Json::String(s)) => {
-                timefmt::parse_datetime_text(&s).map_or(Value::Null, Value::DateTime)
-            }
-            _ => Value::Null,
-        },
-        Func::StrLen => match arg(0)? {
-            Value::Str(s) => {
-                if s.chars().any(|c| u32::from(c) > 0xFFFF) {
-                    return Err(err("strlen() of text outside the Basic Multilingual Plane is not supported by the emulator", pos));
-                }
-                Value::Long(s.chars().count() as i64)
-            }
-            _ => Value::Null,
-        },
-        Func::ToLower => match arg(0)? {
-            Value::Str(s) => Value::Str(s.to_lowercase()),
-            other => other,
-        },
-        Func::ToUpper => match arg(0)? {
-            Value::Str(s) => Value::Str(s.to_uppercase()),
-            other => other,
-        },
-        Func::Iff => {
-            if arg(0)? == Value::Bool(true) {
-                arg(1)?
-            } else {
-                arg(2)?
-            }
-        }
-        Func::Coalesce => {
-            let mut out = Value::Null;
-            for i in 0..args.len() {
-                let v = arg(i)?;
-                let empty = v.is_null() || matches!(&v, Value::Str(s) if s.is_empty());
-                if !empty {
-                    out = v;
-                    break;
-                }
-            }
-            out
-        }
-        Func::IsNull => Value::Bool(arg(0)?.is_null()),
-        Func::IsNotNull => Value::Bool(!arg(0)?.is_null()),
-        Func::IsEmpty | Func::IsNotEmpty => {
-            let empty =
-                match arg(0)? {
-                    Value::Null => true,
-                    Value::Str(s) | Value::Dynamic(Json::String(s)) => s.is_empty(),
-                    Value::Dynamic(Json::Array(_) | Json::Object(_)) => return Err(err(
-                        "isempty() of a dynamic array or object is not supported by the emulator",
-                        pos,
-                    )),
-                    _ => false,
-                };
-            Value::Bool(empty == (f == Func::IsEmpty))
-        }
-        Func::Not => match arg(0)? {
-            Value::Bool(b) => Value::Bool(!b),
-            _ => Value::Null,
-        },
-    })
 }

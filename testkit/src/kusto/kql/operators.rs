@@ -1,25 +1,23 @@
 //! Tabular operators: loads the source table, applies each `|` operator, renders the result.
 
-use super::aggregate::{compile_agg, key_of, Agg};
-use super::ast::{ExprKind, Inline, NamedExpr, OpKind, Query, SortKey};
-use super::compile::{derive_name, Ctx, Schema, TExpr};
+use super::ast::{Inline, NamedExpr, OpKind, Query};
+use super::compile::{derive_name, Ctx, Schema};
 use super::error::KqlError;
-use super::eval::{eval, order};
+use super::eval::eval;
 use super::table::{Catalog, Column, DataTable};
 use super::value::{from_wire, to_wire, Type, Value};
-use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
 
+mod columns;
 mod inline;
 mod join;
 mod mv_expand;
+mod shared;
+mod sort;
+mod summarize;
 mod union;
 
 pub use super::rows::Rows;
-
-fn err(msg: impl Into<String>, pos: usize) -> KqlError {
-    KqlError::new(msg, pos)
-}
+use shared::err;
 
 /// Looks up and decodes the query's source table.
 pub fn source(q: &Query, catalog: &dyn Catalog) -> Result<Rows, KqlError> {
@@ -178,29 +176,6 @@ fn render(data: Rows) -> Result<DataTable, KqlError> {
     })
 }
 
-fn check_unique(schema: &Schema, pos: usize) -> Result<(), KqlError> {
-    let mut seen = HashSet::new();
-    for (n, _) in schema {
-        if !seen.insert(n) {
-            return Err(err(
-                format!("A column named '{n}' is defined more than once"),
-                pos,
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// The output name of `[name =] expr` in project/extend, or an error asking for one.
-fn item_name(item: &NamedExpr) -> Result<String, KqlError> {
-    match &item.name {
-        Some((n, _)) => Ok(n.clone()),
-        None => derive_name(&item.expr).ok_or_else(|| {
-            err("Name computed columns explicitly (Name = expression); the emulator does not invent column names", item.expr.pos)
-        }),
-    }
-}
-
 fn constant_count(ctx: &Ctx, e: &super::ast::Expr, what: &str) -> Result<usize, KqlError> {
     let empty: Schema = Vec::new();
     let c = Ctx {
@@ -243,93 +218,14 @@ fn apply(op: &OpKind, pos: usize, data: Rows, now: i64) -> Result<Rows, KqlError
             }
             Ok(Rows { schema, rows: out })
         }
-        OpKind::Project(items) => {
-            let mut exprs = Vec::new();
-            let mut out_schema = Vec::new();
-            for it in items {
-                let t = ctx.compile(&it.expr)?;
-                out_schema.push((item_name(it)?, t.ty));
-                exprs.push(t);
-            }
-            check_unique(&out_schema, pos)?;
-            let rows = rows
-                .iter()
-                .map(|r| exprs.iter().map(|e| eval(e, r)).collect())
-                .collect::<Result<_, _>>()?;
-            Ok(Rows {
-                schema: out_schema,
-                rows,
-            })
-        }
-        OpKind::Extend(items) => {
-            let mut schema = schema;
-            let mut rows = rows;
-            for it in items {
-                let name = item_name(it)?;
-                let t = Ctx {
-                    schema: &schema,
-                    now,
-                }
-                .compile(&it.expr)?;
-                // Kusto: an existing column of that name is removed and the new value appended.
-                let existing = schema.iter().position(|(n, _)| *n == name);
-                for r in rows.iter_mut() {
-                    let v = eval(&t, r)?;
-                    if let Some(i) = existing {
-                        r.remove(i);
-                    }
-                    r.push(v);
-                }
-                if let Some(i) = existing {
-                    schema.remove(i);
-                }
-                schema.push((name, t.ty));
-            }
-            Ok(Rows { schema, rows })
-        }
-        OpKind::ProjectAway(names) => {
-            let mut drop = vec![false; schema.len()];
-            for (pat, p) in names {
-                if let Some(prefix) = pat.strip_suffix('*') {
-                    for (i, (n, _)) in schema.iter().enumerate() {
-                        if n.starts_with(prefix) {
-                            drop[i] = true;
-                        }
-                    }
-                } else {
-                    let i = schema.iter().position(|(n, _)| n == pat).ok_or_else(|| {
-                        err(
-                            format!("Failed to resolve scalar expression named '{pat}'"),
-                            *p,
-                        )
-                    })?;
-                    drop[i] = true;
-                }
-            }
-            let rows = rows.into_iter().map(|r| keep(r, &drop)).collect();
-            Ok(Rows {
-                schema: keep(schema, &drop),
-                rows,
-            })
-        }
-        OpKind::ProjectRename(items) => {
-            let mut schema = schema;
-            for (new, old, p) in items {
-                let i = schema.iter().position(|(n, _)| n == old).ok_or_else(|| {
-                    err(
-                        format!("Failed to resolve scalar expression named '{old}'"),
-                        *p,
-                    )
-                })?;
-                schema[i].0 = new.clone();
-            }
-            check_unique(&schema, pos)?;
-            Ok(Rows { schema, rows })
-        }
-        OpKind::Summarize { aggs, by } => summarize(&ctx, aggs, by, rows, pos),
+        OpKind::Project(items) => columns::project(&ctx, items, rows, pos),
+        OpKind::Extend(items) => columns::extend(schema, rows, items, now),
+        OpKind::ProjectAway(names) => columns::project_away(schema, rows, names),
+        OpKind::ProjectRename(items) => columns::project_rename(schema, rows, items, pos),
+        OpKind::Summarize { aggs, by } => summarize::summarize(&ctx, aggs, by, rows, pos),
         OpKind::Sort(keys) => {
-            let compiled = compile_keys(&ctx, keys)?;
-            let rows = sort_rows(rows, &compiled, pos)?;
+            let compiled = sort::compile_keys(&ctx, keys)?;
+            let rows = sort::sort_rows(rows, &compiled, pos)?;
             Ok(Rows { schema, rows })
         }
         OpKind::Take(n) => {
@@ -340,8 +236,8 @@ fn apply(op: &OpKind, pos: usize, data: Rows, now: i64) -> Result<Rows, KqlError
         }
         OpKind::Top(n, key) => {
             let n = constant_count(&ctx, n, "top")?;
-            let compiled = compile_keys(&ctx, std::slice::from_ref(key))?;
-            let mut rows = sort_rows(rows, &compiled, pos)?;
+            let compiled = sort::compile_keys(&ctx, std::slice::from_ref(key))?;
+            let mut rows = sort::sort_rows(rows, &compiled, pos)?;
             rows.truncate(n);
             Ok(Rows { schema, rows })
         }
@@ -349,265 +245,11 @@ fn apply(op: &OpKind, pos: usize, data: Rows, now: i64) -> Result<Rows, KqlError
             schema: vec![("Count".into(), Type::Long)],
             rows: vec![vec![Value::Long(rows.len() as i64)]],
         }),
-        OpKind::Distinct(cols) => {
-            let idx: Vec<usize> = match cols {
-                None => (0..schema.len()).collect(),
-                Some(cols) => cols
-                    .iter()
-                    .map(|(c, p)| {
-                        schema.iter().position(|(n, _)| n == c).ok_or_else(|| {
-                            err(
-                                format!("Failed to resolve scalar expression named '{c}'"),
-                                *p,
-                            )
-                        })
-                    })
-                    .collect::<Result<_, _>>()?,
-            };
-            let out_schema: Schema = idx.iter().map(|&i| schema[i].clone()).collect();
-            if let Some((n, t)) = out_schema
-                .iter()
-                .find(|(_, t)| matches!(t, Type::Dynamic | Type::Decimal))
-            {
-                return Err(err(
-                    format!(
-                        "distinct over the {} column '{n}' is not supported",
-                        t.name()
-                    ),
-                    pos,
-                ));
-            }
-            check_unique(&out_schema, pos)?;
-            let mut seen = HashSet::new();
-            let mut out = Vec::new();
-            for r in rows {
-                let vals: Vec<Value> = idx.iter().map(|&i| r[i].clone()).collect();
-                let key: Vec<String> = vals.iter().map(key_of).collect();
-                if seen.insert(key) {
-                    out.push(vals);
-                }
-            }
-            Ok(Rows {
-                schema: out_schema,
-                rows: out,
-            })
-        }
+        OpKind::Distinct(cols) => columns::distinct(schema, rows, cols.as_deref(), pos),
         // Handled by `run`, which holds the join's right side.
         OpKind::Render { .. }
         | OpKind::Join { .. }
         | OpKind::Union(_)
         | OpKind::MvExpand { .. } => Ok(Rows { schema, rows }),
     }
-}
-
-/// The items of `v` whose `drop` flag is false.
-fn keep<T>(v: Vec<T>, drop: &[bool]) -> Vec<T> {
-    v.into_iter()
-        .zip(drop)
-        .filter(|(_, d)| !**d)
-        .map(|(x, _)| x)
-        .collect()
-}
-
-/// A compiled sort key: expression, direction, whether nulls come first.
-struct Key {
-    expr: TExpr,
-    descending: bool,
-    nulls_first: bool,
-}
-
-fn compile_keys(ctx: &Ctx, keys: &[SortKey]) -> Result<Vec<Key>, KqlError> {
-    keys.iter()
-        .map(|k| {
-            let expr = ctx.compile(&k.expr)?;
-            // Kusto sorts numeric, date, time and string values only.
-            if matches!(
-                expr.ty,
-                Type::Dynamic | Type::Decimal | Type::Guid | Type::Bool
-            ) {
-                return Err(err(
-                    format!(
-                        "Sorting by a value of type '{}' is not supported by the emulator",
-                        expr.ty.name()
-                    ),
-                    k.expr.pos,
-                ));
-            }
-            // Kusto: ascending puts nulls first, descending puts them last, unless told otherwise.
-            let nulls_first = k.nulls_first.unwrap_or(!k.descending);
-            Ok(Key {
-                expr,
-                descending: k.descending,
-                nulls_first,
-            })
-        })
-        .collect()
-}
-
-fn sort_rows(rows: Vec<Vec<Value>>, keys: &[Key], pos: usize) -> Result<Vec<Vec<Value>>, KqlError> {
-    let mut keyed = Vec::with_capacity(rows.len());
-    for r in rows {
-        let mut ks = Vec::with_capacity(keys.len());
-        for k in keys {
-            ks.push(eval(&k.expr, &r)?);
-        }
-        keyed.push((ks, r));
-    }
-    let mut failed = false;
-    keyed.sort_by(|(a, _), (b, _)| {
-        for (k, (x, y)) in keys.iter().zip(a.iter().zip(b)) {
-            // Kusto groups NaN with null: nulls first gives null, NaN, values; nulls last gives
-            // values, NaN, null.
-            let class = |v: &Value| match v {
-                Value::Null => {
-                    if k.nulls_first {
-                        0
-                    } else {
-                        2
-                    }
-                }
-                Value::Real(f) if f.is_nan() => 1,
-                _ => {
-                    if k.nulls_first {
-                        2
-                    } else {
-                        0
-                    }
-                }
-            };
-            let (cx, cy) = (class(x), class(y));
-            let o = match cx.cmp(&cy) {
-                Ordering::Equal if cx == 1 || x.is_null() => Ordering::Equal,
-                Ordering::Equal => {
-                    let o = order(x, y).unwrap_or_else(|| {
-                        failed = true;
-                        Ordering::Equal
-                    });
-                    if k.descending {
-                        o.reverse()
-                    } else {
-                        o
-                    }
-                }
-                other => other,
-            };
-            if o != Ordering::Equal {
-                return o;
-            }
-        }
-        Ordering::Equal
-    });
-    if failed {
-        return Err(err("Values could not be ordered", pos));
-    }
-    Ok(keyed.into_iter().map(|(_, r)| r).collect())
-}
-
-fn summarize(
-    ctx: &Ctx,
-    aggs: &[NamedExpr],
-    by: &[NamedExpr],
-    rows: Vec<Vec<Value>>,
-    pos: usize,
-) -> Result<Rows, KqlError> {
-    let mut out_schema = Vec::new();
-    let mut keys = Vec::new();
-    for b in by {
-        let t = ctx.compile(&b.expr)?;
-        if matches!(t.ty, Type::Dynamic | Type::Decimal) {
-            return Err(err(
-                format!(
-                    "Grouping by a value of type '{}' is not supported",
-                    t.ty.name()
-                ),
-                b.expr.pos,
-            ));
-        }
-        let name = match &b.name {
-            Some((n, _)) => n.clone(),
-            None => match &b.expr.kind {
-                ExprKind::Call(f, args) if (f == "bin" || f == "floor") && args.len() == 2 => {
-                    derive_name(&args[0])
-                }
-                _ => derive_name(&b.expr),
-            }
-            .ok_or_else(|| {
-                err(
-                    "Name the grouping expression explicitly (Name = expression)",
-                    b.expr.pos,
-                )
-            })?,
-        };
-        out_schema.push((name, t.ty));
-        keys.push(t);
-    }
-    // Group keys that are plain input columns (left out of arg_max(x, *)).
-    let by_columns: Vec<String> = by
-        .iter()
-        .filter(|b| {
-            b.name
-                .as_ref()
-                .is_none_or(|(n, _)| matches!(&b.expr.kind, ExprKind::Name(c) if c == n))
-        })
-        .filter_map(|b| match &b.expr.kind {
-            ExprKind::Name(c) => Some(c.clone()),
-            _ => None,
-        })
-        .collect();
-    let mut compiled: Vec<Agg> = Vec::new();
-    for a in &super::aggregate::expand_percentiles(aggs)? {
-        let mut agg = compile_agg(
-            ctx,
-            a.name.as_ref().map(|(n, _)| n.as_str()),
-            &a.expr,
-            &by_columns,
-        )?;
-        if a.name.is_none() {
-            // Kusto numbers repeated default names: set_y, set_y1, ...
-            let base = agg.name.clone();
-            let mut k = 1;
-            while out_schema.iter().any(|(n, _)| *n == agg.name) {
-                agg.name = format!("{base}{k}");
-                k += 1;
-            }
-        }
-        out_schema.extend(agg.columns());
-        compiled.push(agg);
-    }
-    check_unique(&out_schema, pos)?;
-    // Groups in order of first appearance.
-    let mut index: HashMap<Vec<String>, usize> = HashMap::new();
-    let mut groups: Vec<(Vec<Value>, Vec<super::aggregate::State>, usize)> = Vec::new();
-    for r in &rows {
-        let kv: Vec<Value> = keys.iter().map(|k| eval(k, r)).collect::<Result<_, _>>()?;
-        let kk: Vec<String> = kv.iter().map(key_of).collect();
-        let gi = match index.get(&kk) {
-            Some(&i) => i,
-            None => {
-                groups.push((kv, compiled.iter().map(Agg::start).collect(), 0));
-                index.insert(kk, groups.len() - 1);
-                groups.len() - 1
-            }
-        };
-        let g = &mut groups[gi];
-        g.2 += 1;
-        for (agg, st) in compiled.iter().zip(g.1.iter_mut()) {
-            agg.add(st, r)?;
-        }
-    }
-    if groups.is_empty() && keys.is_empty() {
-        groups.push((Vec::new(), compiled.iter().map(Agg::start).collect(), 0));
-    }
-    let mut out = Vec::with_capacity(groups.len());
-    for (kv, states, _) in groups {
-        let mut row = kv;
-        for (agg, st) in compiled.iter().zip(states) {
-            row.extend(agg.finish(st)?);
-        }
-        out.push(row);
-    }
-    Ok(Rows {
-        schema: out_schema,
-        rows: out,
-    })
 }
