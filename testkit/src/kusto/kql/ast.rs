@@ -139,6 +139,16 @@ pub enum OpKind {
         /// Most rows made from one input row.
         limit: Option<i64>,
     },
+    /// `evaluate bag_unpack(Column [, Prefix] [, columnsConflict] [, ignoredProperties])
+    /// [: (Name:type, ...)]`.
+    BagUnpack {
+        /// The dynamic column to unpack.
+        column: Expr,
+        /// The further arguments: (name when written `name = value`, constant expression).
+        args: Vec<(Option<String>, Expr)>,
+        /// The output schema: whether it starts with `*`, then (name, type) pairs.
+        schema: Option<(bool, Vec<(String, String)>)>,
+    },
     /// `join [kind=K] (right) on keys`.
     Join {
         /// The join flavour (`innerunique` when not given).

@@ -6,6 +6,7 @@ use super::ast::{BinOp, Expr, ExprKind, Lit};
 use super::error::KqlError;
 use super::value::{Type, Value};
 
+use super::typed::{Ext, StrFn};
 /// Column names and types of a table flowing between operators.
 pub use super::typed::{Func, Schema, TExpr, TKind};
 mod calls;
@@ -166,12 +167,24 @@ impl<'a> Ctx<'a> {
                 }
                 let negated = word.starts_with('!');
                 let base = word.trim_start_matches('!');
-                let cs = base.ends_with("_cs");
+                let cs = base.ends_with("_cs") || base == "matches regex";
                 let base = base.trim_end_matches("_cs").to_string();
                 t(
                     TKind::StrOp(base, negated, cs, Box::new(lt), Box::new(rt)),
                     Type::Bool,
                 )
+            }
+            ExprKind::In(word, l, list) if word == "has_any" || word == "has_all" => {
+                let f = if word == "has_any" {
+                    StrFn::HasAny
+                } else {
+                    StrFn::HasAll
+                };
+                let args = std::iter::once(&**l)
+                    .chain(list)
+                    .map(|a| self.compile(a))
+                    .collect::<Result<Vec<_>, _>>()?;
+                super::functions::typed(Ext::Str(f), word, args, pos)
             }
             ExprKind::In(word, l, list) => {
                 let lt = self.compile(l)?;

@@ -3,6 +3,7 @@
 use super::ast::BinOp;
 use super::compile::{TExpr, TKind};
 use super::error::KqlError;
+use super::strings::has_term;
 use super::timefmt;
 use super::value::{Type, Value};
 use serde_json::Value as Json;
@@ -59,6 +60,7 @@ pub fn eval(e: &TExpr, row: &[Value]) -> Result<Value, KqlError> {
                 "contains" => a.contains(&b),
                 "startswith" => a.starts_with(&b),
                 "endswith" => a.ends_with(&b),
+                "matches regex" => super::strings::regex(&b, r.pos)?.is_match(&a),
                 _ => has_term(&a, &b),
             };
             Value::Bool(hit != *negated)
@@ -139,42 +141,6 @@ fn as_bool(v: &Value) -> Option<bool> {
         Value::Bool(b) => Some(*b),
         _ => None,
     }
-}
-
-/// `has`: `needle` occurs in `hay` on term boundaries (terms are maximal runs of ASCII
-/// alphanumeric characters).
-fn has_term(hay: &str, needle: &str) -> bool {
-    if needle.is_empty() {
-        return true;
-    }
-    let first_alnum = needle
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphanumeric());
-    let last_alnum = needle
-        .chars()
-        .last()
-        .is_some_and(|c| c.is_ascii_alphanumeric());
-    let mut from = 0;
-    while let Some(off) = hay[from..].find(needle) {
-        let start = from + off;
-        let end = start + needle.len();
-        let before_ok = !first_alnum
-            || !hay[..start]
-                .chars()
-                .last()
-                .is_some_and(|c| c.is_ascii_alphanumeric());
-        let after_ok = !last_alnum
-            || !hay[end..]
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphanumeric());
-        if before_ok && after_ok {
-            return true;
-        }
-        from = start + hay[start..].chars().next().map_or(1, char::len_utf8);
-    }
-    false
 }
 
 fn checked_dt(t: Option<i64>, pos: usize) -> Result<Value, KqlError> {

@@ -49,6 +49,9 @@ pub fn lookup(name: &str) -> Option<Ext> {
         "datetime_diff" => Ext::DateTimeDiff,
         "bin_at" => Ext::BinAt,
         "format_datetime" => Ext::FormatDateTime,
+        other if super::strings::lookup(other).is_some() => {
+            Ext::Str(super::strings::lookup(other)?)
+        }
         other => match period(other)? {
             (true, p) => Ext::StartOf(p),
             (false, p) => Ext::EndOf(p),
@@ -101,6 +104,7 @@ pub fn typed(ext: Ext, name: &str, compiled: Vec<TExpr>, pos: usize) -> Result<T
             }
         }
         (Ext::FormatDateTime, [DateTime, String]) => String,
+        (Ext::Str(f), t) => super::strings::result_type(f, t).ok_or_else(bad)?,
         _ => return Err(bad()),
     };
     Ok(TExpr {
@@ -219,6 +223,7 @@ pub fn eval(
         (Ext::FormatDateTime, [V::DateTime(t), V::Str(f)]) => {
             datefns::format(*t, f, pos)?.map_or(V::Null, V::Str)
         }
+        (Ext::Str(f), _) => return super::strings::eval(f, v, text, pos),
         _ => V::Null,
     })
 }

@@ -272,8 +272,13 @@ fn typed_literal(word: &str, raw: &str, pos: usize) -> Result<Tok, KqlError> {
             None
         } else {
             Some(
-                timefmt::parse_datetime_text(body)
-                    .ok_or_else(|| syntax(format!("invalid datetime literal '{raw}'"), pos))?,
+                timefmt::parse_datetime_text(body).ok_or_else(|| {
+                    if timefmt::is_ambiguous_numeric_date(body) {
+                        syntax(format!("the datetime literal {raw} puts day and month in an order the emulator does not guess; write it as ISO 8601 (yyyy-MM-dd)"), pos)
+                    } else {
+                        syntax(format!("invalid datetime literal '{raw}'"), pos)
+                    }
+                })?,
             )
         }),
         "guid" => Tok::Guid(if is_null {

@@ -16,23 +16,28 @@
 //!   max, dcount, dcountif, percentile, percentiles, make_list, make_set, make_bag, arg_max,
 //!   arg_min, `take_any(*)`; `by` columns/expressions), `order by`/`sort by` (asc/desc, nulls
 //!   first/last), `take`/`limit`, `top`, `count`, `distinct`, `join` (every kind), `lookup`,
-//!   `union`, `mv-expand`, and `render` as the last operator (its visualization in
-//!   [`QueryOutput`]);
+//!   `union`, `mv-expand`, `evaluate bag_unpack` (prefix, `columnsConflict`,
+//!   `ignoredProperties`, output schema), and `render` as the last operator (its
+//!   visualization in [`QueryOutput`]);
 //! - scalars: literals (long, real, string, bool, `datetime(..)` in ISO, RFC 822/850 and
 //!   sortable GMT forms, `time(..)`/`timespan(..)`, `1d 2h 30m 10s 100ms`, `guid(..)`,
 //!   `dynamic(..)`, `int(..)`, `long(null)`...), arithmetic with Kusto's typing (int and long
 //!   make long, a real operand real, modulo never negative), comparisons, string operators
 //!   (`contains`, `has`, `startswith`, `endswith`, `_cs` and `!` forms, `in`, `in~`,
-//!   `between`), `and`/`or` (a null bool counts as false), `not()`, dynamic access (`.x`,
-//!   `['x']`, `[0]`), and the functions now, ago, bin, bin_at, floor, round, abs, tostring,
-//!   toint, tolong, todouble/toreal, todatetime, tobool, parse_json/todynamic, array_length,
-//!   strlen, strcat, split, indexof, substring, replace_string, tolower, toupper, iff/iif,
-//!   case, coalesce, isnull, isnotnull, isempty, isnotempty, startof/endof
+//!   `has_any`, `has_all`, `matches regex`, `between`), `and`/`or` (a null bool counts as
+//!   false), `not()`, dynamic access (`.x`, `['x']`, `[0]`), and the functions now, ago, bin,
+//!   bin_at, floor, round, abs, tostring, toint, tolong, todouble/toreal, todatetime, tobool,
+//!   parse_json/todynamic, array_length, strlen, strcat, strcat_delim, split, indexof,
+//!   substring, replace_string, trim, trim_start, trim_end, extract, extract_all, countof,
+//!   reverse, strrep (regular expressions in RE2 syntax: `strings`), tolower, toupper,
+//!   iff/iif, case, coalesce, isnull, isnotnull, isempty, isnotempty, startof/endof
 //!   day|week|month|year, dayofweek,
 //!   datetime_add, datetime_diff, format_datetime (`functions`, `datefns`).
 //!
-//! Not supported, and refused by name: make-series, top-nested, evaluate (bag_unpack, ...),
-//! materialize, tabular let functions and the functions not listed above.
+//! Not supported, and refused by name: make-series, top-nested, evaluate plugins other than
+//! bag_unpack, materialize, tabular let functions and the functions not listed above. A
+//! datetime written with day and month as numbers (`12-02-2022`) is refused rather than
+//! read in a guessed order.
 //!
 //! Parsing and evaluation run on a dedicated thread with a large stack, and expression nesting
 //! is bounded, so hostile queries get an error rather than overflowing the caller's stack.
@@ -53,6 +58,7 @@ mod params;
 mod parser;
 mod render;
 mod rows;
+mod strings;
 mod table;
 mod timefmt;
 mod typed;
@@ -65,6 +71,8 @@ pub use table::{Catalog, Column, DataTable};
 mod report_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod unpack_tests;
 
 /// Runs a query over the catalog; anything outside the supported subset is an error, never a
 /// wrong answer. The result table is named "PrimaryResult".

@@ -7,6 +7,7 @@ use super::eval::eval;
 use super::table::{Catalog, Column, DataTable};
 use super::value::{from_wire, to_wire, Type, Value};
 
+mod bag_unpack;
 mod columns;
 mod inline;
 mod join;
@@ -114,6 +115,11 @@ pub fn run(
                 *limit,
                 op.pos,
             )?,
+            OpKind::BagUnpack {
+                column,
+                args,
+                schema,
+            } => bag_unpack::bag_unpack(data, column, args, schema.as_ref(), now, op.pos)?,
             OpKind::Render { .. } => data,
             other => apply(other, op.pos, data, now)?,
         };
@@ -250,6 +256,7 @@ fn apply(op: &OpKind, pos: usize, data: Rows, now: i64) -> Result<Rows, KqlError
         OpKind::Render { .. }
         | OpKind::Join { .. }
         | OpKind::Union(_)
-        | OpKind::MvExpand { .. } => Ok(Rows { schema, rows }),
+        | OpKind::MvExpand { .. }
+        | OpKind::BagUnpack { .. } => Ok(Rows { schema, rows }),
     }
 }

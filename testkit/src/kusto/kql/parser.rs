@@ -322,6 +322,7 @@ impl<'a> Parser<'a> {
             "lookup" => self.lookup_op()?,
             "union" => OpKind::Union(self.union_parts()?),
             "mv-expand" => self.mv_expand_op()?,
+            "evaluate" => self.evaluate_op()?,
             other => {
                 return Err(syntax(
                     format!("the query operator '{other}' is not supported"),

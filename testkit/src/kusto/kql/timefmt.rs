@@ -195,6 +195,20 @@ pub fn parse_datetime_text(text: &str) -> Option<i64> {
     })
 }
 
+/// Whether `text` starts with a numeric date whose day and month order Kusto reads by the
+/// .NET invariant culture (`12-02-2022`, `2/12/2022`): no documented format, so the emulator
+/// refuses it rather than guessing which number is the month.
+pub fn is_ambiguous_numeric_date(text: &str) -> bool {
+    let date = text.trim().split([' ', 'T']).next().unwrap_or("");
+    let parts: Vec<&str> = date.split(['-', '/', '.']).collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && parts[0].len() <= 2
+        && parts[1].len() <= 2
+}
+
 /// Parses a timespan in "[-][d.]hh:mm[:ss[.fffffff]]" form.
 pub fn parse_timespan_clock(text: &str) -> Option<i64> {
     let s = text.trim();

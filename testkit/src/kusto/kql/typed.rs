@@ -60,6 +60,24 @@ pub enum TKind {
     Func(Func, Vec<TExpr>),
 }
 
+/// The string functions of `strings.rs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrFn {
+    Trim,
+    TrimStart,
+    TrimEnd,
+    Extract,
+    ExtractAll,
+    CountOf,
+    Reverse,
+    StrRep,
+    StrCatDelim,
+    /// `s has_any (a, b)`: the operator, compiled as a call.
+    HasAny,
+    /// `s has_all (a, b)`.
+    HasAll,
+}
+
 /// The functions of `functions.rs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ext {
@@ -81,4 +99,6 @@ pub enum Ext {
     DateTimeDiff,
     BinAt,
     FormatDateTime,
+    /// The string functions of `strings.rs`.
+    Str(StrFn),
 }

@@ -43,7 +43,13 @@ pub(super) fn call(
         Func::ToDateTime => match arg(0)? {
             Value::DateTime(t) => Value::DateTime(t),
             Value::Str(s) | Value::Dynamic(Json::String(s)) => {
-                timefmt::parse_datetime_text(&s).map_or(Value::Null, Value::DateTime)
+                match timefmt::parse_datetime_text(&s) {
+                    Some(t) => Value::DateTime(t),
+                    None if timefmt::is_ambiguous_numeric_date(&s) => {
+                        return Err(err(format!("todatetime('{s}'): the emulator does not guess the order of day and month; use ISO 8601 (yyyy-MM-dd)"), pos))
+                    }
+                    None => Value::Null,
+                }
             }
             _ => Value::Null,
         },

@@ -16,7 +16,8 @@ fn err(msg: impl Into<String>, pos: usize) -> KqlError {
     KqlError::new(msg, pos)
 }
 
-fn constant(e: &Expr, now: i64) -> Result<(Value, Type), KqlError> {
+/// Evaluates an expression that needs no columns (a literal, `now()`, arithmetic on them).
+pub(super) fn constant(e: &Expr, now: i64) -> Result<(Value, Type), KqlError> {
     let ctx = Ctx { schema: &[], now };
     let t = ctx.compile(e)?;
     Ok((eval(&t, &[])?, t.ty))

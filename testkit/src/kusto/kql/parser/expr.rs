@@ -82,7 +82,19 @@ impl Parser<'_> {
                 pos,
             });
         }
-        if matches!(word.as_str(), "in" | "!in" | "in~" | "!in~") {
+        if word == "matches" && matches!(self.peek_at(1), Tok::Ident(w) if w == "regex") {
+            self.bump();
+            self.bump();
+            let right = self.additive()?;
+            return Ok(Expr {
+                kind: ExprKind::StrOp("matches regex".into(), Box::new(left), Box::new(right)),
+                pos,
+            });
+        }
+        if matches!(
+            word.as_str(),
+            "in" | "!in" | "in~" | "!in~" | "has_any" | "has_all"
+        ) {
             self.bump();
             self.expect(Tok::LParen, "'('")?;
             let mut list = vec![self.expr()?];

@@ -335,3 +335,66 @@ impl Parser<'_> {
         })
     }
 }
+
+impl Parser<'_> {
+    /// `evaluate bag_unpack(Column [, arg | name = arg]...) [: ([*,] Name:type, ...)]`; any
+    /// other plugin is refused by name.
+    pub(super) fn evaluate_op(&mut self) -> Result<OpKind, KqlError> {
+        let (plugin, plugin_pos) = self.ident("a plugin name")?;
+        if plugin != "bag_unpack" {
+            return Err(syntax(
+                format!(
+                    "the plugin '{plugin}' (evaluate {plugin}) is not supported by the emulator"
+                ),
+                plugin_pos,
+            ));
+        }
+        self.expect(Tok::LParen, "'('")?;
+        let column = self.expr()?;
+        let mut args = Vec::new();
+        while *self.peek() == Tok::Comma {
+            self.bump();
+            let name = if matches!(self.peek(), Tok::Ident(_)) && *self.peek_at(1) == Tok::Assign {
+                let (n, _) = self.ident("an argument name")?;
+                self.bump();
+                Some(n)
+            } else {
+                None
+            };
+            args.push((name, self.expr()?));
+        }
+        self.expect(Tok::RParen, "')'")?;
+        let schema = if *self.peek() == Tok::Colon {
+            self.bump();
+            self.expect(Tok::LParen, "'('")?;
+            let star = *self.peek() == Tok::Star;
+            if star {
+                self.bump();
+                if *self.peek() == Tok::Comma {
+                    self.bump();
+                }
+            }
+            let mut cols = Vec::new();
+            while *self.peek() != Tok::RParen {
+                let (name, _) = self.column_name()?;
+                self.expect(Tok::Colon, "':' and a type")?;
+                let (ty, _) = self.ident("a type")?;
+                cols.push((name, ty.to_ascii_lowercase()));
+                if *self.peek() == Tok::Comma {
+                    self.bump();
+                } else if *self.peek() != Tok::RParen {
+                    return Err(self.unexpected("',' or ')'"));
+                }
+            }
+            self.bump();
+            Some((star, cols))
+        } else {
+            None
+        };
+        Ok(OpKind::BagUnpack {
+            column,
+            args,
+            schema,
+        })
+    }
+}
