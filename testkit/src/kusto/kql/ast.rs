@@ -202,6 +202,15 @@ pub enum Let {
         /// The body.
         body: Expr,
     },
+    /// `let name = (param:type [= default], ...) { tabular expression };`
+    TableFunction {
+        /// The function's name.
+        name: String,
+        /// Parameter names and defaults (scalar parameters only).
+        params: Vec<(String, Option<Expr>)>,
+        /// The body.
+        body: Box<Query>,
+    },
 }
 
 /// A source written in the query.
@@ -216,6 +225,13 @@ pub enum Inline {
     },
     /// `union T1, (query), ...`: the parts' rows one after the other.
     Union(Vec<Query>),
+    /// `f(args)`: a call of a tabular let function, replaced by its body when names are bound.
+    Call {
+        /// The function's name.
+        name: String,
+        /// The arguments, in order.
+        args: Vec<Expr>,
+    },
     /// `range name from a to b step s`.
     Range {
         /// The column.

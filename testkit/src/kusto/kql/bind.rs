@@ -1,21 +1,28 @@
 //! Names bound before the query runs: query parameters, `let` scalars, `let` tables and
-//! `let` scalar functions. Each use is replaced by what it stands for (a value, a pipeline
-//! the query continues, or the function's body with its arguments in place), so later stages
-//! see plain expressions. A let shadows a parameter or an earlier let of the same name.
+//! `let` functions (scalar or tabular). Each use is replaced by what it stands for (a value,
+//! a pipeline the query continues, or the function's body with its arguments in place), so
+//! later stages see plain expressions. A let shadows a parameter or an earlier let of the
+//! same name.
 
-use super::ast::{Expr, ExprKind, Inline, Let, Lit, NamedExpr, OpKind, Query};
+use super::ast::{Expr, ExprKind, Inline, Let, Lit, NamedExpr, OpKind, Operator, Query};
 use super::error::KqlError;
 use std::collections::HashMap;
 
 /// A scalar function bound by `let`: parameters (with defaults) and body.
 type Function = (Vec<(String, Option<Expr>)>, Expr);
 
+/// A tabular function bound by `let`: parameters (with defaults) and body.
+type TableFunction = (Vec<(String, Option<Expr>)>, Query);
+
 /// What names stand for.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Bindings {
     values: HashMap<String, ExprKind>,
     tables: HashMap<String, Query>,
     functions: HashMap<String, Function>,
+    table_functions: HashMap<String, TableFunction>,
+    /// How many function calls deep the names are being bound (recursion is refused).
+    depth: usize,
 }
 
 /// Binds the parameters, then each `let` of `q` in order (each seeing those before it).
@@ -40,6 +47,9 @@ pub fn bind(q: &mut Query, params: HashMap<String, Lit>) -> Result<Bindings, Kql
             Let::Function { name, params, body } => {
                 b.functions.insert(name, (params, body));
             }
+            Let::TableFunction { name, params, body } => {
+                b.table_functions.insert(name, (params, *body));
+            }
         }
     }
     Ok(b)
@@ -47,6 +57,14 @@ pub fn bind(q: &mut Query, params: HashMap<String, Lit>) -> Result<Bindings, Kql
 
 /// Replaces every bound name used in `q` and its subqueries.
 pub fn query(q: &mut Query, b: &Bindings) -> Result<(), KqlError> {
+    if let Some(Inline::Call { name, args }) = &q.inline {
+        let body = table_call(name, args, b, q.table_pos)?;
+        ops(&mut q.ops, b)?;
+        let mut rest = std::mem::take(&mut q.ops);
+        *q = body;
+        q.ops.append(&mut rest);
+        return Ok(());
+    }
     if q.inline.is_none() && q.print.is_none() {
         if let Some(t) = b.tables.get(&q.table) {
             let mut source = t.clone();
@@ -58,7 +76,31 @@ pub fn query(q: &mut Query, b: &Bindings) -> Result<(), KqlError> {
     if let Some(items) = &mut q.print {
         named(items, b)?;
     }
-    for op in &mut q.ops {
+    ops(&mut q.ops, b)?;
+    match &mut q.inline {
+        Some(Inline::Range { from, to, step, .. }) => {
+            for e in [from, to, step] {
+                expr(e, b, 0)?;
+            }
+        }
+        Some(Inline::DataTable { values, .. }) => {
+            for e in values {
+                expr(e, b, 0)?;
+            }
+        }
+        Some(Inline::Union(parts)) => {
+            for p in parts {
+                query(p, b)?;
+            }
+        }
+        Some(Inline::Call { .. }) | None => {}
+    }
+    Ok(())
+}
+
+/// Replaces the bound names used in a chain of operators.
+fn ops(list: &mut [Operator], b: &Bindings) -> Result<(), KqlError> {
+    for op in list {
         match &mut op.kind {
             OpKind::Where(e) | OpKind::Take(e) => expr(e, b, 0)?,
             OpKind::Project(items) | OpKind::Extend(items) => named(items, b)?,
@@ -86,26 +128,13 @@ pub fn query(q: &mut Query, b: &Bindings) -> Result<(), KqlError> {
                     expr(&mut i.1, b, 0)?;
                 }
             }
+            OpKind::BagUnpack { args, .. } => {
+                for (_, a) in args {
+                    expr(a, b, 0)?;
+                }
+            }
             _ => {}
         }
-    }
-    match &mut q.inline {
-        Some(Inline::Range { from, to, step, .. }) => {
-            for e in [from, to, step] {
-                expr(e, b, 0)?;
-            }
-        }
-        Some(Inline::DataTable { values, .. }) => {
-            for e in values {
-                expr(e, b, 0)?;
-            }
-        }
-        Some(Inline::Union(parts)) => {
-            for p in parts {
-                query(p, b)?;
-            }
-        }
-        None => {}
     }
     Ok(())
 }
@@ -166,6 +195,43 @@ fn call(
     depth: usize,
     pos: usize,
 ) -> Result<ExprKind, KqlError> {
+    let mut inner = arguments(name, params, args, b, depth, pos)?;
+    inner.tables = HashMap::new();
+    let mut out = body.clone();
+    expr(&mut out, &inner, depth + 1)?;
+    Ok(out.kind)
+}
+
+/// The body of the tabular let function `name` with its parameters bound to `args`.
+fn table_call(name: &str, args: &[Expr], b: &Bindings, pos: usize) -> Result<Query, KqlError> {
+    let Some((params, body)) = b.table_functions.get(name) else {
+        let what = if b.functions.contains_key(name) {
+            format!("'{name}' is a scalar function; a query cannot start with it")
+        } else {
+            format!("Unknown function: '{name}' (only tabular let functions may start a query)")
+        };
+        return Err(KqlError::new(what, pos));
+    };
+    let mut args = args.to_vec();
+    for a in &mut args {
+        expr(a, b, 0)?;
+    }
+    let mut inner = arguments(name, params, &args, b, b.depth, pos)?;
+    inner.depth = b.depth + 1;
+    let mut out = body.clone();
+    query(&mut out, &inner)?;
+    Ok(out)
+}
+
+/// `b` with the parameters of the function `name` bound to `args` (or their defaults).
+fn arguments(
+    name: &str,
+    params: &[(String, Option<Expr>)],
+    args: &[Expr],
+    b: &Bindings,
+    depth: usize,
+    pos: usize,
+) -> Result<Bindings, KqlError> {
     if depth >= MAX_CALL_DEPTH {
         return Err(KqlError::new(
             format!("The function '{name}' calls itself too deeply"),
@@ -182,11 +248,7 @@ fn call(
             pos,
         ));
     }
-    let mut inner = Bindings {
-        values: b.values.clone(),
-        tables: HashMap::new(),
-        functions: b.functions.clone(),
-    };
+    let mut inner = b.clone();
     for (i, (p, default)) in params.iter().enumerate() {
         let value = match (args.get(i), default) {
             (Some(a), _) => a.kind.clone(),
@@ -198,9 +260,9 @@ fn call(
                 ))
             }
         };
+        // A parameter hides a let table of the same name.
+        inner.tables.remove(p);
         inner.values.insert(p.clone(), value);
     }
-    let mut out = body.clone();
-    expr(&mut out, &inner, depth + 1)?;
-    Ok(out.kind)
+    Ok(inner)
 }

@@ -8,7 +8,8 @@
 //! Supported (each with tests; `testkit/tests/kql_conformance/cases.json` holds documented
 //! behaviours checked against the v2 endpoint and the official Python client):
 //! - statements: `declare query_parameters(...)` bound to the request's parameters
-//!   (`params`), `let` scalars, tables and scalar functions (`bind`);
+//!   (`params`), `let` scalars, tables, and functions with scalar or tabular bodies
+//!   (`bind`);
 //! - sources: a table (or `['quoted name']`), `print`, `datatable(...)[...]`, `range`,
 //!   `union`;
 //! - operators: `where`/`filter`, `project`, `project-away` (names, `prefix*`),
@@ -35,7 +36,8 @@
 //!   datetime_add, datetime_diff, format_datetime (`functions`, `datefns`).
 //!
 //! Not supported, and refused by name: make-series, top-nested, evaluate plugins other than
-//! bag_unpack, materialize, tabular let functions and the functions not listed above. A
+//! bag_unpack, materialize, let functions with tabular parameters and the functions not
+//! listed above. A
 //! datetime written with day and month as numbers (`12-02-2022`) is refused rather than
 //! read in a guessed order.
 //!
@@ -68,7 +70,11 @@ pub use error::KqlError;
 pub use table::{Catalog, Column, DataTable};
 
 #[cfg(test)]
+mod let_tests;
+#[cfg(test)]
 mod report_tests;
+#[cfg(test)]
+mod testing;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -177,7 +177,25 @@ impl<'a> Parser<'a> {
             print = Some(self.named_list()?);
         } else {
             (table, table_pos) = self.column_name()?;
-            if *self.peek() == Tok::LParen || *self.peek() == Tok::Dot {
+            if *self.peek() == Tok::LParen {
+                self.bump();
+                let mut args = Vec::new();
+                while *self.peek() != Tok::RParen {
+                    args.push(self.expr()?);
+                    if *self.peek() == Tok::Comma {
+                        self.bump();
+                    } else if *self.peek() != Tok::RParen {
+                        return Err(self.unexpected("',' or ')'"));
+                    }
+                }
+                self.bump();
+                let call = Inline::Call {
+                    name: table.clone(),
+                    args,
+                };
+                return self.operators(table, table_pos, None, Some(call));
+            }
+            if *self.peek() == Tok::Dot {
                 return Err(syntax(
                     "only a plain table name may start a query",
                     self.pos(),

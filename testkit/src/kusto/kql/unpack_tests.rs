@@ -1,34 +1,8 @@
 //! `evaluate bag_unpack` and the regular-expression string functions: the errors and edge
 //! cases the conformance cases do not show.
 
-use super::*;
+use super::testing::{columns, fail, run};
 use serde_json::{json, Value as J};
-
-struct NoTables;
-
-impl Catalog for NoTables {
-    fn table(&self, _: &str) -> Option<&DataTable> {
-        None
-    }
-}
-
-fn run(q: &str) -> DataTable {
-    execute(q, &NoTables).unwrap_or_else(|e| panic!("{q}: {}", e.message))
-}
-
-fn fail(q: &str) -> String {
-    match execute(q, &NoTables) {
-        Ok(t) => panic!("query {q:?} unexpectedly succeeded: {t:?}"),
-        Err(e) => e.message,
-    }
-}
-
-fn columns(t: &DataTable) -> Vec<String> {
-    t.columns
-        .iter()
-        .map(|c| format!("{}:{}", c.name, c.kind))
-        .collect()
-}
 
 const BAGS: &str = r#"datatable(Site:string, d:dynamic)['a', dynamic({"Site": "x", "n": 1, "v": 1.5, "tags": [1]}), 'b', dynamic({"n": "two", "v": 2})]"#;
 

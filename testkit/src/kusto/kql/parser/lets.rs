@@ -6,7 +6,7 @@ use super::super::lexer::Tok;
 use super::{syntax, Parser};
 
 impl Parser<'_> {
-    /// `let` statements: scalars, tabular expressions and scalar functions.
+    /// `let` statements: scalars, tabular expressions and functions (scalar or tabular).
     pub(super) fn lets(&mut self) -> Result<Vec<Let>, KqlError> {
         let mut out: Vec<Let> = Vec::new();
         while self.is_word("let") {
@@ -18,7 +18,7 @@ impl Parser<'_> {
                 && (*self.peek_at(1) == Tok::RParen
                     || (matches!(self.peek_at(1), Tok::Ident(_)) && *self.peek_at(2) == Tok::Colon))
             {
-                self.let_function(name, let_pos)?
+                self.let_function(name, let_pos, &out)?
             } else if self.starts_tabular(&out) {
                 if self.is_word("view") || self.is_word("materialize") {
                     return Err(syntax(
@@ -66,7 +66,7 @@ impl Parser<'_> {
     }
 
     /// `(param:type [= default], ...) { scalar expression }`.
-    fn let_function(&mut self, name: String, pos: usize) -> Result<Let, KqlError> {
+    fn let_function(&mut self, name: String, pos: usize, before: &[Let]) -> Result<Let, KqlError> {
         self.expect(Tok::LParen, "'('")?;
         let mut params = Vec::new();
         while *self.peek() != Tok::RParen {
@@ -98,17 +98,63 @@ impl Parser<'_> {
         }
         self.bump();
         self.expect(Tok::LBrace, "'{' and the function's body")?;
+        if self.body_is_tabular(&params, before) {
+            let body = self.pipeline()?;
+            self.expect(Tok::RBrace, "'}' after the function's body")?;
+            return Ok(Let::TableFunction {
+                name,
+                params,
+                body: Box::new(body),
+            });
+        }
         let body = self.expr()?;
         if *self.peek() != Tok::RBrace {
             return Err(syntax(
-                format!(
-                    "only scalar let functions are supported by the emulator ('{name}' is not one)"
-                ),
+                format!("the body of the let function '{name}' must be one scalar expression or one tabular expression"),
                 pos,
             ));
         }
         self.bump();
         Ok(Let::Function { name, params, body })
+    }
+
+    /// Whether a function body starts a tabular expression: a source keyword, a name followed
+    /// by `|`, a lone name that is not a parameter, or a call followed by `|` or of a tabular
+    /// function bound before.
+    fn body_is_tabular(&self, params: &[(String, Option<Expr>)], before: &[Let]) -> bool {
+        if ["range", "datatable", "print", "union"]
+            .iter()
+            .any(|w| self.is_word(w))
+        {
+            return true;
+        }
+        let Tok::Ident(word) = self.peek() else {
+            return false;
+        };
+        let param = params.iter().any(|(p, _)| p == word);
+        match self.peek_at(1) {
+            Tok::Pipe => true,
+            Tok::RBrace => !param,
+            Tok::LParen => {
+                let mut depth = 0usize;
+                let mut k = 1;
+                loop {
+                    match self.peek_at(k) {
+                        Tok::LParen => depth += 1,
+                        Tok::RParen if depth == 1 => break,
+                        Tok::RParen => depth -= 1,
+                        Tok::Eof => return false,
+                        _ => {}
+                    }
+                    k += 1;
+                }
+                let tabular_fn = before
+                    .iter()
+                    .any(|l| matches!(l, Let::TableFunction { name, .. } if name == word));
+                *self.peek_at(k + 1) == Tok::Pipe || tabular_fn
+            }
+            _ => false,
+        }
     }
 
     /// `datatable(name:type, ...)[values]` or `range name from a to b step s`.
