@@ -163,7 +163,7 @@ pub fn compile_agg(
         }
         "take_any" => return compile_take_any(ctx, name, args, by_columns, e.pos),
         "percentile" => return compile_percentile(ctx, name, args, e.pos),
-        "make_list" | "make_set" | "make_bag" | "sumif" | "avgif" | "dcountif" => {
+        f if super::aggregate_lists::NAMES.contains(&f) => {
             return super::aggregate_lists::compile(ctx, fname, name, args, e.pos)
         }
         other if ctx_is_scalar(other) => {

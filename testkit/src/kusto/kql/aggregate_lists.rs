@@ -1,6 +1,7 @@
-//! `make_list`, `make_set` (non-null values, input order, an optional most-elements limit,
-//! 1,048,576 by default as in Kusto) and the conditional aggregations `sumif`, `avgif`,
-//! `dcountif` (the value over the rows where the predicate is true).
+//! `make_list`, `make_set`, `make_bag` (non-null values, input order, an optional
+//! most-elements limit, 1,048,576 by default as in Kusto) and the conditional aggregations
+//! `sumif`, `avgif`, `minif`, `maxif`, `dcountif`, `make_list_if`, `make_set_if`,
+//! `make_bag_if` (the value over the rows where the predicate is true).
 
 use super::agg_types::{Agg, AggFn};
 use super::ast::{Expr, ExprKind, Lit};
@@ -16,7 +17,22 @@ fn err(msg: impl Into<String>, pos: usize) -> KqlError {
     KqlError::new(msg, pos)
 }
 
-/// Compiles `make_list`/`make_set`/`sumif`/`avgif`/`dcountif`.
+/// The aggregation names this file compiles.
+pub const NAMES: &[&str] = &[
+    "make_list",
+    "make_set",
+    "make_bag",
+    "make_list_if",
+    "make_set_if",
+    "make_bag_if",
+    "sumif",
+    "avgif",
+    "minif",
+    "maxif",
+    "dcountif",
+];
+
+/// Compiles one of [`NAMES`].
 pub fn compile(
     ctx: &Ctx,
     fname: &str,
@@ -25,54 +41,58 @@ pub fn compile(
     pos: usize,
 ) -> Result<Agg, KqlError> {
     let (func, prefix) = match fname {
-        "make_list" => (AggFn::MakeList, "list"),
-        "make_set" => (AggFn::MakeSet, "set"),
-        "make_bag" => (AggFn::MakeBag, "bag"),
+        "make_list" | "make_list_if" => (AggFn::MakeList, "list"),
+        "make_set" | "make_set_if" => (AggFn::MakeSet, "set"),
+        "make_bag" | "make_bag_if" => (AggFn::MakeBag, "bag"),
         "sumif" => (AggFn::SumIf, "sumif"),
         "avgif" => (AggFn::AvgIf, "avgif"),
+        "minif" => (AggFn::Min, "minif"),
+        "maxif" => (AggFn::Max, "maxif"),
         _ => (AggFn::DCountIf, "dcountif"),
     };
     let lists = matches!(func, AggFn::MakeList | AggFn::MakeSet | AggFn::MakeBag);
-    let (x, extra) = match args {
-        [x] if lists => (x, None),
-        [x, e] => (x, Some(e)),
-        _ if lists => {
-            return Err(err(
-                format!("{fname} expects (expression [, maxSize])"),
-                pos,
-            ))
+    let conditional = fname.ends_with("if");
+    let (x, predicate, max) = match (args, lists, conditional) {
+        ([x], true, false) => (x, None, None),
+        ([x, m], true, false) => (x, None, Some(m)),
+        ([x, p], true, true) => (x, Some(p), None),
+        ([x, p, m], true, true) => (x, Some(p), Some(m)),
+        ([x, p], false, _) => (x, Some(p), None),
+        _ => {
+            let expected = match (lists, conditional) {
+                (true, false) => "(expression [, maxSize])",
+                (true, true) => "(expression, predicate [, maxSize])",
+                _ => "(expression, predicate)",
+            };
+            return Err(err(format!("{fname} expects {expected}"), pos));
         }
-        _ => return Err(err(format!("{fname} expects (expression, predicate)"), pos)),
     };
     let arg = ctx.compile(x)?;
     let mut param = MAX_SIZE;
-    let mut filter = None;
-    match (lists, extra) {
-        (true, Some(e)) => {
-            param = match &e.kind {
-                ExprKind::Lit(Lit::Long(n)) if *n > 0 => (*n as f64).min(MAX_SIZE),
-                _ => {
-                    return Err(err(
-                        format!("{fname}'s maxSize must be a positive constant"),
-                        e.pos,
-                    ))
-                }
-            }
-        }
-        (false, Some(p)) => {
-            let f = ctx.compile(p)?;
-            if f.ty != Type::Bool {
+    if let Some(e) = max {
+        param = match &e.kind {
+            ExprKind::Lit(Lit::Long(n)) if *n > 0 => (*n as f64).min(MAX_SIZE),
+            _ => {
                 return Err(err(
-                    format!(
-                        "{fname}'s predicate must be of type bool, not '{}'",
-                        f.ty.name()
-                    ),
-                    p.pos,
-                ));
+                    format!("{fname}'s maxSize must be a positive constant"),
+                    e.pos,
+                ))
             }
-            filter = Some(f);
         }
-        _ => {}
+    }
+    let mut filter = None;
+    if let Some(p) = predicate {
+        let f = ctx.compile(p)?;
+        if f.ty != Type::Bool {
+            return Err(err(
+                format!(
+                    "{fname}'s predicate must be of type bool, not '{}'",
+                    f.ty.name()
+                ),
+                p.pos,
+            ));
+        }
+        filter = Some(f);
     }
     let ty = match (func, arg.ty) {
         (AggFn::MakeBag, Type::Dynamic) | (AggFn::MakeList | AggFn::MakeSet, _) => Type::Dynamic,
@@ -80,6 +100,10 @@ pub fn compile(
         (AggFn::SumIf, Type::Int) => Type::Long,
         (AggFn::AvgIf, Type::Long | Type::Int | Type::Real) => Type::Real,
         (AggFn::DCountIf, t) if !matches!(t, Type::Dynamic | Type::Decimal) => Type::Long,
+        (
+            AggFn::Min | AggFn::Max,
+            t @ (Type::Int | Type::Long | Type::Real | Type::DateTime | Type::TimeSpan),
+        ) => t,
         (_, t) => {
             return Err(err(
                 format!(

@@ -14,8 +14,9 @@
 //!   `union`;
 //! - operators: `where`/`filter`, `project`, `project-away` (names, `prefix*`),
 //!   `project-rename`, `extend`, `summarize` (count, countif, sum, sumif, avg, avgif, min,
-//!   max, dcount, dcountif, percentile, percentiles, make_list, make_set, make_bag, arg_max,
-//!   arg_min, `take_any(*)`; `by` columns/expressions), `order by`/`sort by` (asc/desc, nulls
+//!   minif, max, maxif, dcount, dcountif, percentile, percentiles, make_list, make_set,
+//!   make_bag and their `_if` forms, arg_max, arg_min, `take_any(*)`; `by`
+//!   columns/expressions), `order by`/`sort by` (asc/desc, nulls
 //!   first/last), `take`/`limit`, `top`, `count`, `distinct`, `join` (every kind), `lookup`,
 //!   `union`, `mv-expand`, `evaluate bag_unpack` (prefix, `columnsConflict`,
 //!   `ignoredProperties`, output schema), and `render` as the last operator (its

@@ -830,8 +830,10 @@ fn errors_with_positions() {
     assert!(e.message.contains("dynamic"), "{e}");
     let e = fail("T | take Count");
     assert_eq!(e.position, 9);
-    let e = fail("let f = (x:long) { T | count }; T");
-    assert!(e.message.contains("scalar let functions"), "{e}");
+    let e = fail("let f = (t:(x:long)) { t | count }; f(T)");
+    assert!(e.message.contains("tabular parameters"), "{e}");
+    let e = fail("let f = (x:long) { x + 1 | count }; T");
+    assert!(e.message.contains("one scalar expression or one tabular"), "{e}");
     let e = fail("T | where Timestamp > ago(1)");
     assert!(e.message.contains("ago"), "{e}");
     let e = fail("T | where Device contains 1");
@@ -850,8 +852,8 @@ fn errors_with_positions() {
     assert!(e.message.contains("Division by zero"), "{e}");
     let e = fail("T | order by Props");
     assert!(e.message.contains("dynamic"), "{e}");
-    let e = fail("T | where Device has 'x' | where Value matches regex 'a'");
-    assert_eq!(e.position, 39);
+    let e = fail("T | where Device has 'x' | where Device hasprefix 'a'");
+    assert_eq!(e.position, 40);
 }
 
 #[test]
