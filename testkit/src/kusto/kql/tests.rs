@@ -833,7 +833,10 @@ fn errors_with_positions() {
     let e = fail("let f = (t:(x:long)) { t | count }; f(T)");
     assert!(e.message.contains("tabular parameters"), "{e}");
     let e = fail("let f = (x:long) { x + 1 | count }; T");
-    assert!(e.message.contains("one scalar expression or one tabular"), "{e}");
+    assert!(
+        e.message.contains("one scalar expression or one tabular"),
+        "{e}"
+    );
     let e = fail("T | where Timestamp > ago(1)");
     assert!(e.message.contains("ago"), "{e}");
     let e = fail("T | where Device contains 1");
