@@ -3,10 +3,10 @@
 //! category, side by side, values from zero.
 
 use crate::axis::Axis;
+use crate::contract::{draw_error, ChartError, Table};
 use crate::data::{self, Categories, MAX_CATEGORIES};
 use crate::spec::{ChartKind, ChartSpec, Roles};
 use crate::style::{self, FONT, INK};
-use crate::{draw_error, ChartError, Table};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 

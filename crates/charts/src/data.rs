@@ -4,8 +4,8 @@
 //! largest by total are kept and the rest summed into one named "other", so a chart stays
 //! readable and its colours distinct.
 
+use crate::contract::Table;
 use crate::spec::Roles;
-use crate::Table;
 use serde_json::Value;
 use std::collections::BTreeMap;
 

@@ -3,10 +3,10 @@
 //! o'clock, with a legend giving each slice's value and share. Slices of zero or negative
 //! values cannot be drawn and are left out, and the legend says how many were.
 
+use crate::contract::{draw_error, ChartError, Table};
 use crate::data::{self, MAX_SLICES};
 use crate::spec::{ChartSpec, Roles};
 use crate::style::{self, FONT, INK};
-use crate::{draw_error, ChartError, Table};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 

@@ -4,7 +4,7 @@
 //! column for pie, bar and column charts; y: the numeric columns; series: the other string
 //! columns).
 
-use crate::{ChartError, Table};
+use crate::contract::{ChartError, Table};
 use serde_json::Value;
 
 /// The kinds of chart a report can send.

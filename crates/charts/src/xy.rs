@@ -3,10 +3,10 @@
 //! and a legend when there is more than one series.
 
 use crate::axis::Axis;
+use crate::contract::{draw_error, ChartError, Options, Table};
 use crate::data::{self, Series};
 use crate::spec::{ChartKind, ChartSpec, Roles};
 use crate::style::{self, FONT, INK};
-use crate::{draw_error, ChartError, Options, Table};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
