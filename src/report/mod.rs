@@ -14,6 +14,7 @@ pub mod export;
 pub mod history;
 pub mod history_table;
 pub mod lease;
+pub mod mail_settings;
 pub mod message;
 mod metrics;
 pub mod outcome;
@@ -29,6 +30,7 @@ pub mod setup;
 pub mod status;
 mod validate;
 mod validate_actions;
+mod validate_mail;
 
 #[cfg(test)]
 mod tests;

@@ -24,6 +24,33 @@ pub struct ReportsConfig {
     /// The lease that makes one replica run each scheduled run.
     #[serde(default)]
     pub lease: LeaseConfig,
+    /// The mail server `[[report.email]]` sends through.
+    pub smtp: Option<SmtpConfig>,
+}
+
+/// `[reports.smtp]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// The server's host name.
+    pub host: Option<String>,
+    /// Its port (default 587 for `starttls`, 465 for `tls`, 25 for `none`).
+    pub port: Option<u16>,
+    /// `starttls` (default), `tls` (TLS from the first byte) or `none`.
+    pub security: Option<String>,
+    /// The user name to sign in with (no sign-in without one).
+    pub username: Option<String>,
+    /// The password (prefer `password_env`).
+    pub password: Option<String>,
+    /// The environment variable holding the password.
+    pub password_env: Option<String>,
+    /// The sender, such as `IoT reports <reports@example.com>`.
+    pub from: Option<String>,
+    /// A PEM file of CA certificates the server's certificate may chain to, besides the
+    /// public roots.
+    pub ca_file: Option<String>,
+    /// How long one connection may take (default `30s`).
+    pub timeout: Option<String>,
 }
 
 /// `[reports.history]`.
@@ -102,6 +129,44 @@ pub struct ReportConfig {
     /// Where the rows are also written.
     #[serde(default)]
     pub export: Vec<ExportConfig>,
+    /// E-mails that receive the result, through `[reports.smtp]`.
+    #[serde(default)]
+    pub email: Vec<EmailConfig>,
+}
+
+/// `[[report.email]]`. Addresses and the subject are templates (`{{ row.Owner }}` with
+/// `for_each_row`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailConfig {
+    /// Recipients.
+    #[serde(default)]
+    pub to: Vec<String>,
+    /// Copies.
+    #[serde(default)]
+    pub cc: Vec<String>,
+    /// Blind copies.
+    #[serde(default)]
+    pub bcc: Vec<String>,
+    /// The subject (default: the message's title, such as `hourly-summary: 12 rows`).
+    pub subject: Option<String>,
+    /// `normal` (default), `high` or `low`.
+    pub importance: Option<String>,
+    /// What the body shows: `table`, `chart` or `both` (default: `chart` when there is a
+    /// chart, else `table`).
+    pub body: Option<String>,
+    /// Charts of the result (`timechart`, `piechart`, `barchart`, `columnchart`,
+    /// `linechart`, `areachart`); default: the query's `render`, if it is a chart.
+    #[serde(default)]
+    pub charts: Vec<String>,
+    /// Attachments: `csv` (the result), `png` and `svg` (each chart). Default `["csv"]`.
+    pub attach: Option<Vec<String>>,
+    /// Rows shown in the body's table (default 100; the CSV has them all).
+    pub max_rows: Option<usize>,
+    /// A template file for the HTML body (minijinja), instead of the built-in one.
+    pub template: Option<String>,
+    /// Attempts per e-mail (default 3).
+    pub attempts: Option<u32>,
 }
 
 /// `when`: every condition given must hold.

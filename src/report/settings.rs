@@ -2,6 +2,7 @@
 //! where its result goes. Made by `validate` from [`super::raw`]; every stage of a run
 //! (schedule, query, condition, render, deliver, history) reads its part from here.
 
+pub use super::mail_settings::{EmailSettings, SmtpSettings};
 use super::schedule::Schedule;
 use iotc_adx_jmespath::Expression;
 use std::fmt;
@@ -28,6 +29,8 @@ pub struct ReportsSettings {
     pub missed: MissedRuns,
     /// The container holding one lease blob per report; `None`: no lease (one replica).
     pub lease_container: Option<url::Url>,
+    /// The mail server e-mails are sent through.
+    pub smtp: Option<SmtpSettings>,
 }
 
 /// `[reports.history]`.
@@ -98,6 +101,10 @@ pub struct ReportSettings {
     pub webhooks: Vec<WebhookSettings>,
     /// Where the rows are also written.
     pub exports: Vec<ExportSettings>,
+    /// E-mails that receive the result.
+    pub emails: Vec<EmailSettings>,
+    /// The zone of the schedule, and of datetimes and time axes in what is sent.
+    pub time_zone: chrono_tz::Tz,
 }
 
 /// The text a report runs.

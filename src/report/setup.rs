@@ -1,7 +1,8 @@
 //! Builds what runs reports from their settings: one Data Explorer client per cluster (with
-//! the configured credential), each report's webhooks, and the history file.
+//! the configured credential), each report's webhooks and e-mails, and the history file.
 
-use super::deliver::{Delivery, WebhookDelivery};
+use super::deliver::email::TransportError;
+use super::deliver::{Delivery, EmailDelivery, WebhookDelivery};
 use super::history::{History, HistoryError};
 use super::history_table::HistoryTable;
 use super::run::Runner;
@@ -30,6 +31,9 @@ pub enum SetupError {
     /// The HTTP client for webhooks cannot be built.
     #[error("cannot build the HTTP client for webhooks: {0}")]
     Http(#[source] reqwest::Error),
+    /// The mail server connection cannot be set up (a bad CA file, say).
+    #[error(transparent)]
+    Mail(#[from] TransportError),
 }
 
 /// The Data Explorer client for `report`'s cluster.
@@ -66,13 +70,21 @@ pub fn runner(
             slot.insert(client(r, credential.clone())?);
         }
     }
+    let smtp = settings.smtp.clone().map(Arc::new);
     let mut deliveries: HashMap<String, Vec<Box<dyn Delivery>>> = HashMap::new();
     for r in &settings.reports {
-        let list = r
+        let mut list: Vec<Box<dyn Delivery>> = r
             .webhooks
             .iter()
             .map(|w| Box::new(WebhookDelivery::new(w.clone(), http.clone())) as Box<dyn Delivery>)
             .collect();
+        // Validation refuses e-mails without [reports.smtp].
+        if let Some(smtp) = &smtp {
+            for e in &r.emails {
+                let d = EmailDelivery::new(e.clone(), smtp.clone(), r.time_zone)?;
+                list.push(Box::new(d));
+            }
+        }
         deliveries.insert(r.name.clone(), list);
     }
     let history = Arc::new(History::open(&settings.history.path)?);

@@ -9,6 +9,7 @@ use super::settings::{
     DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT, MAX_TIMEOUT,
 };
 use super::validate_actions::{alert, condition, exports, webhooks};
+use super::validate_mail::{emails, smtp};
 use crate::settings_check::Checker;
 use chrono_tz::Tz;
 use serde_json::Value;
@@ -68,10 +69,12 @@ pub(crate) fn reports(
         .database
         .clone()
         .or_else(|| defaults.database.clone());
+    let smtp = shared.smtp.as_ref().and_then(|s| smtp(c, s, env));
     let inherited = Inherited {
         cluster,
         database,
         zone,
+        has_smtp: shared.smtp.is_some(),
     };
     let mut names = HashSet::new();
     let mut reports = Vec::new();
@@ -102,6 +105,7 @@ pub(crate) fn reports(
         },
         missed: missed(c, shared.missed.as_deref()),
         lease_container: lease(c, &shared, defaults),
+        smtp,
     })
 }
 
@@ -109,6 +113,7 @@ struct Inherited {
     cluster: Option<url::Url>,
     database: Option<String>,
     zone: Tz,
+    has_smtp: bool,
 }
 
 fn report(
@@ -169,6 +174,12 @@ fn report(
     let webhooks = webhooks(c, key, &r.webhook, env);
     let is_command = matches!(text, Some(QueryText::Command(_)));
     let exports = exports(c, key, &r.export, is_command, env);
+    let emails = emails(c, key, &r.email, inherited.has_smtp);
+    let time_zone = r
+        .time_zone
+        .as_deref()
+        .and_then(|n| time_zone(n).ok())
+        .unwrap_or(inherited.zone);
     if c.problems_len() > before {
         return None;
     }
@@ -189,6 +200,8 @@ fn report(
         alert,
         webhooks,
         exports,
+        emails,
+        time_zone,
     })
 }
 

@@ -39,11 +39,23 @@ pub enum DeliveryError {
     /// The body could not be rendered.
     #[error("cannot render the message: {0}")]
     Render(String),
+    /// The mail server refused the e-mail or could not be reached.
+    #[error("{target} did not take the e-mail after {attempts} attempt(s): {message}")]
+    Mail {
+        /// The server's host and port.
+        target: String,
+        /// Attempts made.
+        attempts: u32,
+        /// What failed (the server's reply or the connection error).
+        message: String,
+        /// Whether another attempt may succeed (a 4xx reply, a lost connection).
+        transient: bool,
+    },
 }
 
 /// An error and its causes on one line (reqwest's own message is only "error sending
 /// request"; the cause says "connection refused").
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
@@ -59,7 +71,7 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
 
 impl DeliveryError {
     /// Whether another attempt may succeed, and the wait the target asked for.
-    fn again(&self) -> Option<Option<Duration>> {
+    pub(crate) fn again(&self) -> Option<Option<Duration>> {
         match self {
             DeliveryError::Status {
                 status,
@@ -67,6 +79,7 @@ impl DeliveryError {
                 ..
             } if *status == 429 || *status == 408 || *status >= 500 => Some(*retry_after),
             DeliveryError::Transport { .. } => Some(None),
+            DeliveryError::Mail { transient: true, .. } => Some(None),
             _ => None,
         }
     }

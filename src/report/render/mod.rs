@@ -1,8 +1,14 @@
 //! Renderers: a [`Message`](super::message::Message) made into what a target takes. Webhooks
 //! take JSON ([`json`]), Microsoft Teams an Adaptive Card ([`teams`]), Slack `text` and
-//! `blocks` ([`slack`]). Each keeps within its target's size limit by showing fewer rows and
-//! saying how many were left out. E-mail (HTML, charts) plugs in here as more renderers.
+//! `blocks` ([`slack`]); each keeps within its target's size limit by showing fewer rows and
+//! saying how many were left out. E-mails are composed by [`email`] from an HTML body
+//! ([`html`], cells as [`cells`] writes them), charts ([`charts`]) and a CSV ([`csv`]).
 
+pub mod cells;
+pub mod charts;
+pub mod csv;
+pub mod email;
+pub mod html;
 pub mod json;
 pub mod slack;
 pub mod teams;

@@ -1,0 +1,125 @@
+//! The HTML an e-mail carries: the built-in body (title, window, charts as `cid:` images,
+//! the table) or the report's own template, both rendered by `minijinja` with HTML
+//! escaping. Styles are inline and there are no scripts, so mail clients show it as meant.
+//! Templates see the context of [`context`] plus `table` (the built-in table, ready to
+//! insert), `charts` (`cid`, `title`), `cells` (rows as display text) and `left_out`.
+
+use super::cells;
+use crate::report::message::Message;
+use chrono_tz::Tz;
+use minijinja::{AutoEscape, Environment, Value};
+use serde_json::json;
+
+const BODY: &str = include_str!("templates/body.html");
+const TABLE: &str = include_str!("templates/table.html");
+
+/// The values every template sees (subjects and addresses too): `report`, `description`,
+/// `title`, `kind`, `run_id`, `scheduled` and `window` (in `time_zone`), `row_count`,
+/// `columns`, `rows` (objects by column name), `row` (the first of them) and `alert_key`.
+pub fn context(message: &Message, tz: Tz) -> serde_json::Value {
+    let local = |t: chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
+    };
+    let rows: Vec<serde_json::Value> = message
+        .rows
+        .iter()
+        .map(|r| {
+            let obj: serde_json::Map<String, serde_json::Value> = message
+                .columns
+                .iter()
+                .zip(r)
+                .map(|(c, v)| (c.name.clone(), v.clone()))
+                .collect();
+            serde_json::Value::Object(obj)
+        })
+        .collect();
+    json!({
+        "report": message.report,
+        "description": message.description,
+        "title": message.title(),
+        "kind": message.kind.as_str(),
+        "run_id": message.run_id,
+        "scheduled": local(message.window.end),
+        "window": {"start": local(message.window.start), "end": local(message.window.end)},
+        "time_zone": tz.name(),
+        "row_count": message.rows.len(),
+        "columns": message.columns.iter().map(|c| &c.name).collect::<Vec<_>>(),
+        "row": rows.first().cloned().unwrap_or(serde_json::Value::Null),
+        "rows": rows,
+        "alert_key": message.alert_key,
+    })
+}
+
+/// Renders a one-off text template (a subject, an address) against `ctx`, unescaped.
+pub fn text(template: &str, ctx: &serde_json::Value) -> Result<String, minijinja::Error> {
+    let env = Environment::new();
+    env.render_str(template, Value::from(minijinja::value::Serde(ctx)))
+}
+
+/// What the body shows besides the context.
+pub struct BodyParts<'a> {
+    /// Charts as (cid, title).
+    pub charts: &'a [(String, String)],
+    /// Whether the table is shown.
+    pub show_table: bool,
+    /// Rows the table shows at most.
+    pub max_rows: usize,
+    /// Whether the result is attached as CSV (the cut note says so).
+    pub csv: bool,
+    /// The report's own template, instead of the built-in body.
+    pub template: Option<&'a str>,
+}
+
+/// The HTML body.
+pub fn body(message: &Message, tz: Tz, parts: &BodyParts<'_>) -> Result<String, minijinja::Error> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| AutoEscape::Html);
+    env.add_template("table.html", TABLE)?;
+    env.add_template("body.html", parts.template.unwrap_or(BODY))?;
+    let shown = message.rows.len().min(parts.max_rows);
+    let columns: Vec<serde_json::Value> = message
+        .columns
+        .iter()
+        .map(|c| json!({"name": c.name, "numeric": cells::is_numeric(&c.r#type)}))
+        .collect();
+    let cells = cells::rows(&message.columns, &message.rows[..shown], tz);
+    let mut ctx = context(message, tz);
+    let extra = json!({
+        "columns": columns,
+        "cells": cells,
+        "left_out": message.rows.len() - shown,
+        "csv": parts.csv,
+        "show_table": parts.show_table,
+        "charts": parts.charts.iter().map(|(cid, title)| json!({"cid": cid, "title": title})).collect::<Vec<_>>(),
+    });
+    if let (Some(c), Some(e)) = (ctx.as_object_mut(), extra.as_object()) {
+        c.extend(e.clone());
+    }
+    let table = env
+        .get_template("table.html")?
+        .render(Value::from(minijinja::value::Serde(&ctx)))?;
+    let mut ctx = Value::from(minijinja::value::Serde(&ctx));
+    ctx = minijinja::context! { table => Value::from_safe_string(table), ..ctx };
+    env.get_template("body.html")?.render(ctx)
+}
+
+/// The plain-text part: title, window, and the shown rows as `a | b | c` lines.
+pub fn plain(message: &Message, tz: Tz, max_rows: usize) -> String {
+    let mut out = format!("{}\n", message.title());
+    if let Some(d) = &message.description {
+        out.push_str(&format!("{d}\n"));
+    }
+    out.push_str(&format!("{}\n\n", message.window_text()));
+    let names: Vec<&str> = message.columns.iter().map(|c| c.name.as_str()).collect();
+    out.push_str(&names.join(" | "));
+    out.push('\n');
+    let shown = message.rows.len().min(max_rows);
+    for row in cells::rows(&message.columns, &message.rows[..shown], tz) {
+        out.push_str(&row.join(" | "));
+        out.push('\n');
+    }
+    if shown < message.rows.len() {
+        out.push_str(&format!("({} more rows not shown)\n", message.rows.len() - shown));
+    }
+    out
+}
