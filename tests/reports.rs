@@ -4,64 +4,16 @@
 //! parameters, limits (rows, time) and retries (Kusto 429, webhook 429 with Retry-After), the
 //! missed-run policy and the history.
 
-use chrono::{DateTime, Duration as Age, Utc};
-use iotc_adx::config::load_str;
-use iotc_adx::report::{setup, History, RunStatus, Runner, Scheduler, Trigger};
-use iotc_adx_testkit::kusto::{Fault, FaultKind, KustoEmulator, KustoOptions, RouteClass};
+use chrono::{Duration as Age, Utc};
+use iotc_adx::report::{History, RunStatus, Scheduler, Trigger};
+use iotc_adx_testkit::kusto::{Fault, FaultKind, RouteClass};
 use iotc_adx_testkit::webhook::{Reply, WebhookReceiver};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The emulator with table `T (dev:string, ts:datetime, n:long)` in database `iot`.
-async fn emulator() -> KustoEmulator {
-    let k = KustoEmulator::start(KustoOptions {
-        databases: vec!["iot".into()],
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    k.create_table(
-        "iot",
-        "T",
-        &[("dev", "string"), ("ts", "datetime"), ("n", "long")],
-    );
-    k
-}
-
-fn at(t: DateTime<Utc>) -> Value {
-    json!(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-}
-
-/// Appends rows `(dev, ts, n)` to `T`.
-fn add(k: &KustoEmulator, rows: &[(&str, DateTime<Utc>, i64)]) {
-    let mut state = k.state();
-    let table = state
-        .databases
-        .get_mut("iot")
-        .unwrap()
-        .tables
-        .get_mut("T")
-        .unwrap();
-    for (dev, ts, n) in rows {
-        table.data.rows.push(vec![json!(dev), at(*ts), json!(n)]);
-    }
-}
-
-/// Settings for `reports` (TOML of `[[report]]` tables) against `k`, with the history in
-/// `dir`.
-fn runner_for(
-    k: &KustoEmulator,
-    dir: &std::path::Path,
-    reports: &str,
-) -> (Runner, iotc_adx::report::ReportsSettings) {
-    let text = format!(
-        "[auth]\ntype = \"none\"\n[reports]\ncluster = \"{}\"\ndatabase = \"iot\"\nhistory.path = \"reports.db\"\n{reports}",
-        k.url()
-    );
-    let settings = load_str(&text, dir).unwrap().reports;
-    (setup::runner(&settings, None).unwrap(), settings)
-}
+mod report_support;
+use report_support::{add, emulator, runner_for};
 
 const SILENT: &str =
     "T | summarize LastSeen = max(ts) by dev | where LastSeen < ago(15m) | order by dev asc";

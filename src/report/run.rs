@@ -226,12 +226,9 @@ impl Runner {
         };
         let mut delivered = 0;
         for m in messages {
-            for (i, t) in targets.iter().enumerate() {
+            for t in targets {
                 t.deliver(m).await.map_err(|e| {
-                    RunFailure::failed(
-                        Step::Deliver,
-                        format!("webhook[{i}] ({}): {e}", t.describe()),
-                    )
+                    RunFailure::failed(Step::Deliver, format!("{}: {e}", t.describe()))
                 })?;
                 delivered += 1;
             }

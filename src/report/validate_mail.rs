@@ -26,7 +26,10 @@ pub(super) fn smtp(
     let before = c.problems_len();
     let host = s.host.clone().filter(|h| !h.trim().is_empty());
     if host.is_none() {
-        c.problem(format!("{key}.host"), "the mail server's host name is required");
+        c.problem(
+            format!("{key}.host"),
+            "the mail server's host name is required",
+        );
     }
     let security = match s.security.as_deref() {
         None | Some("starttls") => SmtpSecurity::StartTls,
@@ -81,7 +84,10 @@ pub(super) fn smtp(
             f.clone()
         }
         None => {
-            c.problem(format!("{key}.from"), "the sender is required, such as \"IoT reports <reports@example.com>\"");
+            c.problem(
+                format!("{key}.from"),
+                "the sender is required, such as \"IoT reports <reports@example.com>\"",
+            );
             String::new()
         }
     };
@@ -92,7 +98,10 @@ pub(super) fn smtp(
             match std::fs::read(&path) {
                 Ok(pem) => (Some(pem), Some(path)),
                 Err(e) => {
-                    c.problem(format!("{key}.ca_file"), format!("cannot read {}: {e}", path.display()));
+                    c.problem(
+                        format!("{key}.ca_file"),
+                        format!("cannot read {}: {e}", path.display()),
+                    );
                     (None, None)
                 }
             }
@@ -101,7 +110,9 @@ pub(super) fn smtp(
     let timeout = s
         .timeout
         .as_deref()
-        .map_or(Some(Duration::from_secs(30)), |t| duration_at(c, &format!("{key}.timeout"), t));
+        .map_or(Some(Duration::from_secs(30)), |t| {
+            duration_at(c, &format!("{key}.timeout"), t)
+        });
     if c.problems_len() > before {
         return None;
     }
@@ -158,7 +169,10 @@ pub(super) fn emails(
             c.problem(&key, "e-mail needs a mail server: add [reports.smtp]");
         }
         if e.to.is_empty() && e.cc.is_empty() && e.bcc.is_empty() {
-            c.problem(format!("{key}.to"), "give at least one recipient (to, cc or bcc)");
+            c.problem(
+                format!("{key}.to"),
+                "give at least one recipient (to, cc or bcc)",
+            );
         }
         addresses(c, &format!("{key}.to"), &e.to);
         addresses(c, &format!("{key}.cc"), &e.cc);
@@ -171,7 +185,10 @@ pub(super) fn emails(
             Some("high") => Importance::High,
             Some("low") => Importance::Low,
             Some(other) => {
-                c.problem(format!("{key}.importance"), format!("{other:?} is not a choice: expected \"normal\", \"high\" or \"low\""));
+                c.problem(
+                    format!("{key}.importance"),
+                    format!("{other:?} is not a choice: expected \"normal\", \"high\" or \"low\""),
+                );
                 Importance::Normal
             }
         };
@@ -181,7 +198,10 @@ pub(super) fn emails(
             Some("chart") => EmailBody::Chart,
             Some("both") => EmailBody::Both,
             Some(other) => {
-                c.problem(format!("{key}.body"), format!("{other:?} is not a choice: expected \"table\", \"chart\" or \"both\""));
+                c.problem(
+                    format!("{key}.body"),
+                    format!("{other:?} is not a choice: expected \"table\", \"chart\" or \"both\""),
+                );
                 EmailBody::Auto
             }
         };
@@ -193,12 +213,21 @@ pub(super) fn emails(
             }
         }
         let mut attach = Vec::new();
-        for (j, name) in e.attach.clone().unwrap_or_else(|| vec!["csv".into()]).iter().enumerate() {
+        for (j, name) in e
+            .attach
+            .clone()
+            .unwrap_or_else(|| vec!["csv".into()])
+            .iter()
+            .enumerate()
+        {
             match name.as_str() {
                 "csv" => attach.push(AttachKind::Csv),
                 "png" => attach.push(AttachKind::Png),
                 "svg" => attach.push(AttachKind::Svg),
-                other => c.problem(format!("{key}.attach[{j}]"), format!("{other:?} is not an attachment: expected \"csv\", \"png\" or \"svg\"")),
+                other => c.problem(
+                    format!("{key}.attach[{j}]"),
+                    format!("{other:?} is not an attachment: expected \"csv\", \"png\" or \"svg\""),
+                ),
             }
         }
         let max_rows = e.max_rows.unwrap_or(100);
@@ -213,7 +242,10 @@ pub(super) fn emails(
                     Some((path, text))
                 }
                 Err(err) => {
-                    c.problem(format!("{key}.template"), format!("cannot read {}: {err}", path.display()));
+                    c.problem(
+                        format!("{key}.template"),
+                        format!("cannot read {}: {err}", path.display()),
+                    );
                     None
                 }
             }

@@ -27,4 +27,5 @@ pub mod kusto;
 pub mod python;
 pub mod replay;
 pub mod scripted;
+pub mod smtp;
 pub mod webhook;

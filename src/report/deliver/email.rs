@@ -25,7 +25,9 @@ use std::sync::Arc;
 pub struct TransportError(#[from] lettre::transport::smtp::Error);
 
 /// The connection settings of `smtp` as a `lettre` transport.
-pub fn transport(smtp: &SmtpSettings) -> Result<AsyncSmtpTransport<Tokio1Executor>, TransportError> {
+pub fn transport(
+    smtp: &SmtpSettings,
+) -> Result<AsyncSmtpTransport<Tokio1Executor>, TransportError> {
     let mut params = TlsParameters::builder(smtp.host.clone());
     if let Some(pem) = &smtp.ca_pem {
         params = params.add_root_certificate(Certificate::from_pem(pem)?);
@@ -104,7 +106,13 @@ impl Delivery for EmailDelivery {
                         DeliveryError::Mail {
                             target,
                             attempts: attempt,
-                            transient: e.is_transient() || !e.is_response(),
+                            // A 4xx reply or a lost connection may pass; a 5xx reply, a
+                            // TLS failure or a bad message will not.
+                            transient: e.is_transient()
+                                || !(e.is_permanent()
+                                    || e.is_response()
+                                    || e.is_client()
+                                    || e.is_tls()),
                             message: chain(&e),
                         }
                     })
@@ -117,12 +125,19 @@ impl Delivery for EmailDelivery {
 }
 
 fn address(text: &str, role: &str) -> Result<Mailbox, DeliveryError> {
-    text.parse()
-        .map_err(|_| DeliveryError::Render(format!("the {role} address {text:?} is not an e-mail address")))
+    text.parse().map_err(|_| {
+        DeliveryError::Render(format!(
+            "the {role} address {text:?} is not an e-mail address"
+        ))
+    })
 }
 
 /// The composed e-mail as MIME.
-pub fn mime(c: &Composed, from: &str, importance: Importance) -> Result<lettre::Message, DeliveryError> {
+pub fn mime(
+    c: &Composed,
+    from: &str,
+    importance: Importance,
+) -> Result<lettre::Message, DeliveryError> {
     let mut b = lettre::Message::builder()
         .from(address(from, "from")?)
         .subject(c.subject.clone());
@@ -136,25 +151,37 @@ pub fn mime(c: &Composed, from: &str, importance: Importance) -> Result<lettre::
         b = b.bcc(address(a, "bcc")?);
     }
     if c.to.is_empty() && c.cc.is_empty() && c.bcc.is_empty() {
-        return Err(DeliveryError::Render("no recipient: every address template rendered empty".into()));
+        return Err(DeliveryError::Render(
+            "no recipient: every address template rendered empty".into(),
+        ));
     }
     match importance {
         Importance::Normal => {}
-        Importance::High => b = b.header(ImportanceHeader("high")).header(XPriority("1 (Highest)")),
-        Importance::Low => b = b.header(ImportanceHeader("low")).header(XPriority("5 (Lowest)")),
+        Importance::High => {
+            b = b
+                .header(ImportanceHeader("high"))
+                .header(XPriority("1 (Highest)"))
+        }
+        Importance::Low => {
+            b = b
+                .header(ImportanceHeader("low"))
+                .header(XPriority("5 (Lowest)"))
+        }
     }
     let mut related = MultiPart::related().singlepart(SinglePart::html(c.html.clone()));
     for chart in &c.inline {
-        related = related.singlepart(
-            Attachment::new_inline(chart.cid.clone()).body(chart.png.clone(), ContentType::parse("image/png").map_err(|e| DeliveryError::Render(e.to_string()))?),
-        );
+        related = related.singlepart(Attachment::new_inline(chart.cid.clone()).body(
+            chart.png.clone(),
+            ContentType::parse("image/png").map_err(|e| DeliveryError::Render(e.to_string()))?,
+        ));
     }
     let alternative = MultiPart::alternative()
         .singlepart(SinglePart::plain(c.text.clone()))
         .multipart(related);
     let mut mixed = MultiPart::mixed().multipart(alternative);
     for a in &c.attachments {
-        let kind = ContentType::parse(a.content_type).map_err(|e| DeliveryError::Render(e.to_string()))?;
+        let kind =
+            ContentType::parse(a.content_type).map_err(|e| DeliveryError::Render(e.to_string()))?;
         mixed = mixed.singlepart(Attachment::new(a.name.clone()).body(a.bytes.clone(), kind));
     }
     b.multipart(mixed)
@@ -170,7 +197,11 @@ impl Header for ImportanceHeader {
         HeaderName::new_from_ascii_str("Importance")
     }
     fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(ImportanceHeader(if s.eq_ignore_ascii_case("high") { "high" } else { "low" }))
+        Ok(ImportanceHeader(if s.eq_ignore_ascii_case("high") {
+            "high"
+        } else {
+            "low"
+        }))
     }
     fn display(&self) -> HeaderValue {
         HeaderValue::new(Self::name(), self.0.to_string())
@@ -186,7 +217,11 @@ impl Header for XPriority {
         HeaderName::new_from_ascii_str("X-Priority")
     }
     fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(XPriority(if s.starts_with('1') { "1 (Highest)" } else { "5 (Lowest)" }))
+        Ok(XPriority(if s.starts_with('1') {
+            "1 (Highest)"
+        } else {
+            "5 (Lowest)"
+        }))
     }
     fn display(&self) -> HeaderValue {
         HeaderValue::new(Self::name(), self.0.to_string())

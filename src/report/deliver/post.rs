@@ -79,7 +79,9 @@ impl DeliveryError {
                 ..
             } if *status == 429 || *status == 408 || *status >= 500 => Some(*retry_after),
             DeliveryError::Transport { .. } => Some(None),
-            DeliveryError::Mail { transient: true, .. } => Some(None),
+            DeliveryError::Mail {
+                transient: true, ..
+            } => Some(None),
             _ => None,
         }
     }

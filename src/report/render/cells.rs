@@ -47,12 +47,7 @@ pub fn text(v: &Value, column: &ResultColumn, tz: Tz) -> String {
 /// Every row as cell texts.
 pub fn rows(columns: &[ResultColumn], rows: &[Vec<Value>], tz: Tz) -> Vec<Vec<String>> {
     rows.iter()
-        .map(|r| {
-            r.iter()
-                .zip(columns)
-                .map(|(v, c)| text(v, c, tz))
-                .collect()
-        })
+        .map(|r| r.iter().zip(columns).map(|(v, c)| text(v, c, tz)).collect())
         .collect()
 }
 
@@ -71,11 +66,20 @@ mod tests {
     #[test]
     fn cells_read_as_people_expect() {
         let berlin: Tz = "Europe/Berlin".parse().unwrap();
-        assert_eq!(text(&json!("2026-12-03T09:00:00Z"), &col("datetime"), berlin), "2026-12-03 10:00");
-        assert_eq!(text(&json!("2026-12-03T09:00:05.5Z"), &col("datetime"), Tz::UTC), "2026-12-03 09:00:05");
+        assert_eq!(
+            text(&json!("2026-12-03T09:00:00Z"), &col("datetime"), berlin),
+            "2026-12-03 10:00"
+        );
+        assert_eq!(
+            text(&json!("2026-12-03T09:00:05.5Z"), &col("datetime"), Tz::UTC),
+            "2026-12-03 09:00:05"
+        );
         assert_eq!(text(&json!(1234567), &col("long"), Tz::UTC), "1,234,567");
         assert_eq!(text(&json!(21.456789), &col("real"), Tz::UTC), "21.457");
         assert_eq!(text(&Value::Null, &col("real"), Tz::UTC), "");
-        assert_eq!(text(&json!({"a": [1]}), &col("dynamic"), Tz::UTC), "{\"a\":[1]}");
+        assert_eq!(
+            text(&json!({"a": [1]}), &col("dynamic"), Tz::UTC),
+            "{\"a\":[1]}"
+        );
     }
 }

@@ -39,7 +39,10 @@ pub fn specs(message: &Message, kinds: &[ChartKind]) -> Vec<ChartSpec> {
         .map(|k| {
             // The query's columns and titles still apply when the report asks for another kind.
             let s = match &annotated {
-                Some(a) => ChartSpec { kind: *k, ..a.clone() },
+                Some(a) => ChartSpec {
+                    kind: *k,
+                    ..a.clone()
+                },
                 None => ChartSpec::new(*k),
             };
             with_title(s)

@@ -81,7 +81,11 @@ fn addresses(
 }
 
 /// Composes the e-mail `settings` makes of `message`.
-pub fn compose(message: &Message, settings: &EmailSettings, tz: Tz) -> Result<Composed, ComposeError> {
+pub fn compose(
+    message: &Message,
+    settings: &EmailSettings,
+    tz: Tz,
+) -> Result<Composed, ComposeError> {
     let ctx = html::context(message, tz);
     let subject = match &settings.subject {
         Some(t) => html::text(t, &ctx).map_err(|source| ComposeError::Template {
@@ -103,8 +107,15 @@ pub fn compose(message: &Message, settings: &EmailSettings, tz: Tz) -> Result<Co
         EmailBody::Chart => (true, drawn.is_empty()),
         EmailBody::Both => (true, true),
     };
-    let inline: Vec<DrawnChart> = if show_charts { drawn.clone() } else { Vec::new() };
-    let cids: Vec<(String, String)> = inline.iter().map(|c| (c.cid.clone(), c.title.clone())).collect();
+    let inline: Vec<DrawnChart> = if show_charts {
+        drawn.clone()
+    } else {
+        Vec::new()
+    };
+    let cids: Vec<(String, String)> = inline
+        .iter()
+        .map(|c| (c.cid.clone(), c.title.clone()))
+        .collect();
     let csv_attached = settings.attach.contains(&AttachKind::Csv);
     let parts = html::BodyParts {
         charts: &cids,

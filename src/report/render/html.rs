@@ -50,10 +50,34 @@ pub fn context(message: &Message, tz: Tz) -> serde_json::Value {
     })
 }
 
+/// A JSON value as a template value (numbers as numbers: serde_json's arbitrary-precision
+/// numbers would otherwise reach templates as maps).
+pub fn template_value(v: &serde_json::Value) -> Value {
+    match v {
+        serde_json::Value::Null => Value::from(()),
+        serde_json::Value::Bool(b) => Value::from(*b),
+        serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => Value::from(i),
+            (_, Some(u), _) => Value::from(u),
+            (_, _, Some(f)) => Value::from(f),
+            _ => Value::from(n.to_string()),
+        },
+        serde_json::Value::String(s) => Value::from(s.as_str()),
+        serde_json::Value::Array(a) => {
+            Value::from(a.iter().map(template_value).collect::<Vec<_>>())
+        }
+        serde_json::Value::Object(o) => Value::from(
+            o.iter()
+                .map(|(k, v)| (k.clone(), template_value(v)))
+                .collect::<std::collections::BTreeMap<String, Value>>(),
+        ),
+    }
+}
+
 /// Renders a one-off text template (a subject, an address) against `ctx`, unescaped.
 pub fn text(template: &str, ctx: &serde_json::Value) -> Result<String, minijinja::Error> {
     let env = Environment::new();
-    env.render_str(template, Value::from(minijinja::value::Serde(ctx)))
+    env.render_str(template, template_value(ctx))
 }
 
 /// What the body shows besides the context.
@@ -97,8 +121,8 @@ pub fn body(message: &Message, tz: Tz, parts: &BodyParts<'_>) -> Result<String, 
     }
     let table = env
         .get_template("table.html")?
-        .render(Value::from(minijinja::value::Serde(&ctx)))?;
-    let mut ctx = Value::from(minijinja::value::Serde(&ctx));
+        .render(template_value(&ctx))?;
+    let mut ctx = template_value(&ctx);
     ctx = minijinja::context! { table => Value::from_safe_string(table), ..ctx };
     env.get_template("body.html")?.render(ctx)
 }
@@ -119,7 +143,10 @@ pub fn plain(message: &Message, tz: Tz, max_rows: usize) -> String {
         out.push('\n');
     }
     if shown < message.rows.len() {
-        out.push_str(&format!("({} more rows not shown)\n", message.rows.len() - shown));
+        out.push_str(&format!(
+            "({} more rows not shown)\n",
+            message.rows.len() - shown
+        ));
     }
     out
 }

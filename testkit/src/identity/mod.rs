@@ -45,4 +45,4 @@ pub use managed::{ManagedError, APP_SERVICE_API_VERSION};
 pub use options::{AppRegistration, FederatedCredential, IdentityOptions, ManagedIdentity};
 pub use server::{ClientError, IdentityServer, StartError, APP_SERVICE_PATH, IMDS_PATH};
 pub use state::{Endpoint, Fault, TokenRequestRecord};
-pub use tls::TlsError;
+pub use tls::{certificates, TestCertificates, TlsError};

@@ -28,8 +28,35 @@ pub(crate) struct TlsMaterial {
     pub acceptor: tokio_rustls::TlsAcceptor,
 }
 
-/// Generates a CA and a leaf for `127.0.0.1` and `localhost`, and a rustls acceptor using it.
-pub(crate) fn generate() -> Result<TlsMaterial, TlsError> {
+/// A generated CA and a leaf certificate for `127.0.0.1` and `localhost`, as PEM: for
+/// servers that are not rustls (the SMTP server, run by Python).
+pub struct TestCertificates {
+    /// The CA certificate clients must trust.
+    pub ca_pem: String,
+    /// The leaf certificate.
+    pub cert_pem: String,
+    /// The leaf's private key (PKCS#8).
+    pub key_pem: String,
+}
+
+/// Generates a CA and a leaf for `127.0.0.1` and `localhost`, as PEM.
+pub fn certificates() -> Result<TestCertificates, TlsError> {
+    let (ca, leaf, key) = ca_and_leaf()?;
+    Ok(TestCertificates {
+        ca_pem: ca.pem(),
+        cert_pem: leaf.pem(),
+        key_pem: key.serialize_pem(),
+    })
+}
+
+fn ca_and_leaf() -> Result<
+    (
+        CertifiedIssuer<'static, KeyPair>,
+        rcgen::Certificate,
+        KeyPair,
+    ),
+    TlsError,
+> {
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca_params
@@ -44,7 +71,12 @@ pub(crate) fn generate() -> Result<TlsMaterial, TlsError> {
         .push(DnType::CommonName, "127.0.0.1");
     let leaf_key = KeyPair::generate()?;
     let leaf = leaf_params.signed_by(&leaf_key, &ca)?;
+    Ok((ca, leaf, leaf_key))
+}
 
+/// Generates a CA and a leaf for `127.0.0.1` and `localhost`, and a rustls acceptor using it.
+pub(crate) fn generate() -> Result<TlsMaterial, TlsError> {
+    let (ca, leaf, leaf_key) = ca_and_leaf()?;
     let chain = vec![
         CertificateDer::from(leaf.der().to_vec()),
         CertificateDer::from(ca.der().to_vec()),

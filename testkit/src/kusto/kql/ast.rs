@@ -237,10 +237,10 @@ pub enum Inline {
         /// The column.
         name: String,
         /// First value.
-        from: Expr,
+        from: Box<Expr>,
         /// Last value (inclusive).
-        to: Expr,
+        to: Box<Expr>,
         /// Increment.
-        step: Expr,
+        step: Box<Expr>,
     },
 }

@@ -172,9 +172,9 @@ impl Parser<'_> {
             let step = part(self, "step")?;
             return Ok(Inline::Range {
                 name,
-                from,
-                to,
-                step,
+                from: Box::new(from),
+                to: Box::new(to),
+                step: Box::new(step),
             });
         }
         self.bump();
