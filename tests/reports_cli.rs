@@ -11,44 +11,9 @@ use iotc_adx_testkit::kusto::{KustoEmulator, KustoOptions};
 use iotc_adx_testkit::webhook::WebhookReceiver;
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
+use support::cli::{cli, text};
 use support::running::{http_get, Running};
-
-fn iotc_adx(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_iotc-adx"));
-    cmd.args(args)
-        .current_dir(support::repo())
-        .env_remove("RUST_LOG");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("the binary runs")
-}
-
-/// [`iotc_adx`] off the async runtime (the emulators in this process must keep answering).
-async fn cli(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let env: Vec<(String, String)> = env
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        iotc_adx(&args, &env)
-    })
-    .await
-    .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// examples/reports.toml and its queries copied into `dir`, pointed at `cluster` and `hook`.
 fn example_reports(dir: &Path, cluster: &str, hook: &str) -> String {

@@ -1,5 +1,5 @@
-//! `iotc-adx report list | run NAME | history [NAME]`, and the reports part of `run` and
-//! `check`: starting the scheduler beside the pipeline and serving `/reports`.
+//! `iotc-adx report list | run NAME | preview NAME | history [NAME]`, and the reports part
+//! of `run` and `check`: starting the scheduler beside the pipeline and serving `/reports`.
 
 use anyhow::Context;
 use azure_core::credentials::TokenCredential;
@@ -8,7 +8,7 @@ use iotc_adx::config::{self, Settings};
 use iotc_adx::report::query::{self, Window};
 use iotc_adx::report::result::ReportResult;
 use iotc_adx::report::{
-    setup, status, History, ReportSettings, ReportsSettings, RunStatus, Scheduler, Trigger,
+    preview, setup, status, History, ReportSettings, ReportsSettings, RunStatus, Scheduler, Trigger,
 };
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -39,6 +39,21 @@ pub enum ReportCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Write what a run would send, without sending it: each webhook's JSON, each e-mail's
+    /// HTML, text, charts, attachments and whole MIME. Nothing is delivered or recorded.
+    Preview {
+        /// The configuration file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The report's name.
+        name: String,
+        /// Run as if scheduled at this time (RFC 3339; default now).
+        #[arg(long, value_parser = super::replay::parse_time)]
+        at: Option<chrono::DateTime<chrono::Utc>>,
+        /// The folder to write into (created if needed).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Show the run history, newest first: every report, or one.
     History {
         /// The configuration file.
@@ -65,6 +80,12 @@ pub fn report(command: ReportCommand) -> anyhow::Result<ExitCode> {
             at,
             dry_run,
         } => run_now(&config, &name, at, dry_run),
+        ReportCommand::Preview {
+            config,
+            name,
+            at,
+            out,
+        } => preview(&config, &name, at, &out),
         ReportCommand::History {
             config,
             name,
@@ -72,6 +93,41 @@ pub fn report(command: ReportCommand) -> anyhow::Result<ExitCode> {
             json,
         } => history(&config, name.as_deref(), limit, json),
     }
+}
+
+fn preview(
+    config_path: &Path,
+    name: &str,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+    out: &Path,
+) -> anyhow::Result<ExitCode> {
+    let settings = config::load(config_path)?;
+    let report = find(&settings.reports, name)?.clone();
+    let scheduled = chrono::SubsecRound::trunc_subsecs(at.unwrap_or_else(chrono::Utc::now), 3);
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let credential = iotc_adx::auth::credential(&settings.auth, Default::default())?;
+        let client = setup::client(&report, credential)?;
+        let window = Window::for_run(&report, scheduled);
+        let result = query::run(&client, &report, window, "iotc-adx.report.preview").await?;
+        let messages = preview::messages_of(&report, &result, window)?;
+        if messages.is_empty() {
+            println!("{name}: the condition does not hold for this result, so nothing would be sent ({} rows)", result.rows.len());
+            return Ok(ExitCode::SUCCESS);
+        }
+        let files = preview::write_all(out, &report, settings.reports.smtp.as_ref(), &messages)?;
+        println!(
+            "{name}: {} message{} ({} rows) written to {}:",
+            messages.len(),
+            if messages.len() == 1 { "" } else { "s" },
+            result.rows.len(),
+            out.display()
+        );
+        for f in files {
+            println!("  {}", f.display());
+        }
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 fn find<'a>(settings: &'a ReportsSettings, name: &str) -> anyhow::Result<&'a ReportSettings> {
@@ -255,13 +311,24 @@ pub fn print_reports(settings: &ReportsSettings) {
             if r.enabled { "" } else { " (disabled)" }
         );
         println!(
-            "                timeout {}, max_rows {}, max_bytes {}, {} webhook(s), {} export(s){}",
+            "                timeout {}, max_rows {}, max_bytes {}, {} webhook(s), {} e-mail(s), {} export(s){}",
             humantime::format_duration(r.timeout),
             r.max_rows,
             r.max_bytes,
             r.webhooks.len(),
+            r.emails.len(),
             r.exports.len(),
             if r.alert.is_some() { ", alert" } else { "" }
+        );
+    }
+    if let Some(s) = &settings.smtp {
+        let login = s
+            .credentials
+            .as_ref()
+            .map_or("no sign-in".to_string(), |(u, _)| format!("as {u}"));
+        println!(
+            "report e-mail  smtp://{}:{} ({:?}, {login}) from {}",
+            s.host, s.port, s.security, s.from
         );
     }
     if !settings.reports.is_empty() {

@@ -8,7 +8,8 @@ use super::deliver::Delivery;
 use super::export::export_all;
 use super::history::{History, RunRecord, Trigger};
 use super::history_table::HistoryTable;
-use super::message::{Message, MessageKind};
+use super::message::Message;
+use super::messages;
 use super::metrics::run_finished;
 use super::outcome::{RunFailure, RunStatus, Step};
 use super::query::{self, Window};
@@ -189,29 +190,19 @@ impl Runner {
         window: Window,
         id: &str,
     ) -> Result<(Vec<Message>, Option<BTreeSet<String>>), RunFailure> {
-        let base = Message {
-            report: report.name.clone(),
-            description: report.description.clone(),
-            kind: MessageKind::Result,
-            run_id: id.to_string(),
-            window,
-            columns: result.columns.clone(),
-            rows: Vec::new(),
-            alert_key: None,
-            visualization: result.visualization.clone(),
-        };
+        let base = messages::base(report, result, window, id);
         let Some(a) = &report.alert else {
             if !holds {
                 return Ok((Vec::new(), None));
             }
-            return Ok((plain_messages(report, result, base), None));
+            return Ok((messages::plain(report, result, base), None));
         };
         let before = self
             .history
             .firing(&report.name)
             .map_err(|e| RunFailure::failed(Step::History, e.to_string()))?;
         let changes = alert::changes(a, holds, result, &before);
-        let messages = alert_messages(report.for_each_row, changes.clone(), base);
+        let messages = messages::alerts(report.for_each_row, changes.clone(), base);
         Ok((messages, Some(changes.firing)))
     }
 
@@ -235,56 +226,4 @@ impl Runner {
         }
         Ok(delivered)
     }
-}
-
-/// One message with every row, or one per row with `for_each_row`.
-fn plain_messages(report: &ReportSettings, result: &ReportResult, base: Message) -> Vec<Message> {
-    if !report.for_each_row {
-        return vec![Message {
-            rows: result.rows.clone(),
-            ..base
-        }];
-    }
-    result
-        .rows
-        .iter()
-        .map(|r| Message {
-            kind: MessageKind::Row,
-            rows: vec![r.clone()],
-            ..base.clone()
-        })
-        .collect()
-}
-
-/// Firing and resolved messages: one per alert with `for_each_row`, else one of each kind.
-fn alert_messages(each: bool, changes: alert::AlertChanges, base: Message) -> Vec<Message> {
-    let mut out = Vec::new();
-    let message = |kind, key: String, rows: Vec<Vec<serde_json::Value>>| Message {
-        kind,
-        alert_key: Some(key),
-        rows,
-        ..base.clone()
-    };
-    if each {
-        for (key, row) in changes.fired {
-            out.push(message(MessageKind::Firing, key, row.into_iter().collect()));
-        }
-        for key in changes.resolved {
-            out.push(message(MessageKind::Resolved, key, Vec::new()));
-        }
-        return out;
-    }
-    if !changes.fired.is_empty() {
-        let keys: Vec<String> = changes.fired.iter().map(|(k, _)| k.clone()).collect();
-        let rows = changes.fired.into_iter().filter_map(|(_, r)| r).collect();
-        out.push(message(MessageKind::Firing, keys.join(", "), rows));
-    }
-    if !changes.resolved.is_empty() {
-        out.push(message(
-            MessageKind::Resolved,
-            changes.resolved.join(", "),
-            Vec::new(),
-        ));
-    }
-    out
 }

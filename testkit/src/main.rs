@@ -54,6 +54,16 @@ enum Command {
         #[arg(long, default_value_t = 8090)]
         port: u16,
     },
+    /// Receive e-mails over SMTP (aiosmtpd from the testkit's Python venv), print each one
+    /// and keep it as a .eml file; Ctrl-C stops it.
+    Smtp {
+        /// Port on 127.0.0.1 (examples/reports-email.toml uses 2525).
+        #[arg(long, default_value_t = 2525)]
+        port: u16,
+        /// Where to keep each message as NNNNN.eml.
+        #[arg(long, default_value = "out/mail")]
+        out: std::path::PathBuf,
+    },
 }
 
 /// Options of both commands.
@@ -272,6 +282,7 @@ fn main() -> anyhow::Result<()> {
                 stop_signal().await?;
                 Ok(())
             }
+            Command::Smtp { port, out } => smtp(port, &out).await,
             Command::Up { common } => {
                 let stand_ins = start(&common).await?;
                 print_settings(&stand_ins);
@@ -309,4 +320,35 @@ fn main() -> anyhow::Result<()> {
             }
         }
     })
+}
+
+/// `smtp`: runs the test SMTP server until Ctrl-C, printing and keeping each message.
+async fn smtp(port: u16, out: &std::path::Path) -> anyhow::Result<()> {
+    use iotc_adx_testkit::smtp::{SmtpOptions, SmtpServer};
+    let server = tokio::task::spawn_blocking(move || {
+        SmtpServer::start(SmtpOptions {
+            port: Some(port),
+            ..Default::default()
+        })
+    })
+    .await??;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    println!("SMTP server on 127.0.0.1:{port} (no TLS, no sign-in); messages go to {}; Ctrl-C stops it\n", out.display());
+    let mut shown = 0;
+    let stop = stop_signal();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            r = &mut stop => return r,
+            _ = tokio::time::sleep(std::time::Duration::from_millis(200)) => {}
+        }
+        let mails = server.messages();
+        for m in &mails[shown..] {
+            shown += 1;
+            let file = out.join(format!("{shown:05}.eml"));
+            std::fs::write(&file, &m.data)
+                .with_context(|| format!("cannot write {}", file.display()))?;
+            println!("{}kept as {}\n", m.summary(), file.display());
+        }
+    }
 }

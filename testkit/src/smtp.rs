@@ -33,6 +33,8 @@ pub struct SmtpOptions {
     pub login: Option<(String, String)>,
     /// Messages answered `451` before the server accepts any.
     pub fail_first: u32,
+    /// The port on 127.0.0.1 (none: a free one).
+    pub port: Option<u16>,
 }
 
 /// Why the server could not start.
@@ -81,9 +83,12 @@ impl SmtpServer {
         std::fs::write(&script, SCRIPT)?;
         let mail = dir.path().join("mail");
         std::fs::create_dir(&mail)?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
+        let port = match opts.port {
+            Some(p) => p,
+            None => std::net::TcpListener::bind("127.0.0.1:0")?
+                .local_addr()?
+                .port(),
+        };
         let mut cmd = Command::new(python()?);
         cmd.arg(&script)
             .arg("--port")
@@ -190,6 +195,36 @@ impl SmtpServer {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+}
+
+impl ReceivedMail {
+    /// A few lines for a person: sender, recipients, subject and the MIME parts' types.
+    pub fn summary(&self) -> String {
+        let text = String::from_utf8_lossy(&self.data);
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let header = |name: &str| {
+            head.lines()
+                .find(|l| {
+                    l.len() > name.len()
+                        && l[..name.len()].eq_ignore_ascii_case(name)
+                        && l[name.len()..].starts_with(':')
+                })
+                .map(|l| l[name.len() + 1..].trim().to_string())
+                .unwrap_or_default()
+        };
+        let parts: Vec<&str> = body
+            .lines()
+            .filter_map(|l| l.strip_prefix("Content-Type: "))
+            .map(|t| t.split(';').next().unwrap_or(t))
+            .collect();
+        format!(
+            "from {} to {}\nsubject: {}\nparts: {}\n",
+            self.mail_from,
+            self.rcpt_tos.join(", "),
+            header("Subject"),
+            parts.join(", ")
+        )
     }
 }
 

@@ -96,6 +96,7 @@ pub fn assert_same_lines(produced: &str, expected: &str, what: &str) {
 }
 
 #[cfg(unix)]
+pub mod cli;
 pub mod eventhubs;
 #[cfg(unix)]
 pub mod running;

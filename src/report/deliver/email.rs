@@ -12,8 +12,10 @@ use crate::report::message::Message;
 use crate::report::render::email::{compose, Composed};
 use crate::retry::{retry, RetryPolicy};
 use chrono_tz::Tz;
-use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
-use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{
+    ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue,
+};
+use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
@@ -182,7 +184,10 @@ pub fn mime(
     for a in &c.attachments {
         let kind =
             ContentType::parse(a.content_type).map_err(|e| DeliveryError::Render(e.to_string()))?;
-        mixed = mixed.singlepart(Attachment::new(a.name.clone()).body(a.bytes.clone(), kind));
+        // Base64 keeps a file's bytes exactly (a CSV's line ends too) and its lines short.
+        let body = Body::new_with_encoding(a.bytes.clone(), ContentTransferEncoding::Base64)
+            .map_err(|_| DeliveryError::Render(format!("cannot encode {}", a.name)))?;
+        mixed = mixed.singlepart(Attachment::new(a.name.clone()).body(body, kind));
     }
     b.multipart(mixed)
         .map_err(|e| DeliveryError::Render(format!("cannot build the e-mail: {e}")))
