@@ -261,3 +261,24 @@ fn no_rows_draw_a_chart_that_says_so() {
     let out = svg(&t, &spec(ChartKind::Pie, "Quiet day"), &Options::default()).unwrap();
     assert_eq!(texts(&out), ["Quiet day", "No data"]);
 }
+
+#[test]
+fn a_bar_chart_keeps_nineteen_categories_and_sums_the_rest_into_other() {
+    let out = svg(
+        &common::many(25),
+        &ChartSpec::new(ChartKind::Bar),
+        &Options::default(),
+    )
+    .unwrap();
+    let bars = with_fill(&elements(&out, "rect"), &hex(style::PALETTE[0]));
+    assert_eq!(
+        bars.len(),
+        20,
+        "19 devices and other, one series so no legend"
+    );
+    let t = texts(&out);
+    assert!(
+        t.iter().any(|x| x == "other") && !t.iter().any(|x| x == "dev-24"),
+        "{t:?}"
+    );
+}
