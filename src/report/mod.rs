@@ -5,7 +5,7 @@
 //! [`query`] (parameters, limits) → [`condition`] (`when`) → [`alert`] state → [`export`]
 //! → [`render`] → [`deliver`] → [`history`]. [`run`] drives one run, [`scheduler`] the
 //! loop; [`settings`] (checked from [`raw`] by `validate`) says what each report does;
-//! [`status`] serves the history at `/reports`.
+//! [`status`] serves the history at `/reports` (JSON, or a page for browsers).
 
 pub mod alert;
 pub mod condition;
@@ -30,6 +30,7 @@ pub mod scheduler;
 pub mod settings;
 pub mod setup;
 pub mod status;
+mod status_page;
 mod validate;
 mod validate_actions;
 mod validate_mail;

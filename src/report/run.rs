@@ -161,6 +161,9 @@ impl Runner {
         let request_id = format!("iotc-adx.report.{};{id}", report.name);
         let result = query::run(client, report, window, &request_id).await?;
         progress.rows = Some(result.rows.len() as u64);
+        if let Err(e) = self.history.set_latest(&report.name, id, &result) {
+            tracing::warn!(report = %report.name, error = %e, "cannot keep the latest output for the reports page");
+        }
         progress.result = Some(result.clone());
         let holds = condition::holds(&report.when, &result)?;
         let (messages, firing) = self.messages(report, holds, &result, window, id)?;

@@ -1,10 +1,12 @@
 //! `/reports` on the operations listener: every report with its schedule, next run and
-//! latest runs from the history, as JSON.
+//! latest runs from the history, as JSON, or as the reports page when a browser asks for
+//! HTML ([`super::status_page`]), with each report's latest charts at
+//! `/reports/{name}/chart/{n}`.
 
 use super::history::History;
 use super::settings::ReportSettings;
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -26,6 +28,7 @@ pub fn router(reports: Vec<ReportSettings>, history: Arc<History>) -> Router {
     Router::new()
         .route("/reports", get(all))
         .route("/reports/{name}", get(one))
+        .route("/reports/{name}/chart/{n}", get(chart))
         .with_state(Shared {
             reports: Arc::new(reports),
             history,
@@ -51,7 +54,30 @@ pub fn describe(r: &ReportSettings, history: &History, runs: usize) -> Value {
     })
 }
 
-async fn all(State(s): State<Shared>) -> Response {
+/// Whether the client prefers HTML (a browser) to JSON.
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"))
+}
+
+async fn all(State(s): State<Shared>, headers: HeaderMap) -> Response {
+    if wants_html(&headers) {
+        return match super::status_page::render(&s.reports, &s.history) {
+            Ok(page) => (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                page,
+            )
+                .into_response(),
+            Err(e) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("cannot render the reports page: {e}"),
+            )
+                .into_response(),
+        };
+    }
     let list: Vec<Value> = s
         .reports
         .iter()
@@ -67,6 +93,22 @@ async fn one(State(s): State<Shared>, Path(name): Path<String>) -> Response {
             StatusCode::NOT_FOUND,
             json!({"error": format!("no report named {name:?}")}),
         ),
+    }
+}
+
+async fn chart(State(s): State<Shared>, Path((name, n)): Path<(String, usize)>) -> Response {
+    let png = s
+        .reports
+        .iter()
+        .find(|r| r.name == name)
+        .and_then(|r| super::status_page::chart_png(r, &s.history, n));
+    match png {
+        Some(png) => (StatusCode::OK, [(header::CONTENT_TYPE, "image/png")], png).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            format!("report {name:?} has no chart {n} in its latest output"),
+        )
+            .into_response(),
     }
 }
 

@@ -94,13 +94,10 @@ pub struct BodyParts<'a> {
     pub template: Option<&'a str>,
 }
 
-/// The HTML body.
-pub fn body(message: &Message, tz: Tz, parts: &BodyParts<'_>) -> Result<String, minijinja::Error> {
-    let mut env = Environment::new();
-    env.set_auto_escape_callback(|_| AutoEscape::Html);
-    env.add_template("table.html", TABLE)?;
-    env.add_template("body.html", parts.template.unwrap_or(BODY))?;
-    let shown = message.rows.len().min(parts.max_rows);
+/// The table's context: the message's context plus `columns` (name, numeric), `cells` (the
+/// first `max_rows` rows as text), `left_out` and `csv`.
+fn table_context(message: &Message, tz: Tz, max_rows: usize, csv: bool) -> serde_json::Value {
+    let shown = message.rows.len().min(max_rows);
     let columns: Vec<serde_json::Value> = message
         .columns
         .iter()
@@ -112,7 +109,43 @@ pub fn body(message: &Message, tz: Tz, parts: &BodyParts<'_>) -> Result<String, 
         "columns": columns,
         "cells": cells,
         "left_out": message.rows.len() - shown,
-        "csv": parts.csv,
+        "csv": csv,
+    });
+    if let (Some(c), Some(e)) = (ctx.as_object_mut(), extra.as_object()) {
+        c.extend(e.clone());
+    }
+    ctx
+}
+
+fn environment(body: Option<&str>) -> Result<Environment<'_>, minijinja::Error> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| AutoEscape::Html);
+    env.add_template("table.html", TABLE)?;
+    if let Some(b) = body {
+        env.add_template("body.html", b)?;
+    }
+    Ok(env)
+}
+
+/// The result as an HTML table (inline styles), at most `max_rows` rows with a note saying
+/// how many were left out.
+pub fn table(
+    message: &Message,
+    tz: Tz,
+    max_rows: usize,
+    csv: bool,
+) -> Result<String, minijinja::Error> {
+    let ctx = table_context(message, tz, max_rows, csv);
+    environment(None)?
+        .get_template("table.html")?
+        .render(template_value(&ctx))
+}
+
+/// The HTML body.
+pub fn body(message: &Message, tz: Tz, parts: &BodyParts<'_>) -> Result<String, minijinja::Error> {
+    let env = environment(Some(parts.template.unwrap_or(BODY)))?;
+    let mut ctx = table_context(message, tz, parts.max_rows, parts.csv);
+    let extra = json!({
         "show_table": parts.show_table,
         "charts": parts.charts.iter().map(|(cid, title)| json!({"cid": cid, "title": title})).collect::<Vec<_>>(),
     });
@@ -122,8 +155,8 @@ pub fn body(message: &Message, tz: Tz, parts: &BodyParts<'_>) -> Result<String, 
     let table = env
         .get_template("table.html")?
         .render(template_value(&ctx))?;
-    let mut ctx = template_value(&ctx);
-    ctx = minijinja::context! { table => Value::from_safe_string(table), ..ctx };
+    let ctx = template_value(&ctx);
+    let ctx = minijinja::context! { table => Value::from_safe_string(table), ..ctx };
     env.get_template("body.html")?.render(ctx)
 }
 

@@ -2,7 +2,8 @@
 //! take JSON ([`json`]), Microsoft Teams an Adaptive Card ([`teams`]), Slack `text` and
 //! `blocks` ([`slack`]); each keeps within its target's size limit by showing fewer rows and
 //! saying how many were left out. E-mails are composed by [`email`] from an HTML body
-//! ([`html`], cells as [`cells`] writes them), charts ([`charts`]) and a CSV ([`csv`]).
+//! ([`html`], cells as [`cells`] writes them), charts ([`charts`]) and a CSV ([`csv`]); the
+//! reports page by [`page`].
 
 pub mod cells;
 pub mod charts;
@@ -10,6 +11,7 @@ pub mod csv;
 pub mod email;
 pub mod html;
 pub mod json;
+pub mod page;
 pub mod slack;
 pub mod teams;
 
