@@ -282,3 +282,49 @@ fn a_bar_chart_keeps_nineteen_categories_and_sums_the_rest_into_other() {
         "{t:?}"
     );
 }
+
+#[test]
+fn a_time_chart_keeps_seven_series_and_sums_the_rest_into_a_grey_other() {
+    let mut t = common::temperatures();
+    t.rows = (0..10)
+        .flat_map(|d| {
+            (0..4).map(move |h| {
+                vec![
+                    json!(format!("2026-12-03T{h:02}:00:00Z")),
+                    json!(format!("dev-{d}")),
+                    json!(10.0 + d as f64),
+                ]
+            })
+        })
+        .collect();
+    let out = svg(&t, &ChartSpec::new(ChartKind::Time), &Options::default()).unwrap();
+    let lines: Vec<&str> = elements(&out, "polyline")
+        .into_iter()
+        .filter(|l| l.contains("stroke-width=\"2\""))
+        .collect();
+    assert_eq!(lines.len(), 8);
+    assert!(lines[7].contains(&hex(style::OTHER_COLOUR)), "{}", lines[7]);
+    let labels = texts(&out);
+    // The seven largest (dev-3 .. dev-9) are kept; dev-0, dev-1, dev-2 are summed.
+    assert!(
+        labels.iter().any(|x| x == "other") && !labels.iter().any(|x| x == "dev-0"),
+        "{labels:?}"
+    );
+    // "other" is 10 + 11 + 12 = 33 at each hour: above dev-9's 19 (SVG y grows downwards).
+    let first_y = |l: &str| -> i64 {
+        let p = l
+            .split("points=\"")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap();
+        p.split(',').nth(1).unwrap().parse().unwrap()
+    };
+    assert!(
+        first_y(lines[7]) < first_y(lines[6]),
+        "{} / {}",
+        lines[7],
+        lines[6]
+    );
+}

@@ -27,3 +27,6 @@ pub fn webhook_body(format: WebhookFormat, message: &Message, max_rows: usize) -
         WebhookFormat::Slack => slack::render(message, max_rows),
     }
 }
+
+#[cfg(test)]
+mod email_tests;
