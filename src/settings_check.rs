@@ -86,6 +86,22 @@ impl<'a> Checker<'a> {
         within
     }
 
+    /// A duration such as `15m`, `90s`, `1h 30m` (not zero), or a problem at `key`.
+    pub(crate) fn duration(&mut self, key: &str, text: &str) -> Option<std::time::Duration> {
+        match humantime::parse_duration(text) {
+            Ok(d) if !d.is_zero() => Some(d),
+            _ => {
+                self.problem(
+                    key,
+                    format!(
+                        "{text:?} is not a duration such as \"90s\", \"15m\", \"1h\" or \"1d\""
+                    ),
+                );
+                None
+            }
+        }
+    }
+
     /// `p` resolved against the configuration file's folder.
     pub(crate) fn path(&self, p: &str) -> PathBuf {
         resolve(self.base_dir, p)

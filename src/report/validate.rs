@@ -160,7 +160,7 @@ fn report(
     let window = r
         .window
         .as_deref()
-        .and_then(|w| duration_at(c, &format!("{key}.window"), w));
+        .and_then(|w| c.duration(&format!("{key}.window"), w));
     let timeout = match r.timeout.as_deref() {
         None => DEFAULT_TIMEOUT,
         Some(t) => timeout_at(c, &format!("{key}.timeout"), t),
@@ -273,7 +273,7 @@ fn schedule(c: &mut Checker, key: &str, r: &ReportConfig, zone: Tz) -> Option<Sc
     };
     let every = match r.every.as_deref() {
         None => None,
-        Some(t) => Some(duration_at(c, &format!("{key}.every"), t)?),
+        Some(t) => Some(c.duration(&format!("{key}.every"), t)?),
     };
     if r.schedule.is_none() && every.is_none() {
         return None;
@@ -292,22 +292,8 @@ fn schedule(c: &mut Checker, key: &str, r: &ReportConfig, zone: Tz) -> Option<Sc
     }
 }
 
-/// A duration such as `15m`, `90s`, `1h 30m`.
-pub(super) fn duration_at(c: &mut Checker, key: &str, text: &str) -> Option<Duration> {
-    match humantime::parse_duration(text) {
-        Ok(d) if !d.is_zero() => Some(d),
-        _ => {
-            c.problem(
-                key,
-                format!("{text:?} is not a duration such as \"90s\", \"15m\", \"1h\" or \"1d\""),
-            );
-            None
-        }
-    }
-}
-
 fn timeout_at(c: &mut Checker, key: &str, text: &str) -> Duration {
-    let Some(d) = duration_at(c, key, text) else {
+    let Some(d) = c.duration(key, text) else {
         return DEFAULT_TIMEOUT;
     };
     if d > MAX_TIMEOUT {

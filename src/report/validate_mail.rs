@@ -7,7 +7,6 @@ use super::mail_settings::{
     AttachKind, EmailBody, EmailSettings, Importance, Password, SmtpSecurity, SmtpSettings,
 };
 use super::raw::{EmailConfig, SmtpConfig};
-use super::validate::duration_at;
 use crate::settings_check::Checker;
 use iotc_adx_charts::ChartKind;
 use std::collections::HashMap;
@@ -111,7 +110,7 @@ pub(super) fn smtp(
         .timeout
         .as_deref()
         .map_or(Some(Duration::from_secs(30)), |t| {
-            duration_at(c, &format!("{key}.timeout"), t)
+            c.duration(&format!("{key}.timeout"), t)
         });
     if c.problems_len() > before {
         return None;
