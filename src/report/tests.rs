@@ -220,3 +220,85 @@ query = "T"
     );
     assert_eq!(p[0].key, "auth");
 }
+
+#[test]
+fn every_bad_mail_value_is_named_by_its_key() {
+    let text = r#"
+[auth]
+type = "none"
+[reports]
+cluster = "http://127.0.0.1:8080"
+database = "iot"
+[reports.smtp]
+security = "ssl"
+username = "u"
+password_env = "NOT_SET_ANYWHERE_43"
+from = "not an address"
+ca_file = "missing.pem"
+timeout = "soon"
+[[report]]
+name = "r"
+query = "T"
+[[report.email]]
+to = ["ops@", "{{ row.x"]
+cc = ["ok@example.com"]
+subject = "{% if %}"
+importance = "urgent"
+body = "poster"
+charts = ["radar"]
+attach = ["pdf"]
+max_rows = 0
+attempts = 99
+template = "missing.html"
+[[report.email]]
+"#;
+    let found = problems(text);
+    let keys: Vec<&str> = found.iter().map(|p| p.key.as_str()).collect();
+    for expected in [
+        "reports.smtp.host",
+        "reports.smtp.security",
+        "reports.smtp.password_env",
+        "reports.smtp.from",
+        "reports.smtp.ca_file",
+        "reports.smtp.timeout",
+        "report[0].email[0].to[0]",
+        "report[0].email[0].to[1]",
+        "report[0].email[0].subject",
+        "report[0].email[0].importance",
+        "report[0].email[0].body",
+        "report[0].email[0].charts[0]",
+        "report[0].email[0].attach[0]",
+        "report[0].email[0].max_rows",
+        "report[0].email[0].attempts",
+        "report[0].email[0].template",
+        "report[0].email[1].to",
+    ] {
+        assert!(keys.contains(&expected), "{expected} not in {found:#?}");
+    }
+    let no_server = "[auth]\ntype = \"none\"\n[reports]\ncluster = \"http://c\"\ndatabase = \"d\"\n[[report]]\nname = \"r\"\nquery = \"T\"\n[[report.email]]\nto = [\"a@example.com\"]\n";
+    let found = problems(no_server);
+    assert_eq!(found[0].key, "report[0].email[0]");
+    assert!(found[0].message.contains("[reports.smtp]"), "{found:?}");
+}
+
+#[test]
+fn the_smtp_password_comes_from_the_environment_and_is_never_shown() {
+    let text = "[auth]\ntype = \"none\"\n[reports]\ncluster = \"http://c\"\ndatabase = \"d\"\n[reports.smtp]\nhost = \"mail.example.com\"\nusername = \"u\"\nfrom = \"a@example.com\"\n[[report]]\nname = \"r\"\nquery = \"T\"\n";
+    let dir = tempfile::tempdir().unwrap();
+    let env = [(
+        "IOTC_ADX__REPORTS__SMTP__PASSWORD".to_string(),
+        "hunter2-secret".to_string(),
+    )];
+    let s = load_str_with_env(text, dir.path(), env).unwrap().reports;
+    let smtp = s.smtp.unwrap();
+    assert_eq!(smtp.port, 587, "STARTTLS's port by default");
+    assert_eq!(smtp.credentials.as_ref().unwrap().1 .0, "hunter2-secret");
+    assert!(!format!("{smtp:?}").contains("hunter2"), "{smtp:?}");
+    let missing = problems(text);
+    assert!(
+        missing[0]
+            .message
+            .contains("IOTC_ADX__REPORTS__SMTP__PASSWORD"),
+        "{missing:?}"
+    );
+}

@@ -69,7 +69,10 @@ pub(super) fn smtp(
         (Some(u), Some(p)) => Some((u.clone(), p)),
         (None, None) => None,
         (Some(_), None) => {
-            c.problem(key, "a username needs a password (password_env)");
+            c.problem(
+                key,
+                "a username needs a password: set password_env (or the IOTC_ADX__REPORTS__SMTP__PASSWORD override)",
+            );
             None
         }
         (None, Some(_)) => {
