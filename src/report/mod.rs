@@ -13,6 +13,7 @@ pub mod deliver;
 pub mod export;
 pub mod history;
 pub mod history_table;
+pub mod latest;
 pub mod lease;
 pub mod mail_settings;
 pub mod message;

@@ -2,7 +2,8 @@
 //! settings and the history, and `/reports/{name}/chart/{n}`, the PNG of a report's latest
 //! output's n-th chart (the query's `render`, or its e-mail's `charts`).
 
-use super::history::{History, LatestOutput};
+use super::history::History;
+use super::latest::LatestOutput;
 use super::message::Message;
 use super::messages;
 use super::query::Window;
