@@ -265,7 +265,9 @@ async fn on_receiver_attach(
             if let Ok(LinkEndpoint::Sender(s)) = links.accept_incoming_attach(attach, session).await
             {
                 let (tx, rx) = mpsc::channel(16);
-                ctx.replies().insert(node.clone(), tx.clone());
+                if !node.is_empty() {
+                    ctx.replies().insert(node.clone(), tx.clone());
+                }
                 ctx.replies().insert(own.to_string(), tx);
                 tokio::spawn(serve_replies(
                     ctx.clone(),
@@ -434,8 +436,9 @@ async fn serve_requests(ctx: Arc<ConnCtx>, mut receiver: Receiver, is_cbs: bool)
         } else {
             management_reply(&ctx, request)
         };
-        let to = requests::reply_to(request).unwrap_or_else(|| node_key(is_cbs).to_string());
-        ctx.send_reply(&to, reply).await;
+        let own = node_key(is_cbs);
+        let to = requests::reply_to(request).unwrap_or_else(|| own.to_string());
+        ctx.send_reply(&to, own, reply).await;
     }
     let _ = tokio::time::timeout(HANDSHAKE_TIMEOUT, receiver.close()).await;
 }

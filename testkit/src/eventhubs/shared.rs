@@ -68,9 +68,16 @@ impl ConnCtx {
     }
 
     /// Sends a reply to the client's node `to`, waiting briefly for its link to attach.
-    pub(super) async fn send_reply(&self, to: &str, message: Msg) {
-        for _ in 0..50 {
-            let tx = self.replies().get(to).cloned();
+    pub(super) async fn send_reply(&self, to: &str, fallback: &str, message: Msg) {
+        // The reply-to node's link may still be attaching: wait for it a little. A client
+        // whose reply link names no target (the JavaScript SDK's `$cbs` receiver) gets the
+        // reply on the node's own link, as the service answers it.
+        for attempt in 0..50 {
+            // One lookup per statement: the map's guard must be gone before the next.
+            let mut tx = self.replies().get(to).cloned();
+            if tx.is_none() && attempt >= 5 {
+                tx = self.replies().get(fallback).cloned();
+            }
             if let Some(tx) = tx {
                 let _ = tx.send(message).await;
                 return;
