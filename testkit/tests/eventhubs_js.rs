@@ -4,25 +4,11 @@
 //! link names no target address; the emulator answers it as the service does.
 
 use iotc_adx_testkit::eventhubs as eh;
-use std::process::Command;
 
-fn js_clients() -> String {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/ensure-js-clients.sh");
-    let out = Command::new("bash")
-        .arg(script)
-        .output()
-        .expect("bash runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
+mod js_support;
 
 #[tokio::test]
 async fn javascript_client_sends_and_receives() {
-    let modules = tokio::task::spawn_blocking(js_clients).await.unwrap();
     let o = eh::EmulatorOptions::new("jsns.servicebus.windows.net")
         .with_event_hub(eh::EventHubOptions::new("hub", 2))
         .with_sas_key("js", "anMta2V5LWZvci10ZXN0cw==");
@@ -40,33 +26,15 @@ async fn javascript_client_sends_and_receives() {
     };
     p.send_event(ev, Some(to_zero)).await.unwrap();
     let cs = e.emulator_connection_string("js", "hub").unwrap();
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/js/eventhubs_roundtrip.cjs"
+    let args = ["from-rust", "from-js-1", "from-js-2"].map(String::from);
+    let mut all = vec![cs];
+    all.extend(args);
+    let out = js_support::node("eventhubs_roundtrip.cjs", all, Vec::new()).await;
+    assert!(
+        out.status.success(),
+        "node failed:\n{}",
+        js_support::text(&out)
     );
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("timeout")
-            .args([
-                "60",
-                "node",
-                script,
-                &cs,
-                "from-rust",
-                "from-js-1",
-                "from-js-2",
-            ])
-            .env("NODE_MODULES", modules)
-            .output()
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "node failed:\n{text}");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["partitions"], serde_json::json!(["0", "1"]));
     assert_eq!(
