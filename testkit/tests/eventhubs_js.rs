@@ -57,3 +57,35 @@ async fn javascript_client_sends_and_receives() {
         ]
     );
 }
+
+#[tokio::test]
+async fn javascript_consumers_share_checkpoints_in_blob_storage() {
+    let azurite = tokio::task::spawn_blocking(iotc_adx_testkit::azurite::Azurite::start)
+        .await
+        .unwrap()
+        .expect("azurite starts");
+    let o = eh::EmulatorOptions::new("jsns.servicebus.windows.net")
+        .with_event_hub(eh::EventHubOptions::new("hub", 2))
+        .with_sas_key("js", "anMta2V5LWZvci10ZXN0cw==");
+    let e = eh::EventHubsEmulator::start(o).await.unwrap();
+    let sas = azurite.account_sas(chrono::Utc::now() + chrono::Duration::hours(1));
+    let container = format!("{}/js-checkpoints?{sas}", azurite.blob_endpoint());
+    let cs = e.emulator_connection_string("js", "hub").unwrap();
+    let out = js_support::node("eventhubs_checkpoints.cjs", vec![cs, container], Vec::new()).await;
+    assert!(
+        out.status.success(),
+        "node failed:\n{}",
+        js_support::text(&out)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["first"], serde_json::json!(["a", "b", "c", "d"]));
+    assert_eq!(
+        v["second"],
+        serde_json::json!(["e", "f"]),
+        "resumed after the checkpoints"
+    );
+    assert_eq!(
+        v["checkpoints"],
+        serde_json::json!([{"partition": "0", "sequence": 2}, {"partition": "1", "sequence": 2}])
+    );
+}
