@@ -7,6 +7,7 @@ use super::errors::ApiError;
 use super::formats::{self, DecodeError, Format};
 use super::frames::table;
 use super::shared::Shared;
+use super::state::Table;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
@@ -162,34 +163,45 @@ async fn ingest(
         return Err(bad("The input stream is empty after processing".into()));
     }
 
-    let mut state = shared.state();
-    let (rows, count) = {
+    // Only the schema and the mapping are read under the cluster's lock: rows are parsed and
+    // typed outside it, so concurrent requests (and queries) do not wait for each other.
+    let (schema, mapping) = {
+        let state = shared.state();
         let table = state.table(db, table_name).ok_or_else(|| {
             ApiError::not_found(format!(
                 "Table '{table_name}' was not found in database '{db}'."
             ))
         })?;
         let mapping = match &mapping_name {
-            Some(m) => Some(
-                table
-                    .json_mappings
-                    .get(m)
-                    .ok_or_else(|| {
-                        bad(format!(
-                            "mapping '{m}' was not found on table '{table_name}'"
-                        ))
-                    })?
-                    .as_slice(),
-            ),
+            Some(m) => Some(table.json_mappings.get(m).cloned().ok_or_else(|| {
+                bad(format!(
+                    "mapping '{m}' was not found on table '{table_name}'"
+                ))
+            })?),
             None => None,
         };
-        let rows = formats::to_rows(table, format, mapping, &data, "stream")
-            .map_err(|e| bad(e.to_string()))?;
-        let count = rows.len();
-        (rows, count)
+        let columns: Vec<(String, String)> = table
+            .data
+            .columns
+            .iter()
+            .map(|c| (c.name.clone(), c.kind.clone()))
+            .collect();
+        (Table::new(table_name, &columns), mapping)
     };
-    if let Some(t) = state.table_mut(db, table_name) {
-        t.commit(rows, data.len() as u64, Vec::new());
+    let rows = formats::to_rows(&schema, format, mapping.as_deref(), &data, "stream")
+        .map_err(|e| bad(e.to_string()))?;
+    let count = rows.len();
+    let mut state = shared.state();
+    match state.table_mut(db, table_name) {
+        Some(t) if t.data.columns == schema.data.columns => {
+            t.commit(rows, data.len() as u64, Vec::new())
+        }
+        // Dropped or altered while the rows were parsed: as the service, fail the request.
+        _ => {
+            return Err(bad(format!(
+                "table '{table_name}' changed during the ingestion; retry"
+            )))
+        }
     }
     Ok(count)
 }

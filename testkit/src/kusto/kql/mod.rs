@@ -144,6 +144,12 @@ fn run_query(q: &ast::Query, catalog: &dyn Catalog, now: i64) -> Result<QueryOut
             _ => {}
         }
     }
+    if let Some(table) = operators::count_only(q, catalog) {
+        return Ok(QueryOutput {
+            table,
+            visualization: render::visualization(q),
+        });
+    }
     let rows = operators::source(q, catalog)?;
     let table = on_query_stack(move || operators::run(q, rows, now, joined))?;
     Ok(QueryOutput {
