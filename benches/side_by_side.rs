@@ -49,7 +49,11 @@ fn rows(k: &KustoEmulator, table: &str) -> usize {
 /// Waits until `table` holds `n` rows; the time from `from`.
 async fn until_rows(k: &KustoEmulator, table: &str, n: usize, from: Instant) -> Duration {
     while rows(k, table) < n {
-        assert!(from.elapsed() < Duration::from_secs(600), "{table}: {} of {n} rows", rows(k, table));
+        assert!(
+            from.elapsed() < Duration::from_secs(600),
+            "{table}: {} of {n} rows",
+            rows(k, table)
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     from.elapsed()
@@ -62,16 +66,29 @@ async fn mgmt(k: &KustoEmulator, csl: &str) {
         .send()
         .await
         .unwrap();
-    assert!(r.status().is_success(), "{csl}: {}", r.text().await.unwrap());
+    assert!(
+        r.status().is_success(),
+        "{csl}: {}",
+        r.text().await.unwrap()
+    );
 }
 
 #[tokio::main]
 async fn main() {
-    let total: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(100_000);
-    let azurite = tokio::task::spawn_blocking(Azurite::start).await.unwrap().expect("azurite");
-    let k = KustoEmulator::start(KustoOptions { databases: vec!["iot".into()], ..Default::default() })
+    let total: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(100_000);
+    let azurite = tokio::task::spawn_blocking(Azurite::start)
         .await
-        .unwrap();
+        .unwrap()
+        .expect("azurite");
+    let k = KustoEmulator::start(KustoOptions {
+        databases: vec!["iot".into()],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     let hub = EventHubsEmulator::start(
         EmulatorOptions::new("side.servicebus.windows.net")
             .with_event_hub(EventHubOptions::new("iotc-export", 4).with_consumer_group("iotc-adx"))
@@ -86,9 +103,13 @@ async fn main() {
         let v: serde_json::Value = serde_json::from_str(body).unwrap();
         capabilities += v["telemetry"].as_object().map_or(0, |t| t.len());
         bytes += body.len();
-        hub.append("iotc-export", &(n % 4).to_string(), body.as_bytes()).unwrap();
+        hub.append("iotc-export", &(n % 4).to_string(), body.as_bytes())
+            .unwrap();
     }
-    println!("{total} messages ({:.1} MB, {capabilities} capabilities) waiting in 4 partitions", bytes as f64 / 1e6);
+    println!(
+        "{total} messages ({:.1} MB, {capabilities} capabilities) waiting in 4 partitions",
+        bytes as f64 / 1e6
+    );
 
     // iotc-adx, as examples/eventhubs.toml configures it.
     let dir = tempfile::tempdir().unwrap();
@@ -96,15 +117,32 @@ async fn main() {
     let bin = env!("CARGO_BIN_EXE_iotc-adx");
     let root = env!("CARGO_MANIFEST_DIR");
     let env = [
-        ("IOTC_ADX__SOURCE__CONNECTION_STRING", hub.connection_string(KEY_NAME, "iotc-export").unwrap()),
-        ("IOTC_ADX__SOURCE__CUSTOM_ENDPOINT", hub.endpoint().to_string()),
-        ("IOTC_ADX__SOURCE__CHECKPOINT_CONTAINER", format!("{}/checkpoints?{sas}", azurite.blob_endpoint())),
+        (
+            "IOTC_ADX__SOURCE__CONNECTION_STRING",
+            hub.connection_string(KEY_NAME, "iotc-export").unwrap(),
+        ),
+        (
+            "IOTC_ADX__SOURCE__CUSTOM_ENDPOINT",
+            hub.endpoint().to_string(),
+        ),
+        (
+            "IOTC_ADX__SOURCE__CHECKPOINT_CONTAINER",
+            format!("{}/checkpoints?{sas}", azurite.blob_endpoint()),
+        ),
         ("IOTC_ADX__SINK__CLUSTER", k.url().to_string()),
-        ("IOTC_ADX__DEAD_LETTER__PATH", dir.path().display().to_string()),
+        (
+            "IOTC_ADX__DEAD_LETTER__PATH",
+            dir.path().display().to_string(),
+        ),
         ("IOTC_ADX__METRICS__LISTEN", "127.0.0.1:0".to_string()),
     ];
     let config = format!("{root}/examples/eventhubs.toml");
-    let p = Command::new(bin).args(["provision", "--config", &config]).envs(env.clone()).current_dir(root).output().unwrap();
+    let p = Command::new(bin)
+        .args(["provision", "--config", &config])
+        .envs(env.clone())
+        .current_dir(root)
+        .output()
+        .unwrap();
     assert!(p.status.success(), "{}", String::from_utf8_lossy(&p.stderr));
     let started = Instant::now();
     let mut child = Command::new(bin)
@@ -122,10 +160,16 @@ async fn main() {
 
     // The Python consumer.
     mgmt(&k, ".create table PyTelemetry (EnqueuedTime:datetime, Device:string, Capability:string, Value:dynamic)").await;
-    mgmt(&k, ".alter table PyTelemetry policy streamingingestion enable").await;
+    mgmt(
+        &k,
+        ".alter table PyTelemetry policy streamingingestion enable",
+    )
+    .await;
     mgmt(&k, r#".create table PyTelemetry ingestion json mapping 'py' '[{"column":"EnqueuedTime","path":"$.EnqueuedTime"},{"column":"Device","path":"$.Device"},{"column":"Capability","path":"$.Capability"},{"column":"Value","path":"$.Value"}]'"#).await;
     let python = iotc_adx_testkit::python::python().expect("the venv");
-    let cs = hub.emulator_connection_string(KEY_NAME, "iotc-export").unwrap();
+    let cs = hub
+        .emulator_connection_string(KEY_NAME, "iotc-export")
+        .unwrap();
     let url = k.url().to_string();
     let started = Instant::now();
     let out = tokio::task::spawn_blocking(move || {
@@ -137,13 +181,25 @@ async fn main() {
     });
     let py_wall = until_rows(&k, "PyTelemetry", capabilities, started).await;
     let out = out.await.unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let py_cpu = report["cpu_seconds"].as_f64().unwrap_or(f64::NAN);
 
     let mb = bytes as f64 / 1e6;
-    println!("iotc-adx: all {capabilities} rows in {:.2} s, {rs_cpu:.2} CPU-s ({:.1} MB per CPU-second)", rs_wall.as_secs_f64(), mb / rs_cpu);
-    println!("python:   all {capabilities} rows in {:.2} s, {py_cpu:.2} CPU-s ({:.1} MB per CPU-second)", py_wall.as_secs_f64(), mb / py_cpu);
+    println!(
+        "iotc-adx: all {capabilities} rows in {:.2} s, {rs_cpu:.2} CPU-s ({:.1} MB per CPU-second)",
+        rs_wall.as_secs_f64(),
+        mb / rs_cpu
+    );
+    println!(
+        "python:   all {capabilities} rows in {:.2} s, {py_cpu:.2} CPU-s ({:.1} MB per CPU-second)",
+        py_wall.as_secs_f64(),
+        mb / py_cpu
+    );
     println!(
         "ratios (python / iotc-adx): wall {:.1}x, CPU {:.1}x",
         py_wall.as_secs_f64() / rs_wall.as_secs_f64(),

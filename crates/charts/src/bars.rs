@@ -13,7 +13,7 @@ use plotters::prelude::*;
 /// An axis's label formatter.
 type Formatter<'a> = dyn Fn(&f64) -> String + 'a;
 
-/// Longest category label drawn in full.
+/// Longest category label drawn in full (bars; columns get what their width allows).
 const LABEL_CHARS: usize = 24;
 
 /// Draws a bar or column chart of `table` on `root`.
@@ -45,10 +45,18 @@ pub fn draw<DB: DrawingBackend>(
         }
     };
     let keys: Vec<f64> = (0..n).map(centre).collect();
+    // Column labels share the width: cut them so that neighbours do not overlap (about 7
+    // pixels per character at 12 px).
+    let room = if horizontal {
+        LABEL_CHARS
+    } else {
+        let width = root.dim_in_pixel().0.saturating_sub(120) as usize;
+        (width / n / 7).clamp(4, LABEL_CHARS)
+    };
     let label_of = |v: &f64| {
         keys.iter()
             .position(|k| k == v)
-            .map_or_else(String::new, |c| short(&data.labels[c]))
+            .map_or_else(String::new, |c| short(&data.labels[c], room))
     };
     let value_title = spec.y_title.clone().or_else(|| match roles.ys.as_slice() {
         [y] => Some(table.columns[*y].name.clone()),
@@ -151,12 +159,12 @@ fn draw_bars<DB: DrawingBackend>(
     Ok(())
 }
 
-/// A label cut to [`LABEL_CHARS`] characters, with an ellipsis when cut.
-fn short(label: &str) -> String {
-    if label.chars().count() <= LABEL_CHARS {
+/// A label cut to `max` characters, with an ellipsis when cut.
+fn short(label: &str, max: usize) -> String {
+    if label.chars().count() <= max {
         label.to_string()
     } else {
-        let mut s: String = label.chars().take(LABEL_CHARS - 1).collect();
+        let mut s: String = label.chars().take(max - 1).collect();
         s.push('…');
         s
     }

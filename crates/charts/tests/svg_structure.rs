@@ -328,3 +328,29 @@ fn a_time_chart_keeps_seven_series_and_sums_the_rest_into_a_grey_other() {
         lines[6]
     );
 }
+
+#[test]
+fn column_labels_are_cut_to_the_width_they_share() {
+    let mut t = common::many(12);
+    for (i, r) in t.rows.iter_mut().enumerate() {
+        r[0] = json!(format!("BodyTemperatureSensor-{i:02}"));
+    }
+    let out = svg(&t, &ChartSpec::new(ChartKind::Column), &Options::default()).unwrap();
+    let labels: Vec<String> = texts(&out)
+        .into_iter()
+        .filter(|x| x.starts_with("Body"))
+        .collect();
+    assert_eq!(labels.len(), 12);
+    // 12 columns share about 680 pixels: 8 characters each, the last an ellipsis.
+    assert!(
+        labels
+            .iter()
+            .all(|l| l.chars().count() == 8 && l.ends_with('…')),
+        "{labels:?}"
+    );
+    let bars = svg(&t, &ChartSpec::new(ChartKind::Bar), &Options::default()).unwrap();
+    assert!(
+        texts(&bars).iter().any(|x| x == "BodyTemperatureSensor-00"),
+        "bars keep 24"
+    );
+}
