@@ -82,23 +82,6 @@ fn peak_rss_mb(child: &Child) -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-/// CPU seconds (user + system) process `pid` has used so far (`/proc/<pid>/stat`, in clock ticks
-/// of 1/100 s, the Linux default).
-fn cpu_seconds(pid: &str) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which is in parentheses and may hold spaces).
-    let rest = stat.rsplit_once(") ").map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(f64::NAN)
-    };
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
 async fn wait_rows(kusto: &KustoEmulator, n: usize, limit: Duration) -> Duration {
     let started = Instant::now();
     while kusto.rows("iot", "Telemetry").len() < n {
@@ -218,15 +201,16 @@ async fn run() {
     wait_rows(&kusto, 1000, Duration::from_secs(60)).await;
 
     // Full speed: a backlog of messages, timed until every row is visible.
-    let pid = child.id().to_string();
-    let (cpu_binary, cpu_stand_ins) = (cpu_seconds(&pid), cpu_seconds("self"));
+    let pid = child.id();
+    let cpu_seconds = |pid: u32| iotc_adx_testkit::process::cpu_time(pid).as_secs_f64();
+    let (cpu_binary, cpu_stand_ins) = (cpu_seconds(pid), cpu_seconds(std::process::id()));
     let started = Instant::now();
     let bytes = produce(&hub, &bodies, 1000, FULL_SPEED_MESSAGES, 0.0).await;
     wait_rows(&kusto, 1000 + FULL_SPEED_MESSAGES, Duration::from_secs(600)).await;
     let secs = started.elapsed().as_secs_f64();
     let rate = FULL_SPEED_MESSAGES as f64 / secs;
-    let cpu_binary = cpu_seconds(&pid) - cpu_binary;
-    let cpu_stand_ins = cpu_seconds("self") - cpu_stand_ins;
+    let cpu_binary = cpu_seconds(pid) - cpu_binary;
+    let cpu_stand_ins = cpu_seconds(std::process::id()) - cpu_stand_ins;
     println!(
         "full speed: {FULL_SPEED_MESSAGES} messages ({:.1} MB) in {secs:.2} s: {rate:.0} messages/s, {:.1} MB/s",
         bytes as f64 / 1e6,

@@ -27,17 +27,6 @@ fn bodies() -> Vec<String> {
         .collect()
 }
 
-/// CPU seconds process `pid` has used (`/proc/<pid>/stat`, clock ticks of 1/100 s).
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let rest = stat.rsplit_once(") ").map_or("", |(_, r)| r);
-    let f: Vec<f64> = rest
-        .split_whitespace()
-        .map(|x| x.parse().unwrap_or(0.0))
-        .collect();
-    (f.get(11).unwrap_or(&0.0) + f.get(12).unwrap_or(&0.0)) / 100.0
-}
-
 fn rows(k: &KustoEmulator, table: &str) -> usize {
     k.state()
         .databases
@@ -154,7 +143,7 @@ async fn main() {
         .spawn()
         .unwrap();
     let rs_wall = until_rows(&k, "smartvitalspatch", capabilities, started).await;
-    let rs_cpu = cpu_seconds(child.id());
+    let rs_cpu = iotc_adx_testkit::process::cpu_time(child.id()).as_secs_f64();
     let _ = child.kill();
     let _ = child.wait();
 

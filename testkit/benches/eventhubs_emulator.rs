@@ -18,20 +18,6 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const PARTITIONS: usize = 4;
 
-/// CPU time (user + system) this process has used.
-fn cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks: u64 = fields.get(11).and_then(|u| u.parse().ok()).unwrap_or(0)
-        + fields.get(12).and_then(|s| s.parse().ok()).unwrap_or(0);
-    Duration::from_millis(ticks * 10)
-}
-
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let total: usize = std::env::args()
@@ -57,7 +43,7 @@ async fn main() {
         .open_with_connection_string(&e.connection_string("bench", "hub").unwrap(), None)
         .await
         .unwrap();
-    let (cpu0, wall0) = (cpu(), Instant::now());
+    let (cpu0, wall0) = (iotc_adx_testkit::process::own_cpu_time(), Instant::now());
     let mut readers = Vec::new();
     for p in 0..PARTITIONS {
         let r = c
@@ -91,7 +77,10 @@ async fn main() {
     for r in readers {
         read += r.await.unwrap();
     }
-    let (cpu1, wall1) = (cpu() - cpu0, wall0.elapsed());
+    let (cpu1, wall1) = (
+        iotc_adx_testkit::process::own_cpu_time() - cpu0,
+        wall0.elapsed(),
+    );
     println!(
         "read {read} events in {:.2} s wall ({:.0} events/s, {:.1} MB/s of bodies), {:.2} CPU-s of this process ({:.0} events per CPU-second)",
         wall1.as_secs_f64(),

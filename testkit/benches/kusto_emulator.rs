@@ -15,20 +15,6 @@ use std::time::{Duration, Instant};
 const ROWS_PER_REQUEST: usize = 5_000;
 const CLIENTS: usize = 2;
 
-/// CPU time (user + system) this process has used.
-fn cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .collect();
-    let ticks: u64 = fields.get(11).and_then(|u| u.parse().ok()).unwrap_or(0)
-        + fields.get(12).and_then(|s| s.parse().ok()).unwrap_or(0);
-    Duration::from_millis(ticks * 10)
-}
-
 /// A request body: telemetry rows shaped like the pipeline's (multijson).
 fn body(request: usize) -> Vec<u8> {
     let mut out = String::new();
@@ -102,7 +88,7 @@ async fn main() {
     println!("streaming ingestion: {requests} requests of {ROWS_PER_REQUEST} rows ({mb:.1} MB), {CLIENTS} at a time");
     let ingest = format!("{url}/v1/rest/ingest/iot/T?streamFormat=multijson&mappingName=m");
     let (mut query_cpu, mut query_wall) = (Duration::ZERO, Duration::ZERO);
-    let (cpu0, wall0) = (cpu(), Instant::now());
+    let (cpu0, wall0) = (iotc_adx_testkit::process::own_cpu_time(), Instant::now());
     let mut next = 0;
     while next < requests {
         let batch: Vec<_> = (next..(next + CLIENTS).min(requests))
@@ -122,16 +108,16 @@ async fn main() {
         next += CLIENTS;
         let rows = (next.min(requests)) * ROWS_PER_REQUEST;
         if [100_000, 1_000_000, 3_000_000, 10_000_000].contains(&rows) || next >= requests {
-            let (qc, qw) = (cpu(), Instant::now());
+            let (qc, qw) = (iotc_adx_testkit::process::own_cpu_time(), Instant::now());
             let count = query_ms(&http, &url, "T | count").await;
             let by = query_ms(&http, &url, "T | summarize count() by Device").await;
             println!("  at {rows:>9} rows: T | count {count:>8.1} ms, summarize count() by Device {by:>8.1} ms");
-            query_cpu += cpu() - qc;
+            query_cpu += iotc_adx_testkit::process::own_cpu_time() - qc;
             query_wall += qw.elapsed();
         }
     }
     // The queries' time is left out: these figures are ingestion's (emulator and client).
-    let cpu1 = (cpu() - cpu0).saturating_sub(query_cpu);
+    let cpu1 = (iotc_adx_testkit::process::own_cpu_time() - cpu0).saturating_sub(query_cpu);
     let wall1 = wall0.elapsed().saturating_sub(query_wall);
     let rows = requests * ROWS_PER_REQUEST;
     println!(

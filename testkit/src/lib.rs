@@ -24,6 +24,7 @@ pub mod chaos;
 pub mod eventhubs;
 pub mod identity;
 pub mod kusto;
+pub mod process;
 pub mod python;
 pub mod replay;
 pub mod scripted;

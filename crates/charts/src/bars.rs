@@ -5,6 +5,7 @@
 use crate::axis::Axis;
 use crate::contract::{draw_error, ChartError, Table};
 use crate::data::{self, Categories, MAX_CATEGORIES};
+use crate::frame::XyChart;
 use crate::spec::{ChartKind, ChartSpec, Roles};
 use crate::style::{self, FONT, INK};
 use plotters::coord::Shift;
@@ -97,13 +98,8 @@ pub fn draw<DB: DrawingBackend>(
         (Some(category_title), value_title)
     };
     let mut mesh = chart.configure_mesh();
-    mesh.light_line_style(WHITE)
-        .bold_line_style(INK.mix(0.12))
-        .axis_style(INK)
-        .label_style((FONT, 12).into_font().color(&INK))
-        .axis_desc_style((FONT, 14).into_font().color(&INK))
-        .x_label_formatter(x_fmt)
-        .y_label_formatter(y_fmt);
+    crate::frame::style_mesh(&mut mesh);
+    mesh.x_label_formatter(x_fmt).y_label_formatter(y_fmt);
     if horizontal {
         mesh.x_labels(8).disable_y_mesh();
     } else {
@@ -118,20 +114,13 @@ pub fn draw<DB: DrawingBackend>(
     mesh.draw().map_err(draw_error)?;
     draw_bars(&mut chart, &data, horizontal, &centre)?;
     if spec.legend && data.series.len() > 1 {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(INK.mix(0.4))
-            .label_font((FONT, 12).into_font().color(&INK))
-            .draw()
-            .map_err(draw_error)?;
+        crate::frame::legend(&mut chart)?;
     }
     Ok(true)
 }
 
 fn draw_bars<DB: DrawingBackend>(
-    chart: &mut ChartContext<'_, DB, Cartesian2d<Axis, Axis>>,
+    chart: &mut XyChart<'_, DB>,
     data: &Categories,
     horizontal: bool,
     centre: &dyn Fn(usize) -> f64,

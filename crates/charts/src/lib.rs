@@ -16,6 +16,7 @@ pub mod timeaxis;
 mod axis;
 mod bars;
 mod contract;
+mod frame;
 mod pie;
 mod xy;
 

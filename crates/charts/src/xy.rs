@@ -5,6 +5,7 @@
 use crate::axis::Axis;
 use crate::contract::{draw_error, ChartError, Options, Table};
 use crate::data::{self, Series};
+use crate::frame::XyChart;
 use crate::spec::{ChartKind, ChartSpec, Roles};
 use crate::style::{self, FONT, INK};
 use plotters::coord::Shift;
@@ -78,12 +79,8 @@ pub fn draw<DB: DrawingBackend>(
         }
     };
     let mut mesh = chart.configure_mesh();
-    mesh.light_line_style(WHITE)
-        .bold_line_style(INK.mix(0.12))
-        .axis_style(INK)
-        .label_style((FONT, 12).into_font().color(&INK))
-        .axis_desc_style((FONT, 14).into_font().color(&INK))
-        .x_label_formatter(&x_label)
+    crate::frame::style_mesh(&mut mesh);
+    mesh.x_label_formatter(&x_label)
         .y_label_formatter(&|v| style::number(*v))
         .y_labels(8)
         .x_desc(x_title);
@@ -98,14 +95,7 @@ pub fn draw<DB: DrawingBackend>(
         draw_series(&mut chart, spec.kind, i, s, y0.max(0.0).min(y1))?;
     }
     if spec.legend && series.len() > 1 {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(INK.mix(0.4))
-            .label_font((FONT, 12).into_font().color(&INK))
-            .draw()
-            .map_err(draw_error)?;
+        crate::frame::legend(&mut chart)?;
     }
     Ok(true)
 }
@@ -121,10 +111,8 @@ fn y_range(spec: &ChartSpec, lo: f64, hi: f64) -> (f64, f64) {
     (lo, hi)
 }
 
-type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<Axis, Axis>>;
-
 fn draw_series<DB: DrawingBackend>(
-    chart: &mut Chart<'_, DB>,
+    chart: &mut XyChart<'_, DB>,
     kind: ChartKind,
     i: usize,
     s: &Series,
