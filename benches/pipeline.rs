@@ -10,7 +10,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use iotc_adx::config::load_str;
 use iotc_adx::event::{EventMeta, SourceEvent};
 use iotc_adx::pipeline::{Output, Processor};
-use iotc_adx::sink::file::gzip;
+use iotc_adx::sink::gzip::gzip;
 use serde_json::{json, Map};
 use std::path::Path;
 

@@ -6,9 +6,6 @@ pub mod settings;
 
 use super::contract::{Delivery, DeliveryFuture, Outcome, Sink, SinkError};
 use crate::batch::Batch;
-use flate2::write::GzEncoder;
-use flate2::Compression;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -32,13 +29,6 @@ impl FileSink {
             written: AtomicU64::new(0),
         }
     }
-}
-
-/// Gzips a payload, as ingestion requests are sent.
-pub fn gzip(payload: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut encoder = GzEncoder::new(Vec::with_capacity(payload.len() / 4), Compression::fast());
-    encoder.write_all(payload)?;
-    encoder.finish()
 }
 
 impl Sink for FileSink {
@@ -66,7 +56,7 @@ impl Sink for FileSink {
             tokio::fs::create_dir_all(&dir).await.map_err(io(&dir))?;
             let path = dir.join(name);
             let body = if gz {
-                gzip(&batch.payload).map_err(io(&path))?
+                super::gzip::gzip(&batch.payload).map_err(io(&path))?
             } else {
                 batch.payload
             };

@@ -5,6 +5,7 @@
 //! for trying the service without an Azure account.
 
 pub mod file;
+pub mod gzip;
 pub mod kusto;
 
 mod contract;

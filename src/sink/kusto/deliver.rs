@@ -301,7 +301,7 @@ fn fatal(target: &Target, error: KustoError) -> SinkError {
 }
 
 fn gzip(payload: &[u8]) -> Result<Vec<u8>, SinkError> {
-    crate::sink::file::gzip(payload).map_err(|source| SinkError::Io {
+    crate::sink::gzip::gzip(payload).map_err(|source| SinkError::Io {
         path: "(gzip in memory)".into(),
         source,
     })
