@@ -8,6 +8,11 @@
 //!                              [--seed 1] [--batching-ms 10000] [--checkpoint-ms 1000] [--no-faults]
 //! ```
 
+/// The stand-ins run in this process: give them the allocator iotc-adx uses, so that glibc's
+/// allocator is not what a figure measures.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use iotc_adx_testkit::chaos::{run, ChaosOptions, Ingestion};
 use std::time::Duration;
 

@@ -6,6 +6,11 @@
 //! phase in which Data Explorer throttles every request for a while (429 with Retry-After).
 //! Run with `cargo bench --bench end_to_end`; record the figures in benches/README.md.
 
+/// The stand-ins run in this process: give them the allocator iotc-adx uses, so that glibc's
+/// allocator is not what a figure measures.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use iotc_adx_testkit::azurite::Azurite;
 use iotc_adx_testkit::eventhubs::{EmulatorOptions, EventHubOptions, EventHubsEmulator};
 use iotc_adx_testkit::kusto::{Fault, FaultKind, KustoEmulator, KustoOptions, RouteClass};

@@ -6,6 +6,11 @@
 //! happy path) plus the emulator's own parsing, all on this machine: an upper bound on what
 //! one process sends, not a promise about a real cluster.
 
+/// The stand-ins run in this process: give them the allocator iotc-adx uses, so that glibc's
+/// allocator is not what a figure measures.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use iotc_adx::batch::Batch;
 use iotc_adx::config::KustoSinkSettings;
 use iotc_adx::sink::kusto::KustoSink;

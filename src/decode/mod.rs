@@ -7,6 +7,7 @@
 //! every transform silently produce nothing (a telemetry message whose `telemetry` is not an
 //! object, for instance).
 
+mod json;
 mod message;
 
 pub use message::{Message, MessageSource};
@@ -91,7 +92,7 @@ pub fn decode(body: &[u8]) -> Result<Message, DecodeError> {
     if text.trim().is_empty() {
         return Err(DecodeError::Empty);
     }
-    let value: Value = serde_json::from_str(text).map_err(|e| DecodeError::InvalidJson {
+    let value: Value = json::parse(text).map_err(|e| DecodeError::InvalidJson {
         message: describe_json_error(&e),
         line: e.line(),
         column: e.column(),

@@ -9,6 +9,7 @@
 use crate::decode::{json_type, with_article};
 use crate::schema::{Column, KustoType, TableSchema};
 use crate::transform::jmespath::{Elements, Entries, JsonType, View};
+use crate::transform::json_text::write_str;
 use crate::transform::number_text::{integer_text, is_decimal_text, IntegerText};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 use serde_json::{Number, Value};
@@ -254,7 +255,7 @@ fn write_built_cell(out: &mut Vec<u8>, value: View<'_>, kind: KustoType) -> bool
                 return false;
             };
             match kind {
-                KustoType::String | KustoType::Dynamic => write_json(out, s),
+                KustoType::String | KustoType::Dynamic => write_str(out, s),
                 KustoType::DateTime => return write_utc_datetime(out, s),
                 _ => return false,
             }
@@ -312,7 +313,8 @@ fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
 /// into the payload; the rest go through [`coerce`].
 fn write_cell(out: &mut Vec<u8>, value: &Value, kind: KustoType) -> Result<(), String> {
     match (kind, value) {
-        (KustoType::Dynamic, _) | (KustoType::String, Value::String(_)) => write_json(out, value),
+        (KustoType::Dynamic | KustoType::String, Value::String(s)) => write_str(out, s),
+        (KustoType::Dynamic, _) => write_json(out, value),
         (KustoType::DateTime, Value::String(s)) if write_utc_datetime(out, s) => {}
         // As written: Data Explorer reads the same double from the same text.
         (KustoType::Real, Value::Number(n)) if n.as_f64().is_some() => write_json(out, value),

@@ -10,6 +10,7 @@
 //! error positions still point at the right line and column.
 
 pub mod coerce;
+mod json_text;
 /// The JMESPath engine (its own crate, `crates/jmespath`), under the name the stages use.
 pub use iotc_adx_jmespath as jmespath;
 mod number_text;
