@@ -5,7 +5,28 @@ use std::time::Duration;
 
 /// CPU time (user + system) process `pid` has used so far; zero where `/proc` cannot tell.
 pub fn cpu_time(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat_cpu_time(&format!("/proc/{pid}/stat"))
+}
+
+/// CPU time (user + system) used so far by this process's threads whose names start with
+/// `prefix` (a runtime's `thread_name`), so that a bench hosting a stand-in and a client in
+/// one process can tell their shares apart. Threads that have ended no longer count.
+pub fn threads_cpu_time(prefix: &str) -> Duration {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Duration::ZERO;
+    };
+    tasks
+        .flatten()
+        .filter(|t| {
+            std::fs::read_to_string(t.path().join("comm")).is_ok_and(|n| n.starts_with(prefix))
+        })
+        .map(|t| stat_cpu_time(&t.path().join("stat").display().to_string()))
+        .sum()
+}
+
+/// User + system time from a `stat` file of `/proc`.
+fn stat_cpu_time(path: &str) -> Duration {
+    let stat = std::fs::read_to_string(path).unwrap_or_default();
     // The fields after the command name, which is in parentheses and may hold spaces.
     let rest = stat.rsplit_once(") ").map_or("", |(_, r)| r);
     let fields: Vec<&str> = rest.split_whitespace().collect();
