@@ -107,6 +107,7 @@ pub fn to_rows(
                     &identity
                 }
             };
+            let columns = mapped_columns(table, mapping)?;
             records
                 .iter()
                 .enumerate()
@@ -114,6 +115,7 @@ pub fn to_rows(
                     map_record(
                         table,
                         mapping,
+                        &columns,
                         record,
                         &Source {
                             location: location.into(),
@@ -124,6 +126,26 @@ pub fn to_rows(
                 .collect()
         }
     }
+}
+
+/// The table column each mapping column fills, looked up once per request.
+fn mapped_columns(table: &Table, mapping: &[MappingColumn]) -> Result<Vec<usize>, DecodeError> {
+    mapping
+        .iter()
+        .map(|m| {
+            table
+                .data
+                .columns
+                .iter()
+                .position(|c| c.name == m.column)
+                .ok_or_else(|| {
+                    DecodeError::Data(format!(
+                        "the mapping refers to column '{}', which table '{}' does not have",
+                        m.column, table.data.name
+                    ))
+                })
+        })
+        .collect()
 }
 
 fn json_records(data: &[u8]) -> Result<Vec<Value>, DecodeError> {
@@ -140,17 +162,12 @@ fn json_records(data: &[u8]) -> Result<Vec<Value>, DecodeError> {
 fn map_record(
     table: &Table,
     mapping: &[MappingColumn],
+    columns: &[usize],
     record: &Value,
     source: &Source,
 ) -> Result<Vec<Value>, DecodeError> {
     let mut row = vec![Value::Null; table.data.columns.len()];
-    for m in mapping {
-        let Some(index) = table.data.columns.iter().position(|c| c.name == m.column) else {
-            return Err(DecodeError::Data(format!(
-                "the mapping refers to column '{}', which table '{}' does not have",
-                m.column, table.data.name
-            )));
-        };
+    for (m, &index) in mapping.iter().zip(columns) {
         let raw = mapping::extract(m, record, source).map_err(DecodeError::Data)?;
         let kind = &table.data.columns[index].kind;
         row[index] = values::from_json(&raw, kind).map_err(|e| {

@@ -5,6 +5,7 @@
 
 use super::values;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 /// One column of a mapping.
 #[derive(Debug, Clone, PartialEq)]
@@ -222,19 +223,20 @@ pub struct Source {
 }
 
 /// The raw (not yet typed) value a mapping column takes from a record.
-pub fn extract(column: &MappingColumn, record: &Value, source: &Source) -> Result<Value, String> {
+/// Borrowed from the record when no transform applies, so a cell is copied once, when typed.
+pub fn extract<'r>(
+    column: &MappingColumn,
+    record: &'r Value,
+    source: &Source,
+) -> Result<Cow<'r, Value>, String> {
     if let Some(c) = &column.const_value {
-        return Ok(Value::String(c.clone()));
+        return Ok(Cow::Owned(Value::String(c.clone())));
     }
-    let raw = column
-        .path
-        .as_ref()
-        .and_then(|p| p.select(record))
-        .cloned()
-        .unwrap_or(Value::Null);
+    let selected = column.path.as_ref().and_then(|p| p.select(record));
     let Some(transform) = column.transform else {
-        return Ok(raw);
+        return Ok(selected.map_or(Cow::Owned(Value::Null), Cow::Borrowed));
     };
+    let raw = selected.cloned().unwrap_or(Value::Null);
     let unix = |per: f64| -> Result<Value, String> {
         let number = match &raw {
             Value::Null => return Ok(Value::Null),
@@ -247,7 +249,7 @@ pub fn extract(column: &MappingColumn, record: &Value, source: &Source) -> Resul
             .map(Value::String)
             .ok_or_else(|| format!("cannot apply {transform:?} to {raw}"))
     };
-    match transform {
+    owned(match transform {
         Transform::DateTimeFromUnixSeconds => unix(1.0),
         Transform::DateTimeFromUnixMilliseconds => unix(1e3),
         Transform::DateTimeFromUnixMicroseconds => unix(1e6),
@@ -278,7 +280,11 @@ pub fn extract(column: &MappingColumn, record: &Value, source: &Source) -> Resul
         },
         Transform::SourceLocation => Ok(Value::String(source.location.clone())),
         Transform::SourceLineNumber => Ok(Value::from(source.line)),
-    }
+    })
+}
+
+fn owned<'r>(value: Result<Value, String>) -> Result<Cow<'r, Value>, String> {
+    value.map(Cow::Owned)
 }
 
 #[cfg(test)]
@@ -316,10 +322,14 @@ mod tests {
             m[0].transform,
             Some(Transform::DateTimeFromUnixMilliseconds)
         );
-        let v = extract(&m[0], &json!({"t": 1000}), &Source::default()).unwrap();
+        let v = extract(&m[0], &json!({"t": 1000}), &Source::default())
+            .unwrap()
+            .into_owned();
         assert_eq!(v, json!("1970-01-01T00:00:01.0000000Z"));
         assert_eq!(
-            extract(&m[1], &json!({}), &Source::default()).unwrap(),
+            extract(&m[1], &json!({}), &Source::default())
+                .unwrap()
+                .into_owned(),
             json!("x")
         );
         assert!(parse_mapping(r#"[{"column":"a"}]"#).is_err());

@@ -193,6 +193,21 @@ pub fn parse_datetime(t: &str) -> Option<DateTime<Utc>> {
 
 /// Formats a datetime as the service does: UTC, 7 fractional digits, `Z`.
 pub fn format_datetime(d: &DateTime<Utc>) -> String {
+    use chrono::{Datelike, Timelike};
+    // Written field by field: chrono's `format` parses its pattern for every value, which
+    // profiles of streaming ingestion showed among the emulator's top costs.
+    if (0..=9999).contains(&d.year()) {
+        return format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:07}Z",
+            d.year(),
+            d.month(),
+            d.day(),
+            d.hour(),
+            d.minute(),
+            d.second(),
+            d.timestamp_subsec_nanos() / 100
+        );
+    }
     format!(
         "{}.{:07}Z",
         d.format("%Y-%m-%dT%H:%M:%S"),
