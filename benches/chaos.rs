@@ -32,6 +32,7 @@ fn number(args: &[String], name: &str, default: u64) -> u64 {
 }
 
 fn main() {
+    iotc_adx_testkit::process::no_transparent_huge_pages();
     let args: Vec<String> = std::env::args().collect();
     let modes = match arg(&args, "--ingestion").as_deref() {
         Some("streaming") => vec![Ingestion::Streaming],

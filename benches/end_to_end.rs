@@ -274,6 +274,7 @@ async fn run() {
 }
 
 fn main() {
+    iotc_adx_testkit::process::no_transparent_huge_pages();
     // `cargo bench` passes --bench; nothing else to parse.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -142,6 +142,7 @@ fn bytes_of(
 }
 
 fn main() {
+    iotc_adx_testkit::process::no_transparent_huge_pages();
     // `cargo bench` passes `--bench`; a name filter may follow.
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let runtime = tokio::runtime::Builder::new_multi_thread()

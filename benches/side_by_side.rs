@@ -83,6 +83,7 @@ async fn mgmt(k: &KustoEmulator, csl: &str) {
 
 #[tokio::main]
 async fn main() {
+    iotc_adx_testkit::process::no_transparent_huge_pages();
     let total: usize = std::env::args()
         .skip(1)
         .find_map(|a| a.parse().ok())
@@ -142,7 +143,10 @@ async fn main() {
             "IOTC_ADX__DEAD_LETTER__PATH",
             dir.path().display().to_string(),
         ),
-        ("IOTC_ADX__METRICS__LISTEN", "127.0.0.1:0".to_string()),
+        (
+            "IOTC_ADX__METRICS__LISTEN",
+            std::env::var("METRICS_AT").unwrap_or("127.0.0.1:0".into()),
+        ),
     ];
     let config = format!("{root}/examples/eventhubs.toml");
     let p = Command::new(bin)

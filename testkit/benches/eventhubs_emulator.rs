@@ -22,6 +22,7 @@ const PARTITIONS: usize = 4;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    iotc_adx_testkit::process::no_transparent_huge_pages();
     let total: usize = std::env::args()
         .skip(1)
         .find_map(|a| a.parse().ok())

@@ -261,7 +261,12 @@ async fn stop_signal() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The allocator iotc-adx uses: the emulators allocate a JSON value per cell they store.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
+    iotc_adx_testkit::process::no_transparent_huge_pages();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
