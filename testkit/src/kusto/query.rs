@@ -53,11 +53,14 @@ pub(super) fn parse_request(body: &[u8]) -> Result<RestRequest, ApiError> {
 
 fn run(shared: &Shared, body: &[u8]) -> Result<(QueryOutput, Option<Value>), ApiError> {
     let request = parse_request(body)?;
-    let state = shared.state();
+    let mut state = shared.state();
     let db = state
         .databases
-        .get(&request.db)
+        .get_mut(&request.db)
         .ok_or_else(|| ApiError::not_found(format!("Database '{}' was not found.", request.db)))?;
+    // Rows a test appended to a table directly are decoded here, once.
+    db.sync_stores();
+    let db = &*db;
     let parameters = request
         .properties
         .get("Parameters")

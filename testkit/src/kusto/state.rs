@@ -2,7 +2,7 @@
 //! mappings, streaming and batching policies, ingested tags and recorded ingestion failures.
 //! Shared behind a mutex that is never held across an await.
 
-use super::kql::{Catalog, Column, DataTable};
+use super::kql::{Catalog, Column, ColumnStore, DataTable};
 use super::mapping::MappingColumn;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -49,6 +49,11 @@ pub struct Extent {
 pub struct Table {
     /// Schema and rows.
     pub data: DataTable,
+    /// The same rows decoded into typed columns when they were committed, which queries read
+    /// instead of decoding `data.rows` again. Rows appended to `data.rows` directly are
+    /// caught up by the next commit or query ([`Table::sync_store`]); rows changed in place
+    /// must be followed by a call to it.
+    pub store: ColumnStore,
     /// JSON ingestion mappings by name.
     pub json_mappings: BTreeMap<String, Vec<MappingColumn>>,
     /// The table's streaming ingestion policy (`None`: inherit the database's).
@@ -64,16 +69,18 @@ pub struct Table {
 impl Table {
     /// An empty table with the given (name, kind) columns.
     pub fn new(name: &str, columns: &[(String, String)]) -> Table {
+        let columns: Vec<Column> = columns
+            .iter()
+            .map(|(n, k)| Column {
+                name: n.clone(),
+                kind: k.clone(),
+            })
+            .collect();
         Table {
+            store: ColumnStore::new(&columns),
             data: DataTable {
                 name: name.into(),
-                columns: columns
-                    .iter()
-                    .map(|(n, k)| Column {
-                        name: n.clone(),
-                        kind: k.clone(),
-                    })
-                    .collect(),
+                columns,
                 rows: Vec::new(),
             },
             json_mappings: BTreeMap::new(),
@@ -105,6 +112,13 @@ impl Table {
             tags,
         });
         self.data.rows.extend(rows);
+        self.sync_store();
+    }
+
+    /// Brings [`Table::store`] up to `data`: decodes the rows appended since it was last
+    /// synced (or all of them, when the columns changed or rows were removed).
+    pub fn sync_store(&mut self) {
+        self.store.sync(&self.data);
     }
 
     /// `a:string,ts:datetime`, as `.show table T cslschema` prints it.
@@ -161,9 +175,21 @@ impl Database {
     }
 }
 
+impl Database {
+    /// Syncs every table's column store ([`Table::sync_store`]) before a query reads them.
+    pub fn sync_stores(&mut self) {
+        self.tables.values_mut().for_each(Table::sync_store);
+    }
+}
+
 impl Catalog for Database {
     fn table(&self, name: &str) -> Option<&DataTable> {
         self.tables.get(name).map(|t| &t.data)
+    }
+
+    fn store(&self, name: &str) -> Option<&ColumnStore> {
+        let t = self.tables.get(name)?;
+        t.store.in_sync(&t.data).then_some(&t.store)
     }
 }
 

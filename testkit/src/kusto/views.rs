@@ -293,4 +293,11 @@ impl Catalog for ViewCatalog<'_> {
             .get(name)
             .or_else(|| self.database.table(name))
     }
+
+    fn store(&self, name: &str) -> Option<&kql::ColumnStore> {
+        match self.computed.contains_key(name) {
+            true => None,
+            false => self.database.store(name),
+        }
+    }
 }

@@ -61,6 +61,7 @@ mod params;
 mod parser;
 mod render;
 mod rows;
+mod store;
 mod strings;
 mod table;
 mod timefmt;
@@ -68,6 +69,7 @@ mod typed;
 mod value;
 
 pub use error::KqlError;
+pub use store::ColumnStore;
 pub use table::{Catalog, Column, DataTable};
 
 #[cfg(test)]

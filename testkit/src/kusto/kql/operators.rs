@@ -4,7 +4,9 @@ use super::ast::{Inline, NamedExpr, OpKind, Query};
 use super::compile::{derive_name, Ctx, Schema};
 use super::error::KqlError;
 use super::eval::eval;
+use super::store::ColumnStore;
 use super::table::{Catalog, Column, DataTable};
+use super::typed::TExpr;
 use super::value::{from_wire, to_wire, Type, Value};
 
 mod bag_unpack;
@@ -12,6 +14,8 @@ mod columns;
 mod inline;
 mod join;
 mod mv_expand;
+mod scan;
+mod scan_summarize;
 mod shared;
 mod sort;
 mod summarize;
@@ -20,17 +24,29 @@ mod union;
 pub use super::rows::Rows;
 use shared::err;
 
-/// Looks up and decodes the query's source table.
-pub fn source(q: &Query, catalog: &dyn Catalog) -> Result<Rows, KqlError> {
+/// What a query's operators start from.
+pub enum Source<'a> {
+    /// Decoded rows.
+    Rows(Rows),
+    /// A stored table's typed columns, which [`run`] scans without decoding every row.
+    Store(&'a ColumnStore),
+}
+
+/// Looks up the query's source table: its column store when the catalog has one that holds
+/// the table's rows, else the table's rows decoded.
+pub fn source<'a>(q: &Query, catalog: &'a dyn Catalog) -> Result<Source<'a>, KqlError> {
     if let Some(Inline::DataTable { columns, values }) = &q.inline {
-        return inline::datatable(columns, values, q.table_pos);
+        return inline::datatable(columns, values, q.table_pos).map(Source::Rows);
     }
     if q.print.is_some() || q.inline.is_some() {
         // One row without columns; `run` evaluates the printed expressions over it.
-        return Ok(Rows {
+        return Ok(Source::Rows(Rows {
             schema: Vec::new(),
             rows: vec![Vec::new()],
-        });
+        }));
+    }
+    if let Some(store) = catalog.store(&q.table) {
+        return Ok(Source::Store(store));
     }
     let table = catalog.table(&q.table).ok_or_else(|| {
         err(
@@ -41,7 +57,7 @@ pub fn source(q: &Query, catalog: &dyn Catalog) -> Result<Rows, KqlError> {
             q.table_pos,
         )
     })?;
-    load(table, q.table_pos)
+    load(table, q.table_pos).map(Source::Rows)
 }
 
 /// `Table | count` answered from the stored row count, without decoding a row: the query
@@ -68,10 +84,14 @@ pub fn count_only(q: &Query, catalog: &dyn Catalog) -> Option<DataTable> {
 /// `joined` holds the right side of each `join`, in the order they appear.
 pub fn run(
     q: &Query,
-    mut data: Rows,
+    source: Source,
     now: i64,
     joined: Vec<DataTable>,
 ) -> Result<DataTable, KqlError> {
+    let (mut data, scanned) = match source {
+        Source::Rows(rows) => (rows, 0),
+        Source::Store(store) => scan::scan(q, store, now)?,
+    };
     let mut joined = joined.into_iter();
     if let Some(Inline::Range {
         name,
@@ -106,7 +126,7 @@ pub fn run(
             .collect();
         data = apply(&OpKind::Project(named), q.table_pos, data, now)?;
     }
-    for op in &q.ops {
+    for op in q.ops.iter().skip(scanned) {
         data = match &op.kind {
             OpKind::Join { kind, on, .. } => {
                 let right = joined.next().ok_or_else(|| {
@@ -218,6 +238,21 @@ fn constant_count(ctx: &Ctx, e: &super::ast::Expr, what: &str) -> Result<usize, 
     }
 }
 
+/// Compiles the predicate of a `where`, which must be a bool.
+fn compile_filter(ctx: &Ctx, e: &super::ast::Expr) -> Result<TExpr, KqlError> {
+    let p = ctx.compile(e)?;
+    if p.ty != Type::Bool {
+        return Err(err(
+            format!(
+                "The filter expression of 'where' must be of type bool, not '{}'",
+                p.ty.name()
+            ),
+            e.pos,
+        ));
+    }
+    Ok(p)
+}
+
 fn apply(op: &OpKind, pos: usize, data: Rows, now: i64) -> Result<Rows, KqlError> {
     let Rows { schema, rows } = data;
     let ctx = Ctx {
@@ -226,16 +261,7 @@ fn apply(op: &OpKind, pos: usize, data: Rows, now: i64) -> Result<Rows, KqlError
     };
     match op {
         OpKind::Where(e) => {
-            let p = ctx.compile(e)?;
-            if p.ty != Type::Bool {
-                return Err(err(
-                    format!(
-                        "The filter expression of 'where' must be of type bool, not '{}'",
-                        p.ty.name()
-                    ),
-                    e.pos,
-                ));
-            }
+            let p = compile_filter(&ctx, e)?;
             let mut out = Vec::new();
             for r in rows {
                 if eval(&p, &r)? == Value::Bool(true) {

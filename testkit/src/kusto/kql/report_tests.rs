@@ -65,7 +65,7 @@ fn run(q: &str, params: &[(&str, &str)]) -> Result<QueryOutput, KqlError> {
         .iter()
         .map(|(k, v)| (k.to_string(), json!(v)))
         .collect();
-    execute_request(q, &catalog(), now(), &p)
+    super::testing::both(&catalog().0, |c| execute_request(q, c, now(), &p))
 }
 
 fn rows(q: &str) -> Vec<Vec<J>> {

@@ -1,5 +1,7 @@
 //! The tables a query reads and returns, and where the interpreter finds them by name.
 
+use super::store::ColumnStore;
+
 /// A table's data as the emulator stores it, values in Data Explorer's JSON wire forms
 /// (datetime "2020-08-05T22:26:55.4550000Z", timespan "1.02:03:04.5000000", numbers,
 /// "NaN"/"Infinity"/"-Infinity" for reals, strings for guid and decimal, any JSON for dynamic).
@@ -26,4 +28,10 @@ pub struct Column {
 pub trait Catalog {
     /// The table called `name` (exact, case-sensitive), if it exists.
     fn table(&self, name: &str) -> Option<&DataTable>;
+
+    /// The typed columns of table `name`, when the catalog keeps them and they hold exactly
+    /// the table's rows: queries then read cells without decoding wire-form JSON.
+    fn store(&self, _name: &str) -> Option<&ColumnStore> {
+        None
+    }
 }

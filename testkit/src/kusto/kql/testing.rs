@@ -32,3 +32,62 @@ pub fn columns(t: &DataTable) -> Vec<String> {
         .map(|c| format!("{}:{}", c.name, c.kind))
         .collect()
 }
+
+/// A catalog of `tables` that also offers a column store of each, so that the engine's
+/// tests run every query through the columnar scans as well as over decoded rows.
+pub struct WithStores<'a> {
+    tables: &'a std::collections::HashMap<String, DataTable>,
+    stores: std::collections::HashMap<String, ColumnStore>,
+}
+
+impl<'a> WithStores<'a> {
+    /// Builds the stores of `tables`.
+    pub fn new(tables: &'a std::collections::HashMap<String, DataTable>) -> Self {
+        let stores = tables
+            .iter()
+            .map(|(name, t)| {
+                let mut s = ColumnStore::new(&t.columns);
+                s.sync(t);
+                (name.clone(), s)
+            })
+            .collect();
+        WithStores { tables, stores }
+    }
+}
+
+impl Catalog for WithStores<'_> {
+    fn table(&self, name: &str) -> Option<&DataTable> {
+        self.tables.get(name)
+    }
+
+    fn store(&self, name: &str) -> Option<&ColumnStore> {
+        let (t, s) = (self.tables.get(name)?, self.stores.get(name)?);
+        s.in_sync(t).then_some(s)
+    }
+}
+
+/// Runs `q` over `tables` with and without their column stores, checks that both give the
+/// same answer (or the same error), and returns it.
+pub fn both(
+    tables: &std::collections::HashMap<String, DataTable>,
+    run: impl Fn(&dyn Catalog) -> Result<QueryOutput, KqlError>,
+) -> Result<QueryOutput, KqlError> {
+    struct Plain<'a>(&'a std::collections::HashMap<String, DataTable>);
+    impl Catalog for Plain<'_> {
+        fn table(&self, name: &str) -> Option<&DataTable> {
+            self.0.get(name)
+        }
+    }
+    let rows = run(&Plain(tables));
+    let stored = run(&WithStores::new(tables));
+    let text = |r: &Result<QueryOutput, KqlError>| match r {
+        Ok(o) => format!("{o:?}"),
+        Err(e) => format!("error {} at {}", e.message, e.position),
+    };
+    assert_eq!(
+        text(&rows),
+        text(&stored),
+        "decoded rows and column stores disagree"
+    );
+    rows
+}

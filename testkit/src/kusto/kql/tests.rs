@@ -105,15 +105,22 @@ fn now() -> chrono::DateTime<chrono::Utc> {
         .with_timezone(&chrono::Utc)
 }
 
+/// The query over the catalog's decoded rows and over its column stores (which must agree).
+fn both(q: &str) -> Result<DataTable, KqlError> {
+    let cat = catalog();
+    let params = serde_json::Map::new();
+    super::testing::both(&cat.0, |c| execute_request(q, c, now(), &params)).map(|o| o.table)
+}
+
 fn run(q: &str) -> DataTable {
-    match execute_at(q, &catalog(), now()) {
+    match both(q) {
         Ok(t) => t,
         Err(e) => panic!("query {q:?} failed: {e} at {}", e.position),
     }
 }
 
 fn fail(q: &str) -> KqlError {
-    match execute_at(q, &catalog(), now()) {
+    match both(q) {
         Ok(t) => panic!("query {q:?} unexpectedly succeeded: {t:?}"),
         Err(e) => e,
     }

@@ -102,3 +102,38 @@ pub enum Ext {
     /// The string functions of `strings.rs`.
     Str(StrFn),
 }
+
+impl TExpr {
+    /// Adds to `out` (once each) the input columns the expression reads, so that a columnar
+    /// scan decodes only those cells of each row.
+    pub fn columns_into(&self, out: &mut Vec<usize>) {
+        let mut add = |e: &TExpr| e.columns_into(out);
+        match &self.kind {
+            TKind::Col(i) => {
+                if !out.contains(i) {
+                    out.push(*i);
+                }
+            }
+            TKind::Lit(_) => {}
+            TKind::Neg(x) | TKind::Member(x, _) | TKind::Index(x, _) => add(x),
+            TKind::Arith(_, l, r)
+            | TKind::Cmp(_, l, r)
+            | TKind::And(l, r)
+            | TKind::Or(l, r)
+            | TKind::StrOp(_, _, _, l, r) => {
+                add(l);
+                add(r);
+            }
+            TKind::In(_, _, x, list) => {
+                add(x);
+                list.iter().for_each(add);
+            }
+            TKind::Between(_, x, lo, hi) => {
+                add(x);
+                add(lo);
+                add(hi);
+            }
+            TKind::Func(_, args) => args.iter().for_each(add),
+        }
+    }
+}

@@ -1,9 +1,9 @@
 //! `summarize`: groups rows by the `by` expressions and folds each group through the
 //! aggregations of [`super::super::aggregate`].
 
-use super::super::aggregate::{compile_agg, key_of, Agg};
+use super::super::aggregate::{compile_agg, key_of, Agg, State};
 use super::super::ast::{ExprKind, NamedExpr};
-use super::super::compile::{derive_name, Ctx};
+use super::super::compile::{derive_name, Ctx, Schema, TExpr};
 use super::super::error::KqlError;
 use super::super::eval::eval;
 use super::super::rows::Rows;
@@ -11,6 +11,21 @@ use super::super::value::{Type, Value};
 use super::shared::{check_unique, err};
 use std::collections::HashMap;
 
+/// A compiled `summarize`: its output schema, group keys and aggregations. Shared by the
+/// row-by-row fold below and the columnar one of `scan_summarize`.
+pub(super) struct Plan {
+    /// The output columns: keys, then each aggregation's.
+    pub out_schema: Schema,
+    /// The `by` expressions.
+    pub keys: Vec<TExpr>,
+    /// The aggregations.
+    pub aggs: Vec<Agg>,
+}
+
+/// One group: its key values and the aggregations' states.
+pub(super) type Group = (Vec<Value>, Vec<State>);
+
+/// `summarize` over decoded rows.
 pub(super) fn summarize(
     ctx: &Ctx,
     aggs: &[NamedExpr],
@@ -18,6 +33,39 @@ pub(super) fn summarize(
     rows: Vec<Vec<Value>>,
     pos: usize,
 ) -> Result<Rows, KqlError> {
+    let plan = plan(ctx, aggs, by, pos)?;
+    // Groups in order of first appearance.
+    let mut index: HashMap<Vec<String>, usize> = HashMap::new();
+    let mut groups: Vec<Group> = Vec::new();
+    for r in &rows {
+        let kv: Vec<Value> = plan
+            .keys
+            .iter()
+            .map(|k| eval(k, r))
+            .collect::<Result<_, _>>()?;
+        let kk: Vec<String> = kv.iter().map(key_of).collect();
+        let gi = match index.get(&kk) {
+            Some(&i) => i,
+            None => {
+                groups.push((kv, plan.aggs.iter().map(Agg::start).collect()));
+                index.insert(kk, groups.len() - 1);
+                groups.len() - 1
+            }
+        };
+        for (agg, st) in plan.aggs.iter().zip(groups[gi].1.iter_mut()) {
+            agg.add(st, r)?;
+        }
+    }
+    finish(plan, groups)
+}
+
+/// Compiles a `summarize` against its input schema.
+pub(super) fn plan(
+    ctx: &Ctx,
+    aggs: &[NamedExpr],
+    by: &[NamedExpr],
+    pos: usize,
+) -> Result<Plan, KqlError> {
     let mut out_schema = Vec::new();
     let mut keys = Vec::new();
     for b in by {
@@ -83,39 +131,29 @@ pub(super) fn summarize(
         compiled.push(agg);
     }
     check_unique(&out_schema, pos)?;
-    // Groups in order of first appearance.
-    let mut index: HashMap<Vec<String>, usize> = HashMap::new();
-    let mut groups: Vec<(Vec<Value>, Vec<super::super::aggregate::State>, usize)> = Vec::new();
-    for r in &rows {
-        let kv: Vec<Value> = keys.iter().map(|k| eval(k, r)).collect::<Result<_, _>>()?;
-        let kk: Vec<String> = kv.iter().map(key_of).collect();
-        let gi = match index.get(&kk) {
-            Some(&i) => i,
-            None => {
-                groups.push((kv, compiled.iter().map(Agg::start).collect(), 0));
-                index.insert(kk, groups.len() - 1);
-                groups.len() - 1
-            }
-        };
-        let g = &mut groups[gi];
-        g.2 += 1;
-        for (agg, st) in compiled.iter().zip(g.1.iter_mut()) {
-            agg.add(st, r)?;
-        }
-    }
-    if groups.is_empty() && keys.is_empty() {
-        groups.push((Vec::new(), compiled.iter().map(Agg::start).collect(), 0));
+    Ok(Plan {
+        out_schema,
+        keys,
+        aggs: compiled,
+    })
+}
+
+/// The output rows of the folded groups (one row of empty aggregations when there are no
+/// keys and no input rows, as Kusto returns).
+pub(super) fn finish(plan: Plan, mut groups: Vec<Group>) -> Result<Rows, KqlError> {
+    if groups.is_empty() && plan.keys.is_empty() {
+        groups.push((Vec::new(), plan.aggs.iter().map(Agg::start).collect()));
     }
     let mut out = Vec::with_capacity(groups.len());
-    for (kv, states, _) in groups {
+    for (kv, states) in groups {
         let mut row = kv;
-        for (agg, st) in compiled.iter().zip(states) {
+        for (agg, st) in plan.aggs.iter().zip(states) {
             row.extend(agg.finish(st)?);
         }
         out.push(row);
     }
     Ok(Rows {
-        schema: out_schema,
+        schema: plan.out_schema,
         rows: out,
     })
 }
