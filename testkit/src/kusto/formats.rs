@@ -108,24 +108,36 @@ pub fn to_rows(
                 }
             };
             let columns = mapped_columns(table, mapping)?;
+            let movable = movable_columns(mapping);
             records
-                .iter()
+                .into_iter()
                 .enumerate()
-                .map(|(i, record)| {
-                    map_record(
-                        table,
-                        mapping,
-                        &columns,
-                        record,
-                        &Source {
-                            location: location.into(),
-                            line: i + 1,
-                        },
-                    )
+                .map(|(i, mut record)| {
+                    let source = Source {
+                        location: location.into(),
+                        line: i + 1,
+                    };
+                    map_record(table, mapping, &columns, &movable, &mut record, &source)
                 })
                 .collect()
         }
     }
+}
+
+/// Which mapping columns may move their value out of the record: those with a plain path
+/// that no other column's path leads into or out of.
+fn movable_columns(mapping: &[MappingColumn]) -> Vec<bool> {
+    mapping
+        .iter()
+        .enumerate()
+        .map(|(i, m)| match (&m.path, m.transform, &m.const_value) {
+            (Some(p), None, None) => mapping
+                .iter()
+                .enumerate()
+                .all(|(j, other)| i == j || other.path.as_ref().is_none_or(|q| !p.overlaps(q))),
+            _ => false,
+        })
+        .collect()
 }
 
 /// The table column each mapping column fills, looked up once per request.
@@ -163,14 +175,15 @@ fn map_record(
     table: &Table,
     mapping: &[MappingColumn],
     columns: &[usize],
-    record: &Value,
+    movable: &[bool],
+    record: &mut Value,
     source: &Source,
 ) -> Result<Vec<Value>, DecodeError> {
     let mut row = vec![Value::Null; table.data.columns.len()];
-    for (m, &index) in mapping.iter().zip(columns) {
-        let raw = mapping::extract(m, record, source).map_err(DecodeError::Data)?;
+    for ((m, &index), &movable) in mapping.iter().zip(columns).zip(movable) {
+        let raw = mapping::extract_owned(m, record, source, movable).map_err(DecodeError::Data)?;
         let kind = &table.data.columns[index].kind;
-        row[index] = values::from_json(&raw, kind).map_err(|e| {
+        row[index] = values::from_json_owned(raw, kind).map_err(|e| {
             DecodeError::Data(format!(
                 "record {}: column '{}': {e}",
                 source.line, m.column

@@ -149,6 +149,28 @@ impl JsonPath {
     }
 }
 
+impl JsonPath {
+    /// Moves the value at this path out of `record` (leaving null), or None when absent: a
+    /// mapped cell that no other mapping column reads is moved into its row, not copied.
+    pub fn take(&self, record: &mut Value) -> Option<Value> {
+        let mut current = record;
+        for step in &self.steps {
+            current = match step {
+                Step::Member(name) => current.get_mut(name.as_str())?,
+                Step::Index(i) => current.get_mut(*i)?,
+            };
+        }
+        Some(std::mem::take(current))
+    }
+
+    /// Whether one path leads into (or is) the other, so that moving a value out at one
+    /// changes what the other selects.
+    pub fn overlaps(&self, other: &JsonPath) -> bool {
+        let n = self.steps.len().min(other.steps.len());
+        self.steps[..n] == other.steps[..n]
+    }
+}
+
 fn field<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     object
         .iter()
@@ -281,6 +303,20 @@ pub fn extract<'r>(
         Transform::SourceLocation => Ok(Value::String(source.location.clone())),
         Transform::SourceLineNumber => Ok(Value::from(source.line)),
     })
+}
+
+/// Like [`extract`], moving the value out of `record` when `movable` (the caller knows no
+/// other mapping column reads it: see [`JsonPath::overlaps`]).
+pub fn extract_owned(
+    column: &MappingColumn,
+    record: &mut Value,
+    source: &Source,
+    movable: bool,
+) -> Result<Value, String> {
+    match (&column.path, movable) {
+        (Some(path), true) => Ok(path.take(record).unwrap_or(Value::Null)),
+        _ => extract(column, record, source).map(Cow::into_owned),
+    }
 }
 
 fn owned<'r>(value: Result<Value, String>) -> Result<Cow<'r, Value>, String> {

@@ -115,6 +115,15 @@ pub fn from_json(value: &Value, kind: &str) -> Result<Value, ConvertError> {
     }
 }
 
+/// Like [`from_json`], taking the value: strings and dynamic values are moved into the
+/// row as they are instead of copied.
+pub fn from_json_owned(value: Value, kind: &str) -> Result<Value, ConvertError> {
+    match (kind, value) {
+        ("string", v @ Value::String(_)) | ("dynamic", v) => Ok(v),
+        (_, v) => from_json(&v, kind),
+    }
+}
+
 fn integral(f: f64) -> Option<Value> {
     (f.fract() == 0.0 && f.abs() < 9.0e18).then(|| Value::from(f as i64))
 }
