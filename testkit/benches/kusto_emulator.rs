@@ -96,7 +96,7 @@ impl Shape {
                     out,
                     "{{\"EnqueuedTime\":\"{time}\",\"Message\":{message_id},\"Application\":\"1dffa667-9bee-4f16-b243-25ad4151475e\",\"Device\":\"dev-{:03}\",\"Simulated\":{},\"Template\":\"urn:continuousPatientMonitoringTemplate:Smart_Vitals_Patch_{}:1\",\"Module\":\"VitalsModule\",\"Component\":\"DeviceComponent\",\"Capability\":\"{capability}\",\"Value\":{value}}}",
                     message % 500,
-                    message % 3 == 0,
+                    message.is_multiple_of(3),
                     message % 500 % 4
                 )
             }

@@ -1,7 +1,8 @@
 //! A small, strict interpreter for a subset of the Kusto Query Language (KQL).
 //!
-//! The Data Explorer emulator stores tables as rows of wire-form JSON values and calls
-//! [`execute`] to answer queries. Anything outside the supported subset is refused with a
+//! The Data Explorer emulator stores tables as rows of wire-form JSON values, plus the same
+//! rows in typed columns ([`ColumnStore`]) that leading `where`, `summarize`, `count` and
+//! `take` operators scan without decoding JSON, and calls [`execute`] to answer queries. Anything outside the supported subset is refused with a
 //! [`KqlError`] (message in the spirit of Kusto's, 0-based character position), never
 //! answered wrongly. The module depends only on serde_json, thiserror and chrono.
 //!
