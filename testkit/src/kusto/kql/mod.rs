@@ -51,6 +51,7 @@ mod aggregate;
 mod aggregate_lists;
 mod ast;
 mod bind;
+mod catalog;
 mod compile;
 mod datefns;
 mod error;
@@ -69,9 +70,10 @@ mod timefmt;
 mod typed;
 mod value;
 
+pub use catalog::Catalog;
 pub use error::KqlError;
 pub use store::ColumnStore;
-pub use table::{Catalog, Column, DataTable};
+pub use table::{Column, DataTable};
 
 #[cfg(test)]
 mod let_tests;

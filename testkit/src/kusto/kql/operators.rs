@@ -1,12 +1,12 @@
 //! Tabular operators: loads the source table, applies each `|` operator, renders the result.
 
 use super::ast::{Inline, NamedExpr, OpKind, Query};
-use super::compile::{derive_name, Ctx, Schema};
+use super::catalog::Catalog;
+use super::compile::{derive_name, Ctx};
 use super::error::KqlError;
 use super::eval::eval;
 use super::store::ColumnStore;
-use super::table::{Catalog, Column, DataTable};
-use super::typed::TExpr;
+use super::table::{Column, DataTable};
 use super::value::{from_wire, to_wire, Type, Value};
 
 mod bag_unpack;
@@ -22,7 +22,7 @@ mod summarize;
 mod union;
 
 pub use super::rows::Rows;
-use shared::err;
+use shared::{compile_filter, constant_count, err};
 
 /// What a query's operators start from.
 pub enum Source<'a> {
@@ -220,37 +220,6 @@ fn render(data: Rows) -> Result<DataTable, KqlError> {
         columns,
         rows,
     })
-}
-
-fn constant_count(ctx: &Ctx, e: &super::ast::Expr, what: &str) -> Result<usize, KqlError> {
-    let empty: Schema = Vec::new();
-    let c = Ctx {
-        schema: &empty,
-        now: ctx.now,
-    };
-    let t = c.compile(e)?;
-    match eval(&t, &[])? {
-        Value::Long(n) if n >= 0 => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
-        _ => Err(err(
-            format!("The row count of '{what}' must be a non-negative long constant"),
-            e.pos,
-        )),
-    }
-}
-
-/// Compiles the predicate of a `where`, which must be a bool.
-fn compile_filter(ctx: &Ctx, e: &super::ast::Expr) -> Result<TExpr, KqlError> {
-    let p = ctx.compile(e)?;
-    if p.ty != Type::Bool {
-        return Err(err(
-            format!(
-                "The filter expression of 'where' must be of type bool, not '{}'",
-                p.ty.name()
-            ),
-            e.pos,
-        ));
-    }
-    Ok(p)
 }
 
 fn apply(op: &OpKind, pos: usize, data: Rows, now: i64) -> Result<Rows, KqlError> {

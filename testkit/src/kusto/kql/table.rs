@@ -1,6 +1,4 @@
-//! The tables a query reads and returns, and where the interpreter finds them by name.
-
-use super::store::ColumnStore;
+//! The tables a query reads and returns.
 
 /// A table's data as the emulator stores it, values in Data Explorer's JSON wire forms
 /// (datetime "2020-08-05T22:26:55.4550000Z", timespan "1.02:03:04.5000000", numbers,
@@ -22,16 +20,4 @@ pub struct Column {
     pub name: String,
     /// Kusto type name: bool, int, long, real, decimal, string, datetime, timespan, guid, dynamic.
     pub kind: String,
-}
-
-/// Where [`execute`](super::execute) looks up the tables a query names.
-pub trait Catalog {
-    /// The table called `name` (exact, case-sensitive), if it exists.
-    fn table(&self, name: &str) -> Option<&DataTable>;
-
-    /// The typed columns of table `name`, when the catalog keeps them and they hold exactly
-    /// the table's rows: queries then read cells without decoding wire-form JSON.
-    fn store(&self, _name: &str) -> Option<&ColumnStore> {
-        None
-    }
 }

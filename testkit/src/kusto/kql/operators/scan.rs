@@ -10,7 +10,8 @@ use super::super::error::KqlError;
 use super::super::eval::eval;
 use super::super::store::{Cells, ColumnStore, NULL_ID};
 use super::super::value::{Type, Value};
-use super::{constant_count, scan_summarize, Rows};
+use super::shared::{compile_filter, constant_count};
+use super::{scan_summarize, Rows};
 
 /// Runs the leading operators of `q` that a columnar scan answers; returns their result and
 /// how many operators it ran.
@@ -26,7 +27,7 @@ pub(super) fn scan(q: &Query, store: &ColumnStore, now: i64) -> Result<(Rows, us
         let OpKind::Where(e) = &op.kind else {
             break;
         };
-        let p = super::compile_filter(&ctx, e)?;
+        let p = compile_filter(&ctx, e)?;
         selection = Some(filter(store, &p, selection.as_deref())?);
         used += 1;
     }
