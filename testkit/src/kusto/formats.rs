@@ -3,6 +3,7 @@
 //! the table's schema (a value that does not fit is an error naming the column).
 
 use super::mapping::{self, MappingColumn, Source};
+use super::records;
 use super::state::Table;
 use super::values;
 use serde_json::Value;
@@ -87,7 +88,6 @@ pub fn to_rows(
     match format {
         Format::Delimited(sep) => delimited_rows(table, sep, data),
         Format::Json | Format::MultiJson => {
-            let records = json_records(data)?;
             let identity: Vec<MappingColumn>;
             let mapping = match mapping {
                 Some(m) => m,
@@ -108,6 +108,11 @@ pub fn to_rows(
                 }
             };
             let columns = mapped_columns(table, mapping)?;
+            let kinds: Vec<&str> = table.data.columns.iter().map(|c| c.kind.as_str()).collect();
+            if let Some(rows) = records::direct_rows(mapping, &columns, &kinds, data) {
+                return Ok(rows);
+            }
+            let records = json_records(data)?;
             let movable = movable_columns(mapping);
             records
                 .into_iter()
@@ -277,6 +282,40 @@ fn split_delimited(text: &str, sep: char) -> Result<Vec<Vec<String>>, DecodeErro
         records.push(fields);
     }
     Ok(records)
+}
+
+/// The general path's records, for tests that compare it with [`records::direct_rows`].
+#[cfg(test)]
+pub(super) fn json_records_for_tests(data: &[u8]) -> Vec<Value> {
+    json_records(data).unwrap()
+}
+
+/// The general path's rows for `records` (table columns of types `kinds`), for tests.
+#[cfg(test)]
+pub(super) fn map_records_for_tests(
+    mapping: &[MappingColumn],
+    columns: &[usize],
+    kinds: &[&str],
+    records: Vec<Value>,
+) -> Vec<Vec<Value>> {
+    let specs: Vec<(String, String)> = kinds
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (format!("c{i}"), k.to_string()))
+        .collect();
+    let table = Table::new("T", &specs);
+    let movable = movable_columns(mapping);
+    records
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut r)| {
+            let source = Source {
+                location: "s".into(),
+                line: i + 1,
+            };
+            map_record(&table, mapping, columns, &movable, &mut r, &source).unwrap()
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -163,6 +163,14 @@ impl JsonPath {
         Some(std::mem::take(current))
     }
 
+    /// The member name when the path is a single top-level member (`$.a`, `$['a']`).
+    pub fn top_member(&self) -> Option<&str> {
+        match self.steps.as_slice() {
+            [Step::Member(name)] => Some(name),
+            _ => None,
+        }
+    }
+
     /// Whether one path leads into (or is) the other, so that moving a value out at one
     /// changes what the other selects.
     pub fn overlaps(&self, other: &JsonPath) -> bool {

@@ -31,6 +31,7 @@ mod mapping;
 mod mgmt;
 mod query;
 mod queued;
+mod records;
 mod server;
 mod shared;
 mod state;
