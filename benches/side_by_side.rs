@@ -68,17 +68,7 @@ async fn until_rows(
 }
 
 async fn mgmt(k: &KustoEmulator, csl: &str) {
-    let r = reqwest::Client::new()
-        .post(format!("{}/v1/rest/mgmt", k.url()))
-        .json(&serde_json::json!({"db": "iot", "csl": csl}))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        r.status().is_success(),
-        "{csl}: {}",
-        r.text().await.unwrap()
-    );
+    k.control("iot", csl).await.expect("a control command");
 }
 
 #[tokio::main]
@@ -143,10 +133,7 @@ async fn main() {
             "IOTC_ADX__DEAD_LETTER__PATH",
             dir.path().display().to_string(),
         ),
-        (
-            "IOTC_ADX__METRICS__LISTEN",
-            std::env::var("METRICS_AT").unwrap_or("127.0.0.1:0".into()),
-        ),
+        ("IOTC_ADX__METRICS__LISTEN", "127.0.0.1:0".to_string()),
     ];
     let config = format!("{root}/examples/eventhubs.toml");
     let p = Command::new(bin)

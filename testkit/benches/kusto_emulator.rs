@@ -131,20 +131,6 @@ impl Shape {
     }
 }
 
-async fn mgmt(http: &reqwest::Client, url: &str, csl: &str) {
-    let r = http
-        .post(format!("{url}/v1/rest/mgmt"))
-        .json(&serde_json::json!({"db": "iot", "csl": csl}))
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        r.status().is_success(),
-        "{csl}: {}",
-        r.text().await.unwrap()
-    );
-}
-
 async fn query_ms(http: &reqwest::Client, url: &str, csl: &str) -> f64 {
     let mut times = Vec::new();
     for _ in 0..3 {
@@ -181,7 +167,7 @@ async fn queries(http: &reqwest::Client, url: &str, rows: usize) {
 async fn run(k: &KustoEmulator, http: &reqwest::Client, shape: Shape, total: usize) {
     let url = k.url().to_string();
     for c in shape.commands() {
-        mgmt(http, &url, &c).await;
+        k.control("iot", &c).await.expect("a control command");
     }
     let requests = total.div_ceil(ROWS_PER_REQUEST);
     let bodies: Vec<Vec<u8>> = (0..requests.min(20)).map(|r| shape.body(r)).collect();
@@ -231,7 +217,9 @@ async fn run(k: &KustoEmulator, http: &reqwest::Client, shape: Shape, total: usi
         rows as f64 / cpu1.as_secs_f64().max(0.001)
     );
     assert_eq!(k.state().databases["iot"].tables["T"].data.rows.len(), rows);
-    mgmt(http, &url, ".drop table T").await;
+    k.control("iot", ".drop table T")
+        .await
+        .expect("a control command");
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

@@ -130,6 +130,25 @@ impl KustoEmulator {
         super::kql::execute(view, &catalog).map_err(|e| e.message)
     }
 
+    /// Runs control command `csl` in database `db` through the emulator's HTTP endpoint, as a
+    /// client would (for setting up benches and tests); the response body when it fails.
+    pub async fn control(&self, db: &str, csl: &str) -> Result<(), String> {
+        let response = reqwest::Client::new()
+            .post(format!("{}/v1/rest/mgmt", self.url()))
+            .json(&serde_json::json!({"db": db, "csl": csl}))
+            .send()
+            .await
+            .map_err(|e| format!("{csl}: {e}"))?;
+        if response.status().is_success() {
+            return Ok(());
+        }
+        let status = response.status();
+        Err(format!(
+            "{csl}: {status} {}",
+            response.text().await.unwrap_or_default()
+        ))
+    }
+
     /// Creates a database (no-op when it exists).
     pub fn create_database(&self, name: &str) {
         self.state().databases.entry(name.into()).or_default();
