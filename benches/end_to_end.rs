@@ -11,6 +11,8 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod support;
+
 use iotc_adx_testkit::azurite::Azurite;
 use iotc_adx_testkit::eventhubs::{EmulatorOptions, EventHubOptions, EventHubsEmulator};
 use iotc_adx_testkit::kusto::{Fault, FaultKind, KustoEmulator, KustoOptions, RouteClass};
@@ -26,18 +28,6 @@ const FULL_SPEED_MESSAGES: usize = 100_000;
 fn binary() -> PathBuf {
     // Cargo builds the binary (in the bench profile) for benches, as for integration tests.
     PathBuf::from(env!("CARGO_BIN_EXE_iotc-adx"))
-}
-
-/// Sample telemetry bodies from examples/data, with the device id varied per message.
-fn bodies() -> Vec<String> {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/01-telemetry.jsonl"),
-    )
-    .expect("samples");
-    text.lines()
-        .filter(|l| l.contains("\"telemetry\""))
-        .map(str::to_string)
-        .collect()
 }
 
 fn message(bodies: &[String], n: usize) -> Vec<u8> {
@@ -199,7 +189,7 @@ async fn run() {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("run");
-    let bodies = bodies();
+    let bodies = support::telemetry_bodies();
 
     // Warm up: the processor claims the partitions, the first batches go through.
     produce(&hub, &bodies, 0, 1000, 0.0).await;

@@ -12,26 +12,16 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod support;
+
 use iotc_adx_testkit::azurite::Azurite;
 use iotc_adx_testkit::eventhubs::{EmulatorOptions, EventHubOptions, EventHubsEmulator};
 use iotc_adx_testkit::kusto::{KustoEmulator, KustoOptions};
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const KEY_NAME: &str = "bench";
 const KEY: &str = "YmVuY2gta2V5LWZvci1pb3RjLWFkeA==";
-
-fn bodies() -> Vec<String> {
-    let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data/01-telemetry.jsonl"),
-    )
-    .expect("samples");
-    text.lines()
-        .filter(|l| l.contains("\"telemetry\""))
-        .map(str::to_string)
-        .collect()
-}
 
 fn rows(k: &KustoEmulator, table: &str) -> usize {
     k.state()
@@ -95,7 +85,7 @@ async fn main() {
     )
     .await
     .unwrap();
-    let samples = bodies();
+    let samples = support::telemetry_bodies();
     let (mut bytes, mut capabilities) = (0usize, 0usize);
     for n in 0..total {
         let body = &samples[n % samples.len()];
