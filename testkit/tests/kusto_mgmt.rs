@@ -185,7 +185,9 @@ async fn cluster_commands_and_errors() {
 #[tokio::test]
 async fn control_runs_a_command_or_says_why_not() {
     let k = KustoEmulator::start(KustoOptions::default()).await.unwrap();
-    k.control("db1", ".create table T (a:string)").await.unwrap();
+    k.control("db1", ".create table T (a:string)")
+        .await
+        .unwrap();
     assert!(k.state().table_mut("db1", "T").is_some());
     let e = k.control("db1", ".frobnicate table T").await.unwrap_err();
     assert!(e.starts_with(".frobnicate table T: 400"), "{e}");
